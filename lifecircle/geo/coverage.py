@@ -1,0 +1,278 @@
+"""Walking coverage: per compound and service category, the walk to the nearest service and who is in reach."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from lifecircle.errors import InputError, NetworkError
+from lifecircle.geo.crs import to_crs
+from lifecircle.geo.graph import PreparedNetwork, prepare_network
+from lifecircle.geo.paths import nearest_destination, pairs_within
+from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
+
+log = logging.getLogger(__name__)
+
+ALL = "all"
+DEFAULT_SPEED_KMH = 4.5
+DEFAULT_MAX_WALK_MIN = 10.0
+GATE_ASSIGN_M = 50.0  # a gate with no compound id belongs to the nearest compound within this distance
+TABLE_COLUMNS = [
+    "compound_id",
+    "category",
+    "walk_m",
+    "walk_min",
+    "nearest_service_id",
+    "services_within",
+    "covered",
+    "reach",
+]
+
+
+def metres_per_minute(speed_kmh: float) -> float:
+    """Walking metres in one minute at ``speed_kmh``."""
+    if not speed_kmh > 0:
+        raise InputError(f"Walking speed must be positive, got {speed_kmh} km/h.")
+    return speed_kmh * 1000.0 / 60.0
+
+
+@dataclass(frozen=True, eq=False)
+class Origins:
+    """Where residents of each compound start walking: gates, or a point inside the compound."""
+
+    points: gpd.GeoSeries  # in the network CRS
+    compound_pos: np.ndarray  # position of the owning compound
+    attachment: Attachment
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageResult:
+    """Coverage of compounds by service categories.
+
+    Attributes
+    ----------
+    table
+        One row per compound and category (``all`` first): ``compound_id, category, walk_m, walk_min,
+        nearest_service_id, services_within, covered, reach`` with ``reach`` one of ``ok``, ``off_network``
+        (no origin within the snap limit of a street) or ``no_service_connected`` (no service of the category on
+        the compound's piece of network).
+    services_off_network
+        Ids of services farther than the snap limit from any walkable street (they serve nobody).
+    compounds_off_network
+        Ids of compounds farther than the snap limit from any walkable street.
+    pairs
+        Every compound–service pair within the limit: ``compound_id, service_id, walk_m``.
+    params
+        Parameters used: ``max_walk_min``, ``max_walk_m``, ``speed_kmh``, ``max_snap_m``, ``origin``.
+    """
+
+    table: pd.DataFrame
+    services_off_network: pd.Index
+    compounds_off_network: pd.Index
+    pairs: pd.DataFrame
+    params: dict = field(default_factory=dict)
+
+    @property
+    def categories(self) -> list[str]:
+        """Categories in table order, ``all`` first."""
+        return list(dict.fromkeys(self.table["category"]))
+
+
+def compound_origins(
+    net: PreparedNetwork,
+    compounds: gpd.GeoDataFrame,
+    *,
+    gates: gpd.GeoDataFrame | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> Origins:
+    """Origins of walks for each compound: its gates where given, else a point inside its polygon.
+
+    Gates carry the compound they belong to in a ``compound_id`` column, or are given to the nearest compound
+    within 50 m of them. Compounds without a gate start from their representative point.
+    """
+    compounds_m = to_crs(compounds, net.crs)
+    inner = compounds_m.geometry.representative_point()
+    positions = np.arange(len(compounds_m))
+    if gates is None or gates.empty:
+        points, owners = inner, positions
+    else:
+        gates_m = to_crs(gates, net.crs)
+        lookup = pd.Series(positions, index=compounds_m.index)
+        if "compound_id" in gates_m.columns:
+            owner_ids = gates_m["compound_id"].astype(str)
+            unknown = ~owner_ids.isin(lookup.index)
+            if unknown.any():
+                raise InputError(
+                    f"Gates name compounds that are not in the compound layer: "
+                    f"{', '.join(sorted(set(owner_ids[unknown]))[:5])}."
+                )
+            gate_owner = lookup.loc[owner_ids].to_numpy()
+        else:
+            joined = gpd.sjoin_nearest(
+                gates_m[["geometry"]], compounds_m[["geometry"]], how="left", max_distance=GATE_ASSIGN_M
+            )
+            joined = joined[~joined.index.duplicated()]
+            far = joined["index_right"].isna()
+            if far.any():
+                log.warning(
+                    "%d gates lie farther than %.0f m from every compound and are ignored", far.sum(), GATE_ASSIGN_M
+                )
+            joined = joined[~far]
+            gate_owner = lookup.loc[joined["index_right"]].to_numpy()
+            gates_m = gates_m.loc[joined.index]
+        gated = np.zeros(len(compounds_m), dtype=bool)
+        gated[gate_owner] = True
+        points = pd.concat([gates_m.geometry.reset_index(drop=True), inner[~gated].reset_index(drop=True)])
+        owners = np.concatenate([gate_owner, positions[~gated]])
+    points = gpd.GeoSeries(points.to_numpy(), crs=net.crs)
+    attachment = snap_points(net, points.to_numpy(), max_snap_m=max_snap_m)
+    return Origins(points=points, compound_pos=np.asarray(owners, dtype=np.int64), attachment=attachment)
+
+
+def coverage(
+    network: nx.MultiDiGraph | PreparedNetwork,
+    compounds: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    *,
+    max_walk_min: float = DEFAULT_MAX_WALK_MIN,
+    speed_kmh: float = DEFAULT_SPEED_KMH,
+    category_column: str | None = "category",
+    gates: gpd.GeoDataFrame | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> CoverageResult:
+    """Which compounds reach which service category within ``max_walk_min`` minutes on foot.
+
+    Parameters
+    ----------
+    network
+        The walking network (osmnx-style graph, or already prepared).
+    compounds
+        Compound polygons indexed by compound id (any CRS; not modified).
+    services
+        Service points indexed by service id (any CRS; not modified).
+    max_walk_min
+        The walking-time threshold in minutes.
+    speed_kmh
+        Walking speed.
+    category_column
+        Column of ``services`` whose values are categories; None or absent: only ``all``.
+    gates
+        Optional gate points (see :func:`compound_origins`).
+    max_snap_m
+        Points farther than this from every walkable street are off the network.
+
+    Returns
+    -------
+    CoverageResult
+
+    Raises
+    ------
+    NetworkError
+        Neither compounds nor services lie near the network (the network does not cover the study area).
+    """
+    if not max_walk_min > 0:
+        raise InputError(f"The walking-time threshold must be positive, got {max_walk_min} minutes.")
+    net = network if isinstance(network, PreparedNetwork) else prepare_network(network)
+    max_walk_m = max_walk_min * metres_per_minute(speed_kmh)
+
+    origins = compound_origins(net, compounds, gates=gates, max_snap_m=max_snap_m)
+    services_m = to_crs(services, net.crs)
+    service_att = snap_points(net, services_m.geometry.to_numpy(), max_snap_m=max_snap_m)
+    n_comp = len(compounds)
+    compound_snapped = np.zeros(n_comp, dtype=bool)
+    compound_snapped[origins.compound_pos[origins.attachment.snapped]] = True
+    if not compound_snapped.any() and not service_att.snapped.any():
+        raise NetworkError(
+            f"No compound and no service lies within {max_snap_m:.0f} m of a walkable street: "
+            "the walking network does not cover the study area."
+        )
+    if not compound_snapped.all():
+        log.warning("%d of %d compounds are off the walking network", (~compound_snapped).sum(), n_comp)
+
+    if category_column and category_column in services_m.columns:
+        service_category = services_m[category_column].astype(str).to_numpy()
+        categories = [ALL, *sorted(set(service_category) - {ALL})]
+    else:
+        service_category = np.full(len(services_m), ALL, dtype=object)
+        categories = [ALL]
+
+    # every pair within the limit, once for all categories
+    o, s, w = pairs_within(net, origins.attachment, service_att, limit_m=max_walk_m)
+    pairs = (
+        pd.DataFrame({"compound": origins.compound_pos[o], "service": s, "walk_m": w})
+        .groupby(["compound", "service"], as_index=False, sort=True)["walk_m"]
+        .min()
+    )
+
+    compound_ids = compounds.index.to_numpy()
+    service_ids = services.index.to_numpy()
+    parts = []
+    for category in categories:
+        in_category = np.ones(len(services_m), dtype=bool) if category == ALL else service_category == category
+        members = np.flatnonzero(in_category)
+        walk_o, near_o = nearest_destination(net, origins.attachment, service_att.take(members))
+        walk_c, near_c = _best_per_compound(origins.compound_pos, walk_o, near_o, n_comp)
+        within = pairs[in_category[pairs["service"].to_numpy()]]
+        count = np.bincount(within["compound"].to_numpy(), minlength=n_comp)
+        reach = np.where(~compound_snapped, "off_network", np.where(np.isfinite(walk_c), "ok", "no_service_connected"))
+        finite = np.isfinite(walk_c)
+        nearest_id = np.full(n_comp, None, dtype=object)
+        nearest_id[finite] = service_ids[members[near_c[finite]]]
+        walk_m = np.where(finite, walk_c, np.nan)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "compound_id": compound_ids,
+                    "category": category,
+                    "walk_m": walk_m,
+                    "walk_min": walk_m / metres_per_minute(speed_kmh),
+                    "nearest_service_id": nearest_id,
+                    "services_within": count,
+                    "covered": finite & (walk_c <= max_walk_m),
+                    "reach": reach,
+                }
+            )
+        )
+    table = pd.concat(parts, ignore_index=True)[TABLE_COLUMNS]
+    pair_table = pd.DataFrame(
+        {
+            "compound_id": compound_ids[pairs["compound"].to_numpy()],
+            "service_id": service_ids[pairs["service"].to_numpy()],
+            "walk_m": pairs["walk_m"].to_numpy(),
+        }
+    )
+    return CoverageResult(
+        table=table,
+        services_off_network=services.index[~service_att.snapped],
+        compounds_off_network=compounds.index[~compound_snapped],
+        pairs=pair_table,
+        params={
+            "max_walk_min": float(max_walk_min),
+            "max_walk_m": float(max_walk_m),
+            "speed_kmh": float(speed_kmh),
+            "max_snap_m": float(max_snap_m),
+            "origin": "gates" if gates is not None and not gates.empty else "representative_point",
+            "crs": net.crs.to_string(),
+        },
+    )
+
+
+def _best_per_compound(
+    owner: np.ndarray, walk: np.ndarray, nearest: np.ndarray, n_comp: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The best origin of each compound (compounds with several gates walk from the best one)."""
+    order = np.lexsort((walk, owner))
+    owner_sorted = owner[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = owner_sorted[1:] != owner_sorted[:-1]
+    best = order[first]
+    walk_c = np.full(n_comp, np.inf)
+    near_c = np.full(n_comp, -1, dtype=np.int64)
+    walk_c[owner[best]] = walk[best]
+    near_c[owner[best]] = nearest[best]
+    return walk_c, near_c

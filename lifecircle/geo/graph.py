@@ -1,0 +1,210 @@
+"""A walking graph prepared for fast work: metric coordinates, sparse cost matrices, street segments.
+
+:func:`prepare_network` turns an osmnx-style ``MultiDiGraph`` into a :class:`PreparedNetwork` once; snapping,
+shortest paths, coverage, isochrones and siting all read from it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pyproj
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import connected_components
+
+from lifecircle.errors import InputError, NetworkError
+from lifecircle.geo.crs import metric_crs_for_lonlat
+
+log = logging.getLogger(__name__)
+
+ZERO_COST = 1e-9  # csgraph drops explicit zeros: zero-length segments cost this instead
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedNetwork:
+    """A walking network in a metric CRS, ready for shortest paths and snapping.
+
+    Attributes
+    ----------
+    crs
+        The metric CRS of ``node_xy`` and ``segment_lines``.
+    node_ids
+        The graph's node ids, position ``i`` is matrix row ``i``.
+    node_xy
+        Node coordinates in ``crs`` (metres), shape ``(n, 2)``.
+    cost
+        ``n × n`` CSR matrix of walking cost in metres from row to column; parallel edges keep the minimum.
+    cost_reverse
+        The transpose of ``cost`` as CSR (walking *to* a node), for searches run backwards from destinations.
+    segment_u, segment_v
+        Node positions of each street segment (one per undirected pair of nodes).
+    segment_cost_uv, segment_cost_vu
+        Cost of walking the whole segment from ``u`` to ``v`` and back (``inf`` where that direction is closed).
+    segment_lines
+        Segment geometries in ``crs`` (oriented from ``u`` to ``v``).
+    component
+        Weakly connected component label of each node.
+    """
+
+    crs: pyproj.CRS
+    node_ids: np.ndarray
+    node_xy: np.ndarray
+    cost: sp.csr_array
+    cost_reverse: sp.csr_array
+    segment_u: np.ndarray
+    segment_v: np.ndarray
+    segment_cost_uv: np.ndarray
+    segment_cost_vu: np.ndarray
+    segment_lines: np.ndarray
+    component: np.ndarray
+    tree: shapely.STRtree = field(repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.node_ids)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(minx, miny, maxx, maxy)`` of the nodes, in ``crs``."""
+        return (*self.node_xy.min(axis=0), *self.node_xy.max(axis=0))
+
+
+def prepare_network(
+    G: nx.MultiDiGraph, *, crs: pyproj.CRS | str | None = None, weight: str = "length"
+) -> PreparedNetwork:
+    """Prepare a walking graph for snapping and shortest paths.
+
+    Parameters
+    ----------
+    G
+        osmnx-style graph: ``G.graph["crs"]``, nodes with ``x``/``y``, edges with ``weight`` (metres) and optional
+        ``geometry``. It is not modified.
+    crs
+        Metric CRS to work in; by default the local UTM zone of the network (or the graph's own CRS when it is
+        already projected).
+    weight
+        Edge attribute holding the walking cost in metres.
+
+    Returns
+    -------
+    PreparedNetwork
+
+    Raises
+    ------
+    NetworkError
+        The graph is empty or has no CRS.
+    """
+    if G.number_of_edges() == 0:
+        raise NetworkError("The walking network has no edges.")
+    if "crs" not in G.graph:
+        raise InputError("The walking network does not say its CRS (G.graph['crs']).")
+    graph_crs = pyproj.CRS.from_user_input(G.graph["crs"])
+
+    node_ids = np.fromiter(G.nodes, dtype=object, count=len(G))
+    try:
+        node_ids = node_ids.astype(np.int64)
+    except (TypeError, ValueError):
+        pass
+    xy = np.array([(d["x"], d["y"]) for _, d in G.nodes(data=True)], dtype=float)
+    position = {node: i for i, node in enumerate(G.nodes)}
+
+    if crs is None:
+        if graph_crs.is_projected:
+            work_crs = graph_crs
+        else:
+            work_crs = metric_crs_for_lonlat(xy[:, 0], xy[:, 1], source_crs=graph_crs)
+    else:
+        work_crs = pyproj.CRS.from_user_input(crs)
+    if work_crs != graph_crs:
+        transformer = pyproj.Transformer.from_crs(graph_crs, work_crs, always_xy=True)
+        node_xy = np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+    else:
+        transformer = None
+        node_xy = xy
+
+    edges = list(G.edges(data=True))
+    ui = np.fromiter((position[u] for u, _, _ in edges), dtype=np.int64, count=len(edges))
+    vi = np.fromiter((position[v] for _, v, _ in edges), dtype=np.int64, count=len(edges))
+    try:
+        w = np.fromiter((d[weight] for _, _, d in edges), dtype=float, count=len(edges))
+    except KeyError as exc:
+        raise NetworkError(f"Some walking-network edges have no {weight!r} attribute.") from exc
+    if np.any(~np.isfinite(w)) or np.any(w < 0):
+        raise NetworkError(f"Walking-network edge attribute {weight!r} has negative or non-finite values.")
+    w = np.maximum(w, ZERO_COST)
+    keep = ui != vi  # self-loops never shorten a walk
+    ui, vi, w = ui[keep], vi[keep], w[keep]
+    geoms = [d.get("geometry") for (_, _, d), k in zip(edges, keep, strict=True) if k]
+
+    n = len(node_ids)
+    cost = _min_csr(ui, vi, w, n)
+    cost_reverse = _min_csr(vi, ui, w, n)
+
+    # Street segments: one per undirected node pair (the cheapest geometry kept for each pair).
+    lo, hi = np.minimum(ui, vi), np.maximum(ui, vi)
+    pair = lo * n + hi
+    order = np.lexsort((w, pair))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = pair[order][1:] != pair[order][:-1]
+    chosen = order[first]
+    seg_u, seg_v = ui[chosen], vi[chosen]
+    cost_uv = np.asarray(cost[seg_u, seg_v]).ravel()
+    cost_vu = np.asarray(cost[seg_v, seg_u]).ravel()
+    cost_uv[cost_uv == 0] = np.inf  # absent entries read as 0
+    cost_vu[cost_vu == 0] = np.inf
+    lines = _segment_lines(seg_u, seg_v, [geoms[i] for i in chosen.tolist()], node_xy, transformer)
+
+    _, component = connected_components(cost, directed=True, connection="weak")
+    log.info("prepared network: %d nodes, %d segments, CRS %s", n, len(seg_u), work_crs.to_string())
+    return PreparedNetwork(
+        crs=work_crs,
+        node_ids=node_ids,
+        node_xy=node_xy,
+        cost=cost,
+        cost_reverse=cost_reverse,
+        segment_u=seg_u,
+        segment_v=seg_v,
+        segment_cost_uv=cost_uv,
+        segment_cost_vu=cost_vu,
+        segment_lines=lines,
+        component=component,
+        tree=shapely.STRtree(lines),
+    )
+
+
+def _min_csr(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n: int) -> sp.csr_array:
+    """CSR matrix keeping the minimum of duplicate entries (``to_scipy_sparse_array`` would sum them)."""
+    order = np.lexsort((values, cols, rows))
+    r, c, v = rows[order], cols[order], values[order]
+    first = np.ones(len(r), dtype=bool)
+    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    return sp.csr_array((v[first], (r[first], c[first])), shape=(n, n))
+
+
+def _segment_lines(
+    seg_u: np.ndarray,
+    seg_v: np.ndarray,
+    geoms: list,
+    node_xy: np.ndarray,
+    transformer: pyproj.Transformer | None,
+) -> np.ndarray:
+    """LineStrings of segments in the metric CRS, oriented u → v; straight where the edge has no geometry."""
+    lines = shapely.linestrings(np.stack([node_xy[seg_u], node_xy[seg_v]], axis=1))
+    has_geom = np.array([g is not None for g in geoms], dtype=bool)
+    if has_geom.any():
+        curved = np.array([g for g in geoms if g is not None], dtype=object)
+        if transformer is not None:
+            curved = shapely.transform(curved, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1])))
+        # orient each geometry from u to v
+        starts = shapely.get_point(curved, 0)
+        u_points = shapely.points(node_xy[seg_u[has_geom]])
+        v_points = shapely.points(node_xy[seg_v[has_geom]])
+        flip = shapely.distance(starts, u_points) > shapely.distance(starts, v_points)
+        curved[flip] = shapely.reverse(curved[flip])
+        lines[has_geom] = curved
+    return lines

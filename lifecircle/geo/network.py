@@ -1,0 +1,268 @@
+"""Walking networks as osmnx-style ``networkx.MultiDiGraph``: from OSM files, GraphML, or osmnx when online.
+
+Every builder returns a graph in osmnx conventions: ``G.graph["crs"]`` set, nodes with ``x``/``y``, edges with
+``length`` in metres, ``highway``, ``osmid``; both directions of every walkable way (one-way streets are walkable
+both ways). Graphs from OSM files are unsimplified: every edge is a straight segment between two OSM nodes, so
+snapping to an edge is exact without edge geometries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from lifecircle.errors import InputError, NetworkError
+from lifecircle.geo.walkfilter import is_private, is_walkable
+
+log = logging.getLogger(__name__)
+
+EARTH_RADIUS_M = 6_371_009.0  # osmnx.distance.EARTH_RADIUS_M
+OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml", ".osm.xml")
+_EDGE_TAGS = ("highway", "name", "access", "foot", "service", "oneway", "bridge", "tunnel", "layer", "incline")
+
+
+def great_circle_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in metres between arrays of WGS84 points (haversine, osmnx's radius)."""
+    phi1, phi2 = np.radians(lat1), np.radians(lat2)
+    dphi = phi2 - phi1
+    dlam = np.radians(lon2 - lon1)
+    h = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlam / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def _is_osm_file(path: Path) -> bool:
+    name = path.name.lower()
+    return any(name.endswith(suffix) for suffix in OSM_SUFFIXES)
+
+
+def network_from_osm(
+    path: str | Path,
+    *,
+    include_private: bool = False,
+    bbox: Sequence[float] | None = None,
+) -> nx.MultiDiGraph:
+    """Build the walking network from an OSM extract (``.osm``, ``.osm.bz2``, ``.osm.pbf``).
+
+    Ways pass osmnx's ``walk`` filter (see :mod:`lifecircle.geo.walkfilter`). Ways whose nodes are missing from a
+    clipped extract are split at the gaps rather than dropped.
+
+    Parameters
+    ----------
+    path
+        The OSM file; read with pyosmium, which handles XML, compressed XML and PBF alike.
+    include_private
+        Also keep ``access=private`` ways (edges carry ``private=True``), for gated-compound rules.
+    bbox
+        Optional ``(west, south, east, north)`` in WGS84 degrees: keep only segments with an end inside it.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        In EPSG:4326, both directions of every walkable segment, ``length`` in metres.
+
+    Raises
+    ------
+    InputError
+        The file is missing or is not an OSM file.
+    NetworkError
+        The file holds no walkable way.
+    """
+    import osmium
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"Network file {path} does not exist.")
+    if not _is_osm_file(path):
+        raise InputError(f"Network file {path} is not an OSM extract (.osm, .osm.bz2, .osm.pbf).")
+
+    us: list[int] = []
+    vs: list[int] = []
+    way_of_segment: list[int] = []
+    way_attrs: list[dict] = []
+    coords: dict[int, tuple[float, float]] = {}
+    processor = (
+        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.KeyFilter("highway"))
+    )
+    try:
+        for obj in processor:
+            if not obj.is_way():
+                continue
+            tags = dict(obj.tags)
+            if not is_walkable(tags, include_private=include_private):
+                continue
+            attrs = {key: tags[key] for key in _EDGE_TAGS if key in tags}
+            attrs["osmid"] = obj.id
+            if include_private:
+                attrs["private"] = is_private(tags)
+            way_index = len(way_attrs)
+            way_attrs.append(attrs)
+            previous = None
+            for ref in obj.nodes:
+                location = ref.location
+                if not location.valid():
+                    previous = None  # node missing from a clipped extract: split the way here
+                    continue
+                coords[ref.ref] = (location.lon, location.lat)
+                if previous is not None and previous != ref.ref:
+                    us.append(previous)
+                    vs.append(ref.ref)
+                    way_of_segment.append(way_index)
+                previous = ref.ref
+    except RuntimeError as exc:  # pyosmium reports unreadable files as RuntimeError
+        raise InputError(f"Network file {path} could not be read as OSM data: {exc}.") from exc
+
+    if not us:
+        raise NetworkError(f"Network file {path} holds no walkable way (osmnx 'walk' filter).")
+
+    u = np.asarray(us, dtype=np.int64)
+    v = np.asarray(vs, dtype=np.int64)
+    way_idx = np.asarray(way_of_segment, dtype=np.int64)
+    node_ids = np.fromiter(coords.keys(), dtype=np.int64, count=len(coords))
+    node_xy = np.array(list(coords.values()), dtype=float)
+    position = {node: i for i, node in enumerate(node_ids.tolist())}
+    ui = np.fromiter((position[n] for n in us), dtype=np.int64, count=len(us))
+    vi = np.fromiter((position[n] for n in vs), dtype=np.int64, count=len(vs))
+
+    if bbox is not None:
+        west, south, east, north = bbox
+        inside = (node_xy[:, 0] >= west) & (node_xy[:, 0] <= east) & (node_xy[:, 1] >= south) & (node_xy[:, 1] <= north)
+        keep = inside[ui] | inside[vi]
+        u, v, ui, vi, way_idx = u[keep], v[keep], ui[keep], vi[keep], way_idx[keep]
+        if len(u) == 0:
+            raise NetworkError(f"Network file {path} has no walkable way inside the bounding box {tuple(bbox)}.")
+
+    length_m = great_circle_m(node_xy[ui, 1], node_xy[ui, 0], node_xy[vi, 1], node_xy[vi, 0])
+    G = nx.MultiDiGraph(crs="EPSG:4326", source=str(path), simplified=False)
+    used = np.unique(np.concatenate([ui, vi]))
+    G.add_nodes_from((int(node_ids[i]), {"x": float(node_xy[i, 0]), "y": float(node_xy[i, 1])}) for i in used.tolist())
+    lengths = length_m.tolist()
+    ways = way_idx.tolist()
+    u_list, v_list = u.tolist(), v.tolist()
+    rows = list(zip(u_list, v_list, ways, lengths, strict=True))
+    G.add_edges_from((a, b, {**way_attrs[w], "length": d}) for a, b, w, d in rows)
+    G.add_edges_from((b, a, {**way_attrs[w], "length": d, "reversed": True}) for a, b, w, d in rows)
+    log.info("walking network from %s: %d nodes, %d directed edges", path.name, len(G), G.number_of_edges())
+    return G
+
+
+def network_from_graphml(path: str | Path) -> nx.MultiDiGraph:
+    """Load a walking network saved as GraphML by osmnx (``ox.save_graphml``) or by lifecircle.
+
+    Raises
+    ------
+    InputError
+        The file is missing or is not an osmnx GraphML graph.
+    """
+    import osmnx as ox
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"Network file {path} does not exist.")
+    try:
+        G = ox.load_graphml(path)
+    except Exception as exc:
+        raise InputError(f"Network file {path} could not be read as an osmnx GraphML graph: {exc}.") from exc
+    if "crs" not in G.graph:
+        raise InputError(f"Network file {path} does not say its coordinate reference system (graph attribute 'crs').")
+    if G.number_of_edges() == 0:
+        raise NetworkError(f"Network file {path} holds no edges.")
+    return G
+
+
+def network_from_bbox(
+    bbox: Sequence[float], *, cache_dir: str | Path = "lifecircle-cache", include_private: bool = False
+) -> nx.MultiDiGraph:
+    """Download the walking network of a WGS84 bounding box ``(west, south, east, north)`` with osmnx.
+
+    Needs the internet; responses are cached in ``cache_dir`` so a second run works offline.
+
+    Raises
+    ------
+    NetworkError
+        The download failed (for example with no internet connection).
+    """
+    import osmnx as ox
+
+    _use_cache(cache_dir)
+    try:
+        G = ox.graph_from_bbox(
+            tuple(bbox), network_type="all" if include_private else "walk", simplify=False, retain_all=True
+        )
+    except Exception as exc:
+        raise NetworkError(
+            f"Could not download the walking network for bbox {tuple(bbox)} ({exc}); "
+            "offline, pass an .osm/.osm.pbf extract with --network."
+        ) from exc
+    return G
+
+
+def network_from_place(
+    place: str, *, cache_dir: str | Path = "lifecircle-cache", include_private: bool = False
+) -> nx.MultiDiGraph:
+    """Download the walking network of a named place (geocoded by Nominatim) with osmnx, cached on disk.
+
+    Raises
+    ------
+    NetworkError
+        Geocoding or download failed (for example with no internet connection).
+    """
+    import osmnx as ox
+
+    _use_cache(cache_dir)
+    try:
+        G = ox.graph_from_place(
+            place, network_type="all" if include_private else "walk", simplify=False, retain_all=True
+        )
+    except Exception as exc:
+        raise NetworkError(
+            f"Could not download the walking network of {place!r} ({exc}); "
+            "offline, pass an .osm/.osm.pbf extract with --network."
+        ) from exc
+    return G
+
+
+def _use_cache(cache_dir: str | Path) -> None:
+    import osmnx as ox
+
+    ox.settings.use_cache = True
+    ox.settings.cache_folder = str(cache_dir)
+
+
+def load_network(source: str | Path, *, include_private: bool = False) -> nx.MultiDiGraph:
+    """Build the walking network from what a user names on the command line.
+
+    Parameters
+    ----------
+    source
+        An OSM extract, a GraphML file, or ``place:<name>`` / ``bbox:<west>,<south>,<east>,<north>`` to download
+        with osmnx (online only, cached).
+    include_private
+        Keep ``access=private`` ways, flagged on the edges.
+    """
+    text = str(source)
+    if text.startswith("place:"):
+        return network_from_place(text.removeprefix("place:"), include_private=include_private)
+    if text.startswith("bbox:"):
+        try:
+            bbox = [float(part) for part in text.removeprefix("bbox:").split(",")]
+        except ValueError:
+            bbox = []
+        if len(bbox) != 4:
+            raise InputError(f"Network {text!r}: a bbox is 'bbox:west,south,east,north' in WGS84 degrees.")
+        return network_from_bbox(bbox, include_private=include_private)
+    path = Path(text)
+    if path.suffix.lower() == ".graphml":
+        return network_from_graphml(path)
+    if not path.exists():
+        raise InputError(f"Network file {path} does not exist.")
+    if _is_osm_file(path):
+        return network_from_osm(path, include_private=include_private)
+    raise InputError(
+        f"Network file {path} has an unknown format: give an OSM extract (.osm, .osm.bz2, .osm.pbf) or GraphML."
+    )

@@ -1,0 +1,228 @@
+"""Shortest walks between attached points, in C (scipy.sparse.csgraph), never a Python loop per origin.
+
+Destinations (service points, candidate sites) become virtual nodes joined to both ends of their street segment;
+searches run backwards from them over the reversed graph, so one pass answers "how far is every node from its
+nearest destination" and bounded passes answer "which origins lie within the limit of each destination".
+Walking from an origin point includes its straight-line access, the part of its segment to either end, and the
+direct walk along the segment when origin and destination share it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from lifecircle.geo.graph import ZERO_COST, PreparedNetwork
+from lifecircle.geo.snapping import Attachment
+
+DEFAULT_CHUNK = 256
+
+
+def _part(fraction: np.ndarray, segment_cost: np.ndarray) -> np.ndarray:
+    """Cost of walking ``fraction`` of a segment whose whole walk costs ``segment_cost`` (0 for no distance)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(fraction > 0, fraction * segment_cost, 0.0)
+
+
+def end_costs(net: PreparedNetwork, att: Attachment, *, leaving: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Cost between each attached point and the two ends of its segment, access included.
+
+    Parameters
+    ----------
+    net, att
+        The network and the attached points.
+    leaving
+        True: from the point to the ends (origins); False: from the ends to the point (destinations).
+
+    Returns
+    -------
+    (to_u, to_v)
+        Costs in metres, ``inf`` for unattached points or closed directions.
+    """
+    seg = np.where(att.snapped, att.segment, 0)
+    t, rest = att.fraction, 1.0 - att.fraction
+    uv, vu = net.segment_cost_uv[seg], net.segment_cost_vu[seg]
+    if leaving:  # point -> u walks the segment backwards (v -> u direction)
+        cost_u, cost_v = _part(t, vu), _part(rest, uv)
+    else:  # u -> point walks forwards
+        cost_u, cost_v = _part(t, uv), _part(rest, vu)
+    cost_u = np.where(att.snapped, cost_u + att.access_m, np.inf)
+    cost_v = np.where(att.snapped, cost_v + att.access_m, np.inf)
+    return cost_u, cost_v
+
+
+def _reverse_graph_with(net: PreparedNetwork, destinations: Attachment) -> sp.csr_array:
+    """Reversed cost graph plus one virtual node per destination, edges virtual → segment ends."""
+    n, k = net.n_nodes, len(destinations)
+    from_u, from_v = end_costs(net, destinations, leaving=False)
+    seg = np.where(destinations.snapped, destinations.segment, 0)
+    rows = np.concatenate([np.arange(k), np.arange(k)]) + n
+    cols = np.concatenate([net.segment_u[seg], net.segment_v[seg]])
+    vals = np.maximum(np.concatenate([from_u, from_v]), ZERO_COST)
+    ok = np.isfinite(vals)
+    extra = sp.csr_array((vals[ok], (rows[ok], cols[ok])), shape=(n + k, n + k))
+    base = sp.csr_array((net.cost_reverse.data, net.cost_reverse.indices, net.cost_reverse.indptr), shape=(n, n))
+    padded = sp.block_diag([base, sp.csr_array((k, k))], format="csr")
+    # csgraph keeps the minimum of entries only if they are not summed: the two parts never overlap
+    return sp.csr_array(padded + extra)
+
+
+def _same_segment(
+    net: PreparedNetwork, origins: Attachment, destinations: Attachment
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Direct walks between origins and destinations joined to the same segment: (origin, destination, walk_m)."""
+    o_idx = np.flatnonzero(origins.snapped)
+    d_idx = np.flatnonzero(destinations.snapped)
+    if len(o_idx) == 0 or len(d_idx) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    d_sorted = d_idx[np.argsort(destinations.segment[d_idx], kind="stable")]
+    d_seg = destinations.segment[d_sorted]
+    o_seg = origins.segment[o_idx]
+    lo = np.searchsorted(d_seg, o_seg, side="left")
+    hi = np.searchsorted(d_seg, o_seg, side="right")
+    counts = hi - lo
+    if counts.sum() == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    o_rep = np.repeat(o_idx, counts)
+    starts = np.repeat(lo, counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    d_rep = d_sorted[starts + offsets]
+    seg = origins.segment[o_rep]
+    t_o, t_d = origins.fraction[o_rep], destinations.fraction[d_rep]
+    forward = t_d >= t_o
+    along = np.where(forward, _part(t_d - t_o, net.segment_cost_uv[seg]), _part(t_o - t_d, net.segment_cost_vu[seg]))
+    walk = origins.access_m[o_rep] + along + destinations.access_m[d_rep]
+    return o_rep, d_rep, walk
+
+
+def nearest_destination(
+    net: PreparedNetwork, origins: Attachment, destinations: Attachment
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walking distance from every origin to its nearest destination, in one multi-source pass.
+
+    Parameters
+    ----------
+    net
+        The prepared network.
+    origins
+        Where walks start (compounds, gates).
+    destinations
+        Where walks end (service points).
+
+    Returns
+    -------
+    walk_m, destination
+        Walking metres to the nearest destination (``inf`` when none is reachable) and its position in
+        ``destinations`` (``-1`` when none).
+    """
+    n_orig = len(origins)
+    walk_m = np.full(n_orig, np.inf)
+    nearest = np.full(n_orig, -1, dtype=np.int64)
+    if n_orig == 0 or not destinations.snapped.any():
+        return walk_m, nearest
+    n = net.n_nodes
+    graph = _reverse_graph_with(net, destinations)
+    virtual = n + np.flatnonzero(destinations.snapped)
+    dist, _, source = dijkstra(graph, directed=True, indices=virtual, min_only=True, return_predecessors=True)
+    source = np.where(source >= 0, source - n, -1)
+    to_u, to_v = end_costs(net, origins, leaving=True)
+    seg = np.where(origins.snapped, origins.segment, 0)
+    u, v = net.segment_u[seg], net.segment_v[seg]
+    via_u, via_v = to_u + dist[u], to_v + dist[v]
+    walk_m = np.minimum(via_u, via_v)
+    nearest = np.where(via_u <= via_v, source[u], source[v])
+    o, d, direct = _same_segment(net, origins, destinations)
+    if len(o):
+        order = np.lexsort((direct, o))
+        o, d, direct = o[order], d[order], direct[order]
+        first = np.ones(len(o), dtype=bool)
+        first[1:] = o[1:] != o[:-1]
+        o, d, direct = o[first], d[first], direct[first]
+        better = direct < walk_m[o]
+        walk_m[o[better]] = direct[better]
+        nearest[o[better]] = d[better]
+    nearest = np.where(np.isfinite(walk_m), nearest, -1)
+    return walk_m, nearest
+
+
+def destination_node_costs(
+    net: PreparedNetwork,
+    destinations: Attachment,
+    *,
+    limit_m: float,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Bounded searches back from each destination: the cost of walking from every node to it.
+
+    Yields
+    ------
+    positions, costs
+        Positions in ``destinations`` of a chunk, and a dense ``len(chunk) × n_nodes`` array of walking metres
+        (``inf`` beyond ``limit_m``). Chunking bounds memory to ``chunk_size × n_nodes`` floats.
+    """
+    n = net.n_nodes
+    graph = _reverse_graph_with(net, destinations)
+    snapped = np.flatnonzero(destinations.snapped)
+    for start in range(0, len(snapped), chunk_size):
+        positions = snapped[start : start + chunk_size]
+        dist = dijkstra(graph, directed=True, indices=n + positions, limit=limit_m)
+        yield positions, dist[:, :n]
+
+
+def pairs_within(
+    net: PreparedNetwork,
+    origins: Attachment,
+    destinations: Attachment,
+    *,
+    limit_m: float,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every origin–destination pair within a walking limit, with its walking distance.
+
+    Parameters
+    ----------
+    net
+        The prepared network.
+    origins, destinations
+        Attached points; walks go from origins to destinations.
+    limit_m
+        Largest walk kept, in metres.
+    chunk_size
+        Destinations searched together; memory is ``chunk_size × n_nodes`` floats.
+
+    Returns
+    -------
+    origin, destination, walk_m
+        Positions in ``origins`` and ``destinations`` and the shortest walk, one entry per pair within the limit,
+        sorted by origin then destination.
+    """
+    to_u, to_v = end_costs(net, origins, leaving=True)
+    seg = np.where(origins.snapped, origins.segment, 0)
+    u, v = net.segment_u[seg], net.segment_v[seg]
+    live = np.flatnonzero(origins.snapped)
+    parts_o, parts_d, parts_w = [], [], []
+    for positions, dist in destination_node_costs(net, destinations, limit_m=limit_m, chunk_size=chunk_size):
+        walk = np.minimum(to_u[live] + dist[:, u[live]], to_v[live] + dist[:, v[live]])  # chunk × live origins
+        d_rows, o_cols = np.nonzero(walk <= limit_m)
+        parts_o.append(live[o_cols])
+        parts_d.append(positions[d_rows])
+        parts_w.append(walk[d_rows, o_cols])
+    o, d, direct = _same_segment(net, origins, destinations)
+    keep = direct <= limit_m
+    parts_o.append(o[keep])
+    parts_d.append(d[keep])
+    parts_w.append(direct[keep])
+    origin = np.concatenate(parts_o).astype(np.int64)
+    destination = np.concatenate(parts_d).astype(np.int64)
+    walk_m = np.concatenate(parts_w)
+    # keep the shortest walk of each pair (network and direct walks may both be listed)
+    order = np.lexsort((walk_m, destination, origin))
+    origin, destination, walk_m = origin[order], destination[order], walk_m[order]
+    first = np.ones(len(origin), dtype=bool)
+    first[1:] = (origin[1:] != origin[:-1]) | (destination[1:] != destination[:-1])
+    return origin[first], destination[first], walk_m[first]

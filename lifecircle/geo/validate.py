@@ -1,0 +1,107 @@
+"""Checks on input layers: each problem becomes one InputError sentence naming the layer and what is wrong."""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from lifecircle.errors import InputError
+
+log = logging.getLogger(__name__)
+
+POLYGONAL = {"Polygon", "MultiPolygon"}
+PUNCTUAL = {"Point", "MultiPoint"}
+QUALITY_KEY = "lifecircle_quality"
+
+
+def add_quality_note(gdf: gpd.GeoDataFrame, note: str) -> None:
+    """Record a data-quality note on a layer (shown in reports); also logged as a warning."""
+    gdf.attrs.setdefault(QUALITY_KEY, []).append(note)
+    log.warning(note)
+
+
+def quality_notes(gdf: gpd.GeoDataFrame) -> list[str]:
+    """Data-quality notes recorded on a layer while it was read."""
+    return list(gdf.attrs.get(QUALITY_KEY, []))
+
+
+def require_not_empty(gdf: gpd.GeoDataFrame, source: str) -> None:
+    """Raise when a layer has no feature."""
+    if gdf.empty:
+        raise InputError(f"{source} is empty: it has no features.")
+
+
+def drop_missing_geometry(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    """Drop features without geometry, noting how many and which."""
+    missing = gdf.geometry.isna() | gdf.geometry.is_empty
+    if not missing.any():
+        return gdf
+    examples = ", ".join(map(str, gdf.index[missing][:5]))
+    kept = gdf.loc[~missing].copy()
+    kept.attrs = dict(gdf.attrs)
+    add_quality_note(kept, f"{source}: {missing.sum()} features have no geometry and were left out ({examples}).")
+    if kept.empty:
+        raise InputError(f"{source}: no feature has a geometry.")
+    return kept
+
+
+def require_geometry_type(gdf: gpd.GeoDataFrame, allowed: set[str], source: str, what: str) -> None:
+    """Raise when features are not of the allowed geometry types."""
+    types = gdf.geom_type
+    wrong = ~types.isin(allowed)
+    if wrong.any():
+        found = ", ".join(sorted(set(types[wrong].astype(str))))
+        raise InputError(f"{source} holds {found} geometries but {what} must be {' or '.join(sorted(allowed))}.")
+
+
+def repair_polygons(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    """Repair invalid polygons with ``make_valid``, keeping their polygonal part, and note which were repaired."""
+    geoms = gdf.geometry.to_numpy()
+    invalid = ~shapely.is_valid(geoms)
+    if not invalid.any():
+        return gdf
+    fixed = shapely.make_valid(geoms[invalid])
+    # make_valid may return collections with stray lines: keep the polygonal parts
+    parts = shapely.get_parts(fixed, return_index=True)
+    polys, owner = parts
+    is_poly = np.isin(shapely.get_type_id(polys), [3, 6])
+    repaired = np.array([shapely.multipolygons([]) for _ in range(len(fixed))], dtype=object)
+    if is_poly.any():
+        grouped = pd.Series(list(polys[is_poly])).groupby(owner[is_poly]).agg(list)
+        for pos, items in grouped.items():
+            merged = shapely.union_all(items)
+            repaired[pos] = merged
+    out = gdf.copy()
+    out.attrs = dict(gdf.attrs)
+    new_geoms = geoms.copy()
+    new_geoms[invalid] = repaired
+    out = out.set_geometry(gpd.GeoSeries(new_geoms, index=gdf.index, crs=gdf.crs))
+    examples = ", ".join(map(str, gdf.index[invalid][:5]))
+    add_quality_note(out, f"{source}: {invalid.sum()} invalid polygons were repaired with make_valid ({examples}).")
+    empty = out.geometry.is_empty
+    if empty.any():
+        raise InputError(
+            f"{source}: polygons {', '.join(map(str, out.index[empty][:5]))} are invalid and have no area left "
+            "after repair."
+        )
+    return out
+
+
+def require_unique_ids(ids: pd.Index, source: str, column: str) -> None:
+    """Raise when ids repeat, naming a few of them."""
+    duplicated = ids[ids.duplicated()]
+    if len(duplicated):
+        examples = ", ".join(map(str, pd.unique(duplicated)[:5]))
+        raise InputError(f"{source}: column {column!r} has duplicate ids ({examples}); every feature needs its own id.")
+
+
+def require_columns(df: pd.DataFrame, columns: list[str], source: str) -> None:
+    """Raise when named columns are missing, listing the ones that exist."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        available = ", ".join(map(str, [c for c in df.columns if c != "geometry"][:20]))
+        raise InputError(f"{source} has no column {missing[0]!r}; its columns are: {available}.")
