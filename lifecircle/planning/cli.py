@@ -1,0 +1,174 @@
+"""The ``lifecircle`` command line: a thin layer over the Python API.
+
+Every user mistake surfaces as one line ``lifecircle: error: ...`` and exit code 2; nothing is written then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from lifecircle import __version__
+from lifecircle.errors import LifecircleError
+
+log = logging.getLogger("lifecircle")
+
+EXIT_USER_ERROR = 2
+
+
+def _add_layer_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("input columns and coordinates")
+    group.add_argument("--id-column", help="id column of compounds and services (default: id)")
+    group.add_argument("--name-column", help="name column (default: name / 名称)")
+    group.add_argument("--category-column", help="service category column (default: category / 类别)")
+    group.add_argument("--branch-column", help="compound attribute saying it has a branch (default: has_branch / 支部)")
+    group.add_argument("--lon-column", help="longitude column of CSV/XLSX layers (default: auto-detected)")
+    group.add_argument("--lat-column", help="latitude column of CSV/XLSX layers (default: auto-detected)")
+    group.add_argument("--crs", help="CRS of input layers that do not declare one (e.g. EPSG:4547)")
+    group.add_argument("--encoding", help="text encoding of Shapefile/CSV inputs (default: auto, UTF-8 or GBK)")
+
+
+def _add_walk_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("walking")
+    group.add_argument("--minutes", type=float, default=10.0, help="walking-time threshold in minutes (default 10)")
+    group.add_argument("--speed-kmh", type=float, default=4.5, help="walking speed in km/h (default 4.5)")
+    group.add_argument(
+        "--max-snap-m",
+        type=float,
+        default=300.0,
+        help="points farther than this from any walkable street are unreachable (default 300)",
+    )
+
+
+def _add_map_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("map")
+    group.add_argument("--offline", action="store_true", help="inline Leaflet so the map opens with no internet")
+    group.add_argument("--lang", choices=["zh", "en"], help="map language (default: zh when names are Chinese)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="lifecircle", description="Walking service coverage for ten-minute life service circles."
+    )
+    parser.add_argument("--version", action="version", version=f"lifecircle {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more detail")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    analyze = sub.add_parser("analyze", help="coverage of compounds by service categories within N minutes on foot")
+    analyze.add_argument("--network", required=True, help="OSM extract (.osm/.osm.bz2/.osm.pbf), GraphML, place:NAME")
+    analyze.add_argument("--compounds", required=True, type=Path, help="compound polygons")
+    analyze.add_argument("--services", required=True, type=Path, help="service points")
+    analyze.add_argument("--branches", type=Path, help="party-branch points (optional)")
+    analyze.add_argument("--gates", type=Path, help="compound gate points (optional)")
+    analyze.add_argument("--out", type=Path, default=Path("lifecircle-out"), help="output folder")
+    _add_walk_options(analyze)
+    _add_layer_options(analyze)
+    _add_map_options(analyze)
+    analyze.set_defaults(handler=_cmd_analyze)
+
+    demo = sub.add_parser("demo", help="run the analysis on the embedded demo (real OSM data of central Helsinki)")
+    demo.add_argument("--out", type=Path, default=Path("lifecircle-demo"), help="output folder")
+    _add_walk_options(demo)
+    _add_map_options(demo)
+    demo.set_defaults(handler=_cmd_demo)
+    return parser
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = logging.ERROR if args.quiet else logging.DEBUG if args.verbose else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(message)s", stream=sys.stderr, force=True)
+    logging.getLogger("lifecircle").setLevel(level)
+    for noisy in ("pyogrio", "fiona", "urllib3", "matplotlib", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _layer(path: Path | None, args: argparse.Namespace, *, ids: bool = True):
+    from lifecircle.planning.analyze_job import LayerSpec
+
+    if path is None:
+        return None
+    return LayerSpec(
+        path=path,
+        id_column=args.id_column if ids else None,
+        name_column=args.name_column,
+        crs=args.crs,
+        lon_column=args.lon_column,
+        lat_column=args.lat_column,
+        encoding=args.encoding,
+    )
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from lifecircle.planning.analyze_job import run_analyze
+    from lifecircle.planning.console import print_summary
+
+    analysis = run_analyze(
+        network=args.network,
+        compounds=_layer(args.compounds, args),
+        services=_layer(args.services, args),
+        branches=_layer(args.branches, args, ids=False),
+        gates=_layer(args.gates, args, ids=False),
+        out_dir=args.out,
+        category_column=args.category_column,
+        branch_column=args.branch_column,
+        max_walk_min=args.minutes,
+        speed_kmh=args.speed_kmh,
+        max_snap_m=args.max_snap_m,
+        offline_map=args.offline,
+        lang=args.lang,
+    )
+    if not args.quiet:
+        print_summary(analysis.summary, out_dir=args.out)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from lifecircle.data.demo import load_demo
+    from lifecircle.geo.network import network_from_osm
+    from lifecircle.planning.analysis import analyze
+    from lifecircle.planning.analyze_job import write_analysis
+    from lifecircle.planning.console import print_summary
+
+    demo = load_demo()
+    analysis = analyze(
+        network_from_osm(demo.osm_path),
+        demo.compounds,
+        demo.services,
+        branches=demo.branches,
+        max_walk_min=args.minutes,
+        speed_kmh=args.speed_kmh,
+        max_snap_m=args.max_snap_m,
+    )
+    write_analysis(
+        analysis, args.out, inputs={"network": demo.osm_path}, offline_map=args.offline, lang=args.lang or "en"
+    )
+    if not args.quiet:
+        print_summary(analysis.summary, out_dir=args.out)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args)
+    import warnings
+
+    warnings.filterwarnings("default", category=UserWarning, module="lifecircle")
+    try:
+        return args.handler(args)
+    except LifecircleError as exc:
+        print(f"lifecircle: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("lifecircle: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Writing results: all files of a run appear together or not at all."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def staged_directory(out_dir: str | Path) -> Iterator[Path]:
+    """Stage output files in a temporary folder and move them into ``out_dir`` only when all were written.
+
+    On any error the staged files are removed and ``out_dir`` is left as it was (not created when it did not
+    exist). Files of ``out_dir`` that the run does not write are kept.
+    """
+    out_dir = Path(out_dir)
+    parent = out_dir.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=parent))
+    try:
+        yield stage
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for item in sorted(stage.iterdir()):
+            target = out_dir / item.name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            os.replace(item, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file (for recording which data a result came from)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_hashes(inputs: dict[str, str | Path | None]) -> dict[str, dict]:
+    """Name, path and SHA-256 of each input file (directories and downloads are listed without a hash)."""
+    out = {}
+    for role, path in inputs.items():
+        if path is None:
+            continue
+        p = Path(path)
+        out[role] = {"path": str(path), "sha256": file_sha256(p) if p.is_file() else None}
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """CSV in UTF-8 with a byte-order mark, so Excel shows Chinese text."""
+    df.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def write_json(data: dict, path: Path) -> None:
+    """JSON in UTF-8, Chinese kept readable."""
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
+
+
+def _json_default(value):
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (set, tuple)):
+        return list(value)
+    if value is pd.NA:
+        return None
+    return str(value)
+
+
+def write_gpkg(gdf: gpd.GeoDataFrame, path: Path, *, layer: str) -> None:
+    """One GeoPackage layer; the index (the id) becomes a column, nullable columns become plain types."""
+    out = gdf.reset_index()
+    for column in out.columns:
+        if column == out.geometry.name:
+            continue
+        if out[column].dtype == object or str(out[column].dtype) in {"boolean", "string"}:
+            if out[column].isna().all():
+                out[column] = out[column].astype(object).where(out[column].notna(), None)
+            elif pd.api.types.is_bool_dtype(out[column].dropna()):
+                out[column] = out[column].astype(object)
+    out.to_file(path, layer=layer, driver="GPKG")
