@@ -1,0 +1,3 @@
+"""placeholder"""
+def publish_site(*a, **k):
+    raise NotImplementedError
