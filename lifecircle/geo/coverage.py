@@ -114,7 +114,10 @@ def compound_origins(
             gate_owner = lookup.loc[owner_ids].to_numpy()
         else:
             joined = gpd.sjoin_nearest(
-                gates_m[["geometry"]], compounds_m[["geometry"]], how="left", max_distance=GATE_ASSIGN_M
+                gates_m[["geometry"]],
+                compounds_m[["geometry"]].reset_index(drop=True),
+                how="left",
+                max_distance=GATE_ASSIGN_M,
             )
             joined = joined[~joined.index.duplicated()]
             far = joined["index_right"].isna()
@@ -123,7 +126,7 @@ def compound_origins(
                     "%d gates lie farther than %.0f m from every compound and are ignored", far.sum(), GATE_ASSIGN_M
                 )
             joined = joined[~far]
-            gate_owner = lookup.loc[joined["index_right"]].to_numpy()
+            gate_owner = joined["index_right"].to_numpy(dtype=np.int64)
             gates_m = gates_m.loc[joined.index]
         gated = np.zeros(len(compounds_m), dtype=bool)
         gated[gate_owner] = True

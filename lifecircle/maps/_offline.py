@@ -99,8 +99,9 @@ def inline_assets(html_text: str) -> str:
     out = _SCRIPT_SRC.sub(replace, html_text)
     out = _LINK_HREF.sub(replace, out)
     if dropped:
-        logger.info("offline map: dropped %d external asset(s) with no installed copy: %s",
-                    len(dropped), ", ".join(dropped))
+        logger.info(
+            "offline map: dropped %d external asset(s) with no installed copy: %s", len(dropped), ", ".join(dropped)
+        )
     return out
 
 

@@ -52,12 +52,16 @@ COORD_DECIMALS = 5  # 1e-5 degree is 1.1 m of latitude (0.85 m of longitude at 4
 SIMPLIFY_M = 1.0  # display simplification tolerance, metres
 CLUSTER_MIN = 150  # a service category with more points than this is clustered
 
-_MARKERCLUSTER_JS = ("lc_markercluster_js",
-                     "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.4.1/dist/leaflet.markercluster.js")
+_MARKERCLUSTER_JS = (
+    "lc_markercluster_js",
+    "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.4.1/dist/leaflet.markercluster.js",
+)
 _MARKERCLUSTER_CSS = [
     ("lc_markercluster_css", "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.4.1/dist/MarkerCluster.css"),
-    ("lc_markercluster_default_css",
-     "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.4.1/dist/MarkerCluster.Default.css"),
+    (
+        "lc_markercluster_default_css",
+        "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.4.1/dist/MarkerCluster.Default.css",
+    ),
 ]
 _OSM_ATTR = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 _TIANDITU_KEY = re.compile(r"[A-Za-z0-9]{8,64}")
@@ -68,8 +72,11 @@ def safe_json(obj: object) -> str:
     """JSON text that is safe inside ``<script>`` and HTML attributes (no ``<``, ``>``, ``&``)."""
     text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_json_default)
     return (
-        text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
     )
 
 
@@ -301,13 +308,23 @@ class _Overlays(MacroElement):
 def _add_basemaps(m: folium.Map, basemap: str, lang: str, tianditu_key: str | None) -> None:
     def tile(url, key, attr, *, show, subdomains="abc", overlay=False, max_zoom=19):
         folium.TileLayer(
-            tiles=url, name=html.escape(label(key, lang)), attr=attr, show=show, overlay=overlay,
-            control=True, subdomains=subdomains, max_zoom=max_zoom, max_native_zoom=min(max_zoom, 18),
+            tiles=url,
+            name=html.escape(label(key, lang)),
+            attr=attr,
+            show=show,
+            overlay=overlay,
+            control=True,
+            subdomains=subdomains,
+            max_zoom=max_zoom,
+            max_native_zoom=min(max_zoom, 18),
         ).add_to(m)
 
     osm = ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "basemap_osm", _OSM_ATTR)
-    light = ("https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png", "basemap_light",
-             _OSM_ATTR + ' &copy; <a href="https://carto.com/attributions">CARTO</a>')
+    light = (
+        "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+        "basemap_light",
+        _OSM_ATTR + ' &copy; <a href="https://carto.com/attributions">CARTO</a>',
+    )
     if basemap == "osm":
         tile(*osm, show=True)
         tile(*light, show=False, subdomains="abcd")
@@ -316,24 +333,42 @@ def _add_basemaps(m: folium.Map, basemap: str, lang: str, tianditu_key: str | No
         tile(*osm, show=False)
     elif basemap == "amap":
         attr = "&copy; 高德地图 AutoNavi"
-        tile("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
-             "basemap_amap", attr, show=True, subdomains="1234", max_zoom=18)
-        tile("https://webst0{s}.is.autonavi.com/appmaptile?style=6&x={x}&y={y}&z={z}",
-             "basemap_amap_satellite", attr, show=False, subdomains="1234", max_zoom=18)
+        tile(
+            "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+            "basemap_amap",
+            attr,
+            show=True,
+            subdomains="1234",
+            max_zoom=18,
+        )
+        tile(
+            "https://webst0{s}.is.autonavi.com/appmaptile?style=6&x={x}&y={y}&z={z}",
+            "basemap_amap_satellite",
+            attr,
+            show=False,
+            subdomains="1234",
+            max_zoom=18,
+        )
     elif basemap == "tianditu":
         if not tianditu_key or not _TIANDITU_KEY.fullmatch(str(tianditu_key)):
-            raise InputError(
-                "basemap='tianditu' needs tianditu_key: your Tianditu browser key (letters and digits)."
-            )
-        wmts = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-                "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
-                "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk=" + tianditu_key)
+            raise InputError("basemap='tianditu' needs tianditu_key: your Tianditu browser key (letters and digits).")
+        wmts = (
+            "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+            "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+            "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk=" + tianditu_key
+        )
         attr = "&copy; 天地图 Tianditu"
-        tile(wmts.format(s="{s}", layer="vec"), "basemap_tianditu", attr, show=True, subdomains="01234567",
-             max_zoom=18)
+        tile(wmts.format(s="{s}", layer="vec"), "basemap_tianditu", attr, show=True, subdomains="01234567", max_zoom=18)
         ann = "eva" if lang == "en" else "cva"
-        folium.TileLayer(tiles=wmts.format(s="{s}", layer=ann), name="", attr=attr, overlay=True,
-                         control=False, subdomains="01234567", max_zoom=18).add_to(m)
+        folium.TileLayer(
+            tiles=wmts.format(s="{s}", layer=ann),
+            name="",
+            attr=attr,
+            overlay=True,
+            control=False,
+            subdomains="01234567",
+            max_zoom=18,
+        ).add_to(m)
         tile(*osm, show=False)
     elif basemap != "none":
         raise InputError(f"Unknown basemap {basemap!r}; use one of {', '.join(BASEMAPS)}.")
@@ -474,9 +509,13 @@ def coverage_map(
     cluster = [bool(n > CLUSTER_MIN) for n in cat_counts]
 
     def mat(values: np.ndarray) -> list:
-        return pd.DataFrame(values.reshape(shape)).astype(object).where(
-            pd.DataFrame(pd.notna(values).reshape(shape)), None
-        ).to_numpy().tolist()
+        return (
+            pd.DataFrame(values.reshape(shape))
+            .astype(object)
+            .where(pd.DataFrame(pd.notna(values).reshape(shape)), None)
+            .to_numpy()
+            .tolist()
+        )
 
     token = secrets.token_hex(8)
     raw: dict[str, str] = {}
@@ -491,9 +530,10 @@ def coverage_map(
         "labels": labels_for(lang),
         "minutes": mins,
         "minutesValue": float(minutes),
-        "title": title if title is not None else (
-            label("title_category", lang, category=category_label(category, lang))
-            if category else label("title", lang)
+        "title": title
+        if title is not None
+        else (
+            label("title_category", lang, category=category_label(category, lang)) if category else label("title", lang)
         ),
         "params": [
             label("param_threshold", lang, minutes=mins),
@@ -517,8 +557,11 @@ def coverage_map(
             "status": status.tolist(),
             "hh": _jsonable(compounds["households"], decimals=0) if "households" in compounds else None,
             "pop": _jsonable(compounds["population"], decimals=0) if "population" in compounds else None,
-            "branch": (_jsonable(compounds["has_branch"].astype("boolean"))
-                       if "has_branch" in compounds and category is None else None),
+            "branch": (
+                _jsonable(compounds["has_branch"].astype("boolean"))
+                if "has_branch" in compounds and category is None
+                else None
+            ),
             "cats": popup_cats,
             "catLabels": [category_label(c, lang) for c in popup_cats],
             "min": mat(walk),
@@ -563,7 +606,8 @@ def coverage_map(
         bg = _display_geoms(branches.geometry, gcj=gcj)
         b_lat, b_lon = _latlon(bg)
         data["branches"] = {
-            "lat": b_lat, "lon": b_lon,
+            "lat": b_lat,
+            "lon": b_lon,
             "name": _jsonable(branches["name"]) if "name" in branches else [None] * len(branches),
         }
         groups["branches"] = folium.FeatureGroup(name=html.escape(label("layer_branches", lang))).add_to(m)
@@ -578,8 +622,9 @@ def coverage_map(
         sa_geoms = _display_geoms(sa.geometry, gcj=gcj, simplify_m=2 * SIMPLIFY_M)
         sa_cats = sa["category"].astype(str).map(cat_pos).tolist()
         data["served"] = raw_json(
-            "[" + ",".join(f'{{"cat":{c},"geom":{g}}}'
-                           for c, g in zip(sa_cats, _geojson_texts(sa_geoms), strict=True)) + "]"
+            "["
+            + ",".join(f'{{"cat":{c},"geom":{g}}}' for c, g in zip(sa_cats, _geojson_texts(sa_geoms), strict=True))
+            + "]"
         )
         groups["served"] = {
             k: folium.FeatureGroup(
@@ -593,16 +638,14 @@ def coverage_map(
         sg = _display_geoms(sites.geometry, gcj=gcj)
         t_lat, t_lon = _latlon(sg)
         fields = [c for c in sites.columns if c != sites.geometry.name][:12]
-        rank = (_jsonable(sites["rank"], decimals=0) if "rank" in sites
-                else list(range(1, len(sites) + 1)))
-        values = [
-            _jsonable(sites[c], decimals=2 if pd.api.types.is_float_dtype(sites[c]) else None) for c in fields
-        ]
+        rank = _jsonable(sites["rank"], decimals=0) if "rank" in sites else list(range(1, len(sites) + 1))
+        values = [_jsonable(sites[c], decimals=2 if pd.api.types.is_float_dtype(sites[c]) else None) for c in fields]
         data["sites"] = {
-            "lat": t_lat, "lon": t_lon, "rank": rank,
+            "lat": t_lat,
+            "lon": t_lon,
+            "rank": rank,
             "fields": [label("site_rank", lang) if c == "rank" else str(c) for c in fields],
-            "values": (np.array(values, dtype=object).T.tolist() if fields
-                       else np.empty((len(sites), 0)).tolist()),
+            "values": (np.array(values, dtype=object).T.tolist() if fields else np.empty((len(sites), 0)).tolist()),
         }
         groups["sites"] = folium.FeatureGroup(name=html.escape(label("layer_sites", lang))).add_to(m)
 
@@ -614,8 +657,7 @@ def coverage_map(
         st_geoms = _display_geoms(study_area.geometry, gcj=gcj, simplify_m=2 * SIMPLIFY_M)
         data["study"] = raw_json(
             '{"type":"FeatureCollection","features":['
-            + ",".join(f'{{"type":"Feature","properties":{{}},"geometry":{g}}}'
-                       for g in _geojson_texts(st_geoms))
+            + ",".join(f'{{"type":"Feature","properties":{{}},"geometry":{g}}}' for g in _geojson_texts(st_geoms))
             + "]}"
         )
         groups["study"] = folium.FeatureGroup(name=html.escape(label("layer_study_area", lang))).add_to(m)
@@ -633,8 +675,7 @@ def coverage_map(
         data_js = data_js.replace(key, text, 1)
     _Overlays(data_js, groups, cluster=any(cluster)).add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
-    logger.debug("coverage map: %d compounds, %d services, %d bytes of data",
-                 len(ids), len(services), len(data_js))
+    logger.debug("coverage map: %d compounds, %d services, %d bytes of data", len(ids), len(services), len(data_js))
     return m
 
 

@@ -1,3 +1,5 @@
 """placeholder"""
+
+
 def publish_site(*a, **k):
     raise NotImplementedError

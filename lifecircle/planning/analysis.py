@@ -91,9 +91,14 @@ def branch_presence(
             named = branches["compound_id"].dropna().astype(str)
             present |= compounds.index.isin(named)
         located = gpd.sjoin(
-            to_crs(branches[["geometry"]], compounds.crs), compounds[["geometry"]], predicate="within", how="inner"
+            to_crs(branches[["geometry"]], compounds.crs),
+            compounds[["geometry"]].reset_index(drop=True),
+            predicate="within",
+            how="inner",
         )
-        present |= compounds.index.isin(located["index_right"])
+        inside = np.zeros(len(compounds), dtype=bool)
+        inside[located["index_right"].to_numpy(dtype=np.int64)] = True
+        present |= inside
     return present
 
 
