@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 EARTH_RADIUS_M = 6_371_009.0  # osmnx.distance.EARTH_RADIUS_M
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml", ".osm.xml")
-_EDGE_TAGS = ("highway", "name", "access", "foot", "service", "oneway", "bridge", "tunnel", "layer", "incline")
+_EDGE_TAGS = ("highway", "name", "access", "foot", "service", "bridge", "tunnel", "layer", "incline")
 
 
 def great_circle_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
@@ -97,6 +97,7 @@ def network_from_osm(
             if not is_walkable(tags, include_private=include_private):
                 continue
             attrs = {key: tags[key] for key in _EDGE_TAGS if key in tags}
+            attrs["oneway"] = tags.get("oneway", "no") in ("yes", "true", "1", "-1")
             attrs["osmid"] = obj.id
             if include_private:
                 attrs["private"] = is_private(tags)
@@ -145,7 +146,7 @@ def network_from_osm(
     ways = way_idx.tolist()
     u_list, v_list = u.tolist(), v.tolist()
     rows = list(zip(u_list, v_list, ways, lengths, strict=True))
-    G.add_edges_from((a, b, {**way_attrs[w], "length": d}) for a, b, w, d in rows)
+    G.add_edges_from((a, b, {**way_attrs[w], "length": d, "reversed": False}) for a, b, w, d in rows)
     G.add_edges_from((b, a, {**way_attrs[w], "length": d, "reversed": True}) for a, b, w, d in rows)
     log.info("walking network from %s: %d nodes, %d directed edges", path.name, len(G), G.number_of_edges())
     return G

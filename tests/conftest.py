@@ -1,0 +1,79 @@
+"""Shared fixtures: real OSM extracts from ../shared/data, hand-made OSM files, small synthetic graphs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+
+REPO = Path(__file__).resolve().parents[1]
+INPUT_DATA = Path(__file__).resolve().parent / "input_data"
+SHARED_DATA = REPO.parent / "shared" / "data"
+METRIC_CRS = "EPSG:32650"  # UTM 50N (Beijing): synthetic graphs are laid out in metres here
+
+
+def shared_file(relative: str) -> Path:
+    """A file of ../shared/data, or skip the test with the reason."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"shared data {relative} not found at {SHARED_DATA} (../shared beside the repository)")
+    return path
+
+
+@pytest.fixture
+def walk_rules_osm() -> Path:
+    """Hand-made OSM file exercising the walk filter (see the comments inside it)."""
+    return INPUT_DATA / "walk_rules.osm"
+
+
+@pytest.fixture(scope="session")
+def cau_osm() -> Path:
+    """Beijing, Haidian, Xueyuan Road (2026 OSM extract)."""
+    return shared_file("osm/beijing_haidian_cau_xueyuanlu.osm.bz2")
+
+
+def make_graph(
+    nodes: dict[int, tuple[float, float]],
+    edges: list[tuple],
+    *,
+    crs: str = METRIC_CRS,
+    both_ways: bool = True,
+) -> nx.MultiDiGraph:
+    """An osmnx-style graph in a metric CRS.
+
+    ``edges`` holds ``(u, v)`` or ``(u, v, attrs)``; ``length`` defaults to the straight distance.
+    """
+    G = nx.MultiDiGraph(crs=crs)
+    for node, (x, y) in nodes.items():
+        G.add_node(node, x=float(x), y=float(y))
+    for edge in edges:
+        u, v = edge[0], edge[1]
+        attrs = dict(edge[2]) if len(edge) > 2 else {}
+        (x1, y1), (x2, y2) = nodes[u], nodes[v]
+        attrs.setdefault("length", float(np.hypot(x2 - x1, y2 - y1)))
+        G.add_edge(u, v, **attrs)
+        if both_ways:
+            G.add_edge(v, u, **attrs)
+    return G
+
+
+def points(coords: list[tuple[float, float]], *, ids: list[str], crs: str = METRIC_CRS, **columns) -> gpd.GeoDataFrame:
+    """Points indexed by ids, with extra columns."""
+    return gpd.GeoDataFrame(
+        {"name": ids, **columns},
+        geometry=shapely.points(np.asarray(coords, dtype=float)),
+        index=ids,
+        crs=crs,
+    )
+
+
+def squares(centres: list[tuple[float, float]], *, ids: list[str], half_m: float = 10.0, crs: str = METRIC_CRS, **columns):
+    """Square compounds around centres, indexed by ids."""
+    geoms = [shapely.box(x - half_m, y - half_m, x + half_m, y + half_m) for x, y in centres]
+    gdf = gpd.GeoDataFrame({"name": ids, **columns}, geometry=geoms, index=ids, crs=crs)
+    gdf.index.name = "compound_id"
+    return gdf

@@ -1,0 +1,116 @@
+"""Walking networks from OSM files: osmnx walk rules, clipped extracts, bad files."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pytest
+from conftest import INPUT_DATA
+
+from lifecircle.errors import InputError, NetworkError
+from lifecircle.geo.network import great_circle_m, load_network, network_from_graphml, network_from_osm
+from lifecircle.geo.walkfilter import is_walkable
+
+
+def _edge_pairs(G: nx.MultiDiGraph) -> set[tuple[int, int]]:
+    return {(u, v) for u, v in G.edges()}
+
+
+def test_walk_rules(walk_rules_osm):
+    G = network_from_osm(walk_rules_osm)
+    pairs = _edge_pairs(G)
+    ways = {d["osmid"] for _, _, d in G.edges(data=True)}
+    assert (1, 4) not in pairs and (4, 1) not in pairs, "motorway must not be walkable"
+    assert 102 not in ways, "foot=no must not be walkable"
+    assert 103 not in ways, "access=private is left out by default"
+    assert 107 not in ways and 108 not in ways, "cycleway and construction are not walkable"
+    assert 109 not in ways, "streets with separately mapped sidewalks are left out (osmnx)"
+    # one-way street: walkable both ways
+    assert (1, 7) in pairs and (7, 1) in pairs and (8, 4) in pairs and (4, 8) in pairs
+    # every edge has its reverse
+    assert all((v, u) in pairs for u, v in pairs)
+
+
+def test_private_roads_kept_on_request(walk_rules_osm):
+    G = network_from_osm(walk_rules_osm, include_private=True)
+    private = {(u, v) for u, v, d in G.edges(data=True) if d.get("private")}
+    assert (1, 6) in private and (6, 4) in private
+    public = [d for _, _, d in G.edges(data=True) if d["osmid"] == 100]
+    assert public and not any(d["private"] for d in public)
+
+
+def test_clipped_way_is_split_at_missing_node(walk_rules_osm):
+    G = network_from_osm(walk_rules_osm)
+    pairs = _edge_pairs(G)
+    assert (2, 30) in pairs  # the piece before the gap
+    assert (31, 3) in pairs  # the piece after the gap
+    assert 999 not in G
+    assert (30, 31) not in pairs  # nothing bridges the gap
+
+
+def test_lengths_are_great_circle_metres(walk_rules_osm):
+    G = network_from_osm(walk_rules_osm)
+    length = min(d["length"] for d in G.get_edge_data(1, 2).values())
+    # 0.002 degrees of latitude
+    assert length == pytest.approx(0.002 * np.pi / 180 * 6_371_009, rel=1e-9)
+    assert ox.distance.great_circle(39.9, 116.3, 39.902, 116.3) == pytest.approx(length, rel=1e-9)
+
+
+def test_lengths_match_osmnx_on_real_extract(cau_osm):
+    G = network_from_osm(cau_osm)
+    ref = ox.graph_from_xml(cau_osm, simplify=False, retain_all=True)
+    checked = 0
+    for u, v, d in G.edges(data=True):
+        if ref.has_edge(u, v):
+            ours = d["length"]
+            theirs = min(e["length"] for e in ref.get_edge_data(u, v).values())
+            assert ours == pytest.approx(theirs, abs=0.01)
+            checked += 1
+    assert checked > G.number_of_edges() / 2  # osmnx adds no reverse edge to one-way streets
+
+
+def test_walk_filter_is_osmnx_regex_semantics():
+    assert is_walkable({"highway": "footway"})
+    assert not is_walkable({"highway": "motorway_link"})  # "motor" matches anywhere, as in Overpass
+    assert not is_walkable({"highway": "residential", "foot": "no"})
+    assert not is_walkable({"highway": "residential", "area": "yes"})
+    assert not is_walkable({"highway": "service", "service": "private"})
+    assert is_walkable({"highway": "service", "service": "private"}, include_private=True)
+    assert not is_walkable({"building": "yes"})
+
+
+def test_great_circle_vectorised():
+    d = great_circle_m(np.array([0.0, 39.9]), np.array([0.0, 116.3]), np.array([0.0, 39.9]), np.array([1.0, 116.3]))
+    assert d[0] == pytest.approx(111_195, rel=1e-3) and d[1] == 0
+
+
+def test_graphml_round_trip(tmp_path, walk_rules_osm):
+    G = network_from_osm(walk_rules_osm)
+    path = tmp_path / "walk.graphml"
+    ox.save_graphml(G, path)
+    H = network_from_graphml(path)
+    assert H.number_of_edges() == G.number_of_edges()
+    assert load_network(path).number_of_nodes() == G.number_of_nodes()
+
+
+def test_bad_network_files(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        load_network(tmp_path / "missing.osm.pbf")
+    with pytest.raises(InputError, match="could not be read as OSM"):
+        network_from_osm(INPUT_DATA / "not_osm.osm")
+    with pytest.raises(NetworkError, match="no walkable way"):
+        network_from_osm(INPUT_DATA / "no_walkable.osm")
+    with pytest.raises(InputError, match="unknown format"):
+        other = tmp_path / "roads.txt"
+        other.write_text("x")
+        load_network(other)
+    with pytest.raises(InputError, match="bbox"):
+        load_network("bbox:1,2,3")
+
+
+def test_bbox_clip(walk_rules_osm):
+    G = network_from_osm(walk_rules_osm, bbox=(116.299, 39.897, 116.305, 39.903))
+    assert 20 not in G and 21 not in G
+    with pytest.raises(NetworkError, match="bounding box"):
+        network_from_osm(walk_rules_osm, bbox=(0, 0, 1, 1))
