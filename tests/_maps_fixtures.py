@@ -13,8 +13,7 @@ import shapely
 
 # ../shared/data beside the repo (the contract); in a nested git worktree, the nearest ancestor's
 SHARED = next(
-    (p / "shared" / "data" for p in Path(__file__).resolve().parents[1].parents
-     if (p / "shared" / "data").is_dir()),
+    (p / "shared" / "data" for p in Path(__file__).resolve().parents[1].parents if (p / "shared" / "data").is_dir()),
     Path(__file__).resolve().parents[1].parent / "shared" / "data",
 )
 OSM_BEIJING = SHARED / "osm" / "beijing_haidian_cau_xueyuanlu.osm.bz2"
@@ -23,8 +22,13 @@ XSS_NAME = "<img src=x onerror=alert(1)>"
 SCRIPT_NAME = "</script><script>alert(2)</script>"
 
 AMENITY_CATEGORY = {
-    "kindergarten": "kindergarten", "school": "school", "clinic": "clinic", "hospital": "clinic",
-    "doctors": "clinic", "pharmacy": "pharmacy", "marketplace": "market",
+    "kindergarten": "kindergarten",
+    "school": "school",
+    "clinic": "clinic",
+    "hospital": "clinic",
+    "doctors": "clinic",
+    "pharmacy": "pharmacy",
+    "marketplace": "market",
 }
 SHOP_CATEGORY = {"convenience": "grocery", "supermarket": "grocery", "greengrocer": "grocery"}
 
@@ -44,16 +48,20 @@ def approx_coverage_table(compounds, services, *, minutes=10.0, speed_kmh=4.5):
         dc = d[:, cols]
         k = dc.argmin(axis=1)
         walk = dc[np.arange(len(cg)), k]
-        frames.append(pd.DataFrame({
-            "compound_id": compounds.index.astype(str),
-            "category": cat,
-            "walk_m": walk,
-            "walk_min": walk / (speed_kmh * 1000 / 60),
-            "nearest_service_id": services.index.to_numpy()[cols][k],
-            "services_within": (dc <= limit_m).sum(axis=1),
-            "covered": walk <= limit_m,
-            "reach": "ok",
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "compound_id": compounds.index.astype(str),
+                    "category": cat,
+                    "walk_m": walk,
+                    "walk_min": walk / (speed_kmh * 1000 / 60),
+                    "nearest_service_id": services.index.to_numpy()[cols][k],
+                    "services_within": (dc <= limit_m).sum(axis=1),
+                    "covered": walk <= limit_m,
+                    "reach": "ok",
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -75,7 +83,8 @@ def synthetic_district(n_compounds=60, n_services=24, *, seed=0, vertices=24, na
             "households": rng.integers(100, 2000, n_compounds),
             "population": rng.integers(300, 5000, n_compounds),
         },
-        geometry=polys, crs="EPSG:32650",
+        geometry=polys,
+        crs="EPSG:32650",
         index=pd.Index([f"c{i:05d}" for i in range(n_compounds)], name="compound_id"),
     )
     lo, hi = centers.min(axis=0) - 100, centers.max(axis=0) + 100
@@ -83,7 +92,8 @@ def synthetic_district(n_compounds=60, n_services=24, *, seed=0, vertices=24, na
     cats = np.array(["clinic", "grocery", "kindergarten"])[np.arange(n_services) % 3]
     svc = gpd.GeoDataFrame(
         {"name": [f"服务点{i}" for i in range(n_services)], "category": cats},
-        geometry=shapely.points(pts), crs="EPSG:32650",
+        geometry=shapely.points(pts),
+        crs="EPSG:32650",
         index=pd.Index([f"s{i:04d}" for i in range(n_services)], name="service_id"),
     )
     return comp, svc
@@ -111,8 +121,11 @@ def osm_beijing():
 
     wkb = WKBFactory()
     comp_rows, svc_rows = [], []
-    fp = osmium.FileProcessor(str(OSM_BEIJING)).with_areas().with_filter(
-        osmium.filter.KeyFilter("landuse", "amenity", "shop"))
+    fp = (
+        osmium.FileProcessor(str(OSM_BEIJING))
+        .with_areas()
+        .with_filter(osmium.filter.KeyFilter("landuse", "amenity", "shop"))
+    )
     for o in fp:
         if o.is_area() and o.tags.get("landuse") == "residential":
             comp_rows.append((f"a{o.id}", o.tags.get("name"), shapely.from_wkb(wkb.create_multipolygon(o))))
@@ -122,11 +135,14 @@ def osm_beijing():
                 svc_rows.append((f"n{o.id}", o.tags.get("name") or "", cat, shapely.Point(o.lon, o.lat)))
     comp = gpd.GeoDataFrame(
         pd.DataFrame(comp_rows, columns=["compound_id", "name", "geometry"]).set_index("compound_id"),
-        geometry="geometry", crs="EPSG:4326")
+        geometry="geometry",
+        crs="EPSG:4326",
+    )
     svc = gpd.GeoDataFrame(
-        pd.DataFrame(svc_rows, columns=["service_id", "name", "category", "geometry"])
-        .set_index("service_id"),
-        geometry="geometry", crs="EPSG:4326")
+        pd.DataFrame(svc_rows, columns=["service_id", "name", "category", "geometry"]).set_index("service_id"),
+        geometry="geometry",
+        crs="EPSG:4326",
+    )
     comp["households"] = (comp.to_crs(comp.estimate_utm_crs()).area / 60).round().astype(int)
     comp["population"] = (comp["households"] * 2.6).round().astype(int)
     return comp, svc

@@ -71,7 +71,9 @@ def points(coords: list[tuple[float, float]], *, ids: list[str], crs: str = METR
     )
 
 
-def squares(centres: list[tuple[float, float]], *, ids: list[str], half_m: float = 10.0, crs: str = METRIC_CRS, **columns):
+def squares(
+    centres: list[tuple[float, float]], *, ids: list[str], half_m: float = 10.0, crs: str = METRIC_CRS, **columns
+):
     """Square compounds around centres, indexed by ids."""
     geoms = [shapely.box(x - half_m, y - half_m, x + half_m, y + half_m) for x, y in centres]
     gdf = gpd.GeoDataFrame({"name": ids, **columns}, geometry=geoms, index=ids, crs=crs)

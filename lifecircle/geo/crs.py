@@ -87,6 +87,11 @@ def ensure_crs(gdf: gpd.GeoDataFrame, *, crs: str | None, source: str) -> gpd.Ge
             raise InputError(f"{source}: unknown coordinate reference system {crs!r}.") from exc
         return gdf.set_crs(declared, allow_override=True)
     if gdf.crs is not None:
+        if gdf.crs.is_geographic and not gdf.empty and not looks_like_degrees(gdf):
+            raise InputError(
+                f"{source} says its coordinates are longitude/latitude ({gdf.crs.name}) but they are not; "
+                "name the real CRS with --crs (for example EPSG:4547)."
+            )
         return gdf
     if looks_like_degrees(gdf):
         message = f"{source} does not declare a coordinate reference system; reading it as WGS84 longitude/latitude."

@@ -64,17 +64,8 @@ def repair_polygons(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     invalid = ~shapely.is_valid(geoms)
     if not invalid.any():
         return gdf
-    fixed = shapely.make_valid(geoms[invalid])
-    # make_valid may return collections with stray lines: keep the polygonal parts
-    parts = shapely.get_parts(fixed, return_index=True)
-    polys, owner = parts
-    is_poly = np.isin(shapely.get_type_id(polys), [3, 6])
-    repaired = np.array([shapely.multipolygons([]) for _ in range(len(fixed))], dtype=object)
-    if is_poly.any():
-        grouped = pd.Series(list(polys[is_poly])).groupby(owner[is_poly]).agg(list)
-        for pos, items in grouped.items():
-            merged = shapely.union_all(items)
-            repaired[pos] = merged
+    # "structure" keeps polygon input polygonal and drops collapsed parts (no stray lines or points)
+    repaired = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
     out = gdf.copy()
     out.attrs = dict(gdf.attrs)
     new_geoms = geoms.copy()

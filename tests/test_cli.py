@@ -1,0 +1,147 @@
+"""The command line: the analyze contract, the demo, and one-line errors with nothing written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import geopandas as gpd
+import numpy as np
+import osmnx as ox
+import pandas as pd
+import pytest
+
+from lifecircle.planning.cli import main
+
+CONTRACT_COLUMNS = ["compound_id", "category", "walk_m", "walk_min", "nearest_service_id", "services_within", "covered"]
+
+
+@pytest.fixture(scope="module")
+def cau_inputs(tmp_path_factory, cau_osm):
+    folder = tmp_path_factory.mktemp("cau")
+    features = ox.features_from_xml(cau_osm, tags={"landuse": "residential", "amenity": True, "shop": True})
+    polygonal = features.geom_type.isin(["Polygon", "MultiPolygon"])
+    compounds = features[polygonal & (features.get("landuse") == "residential")].reset_index()
+    compounds = gpd.GeoDataFrame(
+        {
+            "id": [f"c{i}" for i in range(len(compounds))],
+            "名称": compounds["name"].fillna("无名小区"),
+            "households": np.arange(len(compounds)) * 10 + 100,
+        },
+        geometry=compounds.geometry.to_numpy(),
+        crs=4326,
+    )
+    compounds.to_file(folder / "compounds.gpkg")
+    pts = features[features.geom_type == "Point"].reset_index()
+    services = pd.DataFrame(
+        {
+            "id": [f"s{i}" for i in range(len(pts))],
+            "name": pts["name"].fillna("").to_numpy(),
+            "类别": np.where(pts["amenity"].notna(), "设施", "商店"),
+            "经度": pts.geometry.x,
+            "纬度": pts.geometry.y,
+        }
+    )
+    services.to_csv(folder / "services.csv", index=False, encoding="utf-8-sig")
+    compounds.boundary.to_frame("geometry").to_file(folder / "lines.geojson")
+    return {
+        "network": cau_osm,
+        "compounds": folder / "compounds.gpkg",
+        "services": folder / "services.csv",
+        "lines": folder / "lines.geojson",
+    }
+
+
+def _analyze(inputs, out, *extra):
+    return main(
+        [
+            "-q",
+            "analyze",
+            "--network",
+            str(inputs["network"]),
+            "--compounds",
+            str(inputs["compounds"]),
+            "--services",
+            str(inputs["services"]),
+            "--out",
+            str(out),
+            *extra,
+        ]
+    )
+
+
+def test_analyze_contract(cau_inputs, tmp_path):
+    out = tmp_path / "result"
+    with pytest.warns(UserWarning, match="WGS84"):
+        assert _analyze(cau_inputs, out, "--minutes", "5", "--speed-kmh", "4") == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json", "map.html"]
+    )
+    raw = (out / "coverage.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM for Excel
+    table = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
+    assert list(table.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
+    assert set(table["category"]) == {"all", "设施", "商店"}
+    n = len(gpd.read_file(cau_inputs["compounds"]))
+    assert len(table) == 3 * n
+    unreachable = table[table["walk_m"].isna()]
+    assert not unreachable["covered"].any()
+    assert (table["covered"] == (table["walk_min"] <= 5)).all()
+    compounds = gpd.read_file(out / "compounds.gpkg")
+    assert {"compound_id", "status", "has_branch", "walk_min_all", "covered_all", "name"} <= set(compounds.columns)
+    assert set(compounds["status"]) <= {"covered", "no_service"}  # no branch data given
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["parameters"]["max_walk_min"] == 5 and summary["parameters"]["speed_kmh"] == 4
+    assert summary["categories"]["all"]["compounds_covered"] == int(table[table.category == "all"]["covered"].sum())
+    assert len(summary["inputs"]["network"]["sha256"]) == 64
+    assert summary["households"] == float(gpd.read_file(cau_inputs["compounds"])["households"].sum())
+    assert "<html" in (out / "map.html").read_text(encoding="utf-8").lower()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"compounds": "missing.gpkg"}, "does not exist"),
+        ({"services": "lines"}, "services must be Point"),
+        ({"compounds": "services"}, "compounds must be"),
+        ({"network": "empty"}, "no walkable way"),
+    ],
+)
+def test_bad_input_one_line_exit_2_nothing_written(cau_inputs, tmp_path, capsys, change, message):
+    from conftest import INPUT_DATA
+
+    inputs = dict(cau_inputs)
+    for key, value in change.items():
+        if value == "empty":
+            inputs[key] = INPUT_DATA / "no_walkable.osm"
+        elif value in cau_inputs:
+            inputs[key] = cau_inputs[value]
+        else:
+            inputs[key] = tmp_path / value
+    out = tmp_path / "never"
+    assert _analyze(inputs, out) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("lifecircle: error:") and message in err[0]
+    assert not out.exists()
+    assert not any(p.name.startswith(".never") for p in tmp_path.iterdir())
+
+
+def test_failed_run_keeps_previous_outputs(cau_inputs, tmp_path):
+    out = tmp_path / "keep"
+    out.mkdir()
+    (out / "coverage.csv").write_text("old")
+    assert _analyze({**cau_inputs, "services": tmp_path / "nope.csv"}, out) == 2
+    assert (out / "coverage.csv").read_text() == "old"
+
+
+def test_demo_subprocess(tmp_path):
+    out = tmp_path / "demo"
+    proc = subprocess.run(
+        [sys.executable, "-m", "lifecircle", "demo", "--out", str(out)], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "compounds" in proc.stdout and "convenience" in proc.stdout
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["compounds"] >= 20 and summary["compounds_without_branch"] is not None
+    assert set(summary["categories"]) >= {"all", "convenience", "health", "community"}

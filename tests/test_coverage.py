@@ -1,0 +1,214 @@
+"""Coverage: known answers on hand-built networks, and real OSM data checked against networkx."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pandas as pd
+import pytest
+import shapely
+from conftest import make_graph, points, squares
+
+from lifecircle.errors import InputError, NetworkError
+from lifecircle.geo.coverage import TABLE_COLUMNS, coverage
+from lifecircle.geo.network import network_from_osm
+
+NODES = {0: (0, 0), 1: (100, 0), 2: (200, 0), 3: (300, 0), 4: (100, 100), 10: (2000, 0), 11: (2100, 0)}
+EDGES = [(0, 1), (1, 2), (2, 3), (1, 4), (10, 11)]
+
+
+@pytest.fixture
+def small():
+    G = make_graph(NODES, EDGES)
+    compounds = squares(
+        [(50, 30), (300, 40), (2050, 30), (5000, 5000)], ids=["near", "far_end", "island", "off"], half_m=5
+    )
+    services = points(
+        [(0, 10), (250, 10), (100, 120)],
+        ids=["s_shop", "s_clinic", "s_shop2"],
+        category=["shop", "clinic", "shop"],
+    )
+    return G, compounds, services
+
+
+def _row(table, compound, category):
+    return table[(table.compound_id == compound) & (table.category == category)].iloc[0]
+
+
+def test_known_answers(small):
+    G, compounds, services = small
+    # 4.5 km/h -> 75 m/min; 2 minutes = 150 m
+    result = coverage(G, compounds, services, max_walk_min=2)
+    t = result.table
+    assert list(t.columns) == TABLE_COLUMNS
+    assert len(t) == 4 * 3 and result.categories == ["all", "clinic", "shop"]
+    near = _row(t, "near", "shop")  # 25 m access (representative point of the square is at its centre row)
+    access = compounds.loc["near"].geometry.representative_point().y
+    assert near.walk_m == pytest.approx(access + 50 + 10)
+    assert near.nearest_service_id == "s_shop" and near.covered and near.services_within == 1
+    assert _row(t, "near", "all").services_within == 1
+    clinic = _row(t, "near", "clinic")
+    assert clinic.walk_m == pytest.approx(access + 200 + 10) and not clinic.covered
+    assert clinic.walk_min == pytest.approx(clinic.walk_m / 75)
+    far = _row(t, "far_end", "clinic")
+    assert far.walk_m == pytest.approx(compounds.loc["far_end"].geometry.representative_point().y + 50 + 10)
+    island = _row(t, "island", "all")
+    assert island.reach == "no_service_connected" and np.isnan(island.walk_m) and not island.covered
+    assert pd.isna(island.nearest_service_id)
+    off = _row(t, "off", "all")
+    assert off.reach == "off_network" and not off.covered
+    assert list(result.compounds_off_network) == ["off"]
+
+
+def test_two_gates_walk_from_the_better_one(small):
+    G, compounds, services = small
+    gates = points([(0, 30), (300, 30)], ids=["g1", "g2"], compound_id=["far_end", "far_end"])
+    result = coverage(G, compounds, services, max_walk_min=10, gates=gates)
+    row = _row(result.table, "far_end", "shop")
+    assert row.walk_m == pytest.approx(30 + 10)  # through gate g1 to s_shop, not from the far end
+    assert result.params["origin"] == "gates"
+    # gates without compound ids are given to the nearest compound within 50 m
+    unnamed = points([(0, 30)], ids=["g1"])
+    unnamed_result = coverage(
+        G, compounds.loc[["far_end"]].assign(geometry=shapely.box(-5, 25, 5, 35)), services, gates=unnamed
+    )
+    assert _row(unnamed_result.table, "far_end", "shop").walk_m == pytest.approx(30 + 10)
+
+
+def test_unknown_gate_compound(small):
+    G, compounds, services = small
+    gates = points([(0, 30)], ids=["g1"], compound_id=["nobody"])
+    with pytest.raises(InputError, match="nobody"):
+        coverage(G, compounds, services, gates=gates)
+
+
+def test_services_off_network_serve_nobody(small):
+    G, compounds, services = small
+    extra = pd.concat([services, points([(9000, 9000)], ids=["s_lost"], category=["shop"])])
+    result = coverage(G, compounds, extra, max_walk_min=10)
+    assert list(result.services_off_network) == ["s_lost"]
+    assert "s_lost" not in set(result.table.nearest_service_id.dropna())
+
+
+def test_study_area_not_covered(small):
+    G, _, _ = small
+    compounds = squares([(90000, 90000)], ids=["a"])
+    services = points([(90000, 90100)], ids=["s"], category=["x"])
+    with pytest.raises(NetworkError, match="does not cover the study area"):
+        coverage(G, compounds, services)
+
+
+def test_inputs_not_modified(small):
+    G, compounds, services = small
+    c0, s0 = compounds.copy(), services.copy()
+    coverage(G, compounds, services)
+    pd.testing.assert_frame_equal(compounds, c0)
+    pd.testing.assert_frame_equal(services, s0)
+
+
+def test_bad_parameters(small):
+    G, compounds, services = small
+    with pytest.raises(InputError, match="speed"):
+        coverage(G, compounds, services, speed_kmh=0)
+    with pytest.raises(InputError, match="threshold"):
+        coverage(G, compounds, services, max_walk_min=-1)
+
+
+# ---------------------------------------------------------------- real OSM data against networkx
+
+
+def _real_layers(osm_path):
+    features = ox.features_from_xml(osm_path, tags={"landuse": "residential", "amenity": True, "shop": True})
+    polygonal = features.geom_type.isin(["Polygon", "MultiPolygon"])
+    compounds = features[polygonal & (features.get("landuse") == "residential")][["geometry"]].copy()
+    compounds.index = pd.Index([f"c{i}" for i in range(len(compounds))], name="compound_id")
+    compounds["name"] = compounds.index
+    services = features[features.geom_type == "Point"].copy()
+    services["category"] = np.where(services["amenity"].notna(), "amenity", "shop")
+    services = services[["category", "geometry"]]
+    services.index = pd.Index([f"s{i}" for i in range(len(services))], name="service_id")
+    services["name"] = services.index
+    return compounds, services
+
+
+def _networkx_reference(G, crs, origin_pts, service_pts, limit_m):
+    """Insert every point into an undirected networkx graph at its nearest segment, then run Dijkstra."""
+    P = ox.project_graph(G, to_crs=crs)
+    H = nx.Graph()
+    for u, v, d in P.edges(data=True):
+        if u == v:
+            continue
+        if not H.has_edge(u, v) or H[u][v]["w"] > d["length"]:
+            H.add_edge(u, v, w=d["length"])
+    edges = list(H.edges())
+    xy = {n: (P.nodes[n]["x"], P.nodes[n]["y"]) for n in H.nodes}
+    lines = shapely.linestrings([[xy[u], xy[v]] for u, v in edges])
+    inserted = {}  # edge index -> list of (fraction, node name, access)
+    names = []
+    for kind, pts in (("o", origin_pts), ("s", service_pts)):
+        for k, p in enumerate(pts):
+            dist = shapely.distance(lines, p)
+            e = int(np.argmin(dist))
+            frac = shapely.line_locate_point(lines[e], p) / lines[e].length
+            inserted.setdefault(e, []).append((frac, f"{kind}{k}", float(dist[e])))
+            names.append(f"{kind}{k}")
+    for e, items in inserted.items():
+        u, v = edges[e]
+        w = H[u][v]["w"]
+        H.remove_edge(u, v)
+        chain = [(0.0, u)] + sorted((f, f"{n}@") for f, n, _ in items) + [(1.0, v)]
+        for (f1, a), (f2, b) in zip(chain[:-1], chain[1:], strict=True):
+            H.add_edge(a, b, w=max((f2 - f1) * w, 0.0)) if not H.has_edge(a, b) else None
+        for _, n, access in items:
+            H.add_edge(n, f"{n}@", w=access)
+    services = [f"s{k}" for k in range(len(service_pts))]
+    nearest = nx.multi_source_dijkstra_path_length(H, services, weight="w")
+    within = {}
+    for s in services:
+        for node, d in nx.single_source_dijkstra_path_length(H, s, cutoff=limit_m, weight="w").items():
+            if isinstance(node, str) and node.startswith("o") and not node.endswith("@"):
+                within.setdefault(node, set()).add(s)
+    return nearest, within
+
+
+def test_real_osm_matches_networkx(cau_osm):
+    G = network_from_osm(cau_osm)
+    compounds, services = _real_layers(cau_osm)
+    assert len(compounds) >= 5 and len(services) >= 50
+    result = coverage(G, compounds, services, max_walk_min=5, max_snap_m=10_000)
+    crs = result.params["crs"]
+    origin_pts = compounds.to_crs(crs).geometry.representative_point().to_numpy()
+    service_pts = services.to_crs(crs).geometry.to_numpy()
+    nearest, within = _networkx_reference(G, crs, origin_pts, service_pts, result.params["max_walk_m"])
+    table = result.table[result.table.category == "all"].set_index("compound_id")
+    for k, cid in enumerate(compounds.index):
+        expected = nearest.get(f"o{k}", np.inf)
+        got = table.loc[cid, "walk_m"]
+        if np.isinf(expected):
+            assert np.isnan(got)
+        else:
+            assert got == pytest.approx(expected, abs=0.01)
+        assert table.loc[cid, "services_within"] == len(within.get(f"o{k}", ()))
+    assert (table["services_within"] > 0).sum() >= 3  # the comparison is not vacuous
+
+
+def test_real_osm_categories_are_consistent(cau_osm):
+    G = network_from_osm(cau_osm)
+    compounds, services = _real_layers(cau_osm)
+    t = coverage(G, compounds, services, max_walk_min=5).table
+    wide = t.pivot(index="compound_id", columns="category", values="walk_m")
+    # the nearest of any category is the minimum over categories
+    np.testing.assert_allclose(wide["all"], wide[["amenity", "shop"]].min(axis=1))
+    counts = t.pivot(index="compound_id", columns="category", values="services_within")
+    assert (counts["all"] == counts["amenity"] + counts["shop"]).all()
+
+
+def test_geographic_input_is_projected(cau_osm):
+    G = network_from_osm(cau_osm)
+    compounds, services = _real_layers(cau_osm)
+    a = coverage(G, compounds, services).table
+    b = coverage(G, compounds.to_crs(3857), services.to_crs(4490)).table
+    np.testing.assert_allclose(a["walk_m"], b["walk_m"], atol=0.05)
+    assert gpd.GeoDataFrame(compounds).crs.to_epsg() == 4326
