@@ -106,3 +106,21 @@ def test_chunking_does_not_change_pairs():
             assert walk[k] == pytest.approx(w[o == k].min())
         else:
             assert walk[k] > 400
+
+
+def test_subgraph_searches_equal_whole_network_searches(cau_osm):
+    import dataclasses
+
+    from lifecircle.geo.network import network_from_osm
+
+    net = prepare_network(network_from_osm(cau_osm))
+    assert 0.99 < net.min_cost_per_m <= 1.0
+    rng = np.random.default_rng(3)
+    lo, hi = net.node_xy.min(axis=0), net.node_xy.max(axis=0)
+    origins = _att(net, rng.uniform(lo, hi, size=(300, 2)))
+    dests = _att(net, rng.uniform(lo, hi, size=(120, 2)))
+    fast = pairs_within(net, origins, dests, limit_m=600, chunk_size=16)
+    whole = pairs_within(dataclasses.replace(net, min_cost_per_m=0.0), origins, dests, limit_m=600)
+    assert len(fast[0]) > 500
+    for x, y in zip(fast, whole, strict=True):
+        np.testing.assert_allclose(x, y)

@@ -48,6 +48,9 @@ class PreparedNetwork:
         Segment geometries in ``crs`` (oriented from ``u`` to ``v``).
     component
         Weakly connected component label of each node.
+    min_cost_per_m
+        Lower bound of walking cost per metre of straight line over all segments (1 for lengths in metres; 0
+        when no bound holds). Bounded searches use it to look only at nodes within ``limit / min_cost_per_m``.
     """
 
     crs: pyproj.CRS
@@ -61,6 +64,7 @@ class PreparedNetwork:
     segment_cost_vu: np.ndarray
     segment_lines: np.ndarray
     component: np.ndarray
+    min_cost_per_m: float
     tree: shapely.STRtree = field(repr=False)
 
     @property
@@ -99,7 +103,7 @@ def prepare_network(
     NetworkError
         The graph is empty or has no CRS.
     """
-    if G.number_of_edges() == 0:
+    if not any(G._adj[n] for n in G._adj):
         raise NetworkError("The walking network has no edges.")
     if "crs" not in G.graph:
         raise InputError("The walking network does not say its CRS (G.graph['crs']).")
@@ -127,19 +131,28 @@ def prepare_network(
         transformer = None
         node_xy = xy
 
-    edges = list(G.edges(data=True))
-    ui = np.fromiter((position[u] for u, _, _ in edges), dtype=np.int64, count=len(edges))
-    vi = np.fromiter((position[v] for _, v, _ in edges), dtype=np.int64, count=len(edges))
+    # read the adjacency directly: networkx's edge views cost several times more on large graphs
+    if G.is_multigraph():
+        edges = [
+            (position[u], position[v], d)
+            for u, nbrs in G._adj.items()
+            for v, keyed in nbrs.items()
+            for d in keyed.values()
+        ]
+    else:
+        edges = [(position[u], position[v], d) for u, nbrs in G._adj.items() for v, d in nbrs.items()]
+    ui = np.fromiter((e[0] for e in edges), dtype=np.int64, count=len(edges))
+    vi = np.fromiter((e[1] for e in edges), dtype=np.int64, count=len(edges))
     try:
-        w = np.fromiter((d[weight] for _, _, d in edges), dtype=float, count=len(edges))
-    except KeyError as exc:
-        raise NetworkError(f"Some walking-network edges have no {weight!r} attribute.") from exc
+        w = np.fromiter((e[2][weight] for e in edges), dtype=float, count=len(edges))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise NetworkError(f"Some walking-network edges have no numeric {weight!r} attribute.") from exc
     if np.any(~np.isfinite(w)) or np.any(w < 0):
         raise NetworkError(f"Walking-network edge attribute {weight!r} has negative or non-finite values.")
     w = np.maximum(w, ZERO_COST)
     keep = ui != vi  # self-loops never shorten a walk
     ui, vi, w = ui[keep], vi[keep], w[keep]
-    geoms = [d.get("geometry") for (_, _, d), k in zip(edges, keep, strict=True) if k]
+    geoms = [e[2].get("geometry") for e, k in zip(edges, keep, strict=True) if k]
 
     n = len(node_ids)
     cost = _min_csr(ui, vi, w, n)
@@ -160,6 +173,10 @@ def prepare_network(
     lines = _segment_lines(seg_u, seg_v, [geoms[i] for i in chosen.tolist()], node_xy, transformer)
 
     _, component = connected_components(cost, directed=True, connection="weak")
+    straight = shapely.length(lines)
+    measurable = straight > 0.1
+    ratios = np.minimum(cost_uv[measurable], cost_vu[measurable]) / straight[measurable]
+    min_cost_per_m = float(np.clip(ratios.min(), 0.0, 1.0)) if measurable.any() else 0.0
     log.info("prepared network: %d nodes, %d segments, CRS %s", n, len(seg_u), work_crs.to_string())
     return PreparedNetwork(
         crs=work_crs,
@@ -173,6 +190,7 @@ def prepare_network(
         segment_cost_vu=cost_vu,
         segment_lines=lines,
         component=component,
+        min_cost_per_m=min_cost_per_m,
         tree=shapely.STRtree(lines),
     )
 

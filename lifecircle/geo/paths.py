@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import scipy.sparse as sp
+import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from lifecircle.geo.graph import ZERO_COST, PreparedNetwork
@@ -174,6 +175,30 @@ def destination_node_costs(
         yield positions, dist[:, :n]
 
 
+def joining_points_xy(net: PreparedNetwork, att: Attachment) -> np.ndarray:
+    """Coordinates (network CRS) where attached points join their segments; NaN for unattached points."""
+    xy = np.full((len(att), 2), np.nan)
+    snapped = att.snapped
+    if snapped.any():
+        joins = shapely.line_interpolate_point(
+            net.segment_lines[att.segment[snapped]], att.fraction[snapped], normalized=True
+        )
+        xy[snapped] = shapely.get_coordinates(joins)
+    return xy
+
+
+def _spatial_groups(xy: np.ndarray, positions: np.ndarray, *, cell_m: float, chunk_size: int) -> list[np.ndarray]:
+    """Split positions into groups of nearby points: by grid cell, at most ``chunk_size`` each."""
+    cells = np.floor(xy[positions] / cell_m).astype(np.int64)
+    order = np.lexsort((cells[:, 1], cells[:, 0]))
+    cells, ordered = cells[order], positions[order]
+    breaks = np.flatnonzero(np.any(cells[1:] != cells[:-1], axis=1)) + 1
+    groups = []
+    for group in np.split(ordered, breaks):
+        groups.extend(np.array_split(group, -(-len(group) // chunk_size)))
+    return groups
+
+
 def pairs_within(
     net: PreparedNetwork,
     origins: Attachment,
@@ -184,6 +209,10 @@ def pairs_within(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every origin–destination pair within a walking limit, with its walking distance.
 
+    Destinations are searched in groups of nearby ones. Walking cost is at least ``net.min_cost_per_m`` per metre
+    of straight line, so a group's bounded search only needs the nodes within ``limit_m / min_cost_per_m`` of the
+    group: each search runs on that small subgraph, exactly, instead of the whole network.
+
     Parameters
     ----------
     net
@@ -191,9 +220,9 @@ def pairs_within(
     origins, destinations
         Attached points; walks go from origins to destinations.
     limit_m
-        Largest walk kept, in metres.
+        Largest walk kept, in metres (in the network's cost unit).
     chunk_size
-        Destinations searched together; memory is ``chunk_size × n_nodes`` floats.
+        Largest number of destinations searched together.
 
     Returns
     -------
@@ -202,14 +231,21 @@ def pairs_within(
         sorted by origin then destination.
     """
     to_u, to_v = end_costs(net, origins, leaving=True)
-    seg = np.where(origins.snapped, origins.segment, 0)
-    u, v = net.segment_u[seg], net.segment_v[seg]
-    live = np.flatnonzero(origins.snapped)
+    o_seg = np.where(origins.snapped, origins.segment, 0)
+    o_u, o_v = net.segment_u[o_seg], net.segment_v[o_seg]
+    o_live = origins.snapped
     parts_o, parts_d, parts_w = [], [], []
-    for positions, dist in destination_node_costs(net, destinations, limit_m=limit_m, chunk_size=chunk_size):
-        walk = np.minimum(to_u[live] + dist[:, u[live]], to_v[live] + dist[:, v[live]])  # chunk × live origins
+    for positions, nodes, dist in _bounded_searches(net, destinations, limit_m=limit_m, chunk_size=chunk_size):
+        local = np.full(net.n_nodes, -1, dtype=np.int64)
+        local[nodes] = np.arange(len(nodes))
+        lu, lv = local[o_u], local[o_v]
+        near = np.flatnonzero(o_live & ((lu >= 0) | (lv >= 0)))
+        if len(near) == 0:
+            continue
+        padded = np.hstack([dist, np.full((len(positions), 1), np.inf)])  # column -1: "outside the subgraph"
+        walk = np.minimum(to_u[near] + padded[:, lu[near]], to_v[near] + padded[:, lv[near]])
         d_rows, o_cols = np.nonzero(walk <= limit_m)
-        parts_o.append(live[o_cols])
+        parts_o.append(near[o_cols])
         parts_d.append(positions[d_rows])
         parts_w.append(walk[d_rows, o_cols])
     o, d, direct = _same_segment(net, origins, destinations)
@@ -226,3 +262,45 @@ def pairs_within(
     first = np.ones(len(origin), dtype=bool)
     first[1:] = (origin[1:] != origin[:-1]) | (destination[1:] != destination[:-1])
     return origin[first], destination[first], walk_m[first]
+
+
+def _bounded_searches(
+    net: PreparedNetwork, destinations: Attachment, *, limit_m: float, chunk_size: int
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Bounded backwards searches from groups of destinations, each on the subgraph it can reach.
+
+    Yields ``(positions, nodes, costs)``: destination positions, the node positions of the subgraph, and the
+    ``len(positions) × len(nodes)`` walking costs (``inf`` beyond the limit).
+    """
+    snapped = np.flatnonzero(destinations.snapped)
+    if len(snapped) == 0:
+        return
+    if not net.min_cost_per_m > 0:  # no distance bound: search the whole network
+        for positions, dist in destination_node_costs(net, destinations, limit_m=limit_m, chunk_size=chunk_size):
+            yield positions, np.arange(net.n_nodes), dist
+        return
+    radius = limit_m / net.min_cost_per_m * (1 + 1e-9) + 1e-6
+    xy = joining_points_xy(net, destinations)
+    d_seg = destinations.segment
+    from_u, from_v = end_costs(net, destinations, leaving=False)
+    cost_reverse = net.cost_reverse
+    by_x = np.argsort(net.node_xy[:, 0], kind="stable")
+    sorted_x = net.node_xy[by_x, 0]
+    for positions in _spatial_groups(xy, snapped, cell_m=max(radius, 1.0), chunk_size=chunk_size):
+        lo = xy[positions].min(axis=0) - radius
+        hi = xy[positions].max(axis=0) + radius
+        band = by_x[np.searchsorted(sorted_x, lo[0], side="left") : np.searchsorted(sorted_x, hi[0], side="right")]
+        band_y = net.node_xy[band, 1]
+        nodes = np.sort(band[(band_y >= lo[1]) & (band_y <= hi[1])])
+        m, k = len(nodes), len(positions)
+        local = np.full(net.n_nodes, -1, dtype=np.int64)
+        local[nodes] = np.arange(m)
+        sub = cost_reverse[nodes][:, nodes]
+        ends = np.concatenate([local[net.segment_u[d_seg[positions]]], local[net.segment_v[d_seg[positions]]]])
+        vals = np.maximum(np.concatenate([from_u[positions], from_v[positions]]), ZERO_COST)
+        rows = np.concatenate([np.arange(k), np.arange(k)]) + m
+        ok = (ends >= 0) & np.isfinite(vals)
+        extra = sp.csr_array((vals[ok], (rows[ok], ends[ok])), shape=(m + k, m + k))
+        graph = sp.csr_array(sp.block_diag([sub, sp.csr_array((k, k))], format="csr") + extra)
+        dist = dijkstra(graph, directed=True, indices=m + np.arange(k), limit=limit_m)
+        yield positions, nodes, dist[:, :m]
