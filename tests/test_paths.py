@@ -121,6 +121,6 @@ def test_subgraph_searches_equal_whole_network_searches(cau_osm):
     dests = _att(net, rng.uniform(lo, hi, size=(120, 2)))
     fast = pairs_within(net, origins, dests, limit_m=600, chunk_size=16)
     whole = pairs_within(dataclasses.replace(net, min_cost_per_m=0.0), origins, dests, limit_m=600)
-    assert len(fast[0]) > 500
+    assert len(fast[0]) > 300
     for x, y in zip(fast, whole, strict=True):
         np.testing.assert_allclose(x, y)
