@@ -263,7 +263,8 @@ class _Overlays(MacroElement):
         {% endmacro %}
         {% macro script(this, kwargs) %}
             {{ this.runtime }}
-            LC.build({{ this._parent.get_name() }}, {{ this.groups_js }}, {{ this.data_js }});
+            var {{ this.get_name() }}_data = {{ this.data_js }};
+            LC.build({{ this._parent.get_name() }}, {{ this.groups_js }}, {{ this.get_name() }}_data);
         {% endmacro %}
         """
     )
