@@ -145,7 +145,10 @@ def _jsonable(values: pd.Series | np.ndarray, *, decimals: int | None = None) ->
         else:
             out = f.astype(object)
         return out.where(f.notna(), None).tolist()
-    return s.astype(object).where(s.notna(), None).map(lambda v: v if v is None else str(v)).tolist()
+    out = np.full(len(s), None, dtype=object)
+    mask = s.notna().to_numpy()
+    out[mask] = s[mask].astype(str).to_numpy(dtype=object)
+    return out.tolist()
 
 
 def _fmt_num(x: float) -> str:
