@@ -135,6 +135,7 @@ def test_click_opens_popup_with_walking_time(browser, offline_map):
         assert nearest in text
     assert f"{comp.loc[cid, 'population']:,}" in text
     ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(400)  # let the popup fade-in finish before the picture
     page.screenshot(path=str(ARTIFACTS / "coverage_map_popup.png"))
     page.close()
 
