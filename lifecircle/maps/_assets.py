@@ -29,6 +29,8 @@ RUNTIME_CSS = """
   font:bold 12px/20px sans-serif;color:#222}
 .lc-search input{width:180px;padding:3px 5px;font-size:13px}
 .lc-search span{margin-left:4px;font-size:12px;color:#b02a2a}
+.lc-popup .lc-status{font-size:12px;margin-bottom:3px}
+path.leaflet-interactive:focus{outline:none}
 """
 
 RUNTIME_JS = r"""
@@ -75,7 +77,7 @@ RUNTIME_JS = r"""
     function compoundPopup(i) {
       var d = el("div", null, "lc-popup");
       d.appendChild(el("h4", C.name[i] || Lb.unnamed));
-      d.appendChild(el("div", D.statusLabels[C.status[i]] || ""));
+      d.appendChild(el("div", D.statusLabels[C.status[i]] || "", "lc-status"));
       var t = el("table");
       if (C.hh) { row(t, [Lb.households, num(C.hh[i])]); }
       if (C.pop) { row(t, [Lb.population, num(C.pop[i])]); }
@@ -86,7 +88,8 @@ RUNTIME_JS = r"""
       d.appendChild(t);
       if (C.cats.length) {
         var t2 = el("table");
-        row(t2, [Lb.category, Lb.walk_to_nearest, "", fmt(Lb.services_within, { minutes: D.minutes })]);
+        row(t2, [Lb.category, Lb.walk_to_nearest, Lb.nearest_service,
+                 fmt(Lb.services_within, { minutes: D.minutes })]);
         C.cats.forEach(function (cat, c) {
           var m = C.min[i][c], sid = C.near[i][c], w = C.within[i][c];
           var txt = minutesText(m);

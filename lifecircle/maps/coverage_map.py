@@ -152,7 +152,10 @@ def _jsonable(values: pd.Series | np.ndarray, *, decimals: int | None = None) ->
         else:
             out = f.astype(object)
         return out.where(f.notna(), None).tolist()
-    return s.astype(object).where(s.notna(), None).map(lambda v: v if v is None else str(v)).tolist()
+    out = np.full(len(s), None, dtype=object)
+    mask = s.notna().to_numpy()
+    out[mask] = s[mask].astype(str).to_numpy(dtype=object)
+    return out.tolist()
 
 
 def _fmt_num(x: float) -> str:
@@ -270,7 +273,8 @@ class _Overlays(MacroElement):
         {% endmacro %}
         {% macro script(this, kwargs) %}
             {{ this.runtime }}
-            LC.build({{ this._parent.get_name() }}, {{ this.groups_js }}, {{ this.data_js }});
+            var {{ this.get_name() }}_data = {{ this.data_js }};
+            LC.build({{ this._parent.get_name() }}, {{ this.groups_js }}, {{ this.get_name() }}_data);
         {% endmacro %}
         """
     )

@@ -57,6 +57,7 @@ LABELS: dict[str, dict[str, str]] = {
     "population": {"zh": "人口", "en": "Population"},
     "category": {"zh": "类别", "en": "Category"},
     "walk_to_nearest": {"zh": "到最近设施步行", "en": "Walk to nearest"},
+    "nearest_service": {"zh": "最近设施", "en": "Nearest service"},
     "minutes_value": {"zh": "{value} 分钟", "en": "{value} min"},
     "unreachable": {"zh": "不可达", "en": "unreachable"},
     "no_data": {"zh": "无数据", "en": "no data"},

@@ -1,0 +1,356 @@
+import json
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from _maps_fixtures import (
+    SCRIPT_NAME,
+    SHARED,
+    XSS_NAME,
+    approx_coverage_table,
+    osm_beijing,
+    synthetic_district,
+    with_status,
+)
+
+from lifecircle.errors import InputError
+from lifecircle.maps import _offline
+from lifecircle.maps._gcj02 import _wgs84_to_gcj02_local, wgs84_to_gcj02
+from lifecircle.maps.coverage_map import CLUSTER_MIN, coverage_map, save_map
+
+_DATA = re.compile(r"var (\w+)_data = (.+);\n")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_EXTERNAL_TAG = re.compile(r"""<(?:script|link)\b[^>]*(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I)
+
+
+def _html(m):
+    return m.get_root().render()
+
+
+def _data(m_or_html):
+    text = m_or_html if isinstance(m_or_html, str) else _html(m_or_html)
+    found = _DATA.findall(text)
+    assert len(found) == 1
+    return json.loads(found[0][1])
+
+
+def _rings(geojson_geom):
+    coords = geojson_geom["coordinates"]
+    if geojson_geom["type"] == "Polygon":
+        return coords
+    return [ring for poly in coords for ring in poly]
+
+
+@pytest.fixture(scope="module")
+def case():
+    comp, svc = synthetic_district(48, 9, seed=3)
+    table = approx_coverage_table(comp, svc, minutes=10, speed_kmh=4.5)
+    comp = with_status(comp, table)
+    return comp, svc, table
+
+
+def test_compounds_carry_status_and_table_values(case):
+    comp, svc, table = case
+    m = coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, data_date="2026-03")
+    d = _data(m)
+    c = d["compounds"]
+    assert c["id"] == comp.index.tolist()
+    assert c["status"] == comp["status"].tolist()
+    assert c["cats"][0] == "all" and sorted(c["cats"][1:]) == sorted(svc["category"].unique())
+    # popup minutes and nearest service per category equal the table's
+    for k, cat in enumerate(c["cats"]):
+        rows = table[table["category"] == cat].set_index("compound_id").loc[c["id"]]
+        assert [r[k] for r in c["min"]] == pytest.approx(rows["walk_min"].round(1).tolist())
+        assert [r[k] for r in c["near"]] == rows["nearest_service_id"].tolist()
+        assert [r[k] for r in c["within"]] == rows["services_within"].tolist()
+        assert [r[k] for r in c["cov"]] == rows["covered"].tolist()
+    counts = comp["status"].value_counts()
+    assert d["statusCounts"] == {k: int(v) for k, v in counts.items()}
+    assert d["legendStatuses"] == ["covered", "no_service", "no_branch", "neither"]
+    assert any("10" in s for s in d["statusLabels"].values())
+    assert d["params"][0].endswith("10 分钟") and "4.5" in d["params"][1] and "2026-03" in d["params"][2]
+    assert c["branch"] == comp["has_branch"].tolist()
+    assert c["pop"] == comp["population"].tolist()
+
+
+def test_service_reach_counts_compounds_and_residents_by_nearest(case):
+    comp, svc, table = case
+    d = _data(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5))
+    s = d["services"]
+    assert s["withinMode"] is False
+    for k, sid in enumerate(s["id"]):
+        cat = svc.loc[sid, "category"]
+        mine = table[(table["category"] == cat) & table["covered"] & (table["nearest_service_id"] == sid)]
+        assert s["nComp"][k] == len(mine)
+        assert s["nPop"][k] == int(comp.loc[mine["compound_id"], "population"].sum())
+    assert sum(s["nComp"]) > 0
+
+
+def test_service_reach_uses_lists_of_services_within_when_given(case):
+    comp, svc, table = case
+    t = table.copy()
+    limit = 10 * 4.5 * 1000 / 60
+    crs = comp.estimate_utm_crs()
+    dist = shapely.distance(comp.geometry.to_crs(crs).to_numpy()[:, None],
+                            svc.geometry.to_crs(crs).to_numpy()[None, :]) * 1.3
+    lists = {}
+    for i, cid in enumerate(comp.index):
+        for cat in t["category"].unique():
+            cols = np.ones(len(svc), bool) if cat == "all" else (svc["category"] == cat).to_numpy()
+            lists[(cid, cat)] = svc.index[cols & (dist[i] <= limit)].tolist()
+    t["services_within"] = [lists[(c, k)] for c, k in zip(t["compound_id"], t["category"], strict=True)]
+    d = _data(coverage_map(comp, svc, t, minutes=10, speed_kmh=4.5))
+    assert d["services"]["withinMode"] is True
+    expected = (dist <= limit).sum(axis=0)
+    assert d["services"]["nComp"] == expected.tolist()
+    # the popup count is the length of the list
+    k = d["compounds"]["cats"].index("all")
+    assert [r[k] for r in d["compounds"]["within"]] == (dist <= limit).sum(axis=1).tolist()
+
+
+def test_any_crs_becomes_rounded_wgs84(case):
+    comp, svc, table = case
+    d = _data(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5))
+    geom0 = d["compounds"]["geoms"][0]
+    ring = np.array(_rings(geom0)[0])
+    truth = comp.geometry.to_crs(4326).iloc[0]
+    assert shapely.Polygon(ring).centroid.distance(truth.centroid) < 2e-5  # within ~2 m
+    decimals = [len(str(v).split(".")[1]) for v in ring.ravel() if "." in str(v)]
+    assert max(decimals) <= 5
+    lat, lon = d["services"]["lat"][0], d["services"]["lon"][0]
+    p = svc.geometry.to_crs(4326).iloc[0]
+    assert abs(lat - p.y) < 1e-5 and abs(lon - p.x) < 1e-5
+
+
+def test_inputs_are_not_modified(case):
+    comp, svc, table = case
+    before = (comp.copy(), svc.copy(), table.copy())
+    coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="amap")
+    pd.testing.assert_frame_equal(comp, before[0])
+    pd.testing.assert_frame_equal(svc, before[1])
+    pd.testing.assert_frame_equal(table, before[2])
+
+
+def test_amap_shifts_every_overlay_to_gcj02(case):
+    comp, svc, table = case
+    served = gpd.GeoDataFrame({"category": ["clinic"]}, geometry=[comp.geometry.iloc[0].buffer(200)],
+                              crs=comp.crs)
+    kw = {"minutes": 10, "speed_kmh": 4.5, "served_areas": served, "study_area": comp.dissolve().convex_hull}
+    w = _data(coverage_map(comp, svc, table, basemap="osm", **kw))
+    g = _data(coverage_map(comp, svc, table, basemap="amap", **kw))
+    p = svc.geometry.to_crs(4326).iloc[0]
+    gx, gy = wgs84_to_gcj02(np.array([p.x]), np.array([p.y]))
+    assert g["services"]["lon"][0] == pytest.approx(gx[0], abs=1.1e-5)
+    assert g["services"]["lat"][0] == pytest.approx(gy[0], abs=1.1e-5)
+    # Beijing: the GCJ-02 offset is several hundred metres, the same for every layer
+    for key in ("compounds", "served", "study"):
+        a = {"compounds": lambda d: d["compounds"]["geoms"][0], "served": lambda d: d["served"][0]["geom"],
+             "study": lambda d: d["study"]["features"][0]["geometry"]}[key]
+        dx = np.array(_rings(a(g))[0][0]) - np.array(_rings(a(w))[0][0])
+        assert 0.004 < dx[0] < 0.008 and 0.0005 < dx[1] < 0.003, key
+    html_text = _html(coverage_map(comp, svc, table, basemap="amap", **kw))
+    assert "autonavi.com" in html_text and "tile.openstreetmap.org" not in html_text
+
+
+def test_gcj02_formula_matches_a_published_gcj02_boundary():
+    wgs = SHARED / "boundaries" / "510402_dongqu_wgs84_from_gcj02.geojson"
+    gcj = SHARED / "boundaries" / "510402_dongqu_gcj02_cnmaps.geojson"
+    if not (wgs.is_file() and gcj.is_file()):
+        pytest.skip("shared Panzhihua boundaries (../shared/data/boundaries) are absent")
+    a = shapely.get_coordinates(gpd.read_file(wgs).geometry.to_numpy())
+    b = shapely.get_coordinates(gpd.read_file(gcj).geometry.to_numpy())
+    assert a.shape == b.shape
+    x, y = _wgs84_to_gcj02_local(a[:, 0], a[:, 1])
+    err_m = np.hypot((x - b[:, 0]) * 111320 * np.cos(np.radians(b[:, 1])), (y - b[:, 1]) * 110540)
+    assert err_m.max() < 1.0
+    assert np.hypot((a[:, 0] - b[:, 0]) * 102000, (a[:, 1] - b[:, 1]) * 110540).mean() > 300  # a real shift
+
+
+def test_gcj02_leaves_points_outside_china():
+    x, y = wgs84_to_gcj02(np.array([-114.6, 2.35]), np.array([32.7, 48.85]))
+    assert x.tolist() == [-114.6, 2.35] and y.tolist() == [32.7, 48.85]
+
+
+def test_user_strings_are_escaped_everywhere(case):
+    comp, svc, table = case
+    comp = comp.copy()
+    svc = svc.copy()
+    comp.iloc[0, comp.columns.get_loc("name")] = XSS_NAME
+    comp.iloc[1, comp.columns.get_loc("name")] = SCRIPT_NAME
+    svc.iloc[0, svc.columns.get_loc("name")] = XSS_NAME
+    svc["category"] = svc["category"].replace({"clinic": "<b>clinic</b>&co"})
+    t = table.replace({"category": {"clinic": "<b>clinic</b>&co"}})
+    sites = gpd.GeoDataFrame({"rank": [1], "note": [SCRIPT_NAME]}, geometry=[svc.geometry.iloc[1]],
+                             crs=svc.crs)
+    branches = gpd.GeoDataFrame({"name": [XSS_NAME]}, geometry=[svc.geometry.iloc[2]], crs=svc.crs)
+    m = coverage_map(comp, svc, t, minutes=10, speed_kmh=4.5, title=XSS_NAME, data_date=SCRIPT_NAME,
+                     sites=sites, branches=branches)
+    text = _html(m)
+    assert "<img src=x" not in text
+    assert "</script><script>alert" not in text
+    assert "<b>clinic" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text  # the <title>
+    d = _data(text)  # and the data round-trips exactly
+    assert d["compounds"]["name"][:2] == [XSS_NAME, SCRIPT_NAME]
+    assert d["services"]["name"][0] == XSS_NAME
+    assert "<b>clinic</b>&co" in d["catLabels"]
+    assert d["title"] == XSS_NAME and SCRIPT_NAME in d["params"][-1]
+    assert d["sites"]["values"][0] == [1, SCRIPT_NAME] and d["branches"]["name"] == [XSS_NAME]
+    # the layer control shows names as HTML: they arrive HTML-escaped (inside a JSON string)
+    assert "\\u0026lt;b\\u0026gt;clinic\\u0026lt;/b\\u0026gt;\\u0026amp;co" in text
+
+
+def test_runtime_never_uses_innerhtml():
+    from lifecircle.maps._assets import RUNTIME_JS
+
+    assert "innerHTML" not in RUNTIME_JS and "insertAdjacentHTML" not in RUNTIME_JS
+    assert "document.write" not in RUNTIME_JS and "eval(" not in RUNTIME_JS
+
+
+def test_english_map_takes_all_text_from_the_table(case):
+    comp, svc, table = case
+    comp = comp.assign(name=[f"Court {i}" for i in range(len(comp))])
+    svc = svc.assign(name=[f"Shop {i}" for i in range(len(svc))])
+    m = coverage_map(comp, svc, table, minutes=12.5, speed_kmh=4.5)
+    text = _html(m)
+    d = _data(text)
+    assert d["lang"] == "en"
+    assert not _CJK.search(text)  # no stray Chinese string outside the translation table
+    assert "Threshold: 12.5 min walk" in d["params"]
+    zh = _data(coverage_map(comp, svc, table, minutes=12.5, speed_kmh=4.5, lang="zh"))
+    assert zh["labels"]["households"] == "户数"
+
+
+def test_category_map_shows_that_category_only(case):
+    comp, svc, table = case
+    d = _data(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, category="clinic"))
+    assert d["compounds"]["cats"] == ["clinic"]
+    cats = {d["catLabels"][k] for k in d["services"]["cat"]}
+    assert cats == {"clinic"} and len(d["services"]["id"]) == int((svc["category"] == "clinic").sum())
+    cov = table[table["category"] == "clinic"].set_index("compound_id").loc[d["compounds"]["id"], "covered"]
+    assert d["compounds"]["status"] == np.where(cov, "covered", "no_service").tolist()
+    assert d["legendStatuses"] == ["covered", "no_service"]
+    with pytest.raises(InputError, match="bakery"):
+        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, category="bakery")
+
+
+def test_status_derived_when_planning_columns_absent(case):
+    comp, svc, table = case
+    bare = comp.drop(columns=["status", "has_branch"])
+    d = _data(coverage_map(bare, svc, table, minutes=10, speed_kmh=4.5))
+    cov = table[table["category"] == "all"].set_index("compound_id").loc[bare.index, "covered"]
+    assert d["compounds"]["status"] == np.where(cov, "covered", "no_service").tolist()
+    assert d["compounds"]["branch"] is None
+
+
+def test_optional_layers_and_basemaps(case):
+    comp, svc, table = case
+    served = gpd.GeoDataFrame({"category": ["clinic", "grocery"]},
+                              geometry=[comp.geometry.iloc[0].buffer(300), comp.geometry.iloc[5].buffer(300)],
+                              crs=comp.crs)
+    sites = gpd.GeoDataFrame({"rank": [2, 1], "gain_pop": [1200.456, 800.0]},
+                             geometry=[svc.geometry.iloc[0], svc.geometry.iloc[1]], crs=svc.crs).to_crs(3857)
+    m = coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, served_areas=served, sites=sites,
+                     study_area=comp.dissolve().buffer(100), basemap="light", lang="en")
+    text = _html(m)
+    d = _data(text)
+    cat_idx = d["catLabels"].index
+    assert [s["cat"] for s in d["served"]] == [cat_idx("clinic"), cat_idx("grocery")]
+    assert d["sites"]["rank"] == [2, 1] and d["sites"]["values"][0] == [2, 1200.46]
+    assert d["study"]["features"][0]["geometry"]["type"] == "Polygon"
+    assert "Served area: clinic" in text and "Recommended sites" in text and "Study area" in text
+    assert text.index("basemaps.cartocdn.com") < text.index("tile.openstreetmap.org")
+    assert "OpenStreetMap" in d["attribution"] and "ODbL" in d["attribution"]
+    t = _html(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="tianditu",
+                           tianditu_key="abc123def456"))
+    assert "tianditu.gov.cn/vec_w" in t and "tk=abc123def456" in t
+    with pytest.raises(InputError, match="tianditu_key"):
+        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="tianditu")
+    with pytest.raises(InputError, match="tianditu_key"):
+        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="tianditu",
+                     tianditu_key='x";alert(1)//')
+    with pytest.raises(InputError, match="google"):
+        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="google")
+
+
+def test_bad_inputs_are_input_errors(case):
+    comp, svc, table = case
+    with pytest.raises(InputError, match="CRS"):
+        coverage_map(comp.set_crs(None, allow_override=True), svc, table, minutes=10, speed_kmh=4.5)
+    with pytest.raises(InputError, match=r"services.*Point"):
+        coverage_map(comp, comp.assign(category="x"), table, minutes=10, speed_kmh=4.5)
+    with pytest.raises(InputError, match="duplicate"):
+        coverage_map(comp, svc, pd.concat([table, table.iloc[:1]]), minutes=10, speed_kmh=4.5)
+    with pytest.raises(InputError, match="minutes"):
+        coverage_map(comp, svc, table, minutes=0, speed_kmh=4.5)
+    with pytest.raises(InputError, match="category"):
+        coverage_map(comp, svc.drop(columns="category"), table, minutes=10, speed_kmh=4.5)
+
+
+def test_save_online_and_offline(case, tmp_path):
+    comp, svc, table = case
+    m = coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5)
+    online = save_map(m, tmp_path / "online.html")
+    offline = save_map(m, tmp_path / "offline.html", offline=True)
+    on, off = online.read_text(encoding="utf-8"), offline.read_text(encoding="utf-8")
+    assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"' in on
+    assert "jquery" not in on.lower() and "bootstrap" not in on.lower()
+    assert not _EXTERNAL_TAG.search(off)
+    assert "Leaflet" in off and "L.version" not in on  # leaflet.js source is inlined only offline
+    assert "url(images/" not in off and "data:image/png;base64," in off  # layer-control icon inlined
+    assert _data(on) == _data(off)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["offline.html", "online.html"]  # no temp files left
+    with pytest.raises(InputError, match="does not exist"):
+        save_map(m, tmp_path / "nope" / "x.html")
+
+
+def test_many_services_cluster_and_offline_inlines_or_drops_the_plugin(tmp_path, monkeypatch):
+    comp, svc = synthetic_district(30, 3 * (CLUSTER_MIN + 5), seed=5)
+    table = approx_coverage_table(comp, svc)
+    m = coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5)
+    assert _data(m)["cluster"] == [True, True, True]
+    on = save_map(m, tmp_path / "on.html").read_text(encoding="utf-8")
+    assert "leaflet.markercluster.js" in on
+    off = save_map(m, tmp_path / "off.html", offline=True).read_text(encoding="utf-8")
+    assert not _EXTERNAL_TAG.search(off)
+    if _offline.offline_support()["markercluster"]:
+        assert "MarkerClusterGroup" in off
+    # without the package the plugin is dropped and the map falls back to plain markers
+    without = {k: v for k, v in _offline._known_assets().items() if "arker" not in k}
+    monkeypatch.setattr(_offline, "_known_assets", lambda: without)
+    off2 = save_map(m, tmp_path / "off2.html", offline=True).read_text(encoding="utf-8")
+    assert not _EXTERNAL_TAG.search(off2) and "MarkerClusterGroup" not in off2
+    assert 'typeof L.markerClusterGroup === "function"' in off2
+
+
+def test_five_thousand_compounds_offline_stay_under_8_mb(tmp_path):
+    comp, svc = synthetic_district(5000, 400, seed=7, vertices=40)
+    table = approx_coverage_table(comp, svc, minutes=15, speed_kmh=4.5)
+    comp = with_status(comp, table)
+    served = svc.assign(geometry=svc.buffer(900)).dissolve("category").reset_index()[["category", "geometry"]]
+    m = coverage_map(comp, svc, table, minutes=15, speed_kmh=4.5, served_areas=served,
+                     study_area=comp.dissolve().convex_hull.buffer(200))
+    path = save_map(m, tmp_path / "big.html", offline=True)
+    size = path.stat().st_size
+    print(f"5000 compounds x 40 vertices + 400 services, offline: {size / 1e6:.2f} MB")
+    assert size < 8_000_000
+    d = _data(path.read_text(encoding="utf-8"))
+    assert len(d["compounds"]["geoms"]) == 5000
+
+
+def test_real_osm_compounds_in_chinese():
+    data = osm_beijing()
+    if data is None:
+        pytest.skip("shared OSM extract beijing_haidian_cau_xueyuanlu.osm.bz2 is absent")
+    comp, svc = data
+    table = approx_coverage_table(comp, svc, minutes=10, speed_kmh=4.5)
+    m = coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5)
+    d = _data(m)
+    assert d["lang"] == "zh" and len(d["compounds"]["geoms"]) == len(comp) == 10
+    assert "富润家园" in d["compounds"]["name"]
+    assert d["compounds"]["geoms"][0]["type"] in {"Polygon", "MultiPolygon"}
+    b = d["bounds"]
+    assert 39.9 < b[0][0] < b[1][0] < 40.1 and 116.2 < b[0][1] < b[1][1] < 116.5

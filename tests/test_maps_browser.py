@@ -1,0 +1,224 @@
+"""Offline maps in a real headless Chromium (Debian's /usr/bin/chromium driven by Playwright), with every
+non-file request blocked. Screenshots go to tests/_artifacts/ for review."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from _maps_fixtures import XSS_NAME, approx_coverage_table, synthetic_district, with_status
+
+from lifecircle.maps import coverage_map, publish_site, save_map
+from lifecircle.maps.coverage_map import CLUSTER_MIN
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+if not CHROMIUM.is_file():
+    pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium); .ci/run installs it",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page with the network blocked that records errors, dialogs and blocked requests."""
+
+    def __init__(self, browser):
+        self.page = browser.new_page(viewport={"width": 1200, "height": 800})
+        self.errors, self.dialogs, self.blocked = [], [], []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", self._dialog)
+        self.page.route("**/*", self._route)
+
+    def _dialog(self, d):
+        self.dialogs.append(d.message)
+        d.dismiss()
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(("file:", "data:", "blob:")):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+    def open(self, path: Path):
+        self.page.goto(path.as_uri())
+        self.page.wait_for_function("window.LC && window.LC.last && window.LC.last.index.length >= 0")
+        return self.page
+
+
+@pytest.fixture(scope="module")
+def offline_map(tmp_path_factory):
+    comp, svc = synthetic_district(36, 9, seed=11)
+    comp.iloc[4, comp.columns.get_loc("name")] = XSS_NAME
+    table = approx_coverage_table(comp, svc, minutes=5, speed_kmh=4.5)
+    comp = with_status(comp, table)
+    assert comp["status"].nunique() == 4  # every colour shows
+    path = tmp_path_factory.mktemp("map") / "map.html"
+    m = coverage_map(comp, svc, table, minutes=5, speed_kmh=4.5, data_date="2026-02", title=XSS_NAME)
+    save_map(m, path, offline=True)
+    return path, comp, svc, table
+
+
+def _clear_compound(comp, svc):
+    """A compound whose interior point has no service marker within 60 m (so a click hits it)."""
+    crs = comp.estimate_utm_crs()
+    pts = comp.geometry.to_crs(crs).centroid.to_numpy()
+    d = shapely.distance(pts[:, None], svc.geometry.to_crs(crs).to_numpy()[None, :]).min(axis=1)
+    ok = np.flatnonzero((d > 60) & (comp["name"] != XSS_NAME).to_numpy())
+    assert len(ok)
+    return comp.index[ok[0]]
+
+
+def test_leaflet_loads_from_the_offline_file(browser, offline_map):
+    path, _comp, *_ = offline_map
+    p = Page(browser)
+    page = p.open(path)
+    assert page.evaluate("typeof L === 'object' && L.version") == "1.9.3"
+    assert p.errors == []
+    assert all("tile" in u or "basemaps" in u for u in p.blocked), p.blocked  # only tiles asked the network
+    assert page.locator(".leaflet-control-layers").count() == 1
+    assert page.locator(".leaflet-control-scale").count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "coverage_map_offline.png"))
+    page.close()
+
+
+def test_every_compound_polygon_renders(browser, offline_map):
+    path, comp, svc, _ = offline_map
+    page = Page(browser).open(path)
+    assert page.locator("path.lc-compound").count() == len(comp)
+    assert page.locator("path.lc-service").count() == len(svc)
+    for status, n in comp["status"].value_counts().items():
+        assert page.locator(f"path.lc-status-{status}").count() == n
+    legend = page.locator(".lc-legend").inner_text()
+    assert f"小区（{len(comp)} 个）" in legend and "5 分钟" in legend
+    for status, n in comp["status"].value_counts().items():
+        assert f"({n})" in legend, status
+    page.close()
+
+
+def test_click_opens_popup_with_walking_time(browser, offline_map):
+    path, comp, svc, table = offline_map
+    cid = _clear_compound(comp, svc)
+    page = Page(browser).open(path)
+    pt = comp.geometry.to_crs(4326).loc[cid].centroid
+    xy = page.evaluate(
+        "([lat, lon]) => { const m = LC.last.map; m.setView([lat, lon], 18, {animate: false});"
+        " const p = m.latLngToContainerPoint([lat, lon]); const r = m.getContainer().getBoundingClientRect();"
+        " return [p.x + r.left, p.y + r.top]; }",
+        [pt.y, pt.x],
+    )
+    page.mouse.click(*xy)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    text = popup.inner_text()
+    assert comp.loc[cid, "name"] in text
+    rows = table[table["compound_id"] == cid].set_index("category")
+    for cat in ("clinic", "grocery", "kindergarten"):
+        assert f"{rows.loc[cat, 'walk_min']:.1f} 分钟" in text, cat
+        nearest = svc.loc[rows.loc[cat, "nearest_service_id"], "name"]
+        assert nearest in text
+    assert f"{comp.loc[cid, 'population']:,}" in text
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(400)  # let the popup fade-in finish before the picture
+    page.screenshot(path=str(ARTIFACTS / "coverage_map_popup.png"))
+    page.close()
+
+
+def test_xss_name_stays_text(browser, offline_map):
+    path, _comp, *_ = offline_map
+    p = Page(browser)
+    page = p.open(path)
+    # title block and page title show the hostile title as text
+    assert XSS_NAME in page.locator(".lc-title").inner_text()
+    assert page.title() == XSS_NAME
+    # search for it: the popup opens and shows the name as text
+    box = page.locator(".lc-search input")
+    box.fill(XSS_NAME)
+    box.press("Enter")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    assert XSS_NAME in popup.inner_text()
+    # hover shows the tooltip, also as text
+    page.evaluate("LC.last.map.closePopup()")
+    xy = page.evaluate(
+        "(name) => { const e = LC.last.index.find(x => x.name === name); const m = LC.last.map;"
+        " const p = m.latLngToContainerPoint(e.layer.getBounds().getCenter());"
+        " const r = m.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; }",
+        XSS_NAME,
+    )
+    page.mouse.move(*xy)
+    tip = page.locator(".leaflet-tooltip")
+    tip.wait_for(timeout=5000)
+    assert XSS_NAME in tip.inner_text()
+    assert page.locator(".leaflet-container img[src='x']").count() == 0
+    assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert p.dialogs == [] and p.errors == []
+    page.close()
+
+
+def test_search_finds_a_compound_by_partial_name(browser, offline_map):
+    path, comp, *_ = offline_map
+    name = comp["name"].iloc[7]
+    page = Page(browser).open(path)
+    box = page.locator(".lc-search input")
+    box.fill(name[-3:])
+    box.press("Enter")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    assert name in popup.inner_text()
+    box.fill("no such compound")
+    box.press("Enter")
+    assert page.locator(".lc-search span").inner_text() == "未找到"
+    page.close()
+
+
+def test_many_services_cluster_offline(browser, tmp_path):
+    comp, svc = synthetic_district(16, 3 * (CLUSTER_MIN + 10), seed=4)
+    table = approx_coverage_table(comp, svc)
+    path = save_map(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, lang="en"),
+                    tmp_path / "cluster.html", offline=True)
+    p = Page(browser)
+    page = p.open(path)
+    assert p.errors == []
+    if page.evaluate("typeof L.markerClusterGroup") == "function":
+        assert page.locator(".marker-cluster").count() > 0
+        assert page.locator("path.lc-service").count() < len(svc)
+    else:  # plugin not installed: plain markers, still working
+        assert page.locator("path.lc-service").count() == len(svc)
+    page.close()
+
+
+def test_published_site_works_from_file_urls(browser, tmp_path, offline_map):
+    _path, comp, svc, table = offline_map
+    src = tmp_path / "analysis"
+    src.mkdir()
+    comp.reset_index().to_file(src / "compounds.gpkg")
+    svc.reset_index().to_file(src / "services.gpkg")
+    table.to_csv(src / "coverage.csv", index=False)
+    (src / "summary.json").write_text('{"max_walk_min": 5, "speed_kmh": 4.5}', encoding="utf-8")
+    index = publish_site(src, tmp_path / "site")
+    p = Page(browser)
+    page = p.page
+    page.goto(index.as_uri())
+    page.locator("a[href$='map.html']").click()
+    page.wait_for_function("window.LC && window.LC.last")
+    assert page.locator("path.lc-compound").count() == len(comp)
+    assert p.errors == [] and p.dialogs == []
+    page.close()
+    shutil.rmtree(tmp_path / "site")

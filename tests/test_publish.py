@@ -1,0 +1,131 @@
+import json
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import pandas as pd
+import pytest
+from _maps_fixtures import XSS_NAME, approx_coverage_table, osm_beijing, synthetic_district, with_status
+
+from lifecircle.errors import InputError
+from lifecircle.maps import publish_site
+
+_EXTERNAL_TAG = re.compile(r"""<(?:script|link)\b[^>]*(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I)
+
+
+def write_analysis(folder: Path, comp, svc, *, minutes=10.0, speed_kmh=4.5, summary_extra=None):
+    folder.mkdir(parents=True)
+    table = approx_coverage_table(comp, svc, minutes=minutes, speed_kmh=speed_kmh)
+    comp = with_status(comp, table)
+    comp.reset_index().to_file(folder / "compounds.gpkg", layer="compounds")
+    svc.reset_index().to_file(folder / "services.gpkg", layer="services")
+    table.to_csv(folder / "coverage.csv", index=False)
+    summary = {"max_walk_min": minutes, "speed_kmh": speed_kmh, "data_date": "2026-02-01",
+               "n_compounds": len(comp), **(summary_extra or {})}
+    (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
+    return comp, table
+
+
+def _links(index: Path):
+    return re.findall(r'href="([^"#][^"]*)"', index.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def two_analyses(tmp_path):
+    c1, s1 = synthetic_district(20, 6, seed=1)
+    c1.iloc[0, c1.columns.get_loc("name")] = XSS_NAME
+    c2, s2 = synthetic_district(12, 6, seed=2)
+    a = tmp_path / "in" / "东区 2026"
+    b = tmp_path / "in" / "west"
+    extra = {"title": "<b>东区</b>", "parameters": {"max_snap_m": 300}}
+    comp1, t1 = write_analysis(a, c1, s1, summary_extra=extra)
+    write_analysis(b, c2, s2, minutes=15)
+    return tmp_path, [a, b], comp1, t1
+
+
+def test_site_has_index_maps_and_downloads(two_analyses):
+    tmp, dirs, *_ = two_analyses
+    index = publish_site(dirs, tmp / "site")
+    assert index == tmp / "site" / "index.html"
+    links = _links(index)
+    for link in links:  # every relative link resolves (file:// and static hosts alike)
+        assert not link.startswith(("http:", "https:", "/")), link
+        assert (index.parent / unquote(link)).is_file(), link
+    maps = sorted(p.relative_to(index.parent).as_posix() for p in index.parent.rglob("*.html"))
+    # one overview + one per category (3) per analysis
+    assert len(maps) == 1 + 2 * 4 and sum("map-" in m for m in maps) == 6
+    for m in index.parent.rglob("*.html"):
+        assert not _EXTERNAL_TAG.search(m.read_text(encoding="utf-8")), m
+    # downloads are byte-identical copies
+    slug_dirs = sorted(p for p in index.parent.iterdir() if p.is_dir())
+    assert len(slug_dirs) == 2
+    for d in slug_dirs:
+        src = dirs[0] if "west" not in d.name else dirs[1]
+        for f in ("coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json"):
+            assert (d / "data" / f).read_bytes() == (src / f).read_bytes()
+    text = index.read_text(encoding="utf-8")
+    assert "<b>东区</b>" not in text and "&lt;b&gt;东区&lt;/b&gt;" in text
+    assert "parameters.max_snap_m" in text
+    assert not list(tmp.glob(".site*"))  # no temporary folders left
+
+
+def test_index_coverage_table_matches_the_analysis(two_analyses):
+    tmp, dirs, comp1, t1 = two_analyses
+    index = publish_site(dirs[:1], tmp / "one", lang="en")
+    text = index.read_text(encoding="utf-8")
+    n = len(comp1)
+    for cat in ("clinic", "grocery", "kindergarten"):
+        covered = int(t1[(t1["category"] == cat)]["covered"].sum())
+        pop = int(comp1.loc[t1[(t1["category"] == cat) & t1["covered"]]["compound_id"], "population"].sum())
+        assert re.search(rf"<td>{cat}</td><td class=\"num\">{covered} / {n}</td>"
+                         rf"<td class=\"num\">[0-9.]+%</td><td class=\"num\">{pop:,}</td>", text), cat
+    assert "Threshold: 10 min walk" in text and "Data date: 2026-02-01" in text
+    assert "OpenStreetMap contributors" in text
+
+
+def test_republish_replaces_a_site_but_never_a_foreign_folder(two_analyses):
+    tmp, dirs, *_ = two_analyses
+    site = tmp / "site"
+    publish_site(dirs, site)
+    (site / "stale.txt").write_text("old")
+    publish_site(dirs[1], site, offline=False)
+    assert not (site / "stale.txt").exists()
+    assert len(list(site.rglob("*.html"))) == 1 + 4
+    online = (next(site.glob("*/map.html"))).read_text(encoding="utf-8")
+    assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"' in online
+    foreign = tmp / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    with pytest.raises(InputError, match="not a lifecircle site"):
+        publish_site(dirs, foreign)
+    assert (foreign / "notes.txt").read_text() == "keep me"
+
+
+def test_bad_analysis_folders_are_input_errors(two_analyses):
+    tmp, dirs, *_ = two_analyses
+    (dirs[1] / "services.gpkg").unlink()
+    with pytest.raises(InputError, match=r"services\.gpkg"):
+        publish_site(dirs, tmp / "site")
+    assert not (tmp / "site").exists()
+    s = json.loads((dirs[0] / "summary.json").read_text(encoding="utf-8"))
+    del s["max_walk_min"]
+    (dirs[0] / "summary.json").write_text(json.dumps(s), encoding="utf-8")
+    with pytest.raises(InputError, match="max_walk_min"):
+        publish_site(dirs[0], tmp / "site")
+    with pytest.raises(InputError, match="does not exist"):
+        publish_site(tmp / "nowhere", tmp / "site")
+
+
+def test_publish_real_osm_analysis(tmp_path):
+    data = osm_beijing()
+    if data is None:
+        pytest.skip("shared OSM extract beijing_haidian_cau_xueyuanlu.osm.bz2 is absent")
+    comp, svc = data
+    write_analysis(tmp_path / "cau", comp, svc)
+    index = publish_site(tmp_path / "cau", tmp_path / "site")
+    text = index.read_text(encoding="utf-8")
+    assert "<html lang=\"zh\">" in text and "覆盖情况" in text
+    cats = sorted(svc["category"].unique())
+    assert len(list((tmp_path / "site" / "cau").glob("map-*.html"))) == len(cats)
+    table = pd.read_csv(tmp_path / "site" / "cau" / "data" / "coverage.csv")
+    assert set(table["category"]) == {"all", *cats}
