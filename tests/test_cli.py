@@ -145,3 +145,27 @@ def test_demo_subprocess(tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["compounds"] >= 20 and summary["compounds_without_branch"] is not None
     assert set(summary["categories"]) >= {"all", "convenience", "health", "community"}
+
+
+def test_publish_site_from_two_analyses(cau_inputs, tmp_path):
+    five, ten = tmp_path / "five", tmp_path / "ten"
+    with pytest.warns(UserWarning):
+        assert _analyze(cau_inputs, five, "--minutes", "5", "--offline") == 0
+        assert _analyze(cau_inputs, ten, "--minutes", "10") == 0
+    offline_html = (five / "map.html").read_text(encoding="utf-8")
+    assert '<script src="http' not in offline_html and 'rel="stylesheet" href="http' not in offline_html
+    site = tmp_path / "site"
+    assert main(["-q", "publish", str(five), str(ten), "--out", str(site)]) == 0
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "<script src=\"http" not in index
+    htmls = list(site.rglob("*.html"))
+    assert len(htmls) >= 1 + 2 * 3  # index plus one map per category per analysis
+    assert list(site.rglob("coverage.csv"))
+
+
+def test_map_options_reach_the_map(cau_inputs, tmp_path):
+    out = tmp_path / "amap"
+    with pytest.warns(UserWarning):
+        assert _analyze(cau_inputs, out, "--basemap", "amap", "--lang", "en") == 0
+    text = (out / "map.html").read_text(encoding="utf-8")
+    assert "autonavi" in text or "amap" in text.lower()

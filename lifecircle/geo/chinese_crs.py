@@ -508,8 +508,7 @@ def detect_gcj02_shift(
     n = len(lon)
     if n < min_points or len(lines) == 0:
         msg = (
-            f"Shift check of {name} skipped: {n} points inside China (need {min_points}) "
-            f"and {len(lines)} street lines."
+            f"Shift check of {name} skipped: {n} points inside China (need {min_points}) and {len(lines)} street lines."
         )
         return ShiftDiagnosis(n, nan, nan, nan, nan, nan, None, msg)
 

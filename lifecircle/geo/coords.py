@@ -230,8 +230,7 @@ def _numeric(df: pd.DataFrame, col: Hashable, source: str) -> np.ndarray:
         labels = list(raw.index[bad][:3])
         examples = ", ".join(f"row {lab!r}: {raw.loc[lab]!r}" for lab in labels)
         raise InputError(
-            f"Column {col!r} of {source} has {int(bad.sum())} value(s) that are not decimal degrees "
-            f"({examples})."
+            f"Column {col!r} of {source} has {int(bad.sum())} value(s) that are not decimal degrees ({examples})."
         )
     return values.to_numpy(dtype=float)
 
@@ -297,8 +296,7 @@ def check_lonlat(
     sw_cn = _in_box(la, lo)
     world_swapped = (np.abs(la) > 90) & (np.abs(la) <= 180) & (np.abs(lo) <= 90)
     swapped = bool(
-        (sw_cn.mean() >= 0.5 and sw_cn.sum() > in_cn.sum())
-        or (world_swapped.mean() >= 0.5 and not in_cn.any())
+        (sw_cn.mean() >= 0.5 and sw_cn.sum() > in_cn.sum()) or (world_swapped.mean() >= 0.5 and not in_cn.any())
     )
     messages = []
     if swapped:
@@ -328,8 +326,7 @@ def check_lonlat(
         )
     if world_bad.any():
         raise InputError(
-            f"{source} has coordinates out of range (|lat| > 90 or |lon| > 180) "
-            f"in rows {_rows(idx[world_bad])}."
+            f"{source} has coordinates out of range (|lat| > 90 or |lon| > 180) in rows {_rows(idx[world_bad])}."
         )
     swapped_rows = tuple(idx[row_swapped])
     outside = tuple(idx[row_outside & ~world_bad])
@@ -394,9 +391,7 @@ def points_from_table(
     if missing not in ("raise", "drop"):
         raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}")
     lon_col, lat_col = detect_lonlat_columns(df, lon_column=lon_column, lat_column=lat_column, source=source)
-    check = check_lonlat(
-        df, lon_col, lat_col, source=source, on_swap="raise" if on_swap == "raise" else "warn"
-    )
+    check = check_lonlat(df, lon_col, lat_col, source=source, on_swap="raise" if on_swap == "raise" else "warn")
     if check.swapped:
         lon_col, lat_col = lat_col, lon_col
     lon = _numeric(df, lon_col, source)

@@ -167,9 +167,7 @@ def shapefile_encoding(path: str | Path) -> str:
         if codec is not None:
             logger.debug("%s: encoding %s from %s", path.name, codec, cpg.name)
             return codec
-        logger.warning(
-            "%s: unknown encoding %r in %s; guessing from the data instead", path, declared, cpg.name
-        )
+        logger.warning("%s: unknown encoding %r in %s; guessing from the data instead", path, declared, cpg.name)
     dbf = path if path.suffix.lower() == ".dbf" else _sidecar(path, ".dbf")
     if dbf is None:
         raise InputError(f"Shapefile {path} has no .dbf attribute file next to it.")
@@ -262,9 +260,7 @@ def _find_header_row(rows: list[list[object]]) -> int:
     """Number of leading title or blank rows (at most one filled cell) above a wider header row."""
 
     def n_filled(row: list[object]) -> int:
-        return sum(
-            v is not None and not (isinstance(v, float) and pd.isna(v)) and bool(str(v).strip()) for v in row
-        )
+        return sum(v is not None and not (isinstance(v, float) and pd.isna(v)) and bool(str(v).strip()) for v in row)
 
     widths = [n_filled(r) for r in rows]
     if not widths or max(widths) < 2:
@@ -358,8 +354,7 @@ def read_ledger(
         with pd.ExcelFile(path) as book:
             if isinstance(sheet_name, str) and sheet_name not in book.sheet_names:
                 raise InputError(
-                    f"Ledger {path} has no sheet {sheet_name!r}; "
-                    f"its sheets are {', '.join(book.sheet_names)}."
+                    f"Ledger {path} has no sheet {sheet_name!r}; its sheets are {', '.join(book.sheet_names)}."
                 )
             if header_row is None and "header" not in kwargs and "skiprows" not in kwargs:
                 head = pd.read_excel(book, sheet_name=sheet_name, header=None, nrows=_HEADER_SCAN_ROWS)

@@ -102,12 +102,12 @@ def _load(src: Path, slug: str) -> _Analysis:
         raise InputError(f"{src / 'summary.json'} lacks the walking threshold ({' or '.join(MINUTES_KEYS)}).")
     if not isinstance(speed, (int, float)) or isinstance(speed, bool):
         raise InputError(f"{src / 'summary.json'} lacks the walking speed ({' or '.join(SPEED_KEYS)}).")
-    table = pd.read_csv(src / "coverage.csv", dtype={"compound_id": str, "nearest_service_id": str,
-                                                       "category": str})
+    table = pd.read_csv(src / "coverage.csv", dtype={"compound_id": str, "nearest_service_id": str, "category": str})
     compounds = _read_layer(src / "compounds.gpkg", "compound_id")
     services = _read_layer(src / "services.gpkg", "service_id")
-    layers = {name: _read_layer(src / f"{name}.gpkg", None)
-              for name in OPTIONAL_LAYERS if (src / f"{name}.gpkg").is_file()}
+    layers = {
+        name: _read_layer(src / f"{name}.gpkg", None) for name in OPTIONAL_LAYERS if (src / f"{name}.gpkg").is_file()
+    }
     return _Analysis(src, slug, summary, float(minutes), float(speed), table, compounds, services, layers)
 
 
@@ -132,8 +132,11 @@ def _href(*parts: str) -> str:
 
 def _coverage_rows(a: _Analysis, lang: str) -> str:
     t = a.table.copy()
-    covered = t["covered"].astype(str).str.lower().isin(["true", "1"]) if t["covered"].dtype == object \
+    covered = (
+        t["covered"].astype(str).str.lower().isin(["true", "1"])
+        if t["covered"].dtype == object
         else t["covered"].fillna(False).astype(bool)
+    )
     t["covered"] = covered
     n = len(a.compounds)
     if "population" in a.compounds.columns:
@@ -152,9 +155,11 @@ def _coverage_rows(a: _Analysis, lang: str) -> str:
     rows = ["<tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
     share = agg["covered"] / n if n else agg["covered"] * np.nan
     for cat, row in agg.iterrows():  # one row per category (a handful), not per compound
-        cells = [f"<td>{_e(category_label(cat, lang))}</td>",
-                 f'<td class="num">{int(row["covered"])} / {n}</td>',
-                 f'<td class="num">{share[cat]:.1%}</td>']
+        cells = [
+            f"<td>{_e(category_label(cat, lang))}</td>",
+            f'<td class="num">{int(row["covered"])} / {n}</td>',
+            f'<td class="num">{share[cat]:.1%}</td>',
+        ]
         if "pop" in agg:
             cells.append(f'<td class="num">{int(row["pop"]):,}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -194,13 +199,16 @@ def _publish_one(a: _Analysis, dest: Path, *, lang: str, offline: bool) -> str:
     date = _find(a.summary, ("data_date", "osm_date", "date"))
     title = _find(a.summary, ("title", "name"))
     common = {
-        "minutes": a.minutes, "speed_kmh": a.speed_kmh, "lang": lang,
+        "minutes": a.minutes,
+        "speed_kmh": a.speed_kmh,
+        "lang": lang,
         "data_date": None if date is None else str(date),
-        "branches": a.layers.get("branches"), "sites": a.layers.get("sites"),
-        "served_areas": a.layers.get("served_areas"), "study_area": a.layers.get("study_area"),
+        "branches": a.layers.get("branches"),
+        "sites": a.layers.get("sites"),
+        "served_areas": a.layers.get("served_areas"),
+        "study_area": a.layers.get("study_area"),
     }
-    m = coverage_map(a.compounds, a.services, a.table,
-                     title=None if title is None else str(title), **common)
+    m = coverage_map(a.compounds, a.services, a.table, title=None if title is None else str(title), **common)
     save_map(m, d / "map.html", offline=offline)
     cats = sorted((set(a.table["category"].astype(str)) - {"all"}) | set(a.services["category"].astype(str)))
     cat_links = []
@@ -211,16 +219,25 @@ def _publish_one(a: _Analysis, dest: Path, *, lang: str, offline: bool) -> str:
         save_map(mc, d / name, offline=offline)
         cat_links.append(f'<li><a href="{_href(a.slug, name)}">{_e(category_label(cat, lang))}</a></li>')
     downloads = []
-    for f in sorted(p.name for p in a.src.iterdir()
-                    if p.is_file() and p.suffix.lower() in {".csv", ".gpkg", ".json", ".xlsx", ".geojson"}):
+    for f in sorted(
+        p.name
+        for p in a.src.iterdir()
+        if p.is_file() and p.suffix.lower() in {".csv", ".gpkg", ".json", ".xlsx", ".geojson"}
+    ):
         shutil.copy2(a.src / f, d / "data" / f)
         size = (d / "data" / f).stat().st_size
-        downloads.append(f'<li><a href="{_href(a.slug, "data", f)}" download>{_e(f)}</a> '
-                         f'<span class="note">({size / 1024:,.1f} kB)</span></li>')
+        downloads.append(
+            f'<li><a href="{_href(a.slug, "data", f)}" download>{_e(f)}</a> '
+            f'<span class="note">({size / 1024:,.1f} kB)</span></li>'
+        )
     heading = str(title) if title is not None else a.src.resolve().name
-    params = " · ".join([label("param_threshold", lang, minutes=f"{a.minutes:g}"),
-                         label("param_speed", lang, speed=f"{a.speed_kmh:g}"),
-                         *([label("param_date", lang, date=str(date))] if date is not None else [])])
+    params = " · ".join(
+        [
+            label("param_threshold", lang, minutes=f"{a.minutes:g}"),
+            label("param_speed", lang, speed=f"{a.speed_kmh:g}"),
+            *([label("param_date", lang, date=str(date))] if date is not None else []),
+        ]
+    )
     return (
         f'<h2 id="{_e(a.slug)}">{_e(heading)}</h2>\n<p>{_e(params)}</p>\n'
         f'<p><a href="{_href(a.slug, "map.html")}">{_e(label("site_overview_map", lang))}</a></p>\n'
@@ -266,9 +283,7 @@ def publish_site(
         raise InputError("publish needs at least one analysis folder.")
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / _MARKER).is_file())):
-        raise InputError(
-            f"The output folder {out} exists and is not a lifecircle site; choose a new or empty one."
-        )
+        raise InputError(f"The output folder {out} exists and is not a lifecircle site; choose a new or empty one.")
     out.parent.mkdir(parents=True, exist_ok=True)
     analyses = [_load(d, slug) for d, slug in zip(dirs, _slugs(dirs), strict=True)]
     lang = check_lang(lang) if lang is not None else pick_lang(analyses[0].compounds.get("name", []))

@@ -48,19 +48,29 @@ class LayerSpec:
         return {**kw, **self.extra}
 
 
+@dataclass(frozen=True)
+class MapOptions:
+    """How to draw and save the map: offline inlining, language, basemap."""
+
+    offline: bool = False
+    lang: str | None = None
+    basemap: str = "osm"
+    tianditu_key: str | None = None
+    data_date: str | None = None
+
+
 def write_analysis(
     analysis: Analysis,
     out_dir: str | Path,
     *,
     inputs: dict[str, str | Path | None],
-    offline_map: bool = False,
-    lang: str | None = None,
-    data_date: str | None = None,
+    map_options: MapOptions | None = None,
 ) -> Path:
     """Write ``coverage.csv``, ``compounds.gpkg``, ``services.gpkg``, ``summary.json`` and ``map.html``.
 
     All files appear in ``out_dir`` together, or none does.
     """
+    map_options = map_options or MapOptions()
     summary = {**analysis.summary, "inputs": input_hashes(inputs)}
     params = analysis.coverage.params
     with staged_directory(out_dir) as stage:
@@ -78,10 +88,12 @@ def write_analysis(
             minutes=params["max_walk_min"],
             speed_kmh=params["speed_kmh"],
             branches=analysis.branches,
-            lang=lang,
-            data_date=data_date,
+            lang=map_options.lang,
+            basemap=map_options.basemap,
+            tianditu_key=map_options.tianditu_key,
+            data_date=map_options.data_date,
         )
-        save_map(fmap, stage / "map.html", offline=offline_map)
+        save_map(fmap, stage / "map.html", offline=map_options.offline)
     return Path(out_dir)
 
 
@@ -98,8 +110,7 @@ def run_analyze(
     max_walk_min: float = 10.0,
     speed_kmh: float = 4.5,
     max_snap_m: float = 300.0,
-    offline_map: bool = False,
-    lang: str | None = None,
+    map_options: MapOptions | None = None,
 ) -> Analysis:
     """Read every input, analyse, and write the outputs of ``lifecircle analyze``.
 
@@ -132,7 +143,7 @@ def run_analyze(
         "branches": branches.path if branches else None,
         "gates": gates.path if gates else None,
     }
-    write_analysis(analysis, out_dir, inputs=inputs, offline_map=offline_map, lang=lang)
+    write_analysis(analysis, out_dir, inputs=inputs, map_options=map_options)
     return analysis
 
 

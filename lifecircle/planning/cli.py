@@ -47,6 +47,13 @@ def _add_map_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("map")
     group.add_argument("--offline", action="store_true", help="inline Leaflet so the map opens with no internet")
     group.add_argument("--lang", choices=["zh", "en"], help="map language (default: zh when names are Chinese)")
+    group.add_argument(
+        "--basemap",
+        choices=["osm", "light", "amap", "tianditu", "none"],
+        default="osm",
+        help="background tiles (amap shifts every overlay into GCJ-02; tianditu needs --tianditu-key)",
+    )
+    group.add_argument("--tianditu-key", help="your Tianditu (天地图) key for --basemap tianditu")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_walk_options(demo)
     _add_map_options(demo)
     demo.set_defaults(handler=_cmd_demo)
+
+    publish = sub.add_parser("publish", help="a static site (index, one map per category, downloads) from analyses")
+    publish.add_argument("analyses", nargs="+", type=Path, help="output folders of `lifecircle analyze`")
+    publish.add_argument("--out", type=Path, default=Path("lifecircle-site"), help="site folder")
+    publish.add_argument("--online", action="store_true", help="load Leaflet from its CDN instead of inlining it")
+    publish.add_argument("--lang", choices=["zh", "en"], help="site language (default: zh when names are Chinese)")
+    publish.set_defaults(handler=_cmd_publish)
     return parser
 
 
@@ -119,12 +133,17 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         max_walk_min=args.minutes,
         speed_kmh=args.speed_kmh,
         max_snap_m=args.max_snap_m,
-        offline_map=args.offline,
-        lang=args.lang,
+        map_options=_map_options(args),
     )
     if not args.quiet:
         print_summary(analysis.summary, out_dir=args.out)
     return 0
+
+
+def _map_options(args: argparse.Namespace):
+    from lifecircle.planning.analyze_job import MapOptions
+
+    return MapOptions(offline=args.offline, lang=args.lang, basemap=args.basemap, tianditu_key=args.tianditu_key)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -144,11 +163,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         speed_kmh=args.speed_kmh,
         max_snap_m=args.max_snap_m,
     )
-    write_analysis(
-        analysis, args.out, inputs={"network": demo.osm_path}, offline_map=args.offline, lang=args.lang or "en"
-    )
+    write_analysis(analysis, args.out, inputs={"network": demo.osm_path}, map_options=_map_options(args))
     if not args.quiet:
         print_summary(analysis.summary, out_dir=args.out)
+    return 0
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from lifecircle.maps import publish_site
+
+    index = publish_site(args.analyses, args.out, offline=not args.online, lang=args.lang)
+    if not args.quiet:
+        print(f"site written: {index}")
     return 0
 
 

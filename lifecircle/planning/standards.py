@@ -157,8 +157,7 @@ class _Checker:
         unknown = sorted(set(table) - allowed)
         if unknown:
             raise InputError(
-                f"{self.source}: unknown key {where}.{unknown[0]}; "
-                f"allowed keys are {', '.join(sorted(allowed))}."
+                f"{self.source}: unknown key {where}.{unknown[0]}; allowed keys are {', '.join(sorted(allowed))}."
             )
         missing = sorted(required - set(table))
         if missing:
@@ -180,18 +179,11 @@ class _Checker:
         value = table.get(key)
         if value is None and optional:
             return None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or value <= 0
-        ):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
             self.fail(f"{where}.{key}", f"a positive number of metres (e.g. {key} = 500)", value)
         return float(value)
 
-    def pair(
-        self, table: Mapping, key: str, where: str, *, optional: bool = False
-    ) -> tuple[float, float] | None:
+    def pair(self, table: Mapping, key: str, where: str, *, optional: bool = False) -> tuple[float, float] | None:
         value = table.get(key)
         if value is None and optional:
             return None
@@ -202,9 +194,7 @@ class _Checker:
             and value[0] <= value[1]
         )
         if not ok:
-            self.fail(
-                f"{where}.{key}", f"[low, high] with 0 <= low <= high (e.g. {key} = [800, 1000])", value
-            )
+            self.fail(f"{where}.{key}", f"[low, high] with 0 <= low <= high (e.g. {key} = [800, 1000])", value)
         return float(value[0]), float(value[1])
 
 
@@ -236,9 +226,7 @@ def _parse_level(doc: Mapping, level_key: str, source: str) -> Standard:
     for k in ("population", "households"):
         chk.pair(level, k, where, optional=True)
     walk_min = level.get("walk_min")
-    if walk_min is not None and (
-        isinstance(walk_min, bool) or not isinstance(walk_min, int | float) or walk_min <= 0
-    ):
+    if walk_min is not None and (isinstance(walk_min, bool) or not isinstance(walk_min, int | float) or walk_min <= 0):
         chk.fail(f"{where}.walk_min", "a positive number of minutes (e.g. walk_min = 10)", walk_min)
     facs_raw = level["facilities"]
     if not isinstance(facs_raw, list) or not facs_raw:
@@ -354,9 +342,7 @@ def load_standard(name: str | Path, *, level: str | None = None) -> Standard:
         raise InputError(f"{path}: needs at least one [levels.<key>] table (e.g. [levels.my-10min]).")
     if level is None:
         if len(levels) > 1:
-            raise InputError(
-                f"{path} holds several levels ({', '.join(levels)}); choose one with {path}#<level>."
-            )
+            raise InputError(f"{path} holds several levels ({', '.join(levels)}); choose one with {path}#<level>.")
         level = next(iter(levels))
     if level not in levels:
         raise InputError(f"{path} has no level {level!r}; its levels are {', '.join(levels)}.")
@@ -372,8 +358,7 @@ def _as_categories(value: object, key: str) -> tuple[str, ...]:
     if isinstance(value, Sequence) and value and all(isinstance(v, str) for v in value):
         return tuple(value)
     raise InputError(
-        f"category_map[{key!r}] must be a category name or a list of names "
-        f"(e.g. ['超市', '便利店']); got {value!r}."
+        f"category_map[{key!r}] must be a category name or a list of names (e.g. ['超市', '便利店']); got {value!r}."
     )
 
 
@@ -412,9 +397,7 @@ def compliance_detail(
     needed = {"compound_id", "category", "walk_m"}
     if not needed <= set(coverage_table.columns):
         missing_cols = ", ".join(sorted(needed - set(coverage_table.columns)))
-        raise InputError(
-            f"The coverage table lacks column(s) {missing_cols}; it must be the long table format."
-        )
+        raise InputError(f"The coverage table lacks column(s) {missing_cols}; it must be the long table format.")
     valid = {f.key for f in standard.facilities}
     unknown = sorted(set(category_map) - valid)
     if unknown:
@@ -440,8 +423,7 @@ def compliance_detail(
         absent = [c for c in cats if c not in present]
         if absent:
             logger.warning(
-                "category %s (mapped to facility %s of %s) has no row in the coverage table; "
-                "counted as missing",
+                "category %s (mapped to facility %s of %s) has no row in the coverage table; counted as missing",
                 ", ".join(map(repr, absent)),
                 fac.key,
                 standard.key,
@@ -516,12 +498,8 @@ def compliance(
     out["n_checked"] = g.size().reindex(order).astype(int)
     out["n_assessed"] = g["assessed"].sum().reindex(order).astype(int)
     out["n_met"] = g["met"].sum().reindex(order).astype(int)
-    out["missing"] = (
-        lacking.groupby("compound_id", sort=False)["facility"].agg("; ".join).reindex(order).fillna("")
-    )
-    out["missing_names"] = (
-        lacking.groupby("compound_id", sort=False)["name"].agg("、".join).reindex(order).fillna("")
-    )
+    out["missing"] = lacking.groupby("compound_id", sort=False)["facility"].agg("; ".join).reindex(order).fillna("")
+    out["missing_names"] = lacking.groupby("compound_id", sort=False)["name"].agg("、".join).reindex(order).fillna("")
     out["not_assessed"] = (
         unassessed.groupby("compound_id", sort=False)["facility"].agg("; ".join).reindex(order).fillna("")
     )
