@@ -210,6 +210,15 @@ class _SitingModel:
             else:
                 outcome = solve_cbc(model, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, start=start)
             stats.update(solve_s=outcome.seconds)
+            if outcome.status != OPTIMAL and outcome.status != INFEASIBLE:
+                # the solver may stop before its root LP: the interior-point LP bound is often tighter
+                tb = time.perf_counter()
+                lpb, _ = solve_lp_bound(model, time_limit_s=time_limit_s)
+                stats.update(bound_s=time.perf_counter() - tb, lp_bound=lpb)
+                if math.isfinite(lpb) and (not math.isfinite(outcome.bound) or (
+                        lpb < outcome.bound if model.sense == "max" else lpb > outcome.bound)):
+                    outcome = MilpOutcome(outcome.x, outcome.objective, lpb, outcome.status, outcome.seconds,
+                                          outcome.solver)
             # keep the greedy answer if the solver found nothing better
             if outcome.status != INFEASIBLE and g_x is not None and math.isfinite(g_val):
                 better = (not math.isfinite(outcome.objective)) or (

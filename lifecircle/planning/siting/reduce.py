@@ -257,14 +257,15 @@ def reduce_instance(
             m.distances  # raises the InputError
         ex = m.existing_walk_m if m.existing_walk_m is not None else np.full(n0, np.inf)
         fb = np.where(np.isfinite(ex), ex, np.inf if unserved_m is None else float(unserved_m))
-        unreachable = np.flatnonzero(~reach & ~np.isfinite(ex) & (w > 0))
+        lost = ~reach & ~np.isfinite(ex)
+        unreachable = np.flatnonzero(lost & (w > 0))
         # keep only pairs that beat the fallback
         better = m.walk_m < fb[_row_ids(m.cover.indptr)]
         A = m.cover.copy()
         A.data = better
         useful = np.bincount(_row_ids(A.indptr)[better], minlength=n0) > 0
         rows = np.flatnonzero(useful & (w > 0))
-        const_rows = ~useful & np.isfinite(fb) & (w > 0)
+        const_rows = ~useful & ~lost & np.isfinite(fb) & (w > 0)
         constant = float((w[const_rows] * fb[const_rows]).sum())
         A, vals = _take_rows(A, m.walk_m, rows)
         A, vals = _take_cols_where(A, vals, A.data)
