@@ -115,7 +115,8 @@ def _ours(matrix: CoverageMatrix, model: str, k: int | None, time_limit_s: float
     sense = "min" if model == "lscp" else "max"
     greedy_gap = ((g - res.bound) if sense == "min" else (res.bound - g)) / abs(g) if g else math.nan
     return {
-        "build_s": st["reduce_s"] + st["build_s"], "greedy_s": st["greedy_s"], "solve_s": st.get("solve_s", 0.0),
+        "build_s": st["reduce_s"] + st["build_s"], "greedy_s": st["greedy_s"],
+        "solve_s": st.get("solve_s", 0.0),
         "total_s": total, "objective": res.objective, "bound": res.bound, "gap": res.gap,
         "optimal": res.optimal, "status": res.status, "solver": res.solver, "greedy_objective": g,
         "greedy_gap": greedy_gap, "n_sites": len(res.site_ids),
@@ -164,15 +165,30 @@ def print_table(rows: list[dict]) -> None:
     for r in rows:
         o = r["ours"]
         print(f"{r['case']:<10} {'ours':<7} {_fmt(o['build_s'])!s:>8} {_fmt(o['solve_s'])!s:>8} "
-              f"{_fmt(o['total_s'])!s:>8} {_fmt(o['objective'], '.6g')!s:>12} {_fmt(o['bound'], '.6g')!s:>12} "
+              f"{_fmt(o['total_s'])!s:>8} {_fmt(o['objective'], '.6g')!s:>12} "
+              f"{_fmt(o['bound'], '.6g')!s:>12} "
               f"{_fmt(o['gap'], '.2%')!s:>8} {o['optimal']!s:>7} {_fmt(o['greedy_gap'], '.2%')!s:>10}")
         if "spopt" in r:
             s = r["spopt"]
             print(f"{'':<10} {'spopt':<7} {_fmt(s['build_s'])!s:>8} {_fmt(s['solve_s'])!s:>8} "
-                  f"{_fmt(s['total_s'])!s:>8} {_fmt(s['objective'], '.6g')!s:>12} {_fmt(s['bound'], '.6g')!s:>12} "
+                  f"{_fmt(s['total_s'])!s:>8} {_fmt(s['objective'], '.6g')!s:>12} "
+                  f"{_fmt(s['bound'], '.6g')!s:>12} "
                   f"{_fmt(s['gap'], '.2%')!s:>8} {s['optimal']!s:>7} {'':>10}")
         if "speedup_to_optimum" in r:
             print(f"{'':<10} speed-up to proven optimum incl. build: {r['speedup_to_optimum']:.1f}x")
+
+
+def _clean(v):
+    """JSON-safe copy: non-finite floats become null."""
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_clean(x) for x in v]
+    if isinstance(v, float | np.floating):
+        return float(v) if math.isfinite(v) else None
+    if isinstance(v, np.integer | np.bool_):
+        return v.item()
+    return v
 
 
 def main(argv=None) -> int:
@@ -194,7 +210,7 @@ def main(argv=None) -> int:
     spopt = not a.no_spopt
     if spopt:
         try:
-            import spopt.locate  # noqa: F401
+            import spopt.locate
         except ImportError as e:
             print(f"spopt not importable ({e}); ours only")
             spopt = False
@@ -208,7 +224,7 @@ def main(argv=None) -> int:
     }
     tmp = a.json + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(out, f, indent=2, default=lambda v: None if isinstance(v, float) and not math.isfinite(v) else v)
+        json.dump(_clean(out), f, indent=2)
     os.replace(tmp, a.json)
     print(f"wrote {a.json}")
     return 0

@@ -13,7 +13,7 @@ from siting_cases import (
 )
 
 from lifecircle.errors import InputError
-from lifecircle.planning.siting import CoverAll, CoverageMatrix, MaxCoverage, PMedian
+from lifecircle.planning.siting import CoverageMatrix, CoverAll, MaxCoverage, PMedian
 
 SEEDS = range(6)
 
@@ -130,7 +130,8 @@ def test_unreachable_compounds_are_reported_not_a_crash():
 def test_inputs_not_modified():
     mat, _ = random_instance(1, existing=True)
     before = (mat.cover.copy(), mat.weights.copy(), mat.covered.copy())
-    for model in (MaxCoverage.from_matrix(mat, k=2), CoverAll.from_matrix(mat), PMedian.from_matrix(mat, k=2)):
+    models = (MaxCoverage.from_matrix(mat, k=2), CoverAll.from_matrix(mat), PMedian.from_matrix(mat, k=2))
+    for model in models:
         model.solve()
     assert (mat.cover != before[0]).nnz == 0
     assert np.array_equal(mat.weights, before[1]) and np.array_equal(mat.covered, before[2])

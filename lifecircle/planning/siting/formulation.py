@@ -17,7 +17,7 @@ __all__ = ["MilpModel", "cover_model", "max_cover_model", "median_model"]
 
 @dataclass(frozen=True, eq=False)
 class MilpModel:
-    """``sense`` c·v + offset subject to row_lo <= A v <= row_hi, col_lo <= v <= col_hi, v[integrality] integer.
+    """``sense`` c·v + offset s.t. row_lo <= A v <= row_hi, col_lo <= v <= col_hi, v[integrality] integer.
 
     ``n_site`` site variables come first; ``kind`` names the formulation.
     """
@@ -169,7 +169,7 @@ def max_cover_model(inst: ReducedInstance, *, k: int | None, budget: float | Non
 
 
 def cover_model(inst: ReducedInstance) -> MilpModel:
-    """LSCP: minimise the number (cost) of new sites so every group is covered (fully served if capacitated)."""
+    """LSCP: fewest (cheapest) new sites so every group is covered (fully served if capacitated)."""
     A = inst.A
     g, m = A.shape
     offset = 0.0

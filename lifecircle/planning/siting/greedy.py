@@ -42,7 +42,7 @@ def greedy_max(
     (picked, gains) : reduced column positions in pick order and the weight each added.
     """
     A = inst.A
-    g, m = A.shape
+    m = A.shape[1]
     csc = A.tocsc()
     residual = inst.weight.astype(float).copy()
     degree = np.diff(A.indptr).astype(float)

@@ -170,7 +170,8 @@ class CoverageMatrix:
             ex = _vector(existing_walk_m, n, "existing-service distances", np.inf)
             ex = np.where(np.isnan(ex), np.inf, ex)
         if covered is None:
-            cov = ex <= float(limit_m) if (ex is not None and limit_m is not None) else np.zeros(n, dtype=bool)
+            known = ex is not None and limit_m is not None
+            cov = ex <= float(limit_m) if known else np.zeros(n, dtype=bool)
         else:
             cov = np.asarray(covered, dtype=bool).ravel()
             if cov.shape != (n,):
@@ -274,7 +275,7 @@ def build_coverage_matrix(
     compound_ids, site_ids : sequence, optional
         Labels; default taken from the attachments' ``index`` attribute when they have one.
     weights, existing_walk_m, costs : array-like, optional
-        See :meth:`CoverageMatrix.from_pairs`. Compounds with ``existing_walk_m <= limit_m`` are already covered.
+        See :meth:`CoverageMatrix.from_pairs`. Compounds with ``existing_walk_m <= limit_m`` are covered.
 
     Returns
     -------

@@ -221,8 +221,9 @@ class _SitingModel:
                                           outcome.solver)
             # keep the greedy answer if the solver found nothing better
             if outcome.status != INFEASIBLE and g_x is not None and math.isfinite(g_val):
-                better = (not math.isfinite(outcome.objective)) or (
-                    g_val > outcome.objective + 1e-9 if model.sense == "max" else g_val < outcome.objective - 1e-9
+                o = outcome.objective
+                better = (not math.isfinite(o)) or (
+                    g_val > o + 1e-9 if model.sense == "max" else g_val < o - 1e-9
                 )
                 if better:
                     bnd = outcome.bound
@@ -234,7 +235,8 @@ class _SitingModel:
         if outcome.status == INFEASIBLE or outcome.x is None:
             seconds = time.perf_counter() - t0
             st = INFEASIBLE if outcome.status == INFEASIBLE else NO_SOLUTION
-            return self._result((), math.nan, outcome.bound, math.inf, outcome.solver, st, seconds, inst, stats)
+            return self._result((), math.nan, outcome.bound, math.inf, outcome.solver, st, seconds, inst,
+                                stats)
         x = outcome.x[: model.n_site]
         sel = np.concatenate([inst.fixed, inst.cols[x > 0.5]]).astype(np.int64)
         objective = outcome.objective + self._fixed_value(inst)
@@ -252,7 +254,8 @@ class _SitingModel:
             status = OPTIMAL  # the bound closes the gap: proven
         seconds = time.perf_counter() - t0
         sel_ids = self.matrix.site_ids[sel]
-        return self._result(tuple(sel_ids), objective, bound, gap, outcome.solver, status, seconds, inst, stats)
+        return self._result(tuple(sel_ids), objective, bound, gap, outcome.solver, status, seconds, inst,
+                            stats)
 
     def _fixed_value(self, inst: ReducedInstance) -> float:
         return 0.0

@@ -44,7 +44,8 @@ def ranked_plan(
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``site_id`` in build order with columns ``rank``, ``gain``, ``new_compounds``, ``new_weight``,
+        Indexed by ``site_id`` in build order with columns ``rank``, ``gain``, ``new_compounds``,
+        ``new_weight``,
         ``cum_compounds``, ``cum_weight``, ``cum_share`` (share of all compound weight covered), and for
         ``by="distance"`` also ``cum_weighted_m``.
     """

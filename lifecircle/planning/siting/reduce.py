@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from lifecircle.errors import InputError
 from lifecircle.planning.siting.matrix import CoverageMatrix
 
 log = logging.getLogger(__name__)
@@ -254,7 +255,7 @@ def reduce_instance(
     constant = 0.0
     if kind == "median":
         if m.walk_m is None:
-            m.distances  # raises the InputError
+            raise InputError("p-median needs a coverage matrix with walking distances.")
         ex = m.existing_walk_m if m.existing_walk_m is not None else np.full(n0, np.inf)
         fb = np.where(np.isfinite(ex), ex, np.inf if unserved_m is None else float(unserved_m))
         lost = ~reach & ~np.isfinite(ex)

@@ -27,8 +27,8 @@ class SitingResult:
     site_ids : tuple
         Selected new sites in the order a planner should build them (marginal-gain ranking).
     objective : float
-        Sites (or their cost) for cover-all; newly covered weight for max-coverage; total weighted walking metres
-        for p-median.
+        Sites (or their cost) for cover-all; newly covered weight for max-coverage; total weighted
+        walking metres for p-median.
     bound : float
         Proven bound on the optimum (upper for max-coverage, lower otherwise).
     gap : float

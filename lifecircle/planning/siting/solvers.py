@@ -81,7 +81,8 @@ def _highs(model: MilpModel, *, time_limit_s: float, mip_rel_gap: float, threads
     lp.a_matrix_.num_col_ = model.n_var
     if model.integrality.any():
         lp.integrality_ = [
-            highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in model.integrality
+            highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous
+            for v in model.integrality
         ]
     status = h.passModel(lp)
     if status == highspy.HighsStatus.kError:
@@ -201,9 +202,17 @@ def solve_cbc(
     the solution status (``sol_status``) tells the two apart and is what this reads. The proven bound is
     taken from CBC's log.
     """
+    import warnings
+
     import pulp
 
     t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # PuLP 3 announces its 4.0 API
+        return _solve_cbc(pulp, model, time_limit_s, mip_rel_gap, start, t0)
+
+
+def _solve_cbc(pulp, model, time_limit_s, mip_rel_gap, start, t0) -> MilpOutcome:
     prob = pulp.LpProblem("siting", pulp.LpMaximize if model.sense == "max" else pulp.LpMinimize)
     hi = np.where(np.isinf(model.col_hi), None, model.col_hi)
     v = [
@@ -214,7 +223,8 @@ def solve_cbc(
         for i in range(model.n_var)
     ]
     nz = np.flatnonzero(model.c)
-    prob += pulp.LpAffineExpression(zip([v[i] for i in nz], model.c[nz].tolist())) + float(model.offset)
+    prob += pulp.LpAffineExpression(zip([v[i] for i in nz], model.c[nz].tolist(), strict=True)) + float(
+        model.offset)
     A = model.A.tocsr()
     for r in range(A.shape[0]):
         s, e = A.indptr[r], A.indptr[r + 1]
