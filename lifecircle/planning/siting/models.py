@@ -193,7 +193,7 @@ class _SitingModel:
             outcome = MilpOutcome(x, val, val, OPTIMAL, 0.0, "trivial")
         elif solver == "greedy":
             tb = time.perf_counter()
-            lpb, _ = solve_lp_bound(model, time_limit_s=time_limit_s)
+            lpb, _ = self._lp_bound(model, inst, time_limit_s)
             stats.update(bound_s=time.perf_counter() - tb, lp_bound=lpb)
             status = "heuristic" if g_x is not None else NO_SOLUTION
             outcome = MilpOutcome(g_x, g_val, lpb, status, 0.0, "greedy")
@@ -213,7 +213,7 @@ class _SitingModel:
             if outcome.status != OPTIMAL and outcome.status != INFEASIBLE:
                 # the solver may stop before its root LP: the interior-point LP bound is often tighter
                 tb = time.perf_counter()
-                lpb, _ = solve_lp_bound(model, time_limit_s=time_limit_s)
+                lpb, _ = self._lp_bound(model, inst, time_limit_s)
                 stats.update(bound_s=time.perf_counter() - tb, lp_bound=lpb)
                 if math.isfinite(lpb) and (not math.isfinite(outcome.bound) or (
                         lpb < outcome.bound if model.sense == "max" else lpb > outcome.bound)):
@@ -228,7 +228,7 @@ class _SitingModel:
                 if better:
                     bnd = outcome.bound
                     if not math.isfinite(bnd):
-                        bnd, _ = solve_lp_bound(model, time_limit_s=time_limit_s)
+                        bnd, _ = self._lp_bound(model, inst, time_limit_s)
                     outcome = MilpOutcome(g_x, g_val, bnd, "time_limit", outcome.seconds,
                                           outcome.solver + "+greedy")
 
@@ -259,6 +259,20 @@ class _SitingModel:
 
     def _fixed_value(self, inst: ReducedInstance) -> float:
         return 0.0
+
+    def _lp_bound(self, model: MilpModel, inst: ReducedInstance, time_limit_s: float) -> tuple[float, None]:
+        """LP-relaxation bound (given at least 30 s), else the trivial bound, so every answer has one."""
+        b, _ = solve_lp_bound(model, time_limit_s=max(float(time_limit_s), 30.0))
+        if math.isfinite(b):
+            return b, None
+        if model.sense == "max":  # everything covered
+            return float(inst.weight.sum()), None
+        if model.kind == "cover":  # no new site beyond the forced ones
+            return 0.0, None
+        D = inst.D  # every group at its nearest candidate
+        near = np.full(D.shape[0], np.inf)
+        np.minimum.at(near, np.repeat(np.arange(D.shape[0]), np.diff(D.indptr)), D.data)
+        return float((inst.weight * np.minimum(near, inst.fallback)).sum() + inst.constant), None
 
     def _result(self, sel_ids, objective, bound, gap, solver, status, seconds, inst, stats) -> SitingResult:
         m = self.matrix
