@@ -55,20 +55,28 @@ def end_costs(net: PreparedNetwork, att: Attachment, *, leaving: bool) -> tuple[
     return cost_u, cost_v
 
 
+def _with_virtual_rows(graph: sp.csr_array, ends: np.ndarray, costs: np.ndarray) -> sp.csr_array:
+    """Append one virtual node per row of ``ends``/``costs`` (shape ``k × 2``) with edges to those ends.
+
+    Entries where the end is ``-1`` or the cost is not finite are left out. Built by extending the CSR arrays:
+    no sorting, no summing of the base graph.
+    """
+    m, k = graph.shape[0], len(ends)
+    ok = (ends >= 0) & np.isfinite(costs)
+    counts = ok.sum(axis=1)
+    indptr = np.concatenate([graph.indptr, graph.indptr[-1] + np.cumsum(counts)])
+    indices = np.concatenate([graph.indices, ends[ok]])
+    data = np.concatenate([graph.data, np.maximum(costs[ok], ZERO_COST)])
+    return sp.csr_array((data, indices, indptr), shape=(m + k, m + k))
+
+
 def _reverse_graph_with(net: PreparedNetwork, destinations: Attachment) -> sp.csr_array:
     """Reversed cost graph plus one virtual node per destination, edges virtual → segment ends."""
-    n, k = net.n_nodes, len(destinations)
     from_u, from_v = end_costs(net, destinations, leaving=False)
     seg = np.where(destinations.snapped, destinations.segment, 0)
-    rows = np.concatenate([np.arange(k), np.arange(k)]) + n
-    cols = np.concatenate([net.segment_u[seg], net.segment_v[seg]])
-    vals = np.maximum(np.concatenate([from_u, from_v]), ZERO_COST)
-    ok = np.isfinite(vals)
-    extra = sp.csr_array((vals[ok], (rows[ok], cols[ok])), shape=(n + k, n + k))
-    base = sp.csr_array((net.cost_reverse.data, net.cost_reverse.indices, net.cost_reverse.indptr), shape=(n, n))
-    padded = sp.block_diag([base, sp.csr_array((k, k))], format="csr")
-    # csgraph keeps the minimum of entries only if they are not summed: the two parts never overlap
-    return sp.csr_array(padded + extra)
+    ends = np.column_stack([net.segment_u[seg], net.segment_v[seg]])
+    ends[~destinations.snapped] = -1
+    return _with_virtual_rows(net.cost_reverse, ends, np.column_stack([from_u, from_v]))
 
 
 def _same_segment(
@@ -235,10 +243,11 @@ def pairs_within(
     o_u, o_v = net.segment_u[o_seg], net.segment_v[o_seg]
     o_live = origins.snapped
     parts_o, parts_d, parts_w = [], [], []
+    local = np.full(net.n_nodes, -1, dtype=np.int64)
     for positions, nodes, dist in _bounded_searches(net, destinations, limit_m=limit_m, chunk_size=chunk_size):
-        local = np.full(net.n_nodes, -1, dtype=np.int64)
         local[nodes] = np.arange(len(nodes))
         lu, lv = local[o_u], local[o_v]
+        local[nodes] = -1
         near = np.flatnonzero(o_live & ((lu >= 0) | (lv >= 0)))
         if len(near) == 0:
             continue
@@ -286,6 +295,7 @@ def _bounded_searches(
     cost_reverse = net.cost_reverse
     by_x = np.argsort(net.node_xy[:, 0], kind="stable")
     sorted_x = net.node_xy[by_x, 0]
+    local = np.full(net.n_nodes, -1, dtype=np.int64)
     for positions in _spatial_groups(xy, snapped, cell_m=max(radius, 1.0), chunk_size=chunk_size):
         lo = xy[positions].min(axis=0) - radius
         hi = xy[positions].max(axis=0) + radius
@@ -293,14 +303,11 @@ def _bounded_searches(
         band_y = net.node_xy[band, 1]
         nodes = np.sort(band[(band_y >= lo[1]) & (band_y <= hi[1])])
         m, k = len(nodes), len(positions)
-        local = np.full(net.n_nodes, -1, dtype=np.int64)
         local[nodes] = np.arange(m)
-        sub = cost_reverse[nodes][:, nodes]
-        ends = np.concatenate([local[net.segment_u[d_seg[positions]]], local[net.segment_v[d_seg[positions]]]])
-        vals = np.maximum(np.concatenate([from_u[positions], from_v[positions]]), ZERO_COST)
-        rows = np.concatenate([np.arange(k), np.arange(k)]) + m
-        ok = (ends >= 0) & np.isfinite(vals)
-        extra = sp.csr_array((vals[ok], (rows[ok], ends[ok])), shape=(m + k, m + k))
-        graph = sp.csr_array(sp.block_diag([sub, sp.csr_array((k, k))], format="csr") + extra)
+        ends = np.column_stack([local[net.segment_u[d_seg[positions]]], local[net.segment_v[d_seg[positions]]]])
+        graph = _with_virtual_rows(
+            cost_reverse[nodes][:, nodes], ends, np.column_stack([from_u[positions], from_v[positions]])
+        )
+        local[nodes] = -1
         dist = dijkstra(graph, directed=True, indices=m + np.arange(k), limit=limit_m)
         yield positions, nodes, dist[:, :m]

@@ -46,15 +46,37 @@ class MilpModel:
         lo, hi = self.col_lo.copy(), self.col_hi.copy()
         lo[: self.n_site] = hi[: self.n_site] = np.round(x)
         return MilpModel(
-            self.kind, self.sense, self.c, self.A, self.row_lo, self.row_hi, lo, hi,
-            np.zeros_like(self.integrality), self.n_site, self.offset, self.inst, self.capacitated,
+            self.kind,
+            self.sense,
+            self.c,
+            self.A,
+            self.row_lo,
+            self.row_hi,
+            lo,
+            hi,
+            np.zeros_like(self.integrality),
+            self.n_site,
+            self.offset,
+            self.inst,
+            self.capacitated,
         )
 
     def relaxed(self) -> MilpModel:
         """The LP relaxation."""
         return MilpModel(
-            self.kind, self.sense, self.c, self.A, self.row_lo, self.row_hi, self.col_lo, self.col_hi,
-            np.zeros_like(self.integrality), self.n_site, self.offset, self.inst, self.capacitated,
+            self.kind,
+            self.sense,
+            self.c,
+            self.A,
+            self.row_lo,
+            self.row_hi,
+            self.col_lo,
+            self.col_hi,
+            np.zeros_like(self.integrality),
+            self.n_site,
+            self.offset,
+            self.inst,
+            self.capacitated,
         )
 
     def full_start(self, x: np.ndarray) -> np.ndarray | None:
@@ -152,8 +174,21 @@ def max_cover_model(inst: ReducedInstance, *, k: int | None, budget: float | Non
         M = sp.vstack([link, lim]).tocsr()
         lo = np.full(M.shape[0], -np.inf)
         hi = np.concatenate([np.zeros(g), lim_hi])
-        return MilpModel("max", "max", c, M, lo, hi, np.zeros(n), np.ones(n),
-                         np.concatenate([np.ones(m), np.zeros(g)]).astype(np.uint8), m, 0.0, inst, False)
+        return MilpModel(
+            "max",
+            "max",
+            c,
+            M,
+            lo,
+            hi,
+            np.zeros(n),
+            np.ones(n),
+            np.concatenate([np.ones(m), np.zeros(g)]).astype(np.uint8),
+            m,
+            0.0,
+            inst,
+            False,
+        )
     n = m + A.nnz
     er = _entry_rows(A)
     c = np.concatenate([np.zeros(m), inst.weight[er]])
@@ -164,8 +199,21 @@ def max_cover_model(inst: ReducedInstance, *, k: int | None, budget: float | Non
     M = sp.vstack([assign, capr, link, lim]).tocsr()
     lo = np.full(M.shape[0], -np.inf)
     hi = np.concatenate([np.ones(g), np.zeros(m), np.zeros(A.nnz), lim_hi])
-    return MilpModel("max", "max", c, M, lo, hi, np.zeros(n), np.ones(n),
-                     np.concatenate([np.ones(m), np.zeros(A.nnz)]).astype(np.uint8), m, 0.0, inst, True)
+    return MilpModel(
+        "max",
+        "max",
+        c,
+        M,
+        lo,
+        hi,
+        np.zeros(n),
+        np.ones(n),
+        np.concatenate([np.ones(m), np.zeros(A.nnz)]).astype(np.uint8),
+        m,
+        0.0,
+        inst,
+        True,
+    )
 
 
 def cover_model(inst: ReducedInstance) -> MilpModel:
@@ -174,9 +222,21 @@ def cover_model(inst: ReducedInstance) -> MilpModel:
     g, m = A.shape
     offset = 0.0
     if inst.capacity is None:
-        return MilpModel("cover", "min", inst.cost.astype(float), A.astype(float).tocsr(), np.ones(g),
-                         np.full(g, np.inf), np.zeros(m), np.ones(m), np.ones(m, dtype=np.uint8), m,
-                         offset, inst, False)
+        return MilpModel(
+            "cover",
+            "min",
+            inst.cost.astype(float),
+            A.astype(float).tocsr(),
+            np.ones(g),
+            np.full(g, np.inf),
+            np.zeros(m),
+            np.ones(m),
+            np.ones(m, dtype=np.uint8),
+            m,
+            offset,
+            inst,
+            False,
+        )
     n = m + A.nnz
     c = np.concatenate([inst.cost, np.zeros(A.nnz)])
     assign = _assign_rows(A, m, n)  # sum_j z_gj = 1
@@ -185,8 +245,21 @@ def cover_model(inst: ReducedInstance) -> MilpModel:
     M = sp.vstack([assign, capr, link]).tocsr()
     lo = np.concatenate([np.ones(g), np.full(m + A.nnz, -np.inf)])
     hi = np.concatenate([np.ones(g), np.zeros(m + A.nnz)])
-    return MilpModel("cover", "min", c, M, lo, hi, np.zeros(n), np.ones(n),
-                     np.concatenate([np.ones(m), np.zeros(A.nnz)]).astype(np.uint8), m, offset, inst, True)
+    return MilpModel(
+        "cover",
+        "min",
+        c,
+        M,
+        lo,
+        hi,
+        np.zeros(n),
+        np.ones(n),
+        np.concatenate([np.ones(m), np.zeros(A.nnz)]).astype(np.uint8),
+        m,
+        offset,
+        inst,
+        True,
+    )
 
 
 def median_model(inst: ReducedInstance, *, k: int) -> MilpModel:
@@ -205,6 +278,18 @@ def median_model(inst: ReducedInstance, *, k: int) -> MilpModel:
     lo = np.concatenate([np.ones(g), np.full(A.nnz + lim.shape[0], -np.inf)])
     hi = np.concatenate([np.ones(g), np.zeros(A.nnz), lim_hi])
     col_hi = np.concatenate([np.ones(m + A.nnz), finite.astype(float)])
-    return MilpModel("median", "min", c, M, lo, hi, np.zeros(n), col_hi,
-                     np.concatenate([np.ones(m), np.zeros(A.nnz + g)]).astype(np.uint8), m,
-                     inst.constant, inst, False)
+    return MilpModel(
+        "median",
+        "min",
+        c,
+        M,
+        lo,
+        hi,
+        np.zeros(n),
+        col_hi,
+        np.concatenate([np.ones(m), np.zeros(A.nnz + g)]).astype(np.uint8),
+        m,
+        inst.constant,
+        inst,
+        False,
+    )

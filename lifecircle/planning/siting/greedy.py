@@ -29,9 +29,7 @@ def _fill(rows: np.ndarray, residual: np.ndarray, cap: float, degree: np.ndarray
     return out
 
 
-def greedy_max(
-    inst: ReducedInstance, *, k: int | None, budget: float | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+def greedy_max(inst: ReducedInstance, *, k: int | None, budget: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Lazy greedy for max-coverage: best gain (per cost under a budget) until ``k`` sites or budget spent.
 
     With capacities a site's gain is the residual weight it can serve (up to its capacity).
@@ -52,7 +50,7 @@ def greedy_max(
     left = np.inf if budget is None else float(budget)
 
     def gain(j: int) -> float:
-        rows = csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
         s = residual[rows].sum()
         return float(min(s, cap[j]) if cap is not None else s)
 
@@ -70,7 +68,7 @@ def greedy_max(
             continue
         if gj <= 0:
             break
-        rows = csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
         if cap is None:
             residual[rows] = 0.0
         else:
@@ -106,13 +104,13 @@ def greedy_cover(inst: ReducedInstance) -> np.ndarray | None:
         unc = np.ones(g, dtype=bool)
 
         def gain(j):
-            return float(unc[csc.indices[csc.indptr[j]:csc.indptr[j + 1]]].sum())
+            return float(unc[csc.indices[csc.indptr[j] : csc.indptr[j + 1]]].sum())
     else:
         residual = inst.weight.astype(float).copy()
         degree = np.diff(A.indptr).astype(float)
 
         def gain(j):
-            return float(min(residual[csc.indices[csc.indptr[j]:csc.indptr[j + 1]]].sum(), cap[j]))
+            return float(min(residual[csc.indices[csc.indptr[j] : csc.indptr[j + 1]]].sum(), cap[j]))
 
     heap = [(-gain(j) / cost[j], j) for j in range(m)]
     heapq.heapify(heap)
@@ -127,7 +125,7 @@ def greedy_cover(inst: ReducedInstance) -> np.ndarray | None:
             continue
         if gj <= 0:
             break
-        rows = csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
         if cap is None:
             remaining -= int(unc[rows].sum())
             unc[rows] = False
@@ -143,7 +141,7 @@ def greedy_cover(inst: ReducedInstance) -> np.ndarray | None:
         count = np.asarray(A[:, sel].sum(axis=1)).ravel()
         keep = np.ones(sel.size, dtype=bool)
         for t in np.lexsort((-np.arange(sel.size), -cost[sel])):
-            rows = csc.indices[csc.indptr[sel[t]]:csc.indptr[sel[t] + 1]]
+            rows = csc.indices[csc.indptr[sel[t]] : csc.indptr[sel[t] + 1]]
             if (count[rows] >= 2).all():
                 keep[t] = False
                 count[rows] -= 1

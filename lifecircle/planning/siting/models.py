@@ -95,9 +95,15 @@ class _SitingModel:
             Passed to :meth:`from_matrix` (``k``, ``budget``, ``capacity``...).
         """
         matrix = build_coverage_matrix(
-            net, compounds_att, candidates_att, limit_m,
-            compound_ids=compound_ids, site_ids=site_ids, weights=weights,
-            existing_walk_m=existing_walk_m, costs=costs,
+            net,
+            compounds_att,
+            candidates_att,
+            limit_m,
+            compound_ids=compound_ids,
+            site_ids=site_ids,
+            weights=weights,
+            existing_walk_m=existing_walk_m,
+            costs=costs,
         )
         return cls.from_matrix(matrix, **model_kwargs)
 
@@ -201,7 +207,10 @@ class _SitingModel:
             start = g_full if (warm_start and g_full is not None) else None
             if solver == "highs":
                 outcome = solve_highs(
-                    model, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=threads,
+                    model,
+                    time_limit_s=time_limit_s,
+                    mip_rel_gap=mip_rel_gap,
+                    threads=threads,
                     start=start,
                     start_sites=g_x if (warm_start and start is None and g_x is not None) else None,
                 )
@@ -215,28 +224,27 @@ class _SitingModel:
                 tb = time.perf_counter()
                 lpb, _ = self._lp_bound(model, inst, time_limit_s)
                 stats.update(bound_s=time.perf_counter() - tb, lp_bound=lpb)
-                if math.isfinite(lpb) and (not math.isfinite(outcome.bound) or (
-                        lpb < outcome.bound if model.sense == "max" else lpb > outcome.bound)):
-                    outcome = MilpOutcome(outcome.x, outcome.objective, lpb, outcome.status, outcome.seconds,
-                                          outcome.solver)
+                if math.isfinite(lpb) and (
+                    not math.isfinite(outcome.bound)
+                    or (lpb < outcome.bound if model.sense == "max" else lpb > outcome.bound)
+                ):
+                    outcome = MilpOutcome(
+                        outcome.x, outcome.objective, lpb, outcome.status, outcome.seconds, outcome.solver
+                    )
             # keep the greedy answer if the solver found nothing better
             if outcome.status != INFEASIBLE and g_x is not None and math.isfinite(g_val):
                 o = outcome.objective
-                better = (not math.isfinite(o)) or (
-                    g_val > o + 1e-9 if model.sense == "max" else g_val < o - 1e-9
-                )
+                better = (not math.isfinite(o)) or (g_val > o + 1e-9 if model.sense == "max" else g_val < o - 1e-9)
                 if better:
                     bnd = outcome.bound
                     if not math.isfinite(bnd):
                         bnd, _ = self._lp_bound(model, inst, time_limit_s)
-                    outcome = MilpOutcome(g_x, g_val, bnd, "time_limit", outcome.seconds,
-                                          outcome.solver + "+greedy")
+                    outcome = MilpOutcome(g_x, g_val, bnd, "time_limit", outcome.seconds, outcome.solver + "+greedy")
 
         if outcome.status == INFEASIBLE or outcome.x is None:
             seconds = time.perf_counter() - t0
             st = INFEASIBLE if outcome.status == INFEASIBLE else NO_SOLUTION
-            return self._result((), math.nan, outcome.bound, math.inf, outcome.solver, st, seconds, inst,
-                                stats)
+            return self._result((), math.nan, outcome.bound, math.inf, outcome.solver, st, seconds, inst, stats)
         x = outcome.x[: model.n_site]
         sel = np.concatenate([inst.fixed, inst.cols[x > 0.5]]).astype(np.int64)
         objective = outcome.objective + self._fixed_value(inst)
@@ -254,8 +262,7 @@ class _SitingModel:
             status = OPTIMAL  # the bound closes the gap: proven
         seconds = time.perf_counter() - t0
         sel_ids = self.matrix.site_ids[sel]
-        return self._result(tuple(sel_ids), objective, bound, gap, outcome.solver, status, seconds, inst,
-                            stats)
+        return self._result(tuple(sel_ids), objective, bound, gap, outcome.solver, status, seconds, inst, stats)
 
     def _fixed_value(self, inst: ReducedInstance) -> float:
         return 0.0
@@ -314,9 +321,10 @@ class _SitingModel:
         lp = solve_highs(model, time_limit_s=60)
         served = m.covered.copy()
         if lp.x is not None and full.A.nnz:
-            z = lp.x[model.n_site:]
-            frac = np.bincount(np.repeat(np.arange(full.A.shape[0]), np.diff(full.A.indptr)), weights=z,
-                               minlength=full.A.shape[0])
+            z = lp.x[model.n_site :]
+            frac = np.bincount(
+                np.repeat(np.arange(full.A.shape[0]), np.diff(full.A.indptr)), weights=z, minlength=full.A.shape[0]
+            )
             served[rows[frac >= 1 - 1e-6]] = True
         return served
 
@@ -350,12 +358,21 @@ class MaxCoverage(_SitingModel):
             raise InputError("The number of new sites must be zero or more.")
         if budget is not None and float(budget) < 0:
             raise InputError("The budget must be zero or more.")
-        return cls(matrix, k=None if k is None else int(k), budget=None if budget is None else float(budget),
-                   capacity=_capacity_vector(capacity, matrix.shape[1]))
+        return cls(
+            matrix,
+            k=None if k is None else int(k),
+            budget=None if budget is None else float(budget),
+            capacity=_capacity_vector(capacity, matrix.shape[1]),
+        )
 
     def _reduce(self, dominance):
-        return reduce_instance(self.matrix, kind="max", capacity=self.params["capacity"], dominance=dominance,
-                               max_rounds=6 if dominance else 0)
+        return reduce_instance(
+            self.matrix,
+            kind="max",
+            capacity=self.params["capacity"],
+            dominance=dominance,
+            max_rounds=6 if dominance else 0,
+        )
 
     def _milp(self, inst):
         return max_cover_model(inst, k=self.params["k"], budget=self.params["budget"])
@@ -394,8 +411,11 @@ class CoverAll(_SitingModel):
         use_costs : bool
             Minimise total cost (``matrix.costs``) instead of the number of sites when costs are present.
         """
-        return cls(matrix, capacity=_capacity_vector(capacity, matrix.shape[1]),
-                   use_costs=bool(use_costs and matrix.costs is not None))
+        return cls(
+            matrix,
+            capacity=_capacity_vector(capacity, matrix.shape[1]),
+            use_costs=bool(use_costs and matrix.costs is not None),
+        )
 
     def _costs(self):
         return self.matrix.site_costs if self.params["use_costs"] else np.ones(self.matrix.shape[1])
@@ -403,10 +423,12 @@ class CoverAll(_SitingModel):
     def _reduce(self, dominance):
         m = self.matrix
         if not self.params["use_costs"] and m.costs is not None:
-            m = CoverageMatrix(m.cover, m.walk_m, m.compound_ids, m.site_ids, m.weights, m.covered,
-                               m.existing_walk_m, None, m.limit_m)
-        return reduce_instance(m, kind="cover", capacity=self.params["capacity"], dominance=dominance,
-                               max_rounds=6 if dominance else 0)
+            m = CoverageMatrix(
+                m.cover, m.walk_m, m.compound_ids, m.site_ids, m.weights, m.covered, m.existing_walk_m, None, m.limit_m
+            )
+        return reduce_instance(
+            m, kind="cover", capacity=self.params["capacity"], dominance=dominance, max_rounds=6 if dominance else 0
+        )
 
     def _milp(self, inst):
         return cover_model(inst)
@@ -468,8 +490,13 @@ class PMedian(_SitingModel):
         return np.where(np.isfinite(ex), ex, self.params["unserved_m"])
 
     def _reduce(self, dominance):
-        return reduce_instance(self.matrix, kind="median", unserved_m=self.params["unserved_m"],
-                               dominance=dominance, max_rounds=6 if dominance else 0)
+        return reduce_instance(
+            self.matrix,
+            kind="median",
+            unserved_m=self.params["unserved_m"],
+            dominance=dominance,
+            max_rounds=6 if dominance else 0,
+        )
 
     def _milp(self, inst):
         return median_model(inst, k=self.params["k"])
@@ -481,7 +508,8 @@ class PMedian(_SitingModel):
         m = self.matrix
         fb = self._fallback()
         reach = (np.diff(m.cover.indptr) > 0) | np.isfinite(
-            m.existing_walk_m if m.existing_walk_m is not None else np.full(m.shape[0], np.inf))
+            m.existing_walk_m if m.existing_walk_m is not None else np.full(m.shape[0], np.inf)
+        )
         best = fb.copy()
         if len(sel):
             pick = np.zeros(m.shape[1], dtype=bool)
@@ -494,4 +522,3 @@ class PMedian(_SitingModel):
 
     def _plan(self, sel_ids):
         return ranked_plan(self.matrix, sel_ids, unserved_m=self.params["unserved_m"], by="distance")
-

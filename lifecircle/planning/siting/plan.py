@@ -69,18 +69,18 @@ def ranked_plan(
         new_w = np.empty(len(remaining))
         gain = np.empty(len(remaining))
         for t, j in enumerate(cand):  # loop over the (few) selected sites, vectorised over compounds
-            r = csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
+            r = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
             nw = residual[r].sum()
             new_w[t] = min(nw, cap[j]) if cap is not None else nw
             if dist is not None:
-                d = dcsc.data[dcsc.indptr[j]:dcsc.indptr[j + 1]]
+                d = dcsc.data[dcsc.indptr[j] : dcsc.indptr[j + 1]]
                 cur = dist[r]
                 gain[t] = float((w[r] * (np.where(np.isfinite(cur), cur, 2 * d.max() + 1) - d).clip(0)).sum())
             else:
                 gain[t] = new_w[t]
         best = int(np.lexsort((np.arange(len(remaining)), -new_w, -gain))[0])
         j = cand[best]
-        r = csc.indices[csc.indptr[j]:csc.indptr[j + 1]]
+        r = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
         newly = r[~covered[r]]
         if cap is not None:
             take = min(cap[j], residual[r].sum())
@@ -94,7 +94,7 @@ def ranked_plan(
             residual[r] = 0.0
         covered[newly] = True
         if dist is not None:
-            d = dcsc.data[dcsc.indptr[j]:dcsc.indptr[j + 1]]
+            d = dcsc.data[dcsc.indptr[j] : dcsc.indptr[j + 1]]
             cur = dist[r]
             fin = np.isfinite(cur)
             cum_m -= float((w[r][fin] * (cur[fin] - d[fin]).clip(0)).sum())
@@ -116,8 +116,17 @@ def ranked_plan(
         remaining.pop(best)
     df = pd.DataFrame(
         rows_out,
-        columns=["site_id", "rank", "gain", "new_compounds", "new_weight", "cum_compounds", "cum_weight",
-                 "cum_share", "cum_weighted_m"],
+        columns=[
+            "site_id",
+            "rank",
+            "gain",
+            "new_compounds",
+            "new_weight",
+            "cum_compounds",
+            "cum_weight",
+            "cum_share",
+            "cum_weighted_m",
+        ],
     ).set_index("site_id")
     if cap is not None:
         # served weight: existing coverage plus what the sites serve, cumulated
@@ -146,10 +155,7 @@ def critical_services(existing: CoverageMatrix) -> pd.DataFrame:
     lens = np.diff(A.indptr)
     sole = np.flatnonzero(lens == 1)
     svc = A.indices[A.indptr[sole]]
-    df = pd.DataFrame(
-        {"svc": svc, "w": existing.weights[sole], "cid": existing.compound_ids[sole]}
-    )
-    out = df.groupby("svc").agg(sole_compounds=("cid", "size"), sole_weight=("w", "sum"),
-                               compound_ids=("cid", tuple))
+    df = pd.DataFrame({"svc": svc, "w": existing.weights[sole], "cid": existing.compound_ids[sole]})
+    out = df.groupby("svc").agg(sole_compounds=("cid", "size"), sole_weight=("w", "sum"), compound_ids=("cid", tuple))
     out.index = pd.Index(existing.site_ids[out.index.to_numpy()], name="service_id")
     return out.sort_values(["sole_weight", "sole_compounds"], ascending=False)

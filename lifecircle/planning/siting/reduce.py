@@ -209,9 +209,7 @@ def _take_cols(A: sp.csr_matrix, vals: np.ndarray | None, keep: np.ndarray):
     rows = _row_ids(A.indptr)[k]
     indptr = np.zeros(A.shape[0] + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=A.shape[0]), out=indptr[1:])
-    out = sp.csr_matrix(
-        (A.data[k], remap[A.indices[k]].astype(np.int32), indptr), shape=(A.shape[0], int(keep.sum()))
-    )
+    out = sp.csr_matrix((A.data[k], remap[A.indices[k]].astype(np.int32), indptr), shape=(A.shape[0], int(keep.sum())))
     return out, (None if vals is None else vals[k])
 
 

@@ -81,8 +81,7 @@ def _highs(model: MilpModel, *, time_limit_s: float, mip_rel_gap: float, threads
     lp.a_matrix_.num_col_ = model.n_var
     if model.integrality.any():
         lp.integrality_ = [
-            highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous
-            for v in model.integrality
+            highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in model.integrality
         ]
     status = h.passModel(lp)
     if status == highspy.HighsStatus.kError:
@@ -217,14 +216,15 @@ def _solve_cbc(pulp, model, time_limit_s, mip_rel_gap, start, t0) -> MilpOutcome
     hi = np.where(np.isinf(model.col_hi), None, model.col_hi)
     v = [
         pulp.LpVariable(
-            f"v{i}", lowBound=float(model.col_lo[i]), upBound=None if hi[i] is None else float(hi[i]),
+            f"v{i}",
+            lowBound=float(model.col_lo[i]),
+            upBound=None if hi[i] is None else float(hi[i]),
             cat=pulp.LpInteger if model.integrality[i] else pulp.LpContinuous,
         )
         for i in range(model.n_var)
     ]
     nz = np.flatnonzero(model.c)
-    prob += pulp.LpAffineExpression(zip([v[i] for i in nz], model.c[nz].tolist(), strict=True)) + float(
-        model.offset)
+    prob += pulp.LpAffineExpression(zip([v[i] for i in nz], model.c[nz].tolist(), strict=True)) + float(model.offset)
     A = model.A.tocsr()
     for r in range(A.shape[0]):
         s, e = A.indptr[r], A.indptr[r + 1]
@@ -246,8 +246,11 @@ def _solve_cbc(pulp, model, time_limit_s, mip_rel_gap, start, t0) -> MilpOutcome
     os.close(fd)
     try:
         solver = pulp.PULP_CBC_CMD(
-            msg=False, timeLimit=float(time_limit_s), gapRel=float(mip_rel_gap),
-            warmStart=start is not None, logPath=log_path,
+            msg=False,
+            timeLimit=float(time_limit_s),
+            gapRel=float(mip_rel_gap),
+            warmStart=start is not None,
+            logPath=log_path,
         )
         prob.solve(solver)
         with open(log_path, encoding="utf-8", errors="replace") as f:
