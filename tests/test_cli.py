@@ -169,3 +169,30 @@ def test_map_options_reach_the_map(cau_inputs, tmp_path):
         assert _analyze(cau_inputs, out, "--basemap", "amap", "--lang", "en") == 0
     text = (out / "map.html").read_text(encoding="utf-8")
     assert "autonavi" in text or "amap" in text.lower()
+
+
+def test_online_network_offline_is_one_clear_error(cau_inputs, tmp_path, capsys, monkeypatch):
+    def no_internet(*args, **kwargs):
+        raise ConnectionError("Name or service not known")
+
+    monkeypatch.setattr(ox, "graph_from_bbox", no_internet)
+    monkeypatch.setattr(ox, "graph_from_place", no_internet)
+    calls = []
+    real_from_bbox = __import__("lifecircle.geo.network", fromlist=["x"]).network_from_bbox
+
+    def spy(bbox, **kwargs):
+        calls.append(bbox)
+        return real_from_bbox(bbox, cache_dir=tmp_path / "cache", **kwargs)
+
+    monkeypatch.setattr("lifecircle.planning.analyze_job.network_from_bbox", spy)
+    for network in ("auto", "place:攀枝花市东区", "bbox:116.3,39.9,116.4,40.0"):
+        with pytest.warns(UserWarning):
+            code = _analyze({**cau_inputs, "network": network}, tmp_path / "out")
+        assert code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "offline, pass an .osm" in err[0]
+    (west, south, east, north), = calls  # 'auto' asked for the layers' bounding box plus a margin
+    compounds = gpd.read_file(cau_inputs["compounds"])
+    cw, cs, ce, cn = compounds.total_bounds
+    assert west < cw and south < cs and east > ce and north > cn
+    assert not (tmp_path / "out").exists()

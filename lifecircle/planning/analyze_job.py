@@ -8,15 +8,18 @@ from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 
 from lifecircle.geo.layers import read_branches, read_compounds, read_gates, read_services
-from lifecircle.geo.network import load_network
+from lifecircle.geo.network import load_network, network_from_bbox
 from lifecircle.maps import coverage_map, save_map
 from lifecircle.planning.analysis import Analysis, analyze
 from lifecircle.planning.outputs import input_hashes, staged_directory, write_csv, write_gpkg, write_json
 
 log = logging.getLogger(__name__)
 
+AUTO_NETWORK = "auto"
+STUDY_MARGIN_M = 1000.0
 OUTPUT_FILES = ("coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json", "map.html")
 
 
@@ -123,7 +126,12 @@ def run_analyze(
     services_gdf = read_services(services.path, category_column=category_column, **services.read_kw())
     branches_gdf = read_branches(branches.path, **branches.read_kw()) if branches else None
     gates_gdf = read_gates(gates.path, **gates.read_kw()) if gates else None
-    graph = network if isinstance(network, nx.MultiDiGraph) else load_network(network)
+    if isinstance(network, nx.MultiDiGraph):
+        graph = network
+    elif str(network) == AUTO_NETWORK:
+        graph = network_from_bbox(study_bbox(compounds_gdf, services_gdf))
+    else:
+        graph = load_network(network)
     analysis = analyze(
         graph,
         compounds_gdf,
@@ -145,6 +153,16 @@ def run_analyze(
     }
     write_analysis(analysis, out_dir, inputs=inputs, map_options=map_options)
     return analysis
+
+
+def study_bbox(*layers: gpd.GeoDataFrame, margin_m: float = STUDY_MARGIN_M) -> tuple[float, float, float, float]:
+    """WGS84 ``(west, south, east, north)`` around all layers, with a margin so edge compounds keep their streets."""
+    bounds = np.array([layer.to_crs(4326).total_bounds for layer in layers])
+    west, south = bounds[:, 0].min(), bounds[:, 1].min()
+    east, north = bounds[:, 2].max(), bounds[:, 3].max()
+    dlat = margin_m / 111_320.0
+    dlon = margin_m / (111_320.0 * max(np.cos(np.radians((south + north) / 2)), 0.1))
+    return (west - dlon, south - dlat, east + dlon, north + dlat)
 
 
 def read_outputs(out_dir: str | Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:

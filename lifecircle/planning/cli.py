@@ -67,7 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     analyze = sub.add_parser("analyze", help="coverage of compounds by service categories within N minutes on foot")
-    analyze.add_argument("--network", required=True, help="OSM extract (.osm/.osm.bz2/.osm.pbf), GraphML, place:NAME")
+    analyze.add_argument(
+        "--network",
+        required=True,
+        help="OSM extract (.osm/.osm.bz2/.osm.pbf), GraphML, or online with osmnx: place:NAME, bbox:W,S,E,N, "
+        "or 'auto' (the bounding box of the layers plus 1 km)",
+    )
     analyze.add_argument("--compounds", required=True, type=Path, help="compound polygons")
     analyze.add_argument("--services", required=True, type=Path, help="service points")
     analyze.add_argument("--branches", type=Path, help="party-branch points (optional)")
