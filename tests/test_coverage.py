@@ -212,3 +212,43 @@ def test_geographic_input_is_projected(cau_osm):
     b = coverage(G, compounds.to_crs(3857), services.to_crs(4490)).table
     np.testing.assert_allclose(a["walk_m"], b["walk_m"], atol=0.05)
     assert gpd.GeoDataFrame(compounds).crs.to_epsg() == 4326
+
+
+def test_walk_rules_shape_coverage(walk_rules_osm):
+    """Motorway, foot=no and private shortcuts are not walked; the one-way street is walked against its direction."""
+    from lifecircle.geo.network import great_circle_m
+
+    G = network_from_osm(walk_rules_osm)
+    # compound just west of node 1, service just east of node 4 (both ~10 m off the street ends)
+    compounds = gpd.GeoDataFrame(
+        {"name": ["west"]}, geometry=[shapely.Point(116.29988, 39.9).buffer(0.00002)], index=["west"], crs=4326
+    )
+    services = gpd.GeoDataFrame(
+        {"name": ["east"], "category": ["x"]}, geometry=[shapely.Point(116.30412, 39.9)], index=["east"], crs=4326
+    )
+    walk = coverage(G, compounds, services, max_walk_min=30).table.iloc[0].walk_m
+    lat = np.array([39.9, 39.902, 39.902, 39.9])
+    lon = np.array([116.3, 116.3, 116.304, 116.304])
+    detour = great_circle_m(lat[:-1], lon[:-1], lat[1:], lon[1:]).sum()  # 1-2-3-4, same length as 1-7-8-4
+    straight = great_circle_m(39.9, 116.3, 39.9, 116.304)
+    access = great_circle_m(39.9, 116.29988, 39.9, 116.3) + great_circle_m(39.9, 116.304, 39.9, 116.30412)
+    assert walk == pytest.approx(detour + access, abs=1.0)
+    assert walk > straight + 300  # the motorway and foot=no shortcuts were not taken
+
+    with_private = coverage(network_from_osm(walk_rules_osm, include_private=True), compounds, services).table
+    via_6 = great_circle_m(39.9, 116.3, 39.899, 116.302) * 2
+    assert with_private.iloc[0].walk_m == pytest.approx(via_6 + access, abs=1.0)
+
+    # the one-way street is walkable against its direction: remove the north loop and walk 4 -> 8 -> 7 -> 1
+    G_oneway = G.copy()
+    G_oneway.remove_edges_from([(u, v) for u, v, d in G.edges(data=True) if d["osmid"] == 100])
+    back = (
+        coverage(
+            G_oneway,
+            services.assign(geometry=shapely.buffer(services.geometry.to_numpy(), 0.00002)),
+            compounds.assign(geometry=compounds.representative_point(), category="x"),
+        )
+        .table.iloc[0]
+        .walk_m
+    )
+    assert back == pytest.approx(detour + access, abs=1.0)
