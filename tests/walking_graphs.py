@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -22,7 +24,7 @@ def graph_from_polylines(polylines: list[tuple[list[tuple[float, float]], dict]]
         return ids[xy]
 
     for coords, attrs in polylines:
-        for a, b in zip(coords[:-1], coords[1:]):
+        for a, b in itertools.pairwise(coords):
             length = float(np.hypot(b[0] - a[0], b[1] - a[1]))
             G.add_edge(node(a), node(b), length=length, **attrs)
             G.add_edge(node(b), node(a), length=length, reversed=True, **attrs)

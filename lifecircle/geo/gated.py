@@ -49,7 +49,18 @@ log = logging.getLogger(__name__)
 PRIVATE_ASSIGN_M = 30.0  # a private road belongs to the nearest compound within this distance of its middle
 GATE_BOUNDARY_M = 20.0  # OSM gate/entrance nodes count as compound gates within this distance of the boundary
 GATE_TO_ROAD_M = 60.0  # a gate joins its compound's internal roads within this distance
-GATE_BARRIERS = frozenset({"gate", "entrance", "lift_gate", "swing_gate", "sliding_gate", "turnstile", "full-height_turnstile", "kissing_gate"})
+GATE_BARRIERS = frozenset(
+    {
+        "gate",
+        "entrance",
+        "lift_gate",
+        "swing_gate",
+        "sliding_gate",
+        "turnstile",
+        "full-height_turnstile",
+        "kissing_gate",
+    }
+)
 
 
 def gates_from_osm(
@@ -368,17 +379,20 @@ def gated_origins(
         joined = g_seg >= 0
         s = np.where(joined, g_seg, 0)
         with np.errstate(invalid="ignore"):
-            inside = np.minimum(
-                dist[roads.seg_u[s]] + _part(g_frac, roads.seg_cost_uv[s]),
-                dist[roads.seg_v[s]] + _part(1.0 - g_frac, roads.seg_cost_vu[s]),
-            ) + g_acc
+            inside = (
+                np.minimum(
+                    dist[roads.seg_u[s]] + _part(g_frac, roads.seg_cost_uv[s]),
+                    dist[roads.seg_v[s]] + _part(1.0 - g_frac, roads.seg_cost_vu[s]),
+                )
+                + g_acc
+            )
         inside = np.where(joined, inside, np.inf)
         # a compound none of whose gates its roads reach keeps the core rule (residents start at the gates)
         reach_any = np.zeros(n_comp, dtype=bool)
         reach_any[g_owner[np.isfinite(inside)]] = True
         lost = np.unique(g_owner[~reach_any[g_owner]])
         if len(lost):
-            log.warning("%d gated compounds reach none of their gates on internal roads: walks start at gates", len(lost))
+            log.warning("%d gated compounds reach no gate on internal roads: walks start at gates", len(lost))
         inside = np.where(reach_any[g_owner], inside, 0.0)
         access[gate_rows] = access[gate_rows] + inside
 
@@ -403,7 +417,7 @@ def gated_origins(
     exits_of[exit_owner] = True
     no_exit = started & ~has_gates & ~exits_of
     if no_exit.any():
-        log.warning("%d compounds' internal roads meet no public street: they start at their inner point", no_exit.sum())
+        log.warning("%d compounds' internal roads meet no public street: walks start inside", no_exit.sum())
     replace = is_rep & exits_of[owner]
     keep = ~replace
     points = np.concatenate([base.points.to_numpy()[keep], shapely.points(net.node_xy[exit_pos])])
