@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -62,3 +64,31 @@ def summarize_change(diff: pd.DataFrame) -> dict[str, float]:
     summary["max_delta_min"] = float(delta.max()) if len(delta) else 0.0
     summary["min_delta_min"] = float(delta.min()) if len(delta) else 0.0
     return summary
+
+
+@dataclass(frozen=True, eq=False)
+class ScenarioComparison:
+    """Two coverage results of the same compounds and their per-compound difference.
+
+    Attributes
+    ----------
+    before, after
+        The two results (gated / open blocks, flat / hilly, ...).
+    diff
+        :func:`compare_coverage` table, indexed by compound_id.
+    summary
+        :func:`summarize_change` of ``diff``: compounds that gain or lose coverage, mean and extreme change.
+    """
+
+    before: CoverageResult
+    after: CoverageResult
+    diff: pd.DataFrame
+    summary: dict
+
+    @classmethod
+    def of(
+        cls, before: CoverageResult, after: CoverageResult, *, labels: tuple[str, str], category: str = ALL
+    ) -> ScenarioComparison:
+        """Compare two results (see :func:`compare_coverage`)."""
+        diff = compare_coverage(before, after, labels=labels, category=category)
+        return cls(before=before, after=after, diff=diff, summary=summarize_change(diff))

@@ -31,7 +31,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from lifecircle.errors import InputError
-from lifecircle.geo.compare import compare_coverage, summarize_change
+from lifecircle.geo.compare import ScenarioComparison
 from lifecircle.geo.coverage import (
     DEFAULT_MAX_WALK_MIN,
     DEFAULT_SPEED_KMH,
@@ -492,26 +492,6 @@ def gated_coverage(
     return result
 
 
-@dataclass(frozen=True, eq=False)
-class ScenarioComparison:
-    """Two coverage results and their per-compound difference.
-
-    Attributes
-    ----------
-    before, after
-        The two results (``gated`` and ``open_blocks`` for :func:`open_blocks_comparison`).
-    diff
-        :func:`lifecircle.geo.compare.compare_coverage` table, indexed by compound_id.
-    summary
-        Counts of compounds that gain or lose coverage and the mean / extreme change in minutes.
-    """
-
-    before: CoverageResult
-    after: CoverageResult
-    diff: pd.DataFrame
-    summary: dict
-
-
 def open_blocks_comparison(
     G: nx.MultiDiGraph,
     compounds: gpd.GeoDataFrame,
@@ -529,5 +509,4 @@ def open_blocks_comparison(
     """
     gated = gated_coverage(G, compounds, services, gates=gates, **coverage_kw)
     opened = gated_coverage(G, compounds, services, open_blocks=True, **coverage_kw)
-    diff = compare_coverage(gated, opened, labels=("gated", "open_blocks"), category=category)
-    return ScenarioComparison(before=gated, after=opened, diff=diff, summary=summarize_change(diff))
+    return ScenarioComparison.of(gated, opened, labels=("gated", "open_blocks"), category=category)
