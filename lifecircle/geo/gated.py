@@ -41,7 +41,7 @@ from lifecircle.geo.coverage import (
     coverage,
 )
 from lifecircle.geo.crs import to_crs
-from lifecircle.geo.graph import ZERO_COST, PreparedNetwork, prepare_network
+from lifecircle.geo.graph import ZERO_COST, PreparedNetwork, _min_csr, prepare_network
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M, Attachment
 
 log = logging.getLogger(__name__)
@@ -252,14 +252,6 @@ def private_roads(
         seg_lines=seg_lines,
         seg_owner=local_owner[su],
     )
-
-
-def _min_csr(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n: int) -> sp.csr_array:
-    order = np.lexsort((values, cols, rows))
-    r, c, v = rows[order], cols[order], values[order]
-    first = np.ones(len(r), dtype=bool)
-    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-    return sp.csr_array((v[first], (r[first], c[first])), shape=(n, n))
 
 
 def _snap_owned(
