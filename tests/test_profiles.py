@@ -9,7 +9,6 @@ import pytest
 from lifecircle.errors import InputError
 from lifecircle.geo.coverage import coverage
 from lifecircle.geo.profiles import (
-    ELDERLY,
     WalkerProfile,
     coverage_by_profile,
     get_profiles,
@@ -19,6 +18,7 @@ from lifecircle.geo.profiles import (
 from tests.walking_graphs import graph_from_polylines, points, squares
 
 WAY = {"highway": "footway"}
+STAIR_WARY = WalkerProfile("elderly", 3.0, steps_factor=2.0, population_column="pop_60plus")
 STEPS = {"highway": "steps"}
 
 
@@ -54,7 +54,7 @@ def _walk(result, category):
 
 def test_stair_only_route_is_lost_to_wheelchairs():
     G, compounds, services = _hillside()
-    study = coverage_by_profile(G, compounds, services, max_walk_min=10)
+    study = coverage_by_profile(G, compounds, services, profiles=["adult", STAIR_WARY, "wheelchair"], max_walk_min=10)
     adult, elderly, wheel = study.results["adult"], study.results["elderly"], study.results["wheelchair"]
     # adults: 10 + 100 + 40·1.5 + 30 + 5 m; the elderly take the stairs at twice level time
     assert _walk(adult, "clinic") == pytest.approx(10 + 100 + 60 + 30 + 5)
@@ -76,8 +76,11 @@ def test_stair_only_route_is_lost_to_wheelchairs():
 def test_profiles_sharing_a_step_rule_share_a_search_and_match_a_direct_run():
     G, compounds, services = _hillside()
     nets = prepare_profiles(G, ["adult", "child", "elderly", "wheelchair"])
-    assert nets["adult"] is nets["child"]
-    assert nets["adult"] is not nets["elderly"] and nets["elderly"] is not nets["wheelchair"]
+    assert nets["adult"] is nets["child"] is nets["elderly"]  # one step rule by default
+    assert nets["wheelchair"] is not nets["adult"]
+    assert len(nets["wheelchair"].segment_u) == len(nets["adult"].segment_u) - 2  # both flights of stairs gone
+    wary = prepare_profiles(G, ["adult", STAIR_WARY])
+    assert wary["elderly"] is not wary["adult"]
     study = coverage_by_profile(nets, compounds, services, profiles=["adult", "child"], max_walk_min=4)
     direct = coverage(nets["child"], compounds, services, max_walk_min=4, speed_kmh=3.5)
     derived = study.results["child"]
@@ -96,7 +99,7 @@ def test_population_weighted_summary():
     second["population"] = [500]
     second["pop_60plus"] = [200]
     both = pd.concat([compounds, second])
-    study = coverage_by_profile(G, both, services, profiles=["adult", "elderly", "wheelchair"], max_walk_min=10)
+    study = coverage_by_profile(G, both, services, profiles=["adult", STAIR_WARY, "wheelchair"], max_walk_min=10)
     s = study.summary.set_index(["profile", "category"])
     assert s.loc[("elderly", "clinic"), "population"] == 500
     assert s.loc[("elderly", "clinic"), "population_covered"] == 300
@@ -110,7 +113,7 @@ def test_profile_graph_for_other_engines():
     G, _, _ = _hillside()
     H = profile_graph(G, "wheelchair")
     assert not any(d["highway"] == "steps" for _, _, d in H.edges(data=True))
-    E = profile_graph(G, ELDERLY)
+    E = profile_graph(G, STAIR_WARY)
     assert max(d["cost_elderly_m"] / d["length"] for _, _, d in E.edges(data=True)) == pytest.approx(2.0)
 
 

@@ -8,7 +8,9 @@ A profile's walking time on an edge is its flat-equivalent length (``effort_m`` 
 Profiles that share a step rule share one cost network, and the walk is computed once for the fastest of them:
 the slower ones' times are the same flat-equivalent metres at their own speed, thresholded at their own limit.
 So four profiles cost at most one search per step rule (two with the defaults when the network has steps,
-one when it has none).
+one when it has none). The default walkers share one step rule (steps take 1.5× their level time — for the
+elderly that is 1.5× their own slower pace); giving the elderly a harsher rule (e.g.
+``WalkerProfile("elderly", 3.0, 2.0, "pop_60plus")``) is supported and costs one more search.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import shapely
+from scipy.sparse.csgraph import connected_components
 
 from lifecircle.errors import InputError
 from lifecircle.geo.compare import ScenarioComparison
@@ -32,7 +36,7 @@ from lifecircle.geo.coverage import (
     coverage,
     metres_per_minute,
 )
-from lifecircle.geo.graph import PreparedNetwork, _min_csr, prepare_network
+from lifecircle.geo.graph import ZERO_COST, PreparedNetwork, _min_csr, prepare_network
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.terrain import is_steps
 
@@ -72,7 +76,7 @@ class WalkerProfile:
 
 
 ADULT = WalkerProfile("adult", 4.5, 1.5, "population", "成年人")
-ELDERLY = WalkerProfile("elderly", 3.0, 2.0, "pop_60plus", "老年人")
+ELDERLY = WalkerProfile("elderly", 3.0, 1.5, "pop_60plus", "老年人")
 CHILD = WalkerProfile("child", 3.5, 1.5, "pop_0_14", "儿童")
 WHEELCHAIR = WalkerProfile("wheelchair", 3.0, None, "pop_wheelchair", "轮椅使用者")
 PROFILES: dict[str, WalkerProfile] = {p.name: p for p in (ADULT, ELDERLY, CHILD, WHEELCHAIR)}
@@ -131,53 +135,62 @@ def prepare_profiles(
 ) -> dict[str, PreparedNetwork]:
     """One prepared network per profile; profiles with the same step rule share the same object.
 
-    The network is prepared once; other step rules only re-weight its cost matrices (walkers who cannot use
-    steps get a network prepared without them, so they join the nearest street they can use).
+    The graph is prepared once; every other step rule only re-weights (or, for walkers who cannot use steps,
+    drops) the steps in its cost matrices and street segments, without walking the graph again.
     """
     profiles = get_profiles(profiles)
     weight = weight or base_weight(G)
-    edges = list(G.edges(data=True))
-    steps = np.fromiter((is_steps(d.get("highway")) for _, _, d in edges), dtype=bool, count=len(edges))
     base = prepare_network(G, weight=weight)
+    position = {node: i for i, node in enumerate(G.nodes)}
+    ui, vi, w, steps = [], [], [], []
+    for u, v, d in G.edges(data=True):
+        ui.append(position[u])
+        vi.append(position[v])
+        w.append(d[weight])
+        steps.append(is_steps(d.get("highway")))
+    edges = (np.asarray(ui, dtype=np.int64), np.asarray(vi, dtype=np.int64), np.asarray(w, dtype=float))
+    steps_arr = np.asarray(steps, dtype=bool)
     out: dict[str, PreparedNetwork] = {}
     by_rule: dict[object, PreparedNetwork] = {}
     for p in profiles:
-        rule = p.steps_factor if steps.any() else 1.0
+        rule = p.steps_factor if steps_arr.any() else 1.0
         if rule not in by_rule:
-            if rule is None:
-                H = nx.MultiDiGraph(**G.graph)
-                H.add_edges_from(
-                    (u, v, k, d) for (u, v, k, d), s in zip(G.edges(keys=True, data=True), steps, strict=True) if not s
-                )
-                H.add_nodes_from((n, G.nodes[n]) for n in H.nodes)
-                by_rule[rule] = prepare_network(H, crs=base.crs, weight=weight)
-            elif rule == 1.0:
-                by_rule[rule] = base
-            else:
-                by_rule[rule] = _reweighted(base, G, edges, np.where(steps, rule, 1.0), weight)
+            factor = np.where(steps_arr, np.inf if rule is None else rule, 1.0)
+            by_rule[rule] = base if rule == 1.0 else _reweighted(base, *edges, factor)
         out[p.name] = by_rule[rule]
     return out
 
 
 def _reweighted(
-    net: PreparedNetwork, G: nx.MultiDiGraph, edges: list, factor: np.ndarray, weight: str
+    net: PreparedNetwork, ui: np.ndarray, vi: np.ndarray, w: np.ndarray, factor: np.ndarray
 ) -> PreparedNetwork:
-    """``net`` with every edge's cost multiplied by ``factor`` (same nodes, segments and geometry)."""
-    position = {node: i for i, node in enumerate(G.nodes)}
-    ui = np.fromiter((position[u] for u, _, _ in edges), dtype=np.int64, count=len(edges))
-    vi = np.fromiter((position[v] for _, v, _ in edges), dtype=np.int64, count=len(edges))
-    w = np.fromiter((d[weight] for _, _, d in edges), dtype=float, count=len(edges)) * factor
-    keep = ui != vi
-    ui, vi, w = ui[keep], vi[keep], np.maximum(w[keep], 1e-9)
+    """``net`` with each edge's cost multiplied by ``factor``; edges with an infinite factor are removed, and so
+    are street segments left with no open direction (points then join the nearest street still open)."""
+    keep = (ui != vi) & np.isfinite(factor)
+    ui, vi, w = ui[keep], vi[keep], np.maximum(w[keep] * factor[keep], ZERO_COST)
     n = net.n_nodes
     cost = _min_csr(ui, vi, w, n)
     cost_uv = np.asarray(cost[net.segment_u, net.segment_v]).ravel()
     cost_vu = np.asarray(cost[net.segment_v, net.segment_u]).ravel()
     cost_uv[cost_uv == 0] = np.inf
     cost_vu[cost_vu == 0] = np.inf
-    return dataclasses.replace(
-        net, cost=cost, cost_reverse=_min_csr(vi, ui, w, n), segment_cost_uv=cost_uv, segment_cost_vu=cost_vu
-    )
+    changes: dict = {"cost": cost, "cost_reverse": _min_csr(vi, ui, w, n)}
+    open_seg = np.isfinite(cost_uv) | np.isfinite(cost_vu)
+    if open_seg.all():
+        changes.update(segment_cost_uv=cost_uv, segment_cost_vu=cost_vu)
+    else:
+        lines = net.segment_lines[open_seg]
+        _, component = connected_components(cost, directed=True, connection="weak")
+        changes.update(
+            segment_u=net.segment_u[open_seg],
+            segment_v=net.segment_v[open_seg],
+            segment_cost_uv=cost_uv[open_seg],
+            segment_cost_vu=cost_vu[open_seg],
+            segment_lines=lines,
+            component=component,
+            tree=shapely.STRtree(lines),
+        )
+    return dataclasses.replace(net, **changes)
 
 
 @dataclass(frozen=True, eq=False)
