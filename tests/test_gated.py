@@ -74,6 +74,11 @@ def test_gates_decide_where_residents_leave():
     # 200 m north inside A to the gate, then round by the public streets
     assert _walk(result, "A") == pytest.approx(200 + 1400 + 10)
     assert _walk(result, "B") == pytest.approx(60 + 1400 + 10)
+    # B has no mapped roads: with its only gate on its far side (520, 500), residents walk a straight line from
+    # the inner point (500, 460) to it, 100 m back to the street, then east round by x=1000
+    gates = points({"g1": (500, 400), "g2": (520, 500)}, compound_id=["A", "B"])
+    result = gated_coverage(G, compounds, services, gates=gates, max_walk_min=30)
+    assert _walk(result, "B") == pytest.approx(np.hypot(20, 40) + 100 + 480 + 400 + 500 + 10)
 
 
 def test_without_private_roads_the_core_result_is_unchanged():

@@ -312,7 +312,10 @@ def gated_origins(
         Compound polygons indexed by compound id.
     gates
         Gate points (``compound_id`` column, or given to the nearest compound within 50 m), e.g. from
-        :func:`gates_from_osm` or a gates layer. Residents of a gated compound leave only through its gates.
+        :func:`gates_from_osm` or a gates layer. Residents of a gated compound leave only through its gates;
+        they reach them from the compound's inner point over its internal roads, or in a straight line where it
+        has none (so gated and open-blocks walks start at the same point; the core's plain gate rule starts at
+        the gate itself).
     weight
         Edge attribute of walking cost, in metres (``length``, or flat-equivalent ``effort_m`` from
         :mod:`lifecircle.geo.terrain`), the same as ``net`` was prepared with.
@@ -327,16 +330,26 @@ def gated_origins(
         For use as ``coverage(net, ..., origins=...)``. A compound with internal roads starts at its
         representative point on its own roads and leaves (a) through each gate, the internal walk added to the
         gate's access, or (b) without gates, at each node where its private roads meet a public street.
-        A compound without internal roads starts at its gates or representative point as in
-        :func:`lifecircle.geo.coverage.compound_origins`.
+        A compound without internal roads starts at its representative point, or at its gates (plus the straight
+        line to them) when it has gates.
     """
     base = compound_origins(net, compounds, gates=gates, max_snap_m=max_snap_m)
     compounds_m = to_crs(compounds, net.crs)
     roads = private_roads(G, compounds_m, net.crs, weight=weight, assign_m=assign_m)
-    if roads is None:
-        return base
     n_comp = len(compounds_m)
     inner = compounds_m.geometry.representative_point().to_numpy()
+    owner = base.compound_pos
+    is_rep = shapely.equals_exact(base.points.to_numpy(), inner[owner], tolerance=0.0)
+    # residents start inside: to a gate they walk their internal roads, or a straight line where none are mapped
+    straight = np.where(is_rep, 0.0, shapely.distance(base.points.to_numpy(), inner[owner]))
+    if roads is None:
+        return Origins(
+            points=base.points,
+            compound_pos=owner,
+            attachment=Attachment(
+                base.attachment.segment, base.attachment.fraction, base.attachment.access_m + straight
+            ),
+        )
     positions = np.arange(n_comp)
     # the start inside each compound, on its own roads
     o_seg, o_frac, o_acc = _snap_owned(roads, inner, positions, max_snap_m)
@@ -360,10 +373,8 @@ def gated_origins(
     started = np.zeros(n_comp, dtype=bool)
     started[starts] = True
 
-    owner = base.compound_pos
-    is_rep = shapely.equals_exact(base.points.to_numpy(), inner[owner], tolerance=0.0)
     gate_rows = np.flatnonzero(~is_rep & started[owner])
-    access = base.attachment.access_m.copy()
+    access = base.attachment.access_m + straight
     if len(gate_rows):
         g_points = base.points.to_numpy()[gate_rows]
         g_owner = owner[gate_rows]
@@ -379,14 +390,14 @@ def gated_origins(
                 + g_acc
             )
         inside = np.where(joined, inside, np.inf)
-        # a compound none of whose gates its roads reach keeps the core rule (residents start at the gates)
+        # a compound none of whose gates its roads reach walks straight lines to them
         reach_any = np.zeros(n_comp, dtype=bool)
         reach_any[g_owner[np.isfinite(inside)]] = True
         lost = np.unique(g_owner[~reach_any[g_owner]])
         if len(lost):
-            log.warning("%d gated compounds reach no gate on internal roads: walks start at gates", len(lost))
-        inside = np.where(reach_any[g_owner], inside, 0.0)
-        access[gate_rows] = access[gate_rows] + inside
+            log.warning("%d gated compounds reach no gate on internal roads: straight lines to the gates", len(lost))
+        use = reach_any[g_owner]
+        access[gate_rows[use]] = base.attachment.access_m[gate_rows[use]] + inside[use]
 
     # ungated compounds with internal roads leave where their roads meet public streets
     public_pos = pd.Index(net.node_ids).get_indexer(pd.Index(roads.graph_node.tolist()))
