@@ -182,6 +182,8 @@ def coverage(
     """
     if not max_walk_min > 0:
         raise InputError(f"The walking-time threshold must be positive, got {max_walk_min} minutes.")
+    if origins is not None and not isinstance(network, PreparedNetwork):
+        raise InputError("Walk origins given beforehand need the prepared network they were computed on.")
     net = network if isinstance(network, PreparedNetwork) else prepare_network(network)
     max_walk_m = max_walk_min * metres_per_minute(speed_kmh)
 
