@@ -147,6 +147,7 @@ def coverage(
     category_column: str | None = "category",
     gates: gpd.GeoDataFrame | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    origins: Origins | None = None,
 ) -> CoverageResult:
     """Which compounds reach which service category within ``max_walk_min`` minutes on foot.
 
@@ -168,6 +169,10 @@ def coverage(
         Optional gate points (see :func:`compound_origins`).
     max_snap_m
         Points farther than this from every walkable street are off the network.
+    origins
+        Walk origins computed beforehand on this same prepared network (for example by
+        :func:`lifecircle.geo.gated.gated_origins`, which starts walks on a compound's private roads); they replace
+        the origins :func:`compound_origins` would make, and ``gates`` is then ignored.
 
     Returns
     -------
@@ -180,10 +185,16 @@ def coverage(
     """
     if not max_walk_min > 0:
         raise InputError(f"The walking-time threshold must be positive, got {max_walk_min} minutes.")
+    if origins is not None and not isinstance(network, PreparedNetwork):
+        raise InputError("Walk origins given beforehand need the prepared network they were computed on.")
     net = network if isinstance(network, PreparedNetwork) else prepare_network(network)
     max_walk_m = max_walk_min * metres_per_minute(speed_kmh)
 
-    origins = compound_origins(net, compounds, gates=gates, max_snap_m=max_snap_m)
+    if origins is None:
+        origins = compound_origins(net, compounds, gates=gates, max_snap_m=max_snap_m)
+        origin_kind = "gates" if gates is not None and not gates.empty else "representative_point"
+    else:
+        origin_kind = "given"
     services_m = to_crs(services, net.crs)
     service_att = snap_points(net, services_m.geometry.to_numpy(), max_snap_m=max_snap_m)
     n_comp = len(compounds)
@@ -259,7 +270,7 @@ def coverage(
             "max_walk_m": float(max_walk_m),
             "speed_kmh": float(speed_kmh),
             "max_snap_m": float(max_snap_m),
-            "origin": "gates" if gates is not None and not gates.empty else "representative_point",
+            "origin": origin_kind,
             "crs": net.crs.to_string(),
         },
     )

@@ -1,0 +1,375 @@
+"""Walker profiles: adults, the elderly, children and wheelchair users walk at their own speeds and by their own
+step rules, all in one study.
+
+A profile's walking time on an edge is its flat-equivalent length (``effort_m`` from
+:func:`lifecircle.geo.terrain.apply_terrain` on hills, else ``length``), times the profile's ``steps_factor`` on
+``highway=steps``, at the profile's flat speed. Steps are closed to profiles whose ``steps_factor`` is None.
+
+Profiles that share a step rule share one cost network, and the walk is computed once for the fastest of them:
+the slower ones' times are the same flat-equivalent metres at their own speed, thresholded at their own limit.
+So four profiles cost at most one search per step rule (two with the defaults when the network has steps,
+one when it has none). The default walkers share one step rule (steps take 1.5× their level time — for the
+elderly that is 1.5× their own slower pace); giving the elderly a harsher rule (e.g.
+``WalkerProfile("elderly", 3.0, 2.0, "pop_60plus")``) is supported and costs one more search.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse.csgraph import connected_components
+
+from lifecircle.errors import InputError
+from lifecircle.geo.compare import ScenarioComparison
+from lifecircle.geo.coverage import (
+    ALL,
+    DEFAULT_MAX_WALK_MIN,
+    CoverageResult,
+    coverage,
+    metres_per_minute,
+)
+from lifecircle.geo.graph import ZERO_COST, PreparedNetwork, _min_csr, prepare_network
+from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M
+from lifecircle.geo.terrain import is_steps
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WalkerProfile:
+    """How one group of residents walks.
+
+    Attributes
+    ----------
+    name
+        Identifier (``adult``, ``elderly``, ...), used in tables and weight names.
+    speed_kmh
+        Walking speed on flat ground.
+    steps_factor
+        Steps take this many times as long as level walking of the same (slope-adjusted) length; None: this
+        walker cannot use steps.
+    population_column
+        Compound column counting residents of this group (e.g. ``pop_60plus``), for population-weighted results.
+    label
+        Display name (Chinese for maps and reports).
+    """
+
+    name: str
+    speed_kmh: float
+    steps_factor: float | None = 1.5
+    population_column: str | None = None
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.speed_kmh > 0:
+            raise InputError(f"Walker profile {self.name!r}: speed must be positive, got {self.speed_kmh} km/h.")
+        if self.steps_factor is not None and not self.steps_factor >= 1:
+            raise InputError(f"Walker profile {self.name!r}: steps_factor must be at least 1 (or None for no steps).")
+
+
+ADULT = WalkerProfile("adult", 4.5, 1.5, "population", "成年人")
+ELDERLY = WalkerProfile("elderly", 3.0, 1.5, "pop_60plus", "老年人")
+CHILD = WalkerProfile("child", 3.5, 1.5, "pop_0_14", "儿童")
+WHEELCHAIR = WalkerProfile("wheelchair", 3.0, None, "pop_wheelchair", "轮椅使用者")
+PROFILES: dict[str, WalkerProfile] = {p.name: p for p in (ADULT, ELDERLY, CHILD, WHEELCHAIR)}
+DEFAULT_PROFILES = tuple(PROFILES)
+
+
+def get_profiles(profiles: Iterable[str | WalkerProfile] = DEFAULT_PROFILES) -> tuple[WalkerProfile, ...]:
+    """Profiles by name (``adult``, ``elderly``, ``child``, ``wheelchair``) or as given; names must be unique."""
+    out = []
+    for p in profiles:
+        if isinstance(p, WalkerProfile):
+            out.append(p)
+        elif p in PROFILES:
+            out.append(PROFILES[p])
+        else:
+            raise InputError(f"Unknown walker profile {p!r}: choose from {', '.join(PROFILES)}.")
+    names = [p.name for p in out]
+    if len(set(names)) != len(names) or not out:
+        raise InputError(f"Walker profiles must be given once each, got {names}.")
+    return tuple(out)
+
+
+def base_weight(G: nx.MultiDiGraph) -> str:
+    """``effort_m`` when terrain has been applied to ``G`` (:func:`apply_terrain`), else ``length``."""
+    return "effort_m" if "terrain" in G.graph else "length"
+
+
+def profile_weight(profile: WalkerProfile) -> str:
+    """Name of the edge attribute :func:`profile_graph` writes for a profile."""
+    return f"cost_{profile.name}_m"
+
+
+def profile_graph(G: nx.MultiDiGraph, profile: WalkerProfile | str, *, weight: str | None = None) -> nx.MultiDiGraph:
+    """A copy of ``G`` for one walker: edge attribute ``cost_<name>_m`` (flat-equivalent metres, steps penalised),
+    steps left out when the walker cannot use them.
+
+    Use it where a single profile must go through another engine, e.g.
+    ``gated_coverage(profile_graph(G, "elderly"), ..., weight="cost_elderly_m", speed_kmh=3.0)``.
+    """
+    (profile,) = get_profiles([profile])
+    weight = weight or base_weight(G)
+    H = nx.MultiDiGraph(**G.graph)
+    H.add_nodes_from(G.nodes(data=True))
+    attr = profile_weight(profile)
+    for u, v, k, d in G.edges(keys=True, data=True):
+        steps = is_steps(d.get("highway"))
+        if steps and profile.steps_factor is None:
+            continue
+        H.add_edge(u, v, k, **d, **{attr: d[weight] * (profile.steps_factor if steps else 1.0)})
+    H.remove_nodes_from([n for n in list(H.nodes) if H.degree(n) == 0])
+    return H
+
+
+def prepare_profiles(
+    G: nx.MultiDiGraph, profiles: Iterable[str | WalkerProfile] = DEFAULT_PROFILES, *, weight: str | None = None
+) -> dict[str, PreparedNetwork]:
+    """One prepared network per profile; profiles with the same step rule share the same object.
+
+    The graph is prepared once; every other step rule only re-weights (or, for walkers who cannot use steps,
+    drops) the steps in its cost matrices and street segments, without walking the graph again.
+    """
+    profiles = get_profiles(profiles)
+    weight = weight or base_weight(G)
+    base = prepare_network(G, weight=weight)
+    position = {node: i for i, node in enumerate(G.nodes)}
+    ui, vi, w, steps = [], [], [], []
+    for u, v, d in G.edges(data=True):
+        ui.append(position[u])
+        vi.append(position[v])
+        w.append(d[weight])
+        steps.append(is_steps(d.get("highway")))
+    edges = (np.asarray(ui, dtype=np.int64), np.asarray(vi, dtype=np.int64), np.asarray(w, dtype=float))
+    steps_arr = np.asarray(steps, dtype=bool)
+    out: dict[str, PreparedNetwork] = {}
+    by_rule: dict[object, PreparedNetwork] = {}
+    for p in profiles:
+        rule = p.steps_factor if steps_arr.any() else 1.0
+        if rule not in by_rule:
+            factor = np.where(steps_arr, np.inf if rule is None else rule, 1.0)
+            by_rule[rule] = base if rule == 1.0 else _reweighted(base, *edges, factor)
+        out[p.name] = by_rule[rule]
+    return out
+
+
+def _reweighted(
+    net: PreparedNetwork, ui: np.ndarray, vi: np.ndarray, w: np.ndarray, factor: np.ndarray
+) -> PreparedNetwork:
+    """``net`` with each edge's cost multiplied by ``factor``; edges with an infinite factor are removed, and so
+    are street segments left with no open direction (points then join the nearest street still open)."""
+    keep = (ui != vi) & np.isfinite(factor)
+    ui, vi, w = ui[keep], vi[keep], np.maximum(w[keep] * factor[keep], ZERO_COST)
+    n = net.n_nodes
+    cost = _min_csr(ui, vi, w, n)
+    cost_uv = np.asarray(cost[net.segment_u, net.segment_v]).ravel()
+    cost_vu = np.asarray(cost[net.segment_v, net.segment_u]).ravel()
+    cost_uv[cost_uv == 0] = np.inf
+    cost_vu[cost_vu == 0] = np.inf
+    changes: dict = {"cost": cost, "cost_reverse": _min_csr(vi, ui, w, n)}
+    open_seg = np.isfinite(cost_uv) | np.isfinite(cost_vu)
+    if open_seg.all():
+        changes.update(segment_cost_uv=cost_uv, segment_cost_vu=cost_vu)
+    else:
+        lines = net.segment_lines[open_seg]
+        _, component = connected_components(cost, directed=True, connection="weak")
+        changes.update(
+            segment_u=net.segment_u[open_seg],
+            segment_v=net.segment_v[open_seg],
+            segment_cost_uv=cost_uv[open_seg],
+            segment_cost_vu=cost_vu[open_seg],
+            segment_lines=lines,
+            component=component,
+            tree=shapely.STRtree(lines),
+        )
+    return dataclasses.replace(net, **changes)
+
+
+@dataclass(frozen=True, eq=False)
+class ProfileCoverage:
+    """Coverage for several walker profiles of the same compounds and services.
+
+    Attributes
+    ----------
+    profiles
+        The profiles, in order.
+    results
+        One :class:`CoverageResult` per profile name (``walk_m`` is flat-equivalent metres).
+    table
+        All results' tables stacked, with a first column ``profile``.
+    summary
+        One row per profile and category: ``compounds``, ``covered``, ``covered_share``, ``population_column``,
+        ``population``, ``population_covered``, ``population_share`` (NaN where the compound layer lacks the
+        profile's population column).
+    """
+
+    profiles: tuple[WalkerProfile, ...]
+    results: dict[str, CoverageResult]
+    table: pd.DataFrame
+    summary: pd.DataFrame
+
+    def compare(self, before: str, after: str, *, category: str = ALL) -> ScenarioComparison:
+        """Per-compound difference between two profiles (e.g. ``adult`` and ``wheelchair``)."""
+        return ScenarioComparison.of(
+            self.results[before], self.results[after], labels=(before, after), category=category
+        )
+
+
+def coverage_by_profile(
+    network: nx.MultiDiGraph | dict[str, PreparedNetwork],
+    compounds: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    *,
+    profiles: Iterable[str | WalkerProfile] = DEFAULT_PROFILES,
+    max_walk_min: float = DEFAULT_MAX_WALK_MIN,
+    category_column: str | None = "category",
+    gates: gpd.GeoDataFrame | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    weight: str | None = None,
+) -> ProfileCoverage:
+    """Coverage per walker profile, in one study.
+
+    Parameters
+    ----------
+    network
+        The walking graph (with terrain from :func:`lifecircle.geo.terrain.apply_terrain` for hills), or the
+        output of :func:`prepare_profiles` to reuse prepared networks.
+    compounds, services
+        As for :func:`lifecircle.geo.coverage.coverage`. Population-weighted results use each profile's
+        ``population_column`` when the compounds have it.
+    profiles
+        Profile names or :class:`WalkerProfile` objects (default: adult, elderly, child, wheelchair).
+    max_walk_min
+        The walking-time threshold in minutes, the same for every profile.
+    category_column, gates, max_snap_m
+        As for :func:`lifecircle.geo.coverage.coverage`.
+    weight
+        Base edge cost in metres; default ``effort_m`` when terrain was applied, else ``length``.
+
+    Returns
+    -------
+    ProfileCoverage
+    """
+    profiles = get_profiles(profiles)
+    if isinstance(network, dict):
+        missing = [p.name for p in profiles if p.name not in network]
+        if missing:
+            raise InputError(f"No prepared network for walker profiles {missing}.")
+        nets = network
+    else:
+        nets = prepare_profiles(network, profiles, weight=weight)
+    results: dict[str, CoverageResult] = {}
+    groups: dict[int, list[WalkerProfile]] = {}
+    for p in profiles:
+        groups.setdefault(id(nets[p.name]), []).append(p)
+    for members in groups.values():
+        fastest = max(members, key=lambda p: p.speed_kmh)
+        net = nets[fastest.name]
+        full = coverage(
+            net,
+            compounds,
+            services,
+            max_walk_min=max_walk_min,
+            speed_kmh=fastest.speed_kmh,
+            category_column=category_column,
+            gates=gates,
+            max_snap_m=max_snap_m,
+        )
+        for p in members:
+            result = full if p is fastest else _at_speed(full, services, p.speed_kmh, max_walk_min, category_column)
+            result.params.update({"profile": p.name, "steps_factor": p.steps_factor})
+            results[p.name] = result
+    results = {p.name: results[p.name] for p in profiles}
+    table = pd.concat([r.table.assign(profile=name) for name, r in results.items()], ignore_index=True)
+    table = table[["profile", *[c for c in table.columns if c != "profile"]]]
+    summary = population_summary(results, compounds, profiles)
+    log.info("coverage for %d walker profiles in %d searches", len(profiles), len(groups))
+    return ProfileCoverage(profiles=profiles, results=results, table=table, summary=summary)
+
+
+def _at_speed(
+    result: CoverageResult,
+    services: gpd.GeoDataFrame,
+    speed_kmh: float,
+    max_walk_min: float,
+    category_column: str | None,
+) -> CoverageResult:
+    """The same walks (flat-equivalent metres) for a slower walker: times, limits and counts at ``speed_kmh``."""
+    mpm = metres_per_minute(speed_kmh)
+    limit = max_walk_min * mpm
+    if limit > result.params["max_walk_m"] + 1e-9:
+        raise InputError("A derived walker profile must not be faster than the one its walks were computed for.")
+    pairs = result.pairs[result.pairs["walk_m"] <= limit].reset_index(drop=True)
+    table = result.table.copy()
+    table["walk_min"] = table["walk_m"] / mpm
+    table["covered"] = (table["walk_m"] <= limit).fillna(False).astype(bool)
+    within = pairs.groupby("compound_id").size().reindex(table["compound_id"]).fillna(0).to_numpy()
+    if category_column and category_column in services.columns:
+        cat = services[category_column].astype(str).reindex(pairs["service_id"]).to_numpy()
+        by_cat = pairs.assign(category=cat).groupby(["compound_id", "category"]).size()
+        idx = pd.MultiIndex.from_arrays([table["compound_id"], table["category"]])
+        within = np.where(table["category"].to_numpy() == ALL, within, by_cat.reindex(idx).fillna(0).to_numpy())
+    table["services_within"] = within.astype(np.int64)
+    params = {**result.params, "speed_kmh": float(speed_kmh), "max_walk_m": float(limit)}
+    return CoverageResult(
+        table=table,
+        services_off_network=result.services_off_network,
+        compounds_off_network=result.compounds_off_network,
+        pairs=pairs,
+        params=params,
+    )
+
+
+def population_summary(
+    results: dict[str, CoverageResult], compounds: gpd.GeoDataFrame, profiles: Sequence[WalkerProfile]
+) -> pd.DataFrame:
+    """Share of compounds and of each profile's residents covered, per profile and category.
+
+    Residents of a profile are counted from its ``population_column`` (e.g. ``pop_60plus``); without that
+    column the population figures are NaN.
+    """
+    rows = []
+    for p in profiles:
+        table = results[p.name].table
+        col = p.population_column if p.population_column in compounds.columns else None
+        weights = (
+            pd.to_numeric(compounds[col], errors="coerce").fillna(0.0).reindex(table["compound_id"]).to_numpy()
+            if col
+            else np.full(len(table), np.nan)
+        )
+        frame = table.assign(w=weights, wc=weights * table["covered"].to_numpy())
+        grouped = frame.groupby("category", sort=False).agg(
+            compounds=("compound_id", "size"),
+            covered=("covered", "sum"),
+            population=("w", "sum"),
+            population_covered=("wc", "sum"),
+        )
+        grouped["covered_share"] = grouped["covered"] / grouped["compounds"]
+        if col is None:
+            grouped[["population", "population_covered"]] = np.nan
+        grouped["population_share"] = grouped["population_covered"] / grouped["population"].where(
+            grouped["population"] > 0
+        )
+        grouped.insert(0, "population_column", col)
+        grouped.insert(0, "profile", p.name)
+        rows.append(grouped.reset_index())
+    columns = [
+        "profile",
+        "category",
+        "compounds",
+        "covered",
+        "covered_share",
+        "population_column",
+        "population",
+        "population_covered",
+        "population_share",
+    ]
+    return pd.concat(rows, ignore_index=True)[columns]
