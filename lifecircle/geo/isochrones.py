@@ -247,6 +247,33 @@ def fill_small_holes(polygons: np.ndarray, *, min_hole_m2: float) -> np.ndarray:
     return out
 
 
+def _catchments(
+    parts: np.ndarray, cut_points: np.ndarray | None, catchment_m: float, quad_segs: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Buffers of reached lines: round at street ends and junctions, flat where a line is cut at the limit.
+
+    Beyond a cut point the street goes on unreached, so the catchment stops square across the street there instead
+    of reaching ``catchment_m`` further along it. Returns the buffers and the position of each one's line.
+    """
+    index = np.arange(len(parts))
+    if cut_points is None or len(cut_points) == 0 or len(parts) == 0:
+        return shapely.buffer(parts, catchment_m, quad_segs=quad_segs), index
+    cuts = cut_points[:, 0] + 1j * cut_points[:, 1]
+    first = shapely.get_coordinates(shapely.get_point(parts, 0))
+    last = shapely.get_coordinates(shapely.get_point(parts, -1))
+    cut_first = np.isin(first[:, 0] + 1j * first[:, 1], cuts)
+    cut_last = np.isin(last[:, 0] + 1j * last[:, 1], cuts)
+    flat = cut_first | cut_last
+    buffers = np.empty(len(parts), dtype=object)
+    buffers[~flat] = shapely.buffer(parts[~flat], catchment_m, quad_segs=quad_segs)
+    buffers[flat] = shapely.buffer(parts[flat], catchment_m, quad_segs=quad_segs, cap_style="flat")
+    # the uncut end of a cut line is a junction or a dead end: round there
+    disc_at = np.concatenate([last[cut_first & ~cut_last], first[cut_last & ~cut_first]])
+    disc_part = np.concatenate([index[cut_first & ~cut_last], index[cut_last & ~cut_first]])
+    discs = shapely.buffer(shapely.points(disc_at), catchment_m, quad_segs=quad_segs)
+    return np.concatenate([buffers, discs]), np.concatenate([index, disc_part])
+
+
 def _group_union(polys: np.ndarray, group: np.ndarray, n_groups: int, base: np.ndarray | None = None) -> np.ndarray:
     """Union of polygons per group (plus ``base[g]`` when given), as one padded 2-D ``union_all``."""
     out = np.array([shapely.Polygon()] * n_groups, dtype=object) if base is None else base.copy()
@@ -276,6 +303,7 @@ def reach_shapes(
     quad_segs: int = DEFAULT_QUAD_SEGS,
     concave_ratio: float = DEFAULT_CONCAVE_RATIO,
     base: np.ndarray | None = None,
+    cut_points: np.ndarray | None = None,
 ) -> np.ndarray:
     """Polygons from reached street pieces, one per group.
 
@@ -292,6 +320,9 @@ def reach_shapes(
     base
         Optional polygons (one per group) already known to lie in the result, unioned in (``"buffer"`` only): the
         polygon of a smaller break, so a larger break only buffers what it adds.
+    cut_points
+        ``(k, 2)`` coordinates where streets are cut at the walking limit: line ends there get a flat cap (the
+        street beyond is not reached), other ends a round one.
 
     Returns
     -------
@@ -322,8 +353,8 @@ def reach_shapes(
     present = np.flatnonzero(~shapely.is_missing(multi))
     merged = shapely.line_merge(multi[present])
     parts, which = shapely.get_parts(merged, return_index=True)
-    buffers = shapely.buffer(parts, catchment_m, quad_segs=quad_segs)
-    unions = _group_union(buffers, present[which], n_groups, base)
+    buffers, part = _catchments(parts, cut_points, catchment_m, quad_segs)
+    unions = _group_union(buffers, present[which][part], n_groups, base)
     return fill_small_holes(unions, min_hole_m2=min_hole_m2) if min_hole_m2 > 0 else unions
 
 
@@ -354,23 +385,24 @@ def _init_worker(job: _Job) -> None:
 
 def _connector_pieces(
     job: _Job, members: np.ndarray, member_row: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Access lines of services ``members`` for every limit: (row, limit index, line)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Access lines of services ``members`` for every limit: (row, limit index, line, cut short by the limit)."""
     att = job.attachment.take(members)
     live = np.flatnonzero(att.snapped & (att.access_m > 0))
     if len(live) == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.empty(0, dtype=object)
+        return empty, empty, np.empty(0, dtype=object), np.zeros(0, dtype=bool)
     joins = shapely.get_coordinates(
         shapely.line_interpolate_point(job.net.segment_lines[att.segment[live]], att.fraction[live], normalized=True)
     )
-    rows, ks, lines = [], [], []
+    rows, ks, lines, cut = [], [], [], []
     for k, limit in enumerate(job.limits_m):
         frac = np.minimum(limit / att.access_m[live], 1.0)
         rows.append(member_row[live])
         ks.append(np.full(len(live), k))
         lines.append(_connectors(job.service_xy[members[live]], joins, frac))
-    return np.concatenate(rows), np.concatenate(ks), np.concatenate(lines)
+        cut.append(frac < 1.0)
+    return np.concatenate(rows), np.concatenate(ks), np.concatenate(lines), np.concatenate(cut)
 
 
 def _shapes_for(
@@ -390,7 +422,7 @@ def _shapes_for(
     street = np.bincount(
         row * n_lim + k, weights=(t1 - t0) * segment_length_m(job.net)[seg], minlength=n_rows * n_lim
     ).reshape(n_rows, n_lim)
-    c_row, c_k, c_lines = _connector_pieces(job, members, member_row)
+    c_row, c_k, c_lines, c_cut = _connector_pieces(job, members, member_row)
     nested = job.shape_kw["shape"] == "buffer"
     n_seg = len(job.net.segment_u)
     polys = np.empty((n_rows, n_lim), dtype=object)
@@ -405,11 +437,19 @@ def _shapes_for(
         idx = np.flatnonzero(at)[keep]
         lines = job.vertices.cut(seg[idx], t0[idx], t1[idx])
         cb = c_k == b
+        cut_points = np.concatenate(
+            [
+                shapely.get_coordinates(shapely.get_point(lines[t0[idx] > 0], 0)),
+                shapely.get_coordinates(shapely.get_point(lines[t1[idx] < 1], -1)),
+                shapely.get_coordinates(shapely.get_point(c_lines[cb & c_cut], -1)),
+            ]
+        )
         polys[:, b] = reach_shapes(
             np.concatenate([lines, c_lines[cb]]),
             np.concatenate([row[idx], c_row[cb]]),
             n_rows,
             base=previous if nested else None,
+            cut_points=cut_points,
             **job.shape_kw,
         )
         previous = polys[:, b]
@@ -574,7 +614,8 @@ def isochrones(
     street = np.zeros((len(points), len(limits)))
     best = np.full((len(cat_names), net.n_nodes), np.inf)
     served: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    category_jobs = [*range(len(cat_names)), -1] if len(cat_names) > 1 or cat_names != [ALL] else [-1]
+    # one category: its served area is also the `all` one, computed once
+    category_jobs = [*range(len(cat_names)), -1] if len(cat_names) > 1 else [-1]
 
     def collect(result: tuple) -> None:
         positions, p, s, b = result
@@ -600,6 +641,8 @@ def isochrones(
             _, p, s = _category_task(c, every if c < 0 else best[c], job)
             served[c] = (p, s)
 
+    if len(cat_names) == 1 and cat_names != [ALL]:
+        served[0] = served[-1]
     per_service = _per_service_frame(services_m.index, category, breaks, polys, street, net)
     served_area = _served_frame(served, cat_names, cat_code, att, breaks, net)
     ring_frame = make_rings(served_area) if rings else None
@@ -721,7 +764,6 @@ def area_share(
         )
     comp = to_crs(compounds, served_area.crs).geometry.to_numpy()
     comp_area = shapely.area(comp)
-    bounds = shapely.bounds(comp)
     parts = []
     for category, geom in zip(at["category"], at.geometry.to_numpy(), strict=True):
         shapely.prepare(geom)
@@ -731,8 +773,7 @@ def area_share(
             whole = shapely.contains(geom, comp[hits])
             inside[hits[whole]] = comp_area[hits[whole]]
             part = hits[~whole]
-            clipped = shapely.clip_by_rect(geom, *bounds[part].T)
-            inside[part] = shapely.area(shapely.intersection(comp[part], clipped))
+            inside[part] = shapely.area(shapely.intersection(comp[part], geom))
         share = np.divide(inside, comp_area, out=np.full(len(comp), np.nan), where=comp_area > 0)
         parts.append(
             pd.DataFrame({"compound_id": compounds.index.astype(str), "category": category, "area_share": share})
@@ -761,7 +802,7 @@ def write_isochrones(result: IsochroneResult, out_dir: str | os.PathLike, *, ste
         layers["rings"] = result.rings
     written = []
     gpkg = out / f"{stem}.gpkg"
-    tmp = out / f".{stem}.gpkg.tmp"
+    tmp = out / f".{stem}.tmp.gpkg"
     tmp.unlink(missing_ok=True)
     for name, gdf in layers.items():
         gdf.to_file(tmp, layer=name, driver="GPKG", promote_to_multi=True)
@@ -769,7 +810,7 @@ def write_isochrones(result: IsochroneResult, out_dir: str | os.PathLike, *, ste
     written.append(gpkg)
     for name, gdf in layers.items():
         path = out / f"{stem}_{name}.geojson"
-        tmp = out / f".{stem}_{name}.geojson.tmp"
+        tmp = out / f".{stem}_{name}.tmp.geojson"
         tmp.unlink(missing_ok=True)
         gdf.to_crs(WGS84).to_file(tmp, driver="GeoJSON")
         os.replace(tmp, path)
