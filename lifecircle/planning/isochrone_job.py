@@ -83,6 +83,9 @@ def run_isochrones(
             for path in staged:
                 os.replace(path, out / path.name)
                 written.append(out / path.name)
+            stale = out / "isochrones_rings.geojson"
+            if not rings and stale.exists():
+                stale.unlink()  # left by an earlier run with rings; the new GeoPackage has no rings layer
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     log.info("isochrones written to %s", out)
