@@ -40,6 +40,13 @@ def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0
 
 
+def cpu_s() -> float:
+    """CPU seconds (user + system) of this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def service_points(net, n: int, seed: int) -> gpd.GeoDataFrame:
     rng = np.random.default_rng(seed)
     seg = rng.integers(0, len(net.segment_u), n)
@@ -112,15 +119,16 @@ def main() -> None:
     )
     services = service_points(net, args.points, args.seed)
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), cpu_s()
     result = isochrones(net, services, minutes=minutes, speed_kmh=speed_kmh, rings=True, workers=args.workers)
-    t_ours = time.perf_counter() - t
+    t_ours, c_ours = time.perf_counter() - t, cpu_s() - c
     rss_ours = max(peak_rss_mb(), peak_rss_mb(resource.RUSAGE_CHILDREN))
     per = result.per_service
     print(
         f"lifecircle isochrones: {args.points} points x {len(minutes)} breaks, workers={args.workers}: "
         f"{t_ours:.1f} s total, {t_ours / args.points * 1000:.1f} ms per point "
-        f"(plus prepare_network {t_prep:.1f} s); peak RSS {rss_ours:,.0f} MB (max of parent and workers)"
+        f"(plus prepare_network {t_prep:.1f} s); CPU {c_ours:.1f} s = {c_ours / args.points * 1000:.1f} ms per point; "
+        f"peak RSS {rss_ours:,.0f} MB (max of parent and workers)"
     )
     print(per.groupby("break_min")[["area_m2", "street_m"]].mean().round(0).to_string())
 
@@ -132,14 +140,14 @@ def main() -> None:
     subset = services.iloc[: args.baseline_points]
     xy = shapely.get_coordinates(subset.geometry.to_numpy())
     centers = ox.distance.nearest_nodes(Gp, xy[:, 0], xy[:, 1])
-    t = time.perf_counter()
+    t, c = time.perf_counter(), cpu_s()
     for node in centers:
         osmnx_notebook_isochrones(Gp, node, minutes)
-    t_base = time.perf_counter() - t
-    t = time.perf_counter()
+    t_base, c_base = time.perf_counter() - t, cpu_s() - c
+    t, c = time.perf_counter(), cpu_s()
     for node in centers:
         osmnx_notebook_convex(Gp, node, minutes)
-    t_hull = time.perf_counter() - t
+    t_hull, c_hull = time.perf_counter() - t, cpu_s() - c
     per_base = t_base / len(centers)
     per_hull = t_hull / len(centers)
     per_ours = t_ours / args.points
@@ -152,7 +160,13 @@ def main() -> None:
         f"osmnx notebook convex hull of ego_graph nodes: {len(centers)} points in {t_hull:.1f} s = "
         f"{per_hull * 1000:.0f} ms per point; extrapolated to {args.points} points: {per_hull * args.points:.0f} s"
     )
-    print(f"speed-up vs make_iso_polys: {per_base / per_ours:.1f}x; vs convex hull: {per_hull / per_ours:.1f}x")
+    print(f"speed-up (wall) vs make_iso_polys: {per_base / per_ours:.1f}x; vs convex hull: {per_hull / per_ours:.1f}x")
+    cpu_ours = c_ours / args.points
+    print(
+        f"CPU per point: ours {cpu_ours * 1000:.1f} ms, make_iso_polys {c_base / len(centers) * 1000:.0f} ms, "
+        f"convex hull {c_hull / len(centers) * 1000:.0f} ms; speed-up (CPU) vs make_iso_polys "
+        f"{c_base / len(centers) / cpu_ours:.1f}x, vs convex hull {c_hull / len(centers) / cpu_ours:.1f}x"
+    )
     print(f"peak RSS of the whole run (incl. baseline): {peak_rss_mb():,.0f} MB")
     print(f"load average after: {os.getloadavg()}")
 

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MINUTES = (5.0, 10.0, 15.0)
 DEFAULT_CATCHMENT_M = 45.0
 DEFAULT_MIN_HOLE_M2 = 5_000.0
-DEFAULT_QUAD_SEGS = 4
+DEFAULT_QUAD_SEGS = 3
 DEFAULT_CONCAVE_RATIO = 0.1
 DEFAULT_CHUNK = 64
 SHAPES = ("buffer", "concave")
@@ -552,7 +552,7 @@ def isochrones(
     max_snap_m
         Services farther than this from every street reach nothing.
     quad_segs
-        Segments per quarter circle in the buffers' round ends (4: within 2% of the catchment width).
+        Segments per quarter circle in the buffers' round ends (3: round ends within 3.5% of the catchment width).
     concave_ratio
         ``shapely.concave_hull`` ratio of the concave shape.
     chunk_size
