@@ -1,0 +1,92 @@
+"""The ``lifecircle isochrones`` job: read a network and service points, write isochrone files atomically."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from lifecircle.geo.coverage import DEFAULT_SPEED_KMH
+from lifecircle.geo.isochrones import (
+    DEFAULT_CATCHMENT_M,
+    DEFAULT_MINUTES,
+    IsochroneResult,
+    isochrones,
+    write_isochrones,
+)
+from lifecircle.geo.layers import read_services
+from lifecircle.geo.network import load_network
+
+log = logging.getLogger(__name__)
+
+
+def run_isochrones(
+    network_path: str | os.PathLike,
+    services_path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    minutes: Sequence[float] = DEFAULT_MINUTES,
+    speed_kmh: float = DEFAULT_SPEED_KMH,
+    category_column: str | None = None,
+    catchment_m: float = DEFAULT_CATCHMENT_M,
+    rings: bool = False,
+    workers: int = 1,
+) -> tuple[IsochroneResult, list[Path]]:
+    """Compute walking isochrones of service points and write ``isochrones.gpkg`` plus WGS84 GeoJSON.
+
+    Files are first written to a temporary folder beside ``out_dir`` and then moved in, so ``out_dir`` never
+    holds half-written output (when ``out_dir`` does not exist yet, the whole folder appears at once).
+
+    Parameters
+    ----------
+    network_path
+        OSM extract, GraphML, ``place:<name>`` or ``bbox:w,s,e,n`` (see :func:`lifecircle.geo.network.load_network`).
+    services_path
+        Service points file (see :func:`lifecircle.geo.layers.read_services`).
+    out_dir
+        Output folder.
+    minutes, speed_kmh, catchment_m, rings, workers
+        See :func:`lifecircle.geo.isochrones.isochrones`.
+    category_column
+        Column of the services file naming the category (auto-detected when None).
+
+    Returns
+    -------
+    (IsochroneResult, list of pathlib.Path)
+        The isochrones and the files written.
+    """
+    services = read_services(services_path, category_column=category_column)
+    graph = load_network(network_path)
+    result = isochrones(
+        graph,
+        services,
+        minutes=minutes,
+        speed_kmh=speed_kmh,
+        catchment_m=catchment_m,
+        category_column="category",
+        rings=rings,
+        workers=workers,
+    )
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        staged = write_isochrones(result, staging)
+        if not out.exists():
+            os.replace(staging, out)
+            written = [out / p.name for p in staged]
+        else:
+            written = []
+            for path in staged:
+                os.replace(path, out / path.name)
+                written.append(out / path.name)
+            stale = out / "isochrones_rings.geojson"
+            if not rings and stale.exists():
+                stale.unlink()  # left by an earlier run with rings; the new GeoPackage has no rings layer
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    log.info("isochrones written to %s", out)
+    return result, written
