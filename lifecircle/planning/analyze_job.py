@@ -22,7 +22,7 @@ OUTPUT_FILES = ("coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """How to read one input file: path plus the optional column, CRS and encoding overrides."""
+    """How to read one input file: path plus the optional column, CRS, coordinate-system and encoding overrides."""
 
     path: Path
     id_column: str | None = None
@@ -32,6 +32,9 @@ class LayerSpec:
     lat_column: str | None = None
     encoding: str | None = None
     layer: str | None = None
+    coord_system: str | None = None
+    sheet: str | int | None = None
+    on_swap: str = "raise"
     extra: dict = field(default_factory=dict)
 
     def read_kw(self) -> dict:
@@ -44,6 +47,9 @@ class LayerSpec:
             "lat_column": self.lat_column,
             "encoding": self.encoding,
             "layer": self.layer,
+            "coord_system": self.coord_system,
+            "sheet": self.sheet,
+            "on_swap": self.on_swap,
         }
         return {**kw, **self.extra}
 
