@@ -52,7 +52,11 @@ def test_per_category_threshold_equals_separate_runs(study_layers):
     shops = coverage(G, compounds, services, max_walk_min=10).table.set_index(["compound_id", "category"])
     for cat in ("all", "超市"):
         same = shops.xs(cat, level="category")
-        assert (t.xs(cat, level="category")[["covered", "services_within"]] == same[["covered", "services_within"]]).all().all()
+        assert (
+            (t.xs(cat, level="category")[["covered", "services_within"]] == same[["covered", "services_within"]])
+            .all()
+            .all()
+        )
     assert result.summary["parameters"]["category_max_walk_m"] == {"卫生站": pytest.approx(1125.0)}
     assert result.services.loc["s2", "compounds_served"] == 2  # B and C within 15 minutes
     assert result.services.loc["s1", "compounds_served"] == 2  # A and D within 10 minutes
@@ -81,7 +85,9 @@ def test_rollup_per_street_and_community(study_layers):
 
 def test_unreachable_compound_is_the_worst(study_layers):
     G, compounds, services = study_layers
-    far = squares([(1000, 5000)], ids=["Z"], half_m=20, households=[10], 支部=["是"], 街道=["学院路街道"], 社区=["一社区"])
+    far = squares(
+        [(1000, 5000)], ids=["Z"], half_m=20, households=[10], 支部=["是"], 街道=["学院路街道"], 社区=["一社区"]
+    )
     both = pd.concat([compounds, far])
     result = analyze(G, both, services, max_walk_min=10)
     row = result.rollups["street"].loc["学院路街道"]

@@ -62,7 +62,7 @@ def governance_columns(compounds: pd.DataFrame, governance: Mapping[str, str | N
     unknown = sorted(set(governance) - set(GOVERNANCE_LEVELS))
     if unknown:
         raise InputError(
-            f"Unknown governance level {unknown[0]!r}; use {', '.join(GOVERNANCE_LEVELS)} (e.g. street = \"街道\")."
+            f'Unknown governance level {unknown[0]!r}; use {", ".join(GOVERNANCE_LEVELS)} (e.g. street = "街道").'
         )
     out = {}
     for level, names in GOVERNANCE_LEVELS.items():
