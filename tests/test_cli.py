@@ -76,7 +76,7 @@ def test_analyze_contract(cau_inputs, tmp_path):
     with pytest.warns(UserWarning, match="WGS84"):
         assert _analyze(cau_inputs, out, "--minutes", "5", "--speed-kmh", "4") == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json", "map.html"]
+        ["coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json", "map.html", "report.html", "report.xlsx"]
     )
     raw = (out / "coverage.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM for Excel

@@ -143,7 +143,7 @@ def analyze(
     gates: gpd.GeoDataFrame | None = None,
     branch_column: str | None = None,
     category_column: str | None = "category",
-    max_walk_min: float = DEFAULT_MAX_WALK_MIN,
+    max_walk_min: float | None = DEFAULT_MAX_WALK_MIN,
     speed_kmh: float = DEFAULT_SPEED_KMH,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     max_walk_m: float | None = None,
@@ -191,6 +191,7 @@ def analyze(
     """
     net = network if isinstance(network, PreparedNetwork) else prepare_network(network)
     mpm = metres_per_minute(speed_kmh)
+    max_walk_min = DEFAULT_MAX_WALK_MIN if max_walk_min is None else max_walk_min
     if max_walk_m is not None:
         if not max_walk_m > 0:
             raise InputError(f"The walking distance threshold must be positive, got {max_walk_m} m.")
