@@ -399,6 +399,14 @@ def _network_notes(result: CoverageResult) -> list[str]:
             f"{len(result.compounds_off_network)} compounds lie farther than {snap:.0f} m from any walkable street "
             f"and are reported unreachable ({ids})."
         )
+    table = result.table
+    lonely = table[(table["category"] == ALL) & (table["reach"] == "no_service_connected")]["compound_id"]
+    if len(lonely):
+        ids = ", ".join(map(str, lonely[:10]))
+        notes.append(
+            f"{len(lonely)} compounds are on a piece of the walking network that no service reaches "
+            f"(an island of streets) and are reported unreachable ({ids})."
+        )
     if len(result.services_off_network):
         ids = ", ".join(map(str, result.services_off_network[:10]))
         notes.append(

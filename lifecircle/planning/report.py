@@ -85,7 +85,7 @@ REPORT_LABELS: dict[str, dict[str, str]] = {
     "rollup_grid": {"zh": "分网格统计", "en": "By grid"},
     "worst": {"zh": "最差小区", "en": "Worst-served compound"},
     "worst_walk_min": {"zh": "最差步行（分钟）", "en": "Worst walk (min)"},
-    "unit": {"zh": "单元", "en": "Unit"},
+    "unreachable_short": {"zh": "不可达", "en": "unreachable"},
     "standard": {"zh": "规划标准", "en": "Planning standard"},
     "standard_line": {
         "zh": "{name} {label}：步行 {walk_m} 米内，{ok} 个小区达标，{bad} 个小区缺少应配设施，{na} 个未完全评估。",
@@ -195,9 +195,7 @@ def _inputs_table(summary: dict, lang: str) -> pd.DataFrame:
                 _t("role", lang): role,
                 _t("path", lang): info.get("path"),
                 _t("sha256", lang): (info.get("sha256") or "")[:16],
-                _t("osm_date", lang): (
-                    f"{date['date']} ({_t('osm_date_' + date['source'], lang)})" if date else ""
-                ),
+                _t("osm_date", lang): (f"{date['date']} ({_t('osm_date_' + date['source'], lang)})" if date else ""),
             }
         )
     return pd.DataFrame(rows)
@@ -219,6 +217,10 @@ def _rollup_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
             renames[c] = f"{_t('share', lang)}: {c.removeprefix('share_')}"
         elif c.startswith("households_share_"):
             renames[c] = f"{_t('households_share', lang)}: {c.removeprefix('households_share_')}"
+    if "worst_walk_min" in out.columns:
+        walk = pd.to_numeric(out["worst_walk_min"], errors="coerce")
+        text = walk.map(lambda v: f"{v:.2f}", na_action="ignore").astype(object)
+        out["worst_walk_min"] = text.where(walk.notna(), _t("unreachable_short", lang))
     keep = [out.columns[0], *[c for c in out.columns[1:] if c in renames]]
     return out[keep].rename(columns=renames)
 
@@ -228,9 +230,7 @@ def _standard_table(summary: dict, lang: str) -> pd.DataFrame | None:
     if not s:
         return None
     counts = s.get("missing_counts", {})
-    return pd.DataFrame(
-        {_t("facility", lang): list(counts), _t("missing_in", lang): list(counts.values())}
-    )
+    return pd.DataFrame({_t("facility", lang): list(counts), _t("missing_in", lang): list(counts.values())})
 
 
 def _read_sites(dirs: Sequence[Path]) -> tuple[pd.DataFrame | None, dict | None]:
@@ -317,12 +317,30 @@ def _png(fig) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+_CJK_FONT_FILES = ("wqy", "notosanscjk", "noto sans cjk", "sourcehansans", "simhei", "msyh", "droidsansfallback")
+
+
+def _register_cjk_fonts() -> None:
+    """Make system CJK fonts known to matplotlib (its font cache may predate them; .ttc files need adding)."""
+    from matplotlib import font_manager
+
+    if any(f.name in _FONTS[:-1] for f in font_manager.fontManager.ttflist):
+        return
+    for path in font_manager.findSystemFonts():
+        if any(k in Path(path).name.lower().replace("-", "").replace("_", "") for k in _CJK_FONT_FILES):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):  # an unreadable font file: keep going without it
+                continue
+
+
 def _charts(summary: dict, coverage: pd.DataFrame | None, lang: str) -> list[tuple[str, str]]:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
+    _register_cjk_fonts()
     charts = []
     with warnings.catch_warnings(), plt.rc_context({"font.sans-serif": _FONTS, "font.family": "sans-serif"}):
         warnings.simplefilter("ignore")  # a missing CJK glyph is not worth a warning in the report run
@@ -381,7 +399,8 @@ table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border:1px sol
 text-align:left}th{background:#f0f5f0}td{font-variant-numeric:tabular-nums}
 .headline{display:flex;flex-wrap:wrap;gap:1em}.headline div{background:#f5f9f5;border-left:4px solid #31a354;
 padding:.5em 1em;min-width:12em}.headline b{display:block;font-size:1.6em}
-iframe{width:100%;height:620px;border:1px solid #ccc}.warn li{color:#8a4b00}.muted{color:#777;font-size:.85em}
+iframe{width:100%;height:620px;border:1px solid #ccc;background:#fafafa}
+.warn li{color:#8a4b00}.muted{color:#777;font-size:.85em}
 img{max-width:100%}
 """
 
@@ -454,7 +473,7 @@ def _report_html(summary: dict, tables: dict, charts: list, *, lang: str, has_ma
     if has_map:
         parts.append(
             f'<p><a href="map.html" target="_blank">{_e(_t("map_open", lang))}</a></p>'
-            f'<iframe src="map.html" title="{_e(_t("map", lang))}" loading="lazy"></iframe>'
+            f'<iframe src="map.html" title="{_e(_t("map", lang))}"></iframe>'
         )
     else:
         parts.append(f"<p>{_e(_t('no_map', lang))}</p>")
@@ -522,9 +541,7 @@ def write_report(
     tables = report_tables(out_dir, lang=lang, source_dirs=source_dirs)
     charts = _charts(summary, tables.get("coverage"), lang)
     _, siting = _read_sites(dirs)
-    page = _report_html(
-        summary, tables, charts, lang=lang, has_map=_find("map.html", dirs) is not None, siting=siting
-    )
+    page = _report_html(summary, tables, charts, lang=lang, has_map=_find("map.html", dirs) is not None, siting=siting)
     html_path = out_dir / "report.html"
     html_path.write_text(page, encoding="utf-8")
     xlsx_path = out_dir / "report.xlsx"

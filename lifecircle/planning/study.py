@@ -334,9 +334,11 @@ def parse_study(doc: Mapping, *, base: Path, source: str = "study", check_files:
     compounds = _layer(chk, compounds_t, "compounds", base, allowed=_COMPOUND_KEYS, check_files=check_files)
     services = _layer(chk, services_t, "services", base, allowed=_SERVICE_KEYS, check_files=check_files)
     branches_t, gates_t = chk.table(doc, "branches"), chk.table(doc, "gates")
-    branches = _layer(chk, branches_t, "branches", base, allowed=_LAYER_KEYS, check_files=check_files) if (
-        branches_t
-    ) else None
+    branches = (
+        _layer(chk, branches_t, "branches", base, allowed=_LAYER_KEYS, check_files=check_files)
+        if (branches_t)
+        else None
+    )
     gates = _layer(chk, gates_t, "gates", base, allowed=_LAYER_KEYS, check_files=check_files) if gates_t else None
 
     walk = chk.table(doc, "walk") or {}
@@ -375,7 +377,7 @@ def parse_study(doc: Mapping, *, base: Path, source: str = "study", check_files:
             )
         facilities = {str(k): ([v] if isinstance(v, str) else list(v)) for k, v in facilities.items()}
         if level is None:
-            raise InputError(f"{source}: standard.facilities needs standard.level (e.g. level = \"gb50180-10\").")
+            raise InputError(f'{source}: standard.facilities needs standard.level (e.g. level = "gb50180-10").')
 
     out = chk.table(doc, "output") or {}
     chk.keys(out, _SECTIONS["output"], "output")
@@ -527,9 +529,7 @@ def run_study(study: Study, *, write: bool = True, progress: bool = False) -> St
     steps = Steps(["read layers", "load network", "analyse", "write outputs"], enabled=progress)
     with steps:
         compounds = _prepare_compounds(read_compounds(study.compounds.path, **study.compounds.read_kw()), study)
-        services = read_services(
-            study.services.path, category_column=study.category_column, **study.services.read_kw()
-        )
+        services = read_services(study.services.path, category_column=study.category_column, **study.services.read_kw())
         services = group_categories(services, study.categories)
         _check_threshold_categories(study, services)
         branches = read_branches(study.branches.path, **study.branches.read_kw()) if study.branches else None
