@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,6 +14,8 @@ import shapely
 REPO = Path(__file__).resolve().parents[1]
 INPUT_DATA = Path(__file__).resolve().parent / "input_data"
 SHARED_DATA = REPO.parent / "shared" / "data"
+if not SHARED_DATA.is_dir() and os.environ.get("LIFECIRCLE_SHARED_DATA"):
+    SHARED_DATA = Path(os.environ["LIFECIRCLE_SHARED_DATA"])
 METRIC_CRS = "EPSG:32650"  # UTM 50N (Beijing): synthetic graphs are laid out in metres here
 
 

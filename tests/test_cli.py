@@ -76,7 +76,7 @@ def test_analyze_contract(cau_inputs, tmp_path):
     with pytest.warns(UserWarning, match="WGS84"):
         assert _analyze(cau_inputs, out, "--minutes", "5", "--speed-kmh", "4") == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json", "map.html"]
+        ["coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json", "map.html", "report.html", "report.xlsx"]
     )
     raw = (out / "coverage.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM for Excel
@@ -196,3 +196,23 @@ def test_online_network_offline_is_one_clear_error(cau_inputs, tmp_path, capsys,
     cw, cs, ce, cn = compounds.total_bounds
     assert west < cw and south < cs and east > ce and north > cn
     assert not (tmp_path / "out").exists()
+
+
+def test_analyze_with_standard_distance_and_gcj02_output(cau_inputs, tmp_path):
+    out = tmp_path / "std"
+    assert (
+        _analyze(
+            cau_inputs, out, "--standard", "gb50180-10", "--coord-system", "wgs84", "--output-coord-system", "gcj02"
+        )
+        == 0
+    )
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["parameters"]["max_walk_m"] == pytest.approx(500.0)  # the standard's distance, not 10 minutes
+    assert summary["standard"]["key"] == "gb50180-10" and summary["output_coord_system"] == "gcj02"
+    compliance = pd.read_csv(out / "compliance.csv", encoding="utf-8-sig")
+    assert len(compliance) == len(gpd.read_file(cau_inputs["compounds"]))
+    # no category is named like a facility: nothing is assessed, so nothing is called compliant
+    assert compliance["compliant"].isna().all() and (compliance["n_assessed"] == 0).all()
+    assert (out / "report.html").is_file() and (out / "report.xlsx").is_file()
+    assert _analyze(cau_inputs, tmp_path / "bad", "--standard", "gb50180-99") == 2
+    assert not (tmp_path / "bad").exists()

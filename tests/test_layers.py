@@ -5,12 +5,14 @@ from __future__ import annotations
 import warnings
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
 
 from lifecircle.errors import InputError
-from lifecircle.geo.layers import read_branches, read_compounds, read_layer, read_services
+from lifecircle.geo import chinese_crs
+from lifecircle.geo.layers import COORD_SYSTEM_KEY, read_branches, read_compounds, read_layer, read_services
 from lifecircle.geo.validate import quality_notes
 
 LON, LAT = 116.30, 39.90
@@ -86,7 +88,7 @@ def test_swapped_coordinates(tmp_path):
 def test_missing_coordinate_columns(tmp_path):
     path = tmp_path / "nocoords.csv"
     pd.DataFrame({"a": [1]}).to_csv(path, index=False)
-    with pytest.raises(InputError, match="no longitude/latitude"):
+    with pytest.raises(InputError, match="longitude column"):
         read_services(path)
 
 
@@ -146,3 +148,109 @@ def test_polygon_services_become_points(tmp_path):
         got = read_branches(tmp_path / "areas.geojson")
     assert (got.geom_type == "Point").all()
     assert any("point inside" in n for n in quality_notes(got))
+
+
+# ---- Chinese data realities: encodings, coordinate systems, swapped columns --------------------------------
+
+
+def test_gbk_shapefile_detected_without_cpg_or_encoding(tmp_path):
+    path = tmp_path / "gbk.shp"
+    _compounds_wgs84().to_file(path, encoding="gbk")
+    for sidecar in tmp_path.glob("gbk.cpg"):
+        sidecar.unlink()
+    got = read_compounds(path)
+    assert list(got["name"]) == ["阳光小区", "炳草岗小区", "金海湾"]
+
+
+def _ledger(lon, lat, **extra) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"编号": ["s1", "s2", "s3"], "名称": ["便民服务点", "超市", "卫生站"], "经度": lon, "纬度": lat, **extra}
+    )
+
+
+WGS_LON = np.array([116.3500, 116.3561, 116.3620])
+WGS_LAT = np.array([39.9900, 39.9952, 40.0010])
+
+
+@pytest.mark.parametrize(
+    ("system", "forward"),
+    [("gcj02", chinese_crs.wgs84_to_gcj02), ("bd09", chinese_crs.wgs84_to_bd09), ("amap", chinese_crs.wgs84_to_gcj02)],
+)
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_declared_chinese_systems_are_converted_to_wgs84(tmp_path, system, forward, suffix):
+    lon, lat = forward(WGS_LON, WGS_LAT)
+    assert np.hypot(lon - WGS_LON, lat - WGS_LAT).min() > 1e-3  # really shifted (hundreds of metres)
+    path = tmp_path / f"ledger{suffix}"
+    df = _ledger(lon, lat)
+    df.to_csv(path, index=False, encoding="gbk") if suffix == ".csv" else df.to_excel(path, index=False)
+    got = read_services(path, coord_system=system)
+    assert got.crs.to_epsg() == 4326
+    assert got.attrs[COORD_SYSTEM_KEY] == chinese_crs.normalize_coord_system(system)
+    assert np.allclose(got.geometry.x, WGS_LON, atol=1e-7) and np.allclose(got.geometry.y, WGS_LAT, atol=1e-7)
+    assert list(got["name"]) == ["便民服务点", "超市", "卫生站"]
+
+
+def test_gcj02_polygons_converted(tmp_path):
+    wgs = _compounds_wgs84()
+    gcj = chinese_crs.from_wgs84(wgs, "gcj02")
+    gcj.to_file(tmp_path / "gcj.geojson")
+    got = read_compounds(tmp_path / "gcj.geojson", coord_system="gcj02")
+    back = got.geometry.to_crs(32650).reset_index(drop=True)
+    offset = back.centroid.distance(wgs.geometry.to_crs(32650).centroid)
+    assert offset.max() < 0.01  # metres
+    assert chinese_crs.from_wgs84(got, "gcj02").geometry.reset_index(drop=True).geom_equals_exact(
+        gcj.geometry, tolerance=1e-9
+    ).all()
+
+
+def test_cgcs2000_relabelled_and_wgs84_untouched(tmp_path):
+    wgs = _compounds_wgs84()
+    wgs.set_crs(4490, allow_override=True).to_file(tmp_path / "cgcs.gpkg")
+    got = read_compounds(tmp_path / "cgcs.gpkg", coord_system="cgcs2000")
+    assert got.crs.to_epsg() == 4326 and got.attrs[COORD_SYSTEM_KEY] == "cgcs2000"
+    assert np.allclose(got.geometry.bounds.to_numpy(), wgs.geometry.bounds.to_numpy())
+    wgs.to_file(tmp_path / "wgs.gpkg")
+    plain = read_compounds(tmp_path / "wgs.gpkg")
+    assert plain.attrs[COORD_SYSTEM_KEY] == "wgs84"
+    assert np.allclose(plain.geometry.bounds.to_numpy(), wgs.geometry.bounds.to_numpy())
+    with pytest.raises(InputError, match="Unknown coordinate system"):
+        read_compounds(tmp_path / "wgs.gpkg", coord_system="beijing54")
+
+
+def test_column_names_hint_the_system(tmp_path):
+    lon, lat = chinese_crs.wgs84_to_gcj02(WGS_LON, WGS_LAT)
+    df = pd.DataFrame({"id": ["a", "b", "c"], "高德经度": lon, "高德纬度": lat})
+    df.to_csv(tmp_path / "amap.csv", index=False)
+    got = read_services(tmp_path / "amap.csv")  # no declaration: the column names say GCJ-02
+    assert got.attrs[COORD_SYSTEM_KEY] == "gcj02"
+    assert np.allclose(got.geometry.x, WGS_LON, atol=1e-7)
+    declared = read_services(tmp_path / "amap.csv", coord_system="wgs84")  # user insists: kept, but noted
+    assert np.allclose(declared.geometry.x, lon)
+    assert any("named for gcj02" in n for n in quality_notes(declared))
+
+
+def test_swapped_columns_fixed_and_reported(tmp_path):
+    path = tmp_path / "swapped.csv"
+    pd.DataFrame({"id": ["a", "b", "c"], "lng": WGS_LAT, "lat": WGS_LON}).to_csv(path, index=False)
+    with pytest.raises(InputError, match="swapped"):
+        read_services(path, coord_system="wgs84")
+    got = read_services(path, coord_system="wgs84", on_swap="fix")
+    assert np.allclose(got.geometry.x, WGS_LON) and np.allclose(got.geometry.y, WGS_LAT)
+    assert any("swapped" in n for n in quality_notes(got))
+
+
+def test_ledger_title_row_and_missing_coordinates(tmp_path):
+    path = tmp_path / "ledger.xlsx"
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["学院路街道便民服务点台账"])
+    sheet.append(["序号", "名称", "类别", "经度", "纬度"])
+    sheet.append([1, "甲超市", "超市", WGS_LON[0], WGS_LAT[0]])
+    sheet.append([2, "乙便民点", "便民服务点", None, None])
+    sheet.append([3, "丙卫生站", "卫生站", WGS_LON[2], WGS_LAT[2]])
+    book.save(path)
+    got = read_services(path, coord_system="wgs84")
+    assert list(got.index) == ["1", "3"] and list(got["category"]) == ["超市", "卫生站"]
+    assert any("1 rows without coordinates" in n for n in quality_notes(got))

@@ -1,7 +1,13 @@
 """Reading compounds, services, branches and gates from the files planners have.
 
-Vector files (GeoJSON, GeoPackage, Shapefile, GeoParquet) and tables with longitude/latitude columns (CSV, XLSX).
+Vector files (GeoJSON, GeoPackage, Shapefile, GeoParquet) and ledgers with longitude/latitude columns (CSV, XLSX).
 Every reader returns a GeoDataFrame with its CRS set, indexed by a string id, with a ``name`` column.
+
+Chinese data realities are handled here by the dedicated modules: shapefile and CSV text encodings are detected
+(:mod:`lifecircle.geo.encoding`), ledger coordinate columns are found and checked for swapped longitude/latitude
+(:mod:`lifecircle.geo.coords`), and layers declared in GCJ-02 (Amap, Tencent) or BD-09 (Baidu) are converted to
+WGS84 right after reading (:mod:`lifecircle.geo.chinese_crs`). The declared system is kept in
+``gdf.attrs["lifecircle_coord_system"]`` so later steps can check WGS84-declared layers for a GCJ-02 shift.
 """
 
 from __future__ import annotations
@@ -11,21 +17,25 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyproj
 
 from lifecircle.errors import InputError
 from lifecircle.geo import validate
+from lifecircle.geo.chinese_crs import normalize_coord_system, to_wgs84
+from lifecircle.geo.coords import check_lonlat, coord_system_hint, detect_lonlat_columns, points_from_table
 from lifecircle.geo.crs import ensure_crs
+from lifecircle.geo.encoding import read_ledger, read_shapefile
 
 log = logging.getLogger(__name__)
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".kml", ".gml", ".zip"}
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
-TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xls"}
-LON_NAMES = ("lon", "lng", "longitude", "long", "x", "经度", "wgs84_lon", "gcj02_lon")
-LAT_NAMES = ("lat", "latitude", "y", "纬度", "wgs84_lat", "gcj02_lat")
+TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"}
 ID_NAMES = ("id", "编号", "序号", "fid")
 NAME_NAMES = ("name", "名称", "小区名称", "name_zh", "名字")
 CATEGORY_NAMES = ("category", "类别", "类型", "分类")
+COORD_SYSTEM_KEY = "lifecircle_coord_system"
+COORD_SYSTEMS = ("wgs84", "gcj02", "bd09", "cgcs2000")
 
 
 def _find_column(df: pd.DataFrame, wanted: str | None, candidates: tuple[str, ...], source: str) -> str | None:
@@ -39,42 +49,36 @@ def _find_column(df: pd.DataFrame, wanted: str | None, candidates: tuple[str, ..
     return None
 
 
-def _read_table(path: Path, *, encoding: str | None) -> pd.DataFrame:
-    if path.suffix.lower() in {".xlsx", ".xls"}:
-        return pd.read_excel(path)
-    if encoding is not None:
-        return pd.read_csv(path, encoding=encoding)
-    for candidate in ("utf-8-sig", "gb18030"):
-        try:
-            return pd.read_csv(path, encoding=candidate)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"{path.name}: the text is neither UTF-8 nor GBK/GB18030; name its encoding with --encoding.")
-
-
-def _points_from_table(
-    df: pd.DataFrame, *, lon_column: str | None, lat_column: str | None, source: str
-) -> gpd.GeoDataFrame:
-    lon = _find_column(df, lon_column, LON_NAMES, source)
-    lat = _find_column(df, lat_column, LAT_NAMES, source)
-    if lon is None or lat is None:
-        raise InputError(
-            f"{source} has no longitude/latitude columns (looked for lon/lng/longitude/经度 and lat/latitude/纬度); "
-            "name them with --lon-column and --lat-column."
-        )
-    x = pd.to_numeric(df[lon], errors="coerce")
-    y = pd.to_numeric(df[lat], errors="coerce")
-    bad = x.isna() | y.isna()
-    if bad.all():
-        raise InputError(f"{source}: columns {lon!r} and {lat!r} hold no numbers.")
-    gdf = gpd.GeoDataFrame(df.drop(columns=[lon, lat]), geometry=gpd.points_from_xy(x, y))
-    gdf.loc[bad, "geometry"] = None
-    if not bad.any() and (y.abs() > 90).any() and (x.abs() <= 90).all():
-        raise InputError(
-            f"{source}: column {lat!r} has values beyond ±90 while {lon!r} stays within ±90: "
-            "longitude and latitude look swapped."
-        )
-    return gdf
+def _table_points(
+    df: pd.DataFrame,
+    *,
+    lon_column: str | None,
+    lat_column: str | None,
+    crs: str | None,
+    on_swap: str,
+    source: str,
+) -> tuple[gpd.GeoDataFrame, str | None]:
+    """Points of a ledger and the coordinate system its column names hint at (``经度(GCJ02)`` -> gcj02)."""
+    lon, lat = detect_lonlat_columns(df, lon_column=lon_column, lat_column=lat_column, source=source)
+    hint = coord_system_hint(lon) or coord_system_hint(lat)
+    if crs is not None and pyproj.CRS.from_user_input(crs).is_projected:
+        # projected coordinates (metres) in a table: no degree checks, the given CRS says what they are
+        x = pd.to_numeric(df[lon], errors="coerce")
+        y = pd.to_numeric(df[lat], errors="coerce")
+        gdf = gpd.GeoDataFrame(df.drop(columns=[lon, lat]), geometry=gpd.points_from_xy(x, y), crs=crs)
+        return gdf, hint
+    check = check_lonlat(df, lon, lat, source=source, on_swap="warn") if on_swap == "fix" else None
+    gdf = points_from_table(df, lon_column=lon, lat_column=lat, source=source, on_swap=on_swap, missing="drop")
+    notes = []
+    if len(df) > len(gdf):
+        notes.append(f"{source}: {len(df) - len(gdf)} rows without coordinates were left out.")
+    if check is not None and (check.swapped or check.swapped_rows):
+        notes.append(f"{check.message} They were swapped back.")
+    # the CRS is declared by the caller: by the user, or WGS84 (with a warning) when nobody says
+    gdf = gdf.drop(columns=[lon, lat]).set_crs(None, allow_override=True)
+    for note in notes:
+        validate.add_quality_note(gdf, note)
+    return gdf, hint
 
 
 def read_layer(
@@ -85,43 +89,65 @@ def read_layer(
     lon_column: str | None = None,
     lat_column: str | None = None,
     encoding: str | None = None,
+    coord_system: str | None = None,
+    sheet: str | int | None = None,
+    on_swap: str = "raise",
 ) -> gpd.GeoDataFrame:
-    """Read any supported file as a GeoDataFrame with a CRS.
+    """Read any supported file as a GeoDataFrame with a CRS, in WGS84 terms.
 
     Parameters
     ----------
     path
-        GeoJSON, GeoPackage, Shapefile, GeoParquet, or CSV/XLSX with longitude/latitude columns.
+        GeoJSON, GeoPackage, Shapefile, GeoParquet, or CSV/TSV/XLSX with longitude/latitude columns.
     layer
         Layer name inside a multi-layer file (GeoPackage).
     crs
         CRS of the coordinates when the file does not declare it or declares it wrongly.
     lon_column, lat_column
-        Coordinate columns of a table, when not auto-detected.
+        Coordinate columns of a table, when not auto-detected (``lon``/``lng``/``经度``, ``lat``/``纬度``, also
+        qualified names such as ``经度(GCJ02)``).
     encoding
-        Text encoding of a Shapefile's attributes or a CSV, when not auto-detected.
+        Text encoding of a Shapefile's attributes or a CSV, when not auto-detected (``.cpg``, UTF-8 or GBK).
+    coord_system
+        What the coordinates really are: ``wgs84`` (the default), ``gcj02`` (Amap/Gaode, Tencent), ``bd09``
+        (Baidu) or ``cgcs2000`` (EPSG:4490, taken as WGS84). GCJ-02 and BD-09 layers are converted to WGS84.
+        When None, a table's column names may say it (``高德经度`` -> gcj02), else WGS84.
+    sheet
+        Sheet name or 0-based index of an Excel ledger (the first sheet by default).
+    on_swap
+        ``"raise"``: swapped longitude/latitude columns of a table are an error; ``"fix"``: they are swapped
+        back and reported as a data-quality note.
 
     Returns
     -------
     geopandas.GeoDataFrame
+        With ``attrs["lifecircle_coord_system"]`` the declared system.
 
     Raises
     ------
     InputError
-        The file is missing, unreadable, of an unknown format, or empty.
+        The file is missing, unreadable, of an unknown format, empty, or its coordinates are not usable.
     """
     path = Path(path)
     source = path.name
     if not path.exists():
         raise InputError(f"File {path} does not exist.")
+    if on_swap not in ("raise", "fix"):
+        raise InputError(f"{source}: on_swap must be 'raise' or 'fix', got {on_swap!r}.")
+    system = None if coord_system is None else normalize_coord_system(coord_system)
     suffix = path.suffix.lower()
+    hint = None
     try:
         if suffix in PARQUET_SUFFIXES:
             gdf = gpd.read_parquet(path)
         elif suffix in TABLE_SUFFIXES:
-            gdf = _points_from_table(
-                _read_table(path, encoding=encoding), lon_column=lon_column, lat_column=lat_column, source=source
+            kw = {"encoding": encoding} if encoding and suffix not in {".xlsx", ".xlsm", ".xls"} else {}
+            table = read_ledger(path, sheet=sheet, **kw)
+            gdf, hint = _table_points(
+                table, lon_column=lon_column, lat_column=lat_column, crs=crs, on_swap=on_swap, source=source
             )
+        elif suffix == ".shp":
+            gdf = read_shapefile(path, encoding=encoding)
         elif suffix in VECTOR_SUFFIXES or path.is_dir():
             kwargs = {"layer": layer} if layer else {}
             if encoding:
@@ -139,7 +165,27 @@ def read_layer(
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise InputError(f"{source} has no geometry.")
     validate.require_not_empty(gdf, source)
-    return ensure_crs(gdf, crs=crs, source=source)
+    attrs = dict(gdf.attrs)
+    if system is None and hint in ("gcj02", "bd09"):
+        log.info("%s: the coordinate columns are named for %s; converting from %s to WGS84", source, hint, hint)
+        system = hint
+    elif system == "wgs84" and hint in ("gcj02", "bd09"):
+        validate.add_quality_note(
+            gdf,
+            f"{source} is declared wgs84 but its coordinate columns are named for {hint}; "
+            f"check the coordinate system (declare it {hint} if the ledger comes from that map).",
+        )
+        attrs = dict(gdf.attrs)
+    if gdf.crs is None and crs is None and (system is not None or hint is not None) and suffix in TABLE_SUFFIXES:
+        gdf = gdf.set_crs("EPSG:4326")  # a declared lon/lat system needs no warning
+    gdf = ensure_crs(gdf, crs=crs, source=source)
+    system = system or "wgs84"
+    if system in ("gcj02", "bd09"):
+        gdf = to_wgs84(gdf, system, name=source)
+    elif system == "cgcs2000" and gdf.crs.is_geographic:
+        gdf = to_wgs84(gdf, system, name=source)
+    gdf.attrs = {**attrs, COORD_SYSTEM_KEY: system}
+    return gdf
 
 
 def _identify(

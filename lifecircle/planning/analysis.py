@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import networkx as nx
@@ -11,11 +12,22 @@ import numpy as np
 import pandas as pd
 
 from lifecircle.errors import InputError
-from lifecircle.geo.coverage import ALL, DEFAULT_MAX_WALK_MIN, DEFAULT_SPEED_KMH, CoverageResult, coverage
+from lifecircle.geo.chinese_crs import detect_gcj02_shift
+from lifecircle.geo.coverage import (
+    ALL,
+    DEFAULT_MAX_WALK_MIN,
+    DEFAULT_SPEED_KMH,
+    CoverageResult,
+    coverage,
+    metres_per_minute,
+)
 from lifecircle.geo.crs import to_crs
-from lifecircle.geo.graph import PreparedNetwork
+from lifecircle.geo.graph import PreparedNetwork, prepare_network
+from lifecircle.geo.layers import COORD_SYSTEM_KEY
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.validate import quality_notes
+from lifecircle.planning.rollups import governance_columns, rollup_all
+from lifecircle.planning.standards import Standard, compliance
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +54,13 @@ class Analysis:
     coverage
         The long per-compound, per-category result (:class:`~lifecircle.geo.coverage.CoverageResult`).
     summary
-        Counts and shares per category, branches, unreachable compounds and parameters (JSON-ready).
+        Counts and shares per category, branches, unreachable compounds and parameters (JSON-ready); also
+        ``rollups`` (per street/community/grid), ``standard`` (compliance counts) and ``coordinate_checks``.
+    rollups
+        Governance roll-ups: level (``street``, ``community``, ``grid``) -> table indexed by the unit name.
+    compliance
+        Per-compound compliance with a planning standard (:func:`~lifecircle.planning.standards.compliance`),
+        or None when no standard was given.
     """
 
     compounds: gpd.GeoDataFrame
@@ -50,6 +68,8 @@ class Analysis:
     branches: gpd.GeoDataFrame | None
     coverage: CoverageResult
     summary: dict = field(default_factory=dict)
+    rollups: dict = field(default_factory=dict)
+    compliance: pd.DataFrame | None = None
 
 
 def find_column(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
@@ -123,9 +143,16 @@ def analyze(
     gates: gpd.GeoDataFrame | None = None,
     branch_column: str | None = None,
     category_column: str | None = "category",
-    max_walk_min: float = DEFAULT_MAX_WALK_MIN,
+    max_walk_min: float | None = DEFAULT_MAX_WALK_MIN,
     speed_kmh: float = DEFAULT_SPEED_KMH,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    max_walk_m: float | None = None,
+    category_max_walk_min: Mapping[str, float] | None = None,
+    category_max_walk_m: Mapping[str, float] | None = None,
+    standard: Standard | None = None,
+    standard_categories: Mapping[str, str | Sequence[str]] | None = None,
+    governance: Mapping[str, str | None] | None = None,
+    check_shift: bool = True,
 ) -> Analysis:
     """Run a coverage analysis on layers already read.
 
@@ -143,21 +170,52 @@ def analyze(
         Service column holding categories.
     max_walk_min, speed_kmh, max_snap_m
         Walking threshold in minutes, walking speed, and the snap limit in metres.
+    max_walk_m
+        The threshold as a distance (planning standards give distances); overrides ``max_walk_min``.
+    category_max_walk_min, category_max_walk_m
+        Thresholds of single categories (minutes or metres), overriding the general one for that category:
+        its ``covered`` column, ``services_within`` and the compounds its services serve use its own limit.
+    standard, standard_categories
+        A planning standard level (:func:`~lifecircle.planning.standards.load_standard`) to check each compound
+        against, and the map facility key -> categories (by default a facility matches a category named like
+        its key, Chinese name or English name).
+    governance
+        Columns of the compounds holding their street (街道), community (社区) and grid (网格):
+        ``{"street": "街道", "community": "社区", "grid": "网格"}``; auto-detected when None.
+    check_shift
+        Check compounds, services and branches declared WGS84 for a GCJ-02/BD-09 shift against the streets.
 
     Returns
     -------
     Analysis
     """
+    net = network if isinstance(network, PreparedNetwork) else prepare_network(network)
+    mpm = metres_per_minute(speed_kmh)
+    max_walk_min = DEFAULT_MAX_WALK_MIN if max_walk_min is None else max_walk_min
+    if max_walk_m is not None:
+        if not max_walk_m > 0:
+            raise InputError(f"The walking distance threshold must be positive, got {max_walk_m} m.")
+        max_walk_min = max_walk_m / mpm
+    limits_m = {str(k): float(v) * mpm for k, v in (category_max_walk_min or {}).items()}
+    limits_m.update({str(k): float(v) for k, v in (category_max_walk_m or {}).items()})
+    bad = {k: v for k, v in limits_m.items() if not v > 0}
+    if bad:
+        raise InputError(f"The threshold of category {next(iter(bad))!r} must be positive.")
+    longest_min = max([max_walk_min, *(v / mpm for v in limits_m.values())])
     result = coverage(
-        network,
+        net,
         compounds,
         services,
-        max_walk_min=max_walk_min,
+        max_walk_min=longest_min,
         speed_kmh=speed_kmh,
         category_column=category_column,
         gates=gates,
         max_snap_m=max_snap_m,
     )
+    if limits_m or longest_min != max_walk_min:
+        result = apply_thresholds(
+            result, services, default_m=max_walk_min * mpm, limits_m=limits_m, category_column=category_column
+        )
     table = result.table
     wide = compounds.copy()
     wide.attrs = {}
@@ -177,14 +235,159 @@ def analyze(
     services_out["compounds_served"] = served.reindex(services_out.index).fillna(0).astype(int)
     services_out["on_network"] = ~services_out.index.isin(result.services_off_network)
 
+    checks = _shift_checks(net, {"compounds": compounds, "services": services, "branches": branches}) if (
+        check_shift
+    ) else {}
+    comp = None
+    if standard is not None:
+        category_map = (
+            dict(standard_categories)
+            if standard_categories is not None
+            else default_category_map(standard, result.categories)
+        )
+        comp = compliance(table, standard, category_map)
+        wide["standard_missing"] = comp["missing_names"].reindex(wide.index)
+        wide["standard_compliant"] = comp["compliant"].reindex(wide.index)
+
     summary = summarize(wide, result, has_branch=has_branch)
+    if comp is not None:
+        summary["standard"] = standard_summary(comp, standard, category_map)
+    levels = governance_columns(wide, governance)
+    rollups = rollup_all(wide, levels=levels) if levels else {}
+    summary["governance_columns"] = levels
+    summary["rollups"] = {level: _records(frame) for level, frame in rollups.items()}
+    summary["coordinate_checks"] = {
+        name: {
+            "suspected": d.suspected,
+            "median_given_m": _round(d.median_given_m),
+            "median_if_gcj02_m": _round(d.median_if_gcj02_m),
+            "n_points": d.n_points,
+        }
+        for name, d in checks.items()
+    }
     summary["data_quality"] = [
         *quality_notes(compounds),
         *quality_notes(services),
         *([] if branches is None else quality_notes(branches)),
         *_network_notes(result),
+        *(d.message for d in checks.values() if d.shifted),
     ]
-    return Analysis(compounds=wide, services=services_out, branches=branches, coverage=result, summary=summary)
+    return Analysis(
+        compounds=wide,
+        services=services_out,
+        branches=branches,
+        coverage=result,
+        summary=summary,
+        rollups=rollups,
+        compliance=comp,
+    )
+
+
+def _round(value: float, digits: int = 1) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), digits)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    out = frame.reset_index().astype(object)
+    return out.where(out.notna(), None).to_dict(orient="records")
+
+
+def _shift_checks(net: PreparedNetwork, layers: Mapping[str, gpd.GeoDataFrame | None]) -> dict:
+    """GCJ-02/BD-09 shift diagnoses of the layers declared WGS84 (or CGCS2000, or undeclared)."""
+    lines = gpd.GeoSeries(net.segment_lines, crs=net.crs)
+    out = {}
+    for name, layer in layers.items():
+        if layer is None or layer.empty or layer.attrs.get(COORD_SYSTEM_KEY) in ("gcj02", "bd09"):
+            continue
+        out[name] = detect_gcj02_shift(layer.geometry, lines, name=name)
+    return out
+
+
+def apply_thresholds(
+    result: CoverageResult,
+    services: gpd.GeoDataFrame,
+    *,
+    default_m: float,
+    limits_m: Mapping[str, float],
+    category_column: str | None = "category",
+) -> CoverageResult:
+    """Re-threshold a coverage computed up to the longest limit: each category with its own walking limit.
+
+    Walks to the nearest service do not depend on the limit, so one coverage run at the longest limit, cut per
+    category, equals a run per threshold group. ``all`` and categories without their own limit use
+    ``default_m``; the pairs kept are those within the limit of the service's category.
+
+    Returns
+    -------
+    CoverageResult
+        With ``params["max_walk_m"]`` the default limit and ``params["category_max_walk_m"]`` the others.
+    """
+    speed = result.params["speed_kmh"]
+    mpm = metres_per_minute(speed)
+    table = result.table.copy()
+    limit = np.array(table["category"].map(lambda c: limits_m.get(c, default_m)), dtype=float)
+    limit[(table["category"] == ALL).to_numpy()] = default_m
+    table["covered"] = table["walk_m"].notna().to_numpy() & (table["walk_m"].to_numpy() <= limit)
+    if category_column and category_column in services.columns:
+        svc_cat = services[category_column].astype(str)
+    else:
+        svc_cat = pd.Series(ALL, index=services.index)
+    pairs = result.pairs.copy()
+    pairs["category"] = svc_cat.reindex(pairs["service_id"]).to_numpy()
+    pair_limit = pairs["category"].map(lambda c: limits_m.get(c, default_m)).to_numpy(dtype=float)
+    own = pairs[pairs["walk_m"].to_numpy() <= pair_limit]
+    in_all = pairs[pairs["walk_m"].to_numpy() <= default_m]
+    counts = pd.concat(
+        [
+            own.groupby(["compound_id", "category"]).size(),
+            pd.concat({ALL: in_all.groupby("compound_id").size()}, names=["category", "compound_id"])
+            .swaplevel()
+            .sort_index(),
+        ]
+    )
+    key = pd.MultiIndex.from_arrays([table["compound_id"], table["category"]])
+    table["services_within"] = counts.reindex(key).fillna(0).astype(int).to_numpy()
+    params = {
+        **result.params,
+        "max_walk_m": float(default_m),
+        "max_walk_min": float(default_m / mpm),
+        "category_max_walk_m": {k: float(v) for k, v in limits_m.items()},
+        "category_max_walk_min": {k: round(float(v) / mpm, 3) for k, v in limits_m.items()},
+    }
+    return replace(result, table=table, pairs=own.drop(columns="category").reset_index(drop=True), params=params)
+
+
+def default_category_map(standard: Standard, categories: Sequence[str]) -> dict[str, list[str]]:
+    """Facility key -> the categories named like the facility (its key, Chinese name or English name)."""
+    by_name = {str(c).strip().lower(): c for c in categories if c != ALL}
+    out = {}
+    for fac in standard.facilities:
+        names = {fac.key.lower(), fac.name.strip().lower(), fac.name_en.strip().lower()}
+        hits = [by_name[n] for n in names if n in by_name]
+        if hits:
+            out[fac.key] = sorted(hits)
+    return out
+
+
+def standard_summary(comp: pd.DataFrame, standard: Standard, category_map: Mapping) -> dict:
+    """JSON-ready compliance counts: compounds compliant, missing something, and how often each facility lacks."""
+    missing = comp["missing"].str.split("; ").explode()
+    missing = missing[missing.astype(bool)]
+    return {
+        "key": standard.key,
+        "name": standard.name,
+        "label": standard.label,
+        "label_en": standard.label_en,
+        "walk_m": standard.walk_m,
+        "verified": standard.fully_verified,
+        "source": standard.source,
+        "category_map": {k: v for k, v in category_map.items()},
+        "compounds_compliant": int((comp["compliant"] == True).sum()),  # noqa: E712 - nullable boolean
+        "compounds_missing_any": int((comp["compliant"] == False).sum()),  # noqa: E712
+        "compounds_not_fully_assessed": int(comp["compliant"].isna().sum()),
+        "missing_counts": {str(k): int(v) for k, v in missing.value_counts().items()},
+        "not_assessed": sorted({f for s in comp["not_assessed"] for f in s.split("; ") if f}),
+    }
 
 
 def _network_notes(result: CoverageResult) -> list[str]:
@@ -195,6 +398,14 @@ def _network_notes(result: CoverageResult) -> list[str]:
         notes.append(
             f"{len(result.compounds_off_network)} compounds lie farther than {snap:.0f} m from any walkable street "
             f"and are reported unreachable ({ids})."
+        )
+    table = result.table
+    lonely = table[(table["category"] == ALL) & (table["reach"] == "no_service_connected")]["compound_id"]
+    if len(lonely):
+        ids = ", ".join(map(str, lonely[:10]))
+        notes.append(
+            f"{len(lonely)} compounds are on a piece of the walking network that no service reaches "
+            f"(an island of streets) and are reported unreachable ({ids})."
         )
     if len(result.services_off_network):
         ids = ", ".join(map(str, result.services_off_network[:10]))

@@ -10,22 +10,35 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 
-from lifecircle.geo.layers import read_branches, read_compounds, read_gates, read_services
+from lifecircle.geo.chinese_crs import from_wgs84, normalize_coord_system
+from lifecircle.geo.layers import COORD_SYSTEM_KEY, read_branches, read_compounds, read_gates, read_services
 from lifecircle.geo.network import load_network, network_from_bbox
+from lifecircle.geo.osm_meta import osm_data_date
 from lifecircle.maps import coverage_map, save_map
 from lifecircle.planning.analysis import Analysis, analyze
 from lifecircle.planning.outputs import input_hashes, staged_directory, write_csv, write_gpkg, write_json
+from lifecircle.planning.progress import Steps
+from lifecircle.planning.report import write_report
+from lifecircle.planning.standards import load_standard
 
 log = logging.getLogger(__name__)
 
 AUTO_NETWORK = "auto"
 STUDY_MARGIN_M = 1000.0
-OUTPUT_FILES = ("coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json", "map.html")
+OUTPUT_FILES = (
+    "coverage.csv",
+    "compounds.gpkg",
+    "services.gpkg",
+    "summary.json",
+    "map.html",
+    "report.html",
+    "report.xlsx",
+)
 
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """How to read one input file: path plus the optional column, CRS and encoding overrides."""
+    """How to read one input file: path plus the optional column, CRS, coordinate-system and encoding overrides."""
 
     path: Path
     id_column: str | None = None
@@ -35,6 +48,9 @@ class LayerSpec:
     lat_column: str | None = None
     encoding: str | None = None
     layer: str | None = None
+    coord_system: str | None = None
+    sheet: str | int | None = None
+    on_swap: str = "raise"
     extra: dict = field(default_factory=dict)
 
     def read_kw(self) -> dict:
@@ -47,13 +63,16 @@ class LayerSpec:
             "lat_column": self.lat_column,
             "encoding": self.encoding,
             "layer": self.layer,
+            "coord_system": self.coord_system,
+            "sheet": self.sheet,
+            "on_swap": self.on_swap,
         }
         return {**kw, **self.extra}
 
 
 @dataclass(frozen=True)
 class MapOptions:
-    """How to draw and save the map: offline inlining, language, basemap."""
+    """How to draw and save the map: offline inlining, language (also the report's), basemap."""
 
     offline: bool = False
     lang: str | None = None
@@ -68,21 +87,64 @@ def write_analysis(
     *,
     inputs: dict[str, str | Path | None],
     map_options: MapOptions | None = None,
+    output_coord_system: str = "wgs84",
+    report: bool = True,
+    extra_summary: dict | None = None,
 ) -> Path:
-    """Write ``coverage.csv``, ``compounds.gpkg``, ``services.gpkg``, ``summary.json`` and ``map.html``.
+    """Write every output of an analysis into ``out_dir``, all together or none.
 
-    All files appear in ``out_dir`` together, or none does.
+    ``coverage.csv``, ``compounds.gpkg``, ``services.gpkg``, ``summary.json``, ``map.html``, per governance level
+    ``rollup_<level>.csv``, ``compliance.csv`` with a standard, and ``report.html`` / ``report.xlsx``.
+
+    Parameters
+    ----------
+    analysis
+        The result of :func:`~lifecircle.planning.analysis.analyze`.
+    out_dir
+        Output folder.
+    inputs
+        Role -> input file, recorded with SHA-256 hashes (and the OSM data date of the network).
+    map_options
+        Map options; ``map_options.lang`` is also the report language.
+    output_coord_system
+        ``wgs84`` (default), ``gcj02`` (to overlay on Amap/Tencent), ``bd09`` or ``cgcs2000``: the coordinate system of
+        the geometries written to the GeoPackages. The map stays in WGS84 (it shifts for Amap tiles itself).
+    report
+        Also write ``report.html`` and ``report.xlsx``.
+    extra_summary
+        More entries for ``summary.json`` (study name, parameters of a study file).
     """
     map_options = map_options or MapOptions()
-    summary = {**analysis.summary, "inputs": input_hashes(inputs)}
+    lang, data_date = map_options.lang, map_options.data_date
+    out_system = normalize_coord_system(output_coord_system)
+    hashes = input_hashes(inputs)
+    network_path = inputs.get("network")
+    if network_path is not None and "network" in hashes:
+        found = osm_data_date(network_path)
+        hashes["network"]["osm_date"] = None if found is None else {"date": found.date, "source": found.source}
+        data_date = data_date or (found.date[:10] if found else None)
+    summary = {
+        **analysis.summary,
+        **(extra_summary or {}),
+        "inputs": hashes,
+        "output_coord_system": out_system,
+    }
+    if lang:
+        summary["lang"] = lang
     params = analysis.coverage.params
     with staged_directory(out_dir) as stage:
         table = analysis.coverage.table.copy()
         table["walk_m"] = table["walk_m"].round(1)
         table["walk_min"] = table["walk_min"].round(2)
         write_csv(table, stage / "coverage.csv")
-        write_gpkg(analysis.compounds, stage / "compounds.gpkg", layer="compounds")
-        write_gpkg(analysis.services, stage / "services.gpkg", layer="services")
+        write_gpkg(_out_geometries(analysis.compounds, out_system), stage / "compounds.gpkg", layer="compounds")
+        write_gpkg(_out_geometries(analysis.services, out_system), stage / "services.gpkg", layer="services")
+        for level, frame in analysis.rollups.items():
+            write_csv(frame.reset_index(), stage / f"rollup_{level}.csv")
+        if analysis.compliance is not None:
+            comp = analysis.compliance.copy()
+            comp.insert(0, "name", analysis.compounds["name"].reindex(comp.index))
+            write_csv(comp.reset_index(), stage / "compliance.csv")
         write_json(summary, stage / "summary.json")
         fmap = coverage_map(
             analysis.compounds,
@@ -91,13 +153,29 @@ def write_analysis(
             minutes=params["max_walk_min"],
             speed_kmh=params["speed_kmh"],
             branches=analysis.branches,
-            lang=map_options.lang,
+            lang=lang,
             basemap=map_options.basemap,
             tianditu_key=map_options.tianditu_key,
-            data_date=map_options.data_date,
+            data_date=data_date,
         )
         save_map(fmap, stage / "map.html", offline=map_options.offline)
+        if report:
+            write_report(stage, lang=lang, source_dirs=[Path(out_dir)])
     return Path(out_dir)
+
+
+def _out_geometries(gdf: gpd.GeoDataFrame, system: str) -> gpd.GeoDataFrame:
+    """The layer in the output coordinate system (GCJ-02 and BD-09 are labelled EPSG:4326 though shifted)."""
+    if system == "wgs84":
+        return gdf
+    out = from_wgs84(gdf, system)
+    out.attrs = {}
+    return out
+
+
+def coord_systems(**layers: gpd.GeoDataFrame | None) -> dict[str, str]:
+    """The declared coordinate system of each layer read (``wgs84`` when not recorded)."""
+    return {name: g.attrs.get(COORD_SYSTEM_KEY, "wgs84") for name, g in layers.items() if g is not None}
 
 
 def run_analyze(
@@ -110,48 +188,77 @@ def run_analyze(
     gates: LayerSpec | None = None,
     category_column: str | None = None,
     branch_column: str | None = None,
-    max_walk_min: float = 10.0,
+    max_walk_min: float | None = None,
     speed_kmh: float = 4.5,
     max_snap_m: float = 300.0,
     map_options: MapOptions | None = None,
+    standard: str | Path | None = None,
+    max_walk_m: float | None = None,
+    output_coord_system: str = "wgs84",
+    progress: bool = False,
 ) -> Analysis:
     """Read every input, analyse, and write the outputs of ``lifecircle analyze``.
+
+    With a ``standard`` (``gb50180-10``, or a TOML path) the threshold is the standard's walking distance unless
+    ``max_walk_m`` is given, and per-compound compliance is added to the outputs.
 
     Raises
     ------
     lifecircle.errors.LifecircleError
         Any input problem, before anything is written.
     """
-    compounds_gdf = read_compounds(compounds.path, **compounds.read_kw())
-    services_gdf = read_services(services.path, category_column=category_column, **services.read_kw())
-    branches_gdf = read_branches(branches.path, **branches.read_kw()) if branches else None
-    gates_gdf = read_gates(gates.path, **gates.read_kw()) if gates else None
-    if isinstance(network, nx.MultiDiGraph):
-        graph = network
-    elif str(network) == AUTO_NETWORK:
-        graph = network_from_bbox(study_bbox(compounds_gdf, services_gdf))
-    else:
-        graph = load_network(network)
-    analysis = analyze(
-        graph,
-        compounds_gdf,
-        services_gdf,
-        branches=branches_gdf,
-        gates=gates_gdf,
-        branch_column=branch_column,
-        category_column="category",
-        max_walk_min=max_walk_min,
-        speed_kmh=speed_kmh,
-        max_snap_m=max_snap_m,
-    )
-    inputs = {
-        "network": None if isinstance(network, nx.MultiDiGraph) else network,
-        "compounds": compounds.path,
-        "services": services.path,
-        "branches": branches.path if branches else None,
-        "gates": gates.path if gates else None,
-    }
-    write_analysis(analysis, out_dir, inputs=inputs, map_options=map_options)
+    level = load_standard(standard) if standard is not None else None
+    if level is not None and max_walk_m is None and max_walk_min is None:
+        max_walk_m = level.walk_m
+    steps = Steps(["read layers", "load network", "analyse", "write outputs"], enabled=progress)
+    with steps:
+        compounds_gdf = read_compounds(compounds.path, **compounds.read_kw())
+        services_gdf = read_services(services.path, category_column=category_column, **services.read_kw())
+        branches_gdf = read_branches(branches.path, **branches.read_kw()) if branches else None
+        gates_gdf = read_gates(gates.path, **gates.read_kw()) if gates else None
+        steps.next()
+        if isinstance(network, nx.MultiDiGraph):
+            graph = network
+        elif str(network) == AUTO_NETWORK:
+            graph = network_from_bbox(study_bbox(compounds_gdf, services_gdf))
+        else:
+            graph = load_network(network)
+        steps.next()
+        analysis = analyze(
+            graph,
+            compounds_gdf,
+            services_gdf,
+            branches=branches_gdf,
+            gates=gates_gdf,
+            branch_column=branch_column,
+            category_column="category",
+            max_walk_min=10.0 if max_walk_min is None else max_walk_min,
+            max_walk_m=max_walk_m,
+            speed_kmh=speed_kmh,
+            max_snap_m=max_snap_m,
+            standard=level,
+        )
+        steps.next()
+        inputs = {
+            "network": None if isinstance(network, nx.MultiDiGraph) else network,
+            "compounds": compounds.path,
+            "services": services.path,
+            "branches": branches.path if branches else None,
+            "gates": gates.path if gates else None,
+        }
+        write_analysis(
+            analysis,
+            out_dir,
+            inputs=inputs,
+            map_options=map_options,
+            output_coord_system=output_coord_system,
+            extra_summary={
+                "coord_systems": coord_systems(
+                    compounds=compounds_gdf, services=services_gdf, branches=branches_gdf, gates=gates_gdf
+                )
+            },
+        )
+        steps.next()
     return analysis
 
 

@@ -33,7 +33,12 @@ def _add_layer_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_walk_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("walking")
-    group.add_argument("--minutes", type=float, default=10.0, help="walking-time threshold in minutes (default 10)")
+    group.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="walking-time threshold in minutes (default 10, or a standard's distance)",
+    )
     group.add_argument("--speed-kmh", type=float, default=4.5, help="walking speed in km/h (default 4.5)")
     group.add_argument(
         "--max-snap-m",
@@ -83,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_map_options(analyze)
     analyze.set_defaults(handler=_cmd_analyze)
 
+    _add_study_parsers(sub, analyze)
+
     demo = sub.add_parser("demo", help="run the analysis on the embedded demo (real OSM data of central Helsinki)")
     demo.add_argument("--out", type=Path, default=Path("lifecircle-demo"), help="output folder")
     _add_walk_options(demo)
@@ -96,6 +103,81 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--lang", choices=["zh", "en"], help="site language (default: zh when names are Chinese)")
     publish.set_defaults(handler=_cmd_publish)
     return parser
+
+
+def _add_study_parsers(sub, analyze: argparse.ArgumentParser) -> None:
+    """Sub-commands and options of studies, Chinese coordinates, standards and reports (issue 4)."""
+    group = analyze.add_argument_group("coordinate systems, standard, report")
+    group.add_argument(
+        "--coord-system",
+        help="coordinate system of the input layers: wgs84 (default), gcj02 (Amap/Tencent), bd09 (Baidu), cgcs2000",
+    )
+    group.add_argument("--output-coord-system", default="wgs84", help="coordinate system of written layers (gcj02...)")
+    group.add_argument("--standard", help="planning standard level (gb50180-15/-10/-5 or my.toml#level): distances")
+    group.add_argument("--fix-swapped", action="store_true", help="swap back longitude/latitude columns given wrongly")
+
+    run = sub.add_parser("run", help="run a whole study described in a TOML file (see `lifecircle init`)")
+    run.add_argument("study", type=Path, help="the study file")
+    run.add_argument("--out", type=Path, help="output folder (overrides output.dir)")
+    run.add_argument("--minutes", type=float, help="walking threshold in minutes (overrides walk.minutes)")
+    run.add_argument("--distance-m", type=float, help="walking threshold in metres (overrides walk.distance_m)")
+    run.add_argument("--speed-kmh", type=float, help="walking speed (overrides walk.speed_kmh)")
+    run.add_argument("--max-snap-m", type=float, help="largest distance to a street (overrides walk.max_snap_m)")
+    run.add_argument("--standard", help="planning standard level (overrides standard.level)")
+    run.add_argument("--output-coord-system", help="coordinate system of written layers (overrides output)")
+    run.add_argument("--lang", choices=["zh", "en"], help="map and report language (overrides output.lang)")
+    run.add_argument("--offline", action="store_true", default=None, help="inline Leaflet in the map")
+    run.add_argument("--no-report", dest="report", action="store_false", default=None, help="skip report.html/xlsx")
+    run.set_defaults(handler=_cmd_run)
+
+    init = sub.add_parser("init", help="write a commented study template (never over an existing file)")
+    init.add_argument("path", nargs="?", type=Path, default=Path("study.toml"), help="where (default study.toml)")
+    init.set_defaults(handler=_cmd_init)
+
+    report = sub.add_parser("report", help="(re)write report.html and report.xlsx of an output folder")
+    report.add_argument("out_dir", type=Path, help="output folder of `analyze` or `run`")
+    report.add_argument("--lang", choices=["zh", "en"], help="report language (default: that of the analysis)")
+    report.set_defaults(handler=_cmd_report)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from lifecircle.planning.console import print_summary
+    from lifecircle.planning.study import load_study, run_study
+
+    study = load_study(args.study).with_overrides(
+        out_dir=args.out,
+        max_walk_min=args.minutes,
+        max_walk_m=args.distance_m,
+        speed_kmh=args.speed_kmh,
+        max_snap_m=args.max_snap_m,
+        standard=args.standard,
+        output_coord_system=args.output_coord_system,
+        lang=args.lang,
+        offline_map=args.offline,
+        report=args.report,
+    )
+    result = run_study(study, progress=not args.quiet)
+    if not args.quiet:
+        print_summary(result.summary, out_dir=result.out_dir)
+    return 0
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from lifecircle.planning.study import write_template
+
+    path = write_template(args.path)
+    if not args.quiet:
+        print(f"study template written to {path}; edit it, then run: lifecircle run {path}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from lifecircle.planning.report import regenerate_report
+
+    html_path, xlsx_path = regenerate_report(args.out_dir, lang=args.lang)
+    if not args.quiet:
+        print(f"report written to {html_path} and {xlsx_path}")
+    return 0
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
@@ -119,6 +201,8 @@ def _layer(path: Path | None, args: argparse.Namespace, *, ids: bool = True):
         lon_column=args.lon_column,
         lat_column=args.lat_column,
         encoding=args.encoding,
+        coord_system=getattr(args, "coord_system", None),
+        on_swap="fix" if getattr(args, "fix_swapped", False) else "raise",
     )
 
 
@@ -139,6 +223,9 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         speed_kmh=args.speed_kmh,
         max_snap_m=args.max_snap_m,
         map_options=_map_options(args),
+        standard=args.standard,
+        output_coord_system=args.output_coord_system,
+        progress=not args.quiet,
     )
     if not args.quiet:
         print_summary(analysis.summary, out_dir=args.out)
