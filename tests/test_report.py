@@ -13,7 +13,7 @@ from conftest import make_graph, points, squares
 
 from lifecircle.errors import InputError
 from lifecircle.planning.analysis import analyze
-from lifecircle.planning.analyze_job import write_analysis
+from lifecircle.planning.analyze_job import MapOptions, write_analysis
 from lifecircle.planning.cli import main
 from lifecircle.planning.report import REPORT_LABELS, regenerate_report, write_report
 from lifecircle.planning.standards import load_standard
@@ -36,7 +36,7 @@ def analysed(tmp_path):
     services = points([(0, 5), (2000, 5)], ids=["s1", "s2"], category=["幼儿园", "卫生站"])
     analysis = analyze(G, compounds, services, max_walk_min=10, standard=load_standard("gb50180-5"))
     out = tmp_path / "out"
-    write_analysis(analysis, out, inputs={}, lang="zh")
+    write_analysis(analysis, out, inputs={}, map_options=MapOptions(lang="zh"))
     return analysis, out
 
 
