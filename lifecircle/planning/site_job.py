@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -276,6 +277,7 @@ def plan_sites(
         raise InputError("The candidate layer is empty: it has no candidate sites.")
     costs_all = candidate_costs(candidates, cost_column) if cost_column is not None else None
 
+    t0 = time.perf_counter()
     net = network if isinstance(network, PreparedNetwork) else prepare_network(network)
     limit_m = minutes * metres_per_minute(speed_kmh)
     cov = coverage(net, compounds, services, max_walk_min=minutes, speed_kmh=speed_kmh, gates=gates,
@@ -288,6 +290,7 @@ def plan_sites(
     covered_before = before["covered"].fillna(False).to_numpy(dtype=bool)
     walk_before = before["walk_m"].to_numpy(dtype=float)
 
+    t_cov = time.perf_counter()
     # candidates
     origins = compound_origins(net, compounds, gates=gates, max_snap_m=max_snap_m)
     uncovered_ids = compounds.index[~covered_before]
@@ -308,6 +311,7 @@ def plan_sites(
     if costs_all is not None:
         costs = costs_all[sites.index.get_indexer(cand.sites.index)]
 
+    t_cand = time.perf_counter()
     # walking coverage matrix: compounds (min over their origins) × candidates
     o, s, w = pairs_within(net, origins.attachment, cand.attachment, limit_m=limit_m)
     matrix = CoverageMatrix.from_pairs(
@@ -315,6 +319,7 @@ def plan_sites(
         weights=weights, covered=covered_before, existing_walk_m=walk_before, costs=costs,
     )
     log.info("siting: %r", matrix)
+    t_matrix = time.perf_counter()
     if chosen == "lscp":
         siting = CoverAll.from_matrix(matrix, capacity=capacity)
     elif chosen == "pmedian":
@@ -353,6 +358,14 @@ def plan_sites(
             "capacity": capacity, "origin": cov.params.get("origin"),
         },
     )
+    summary["timings"] = {
+        "network_and_coverage_s": round(t_cov - t0, 3),
+        "candidates_s": round(t_cand - t_cov, 3),
+        "matrix_s": round(t_matrix - t_cand, 3),
+        "solve_s": round(result.seconds, 3),
+        "total_s": round(time.perf_counter() - t0, 3),
+    }
+    summary["matrix"] = {"pairs": int(matrix.cover.nnz), "compounds": matrix.shape[0], "candidates": matrix.shape[1]}
     return SitePlan(
         result=result, sites=sites_out, catchments=catchments, before_after=before_after, critical=critical,
         compounds=compounds, services=services, coverage=cov, candidates=cand, matrix=matrix, summary=summary,
