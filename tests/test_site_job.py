@@ -22,8 +22,15 @@ from lifecircle.planning.site_job import OUTPUT_FILES, plan_sites, run_site
 
 SITES_COLUMNS = ["site_id", "name", "source", "lon", "lat", "rank", "new_compounds", "cum_compounds", "cum_share"]
 BEFORE_AFTER_COLUMNS = [
-    "compound_id", "name", "reach", "covered_before", "covered_after", "walk_min_before", "walk_min_after",
-    "new_site_id", "outcome",
+    "compound_id",
+    "name",
+    "reach",
+    "covered_before",
+    "covered_after",
+    "walk_min_before",
+    "walk_min_after",
+    "new_site_id",
+    "outcome",
 ]
 
 
@@ -49,8 +56,13 @@ def town():
         ids=["ka", "kb", "k0", "island", "field"],
         cost=[1.0, 3.0, 1.0, 1.0, 1.0],
     )
-    return {"graph": graph, "net": prepare_network(graph), "compounds": compounds, "services": services,
-            "candidates": candidates}
+    return {
+        "graph": graph,
+        "net": prepare_network(graph),
+        "compounds": compounds,
+        "services": services,
+        "candidates": candidates,
+    }
 
 
 def _plan(town, **kw):
@@ -88,7 +100,12 @@ def test_infeasible_compound_reported_and_dropped_candidates_counted(town):
     assert plan.summary["compounds"]["unreachable"] == 1
     assert plan.before_after.set_index("compound_id").loc["i1", "outcome"] == "unreachable"
     assert plan.summary["candidates"] == {
-        "source": "layer", "given": 5, "used": 3, "dropped": 2, "dropped_off_network": 1, "dropped_unconnected": 1
+        "source": "layer",
+        "given": 5,
+        "used": 3,
+        "dropped": 2,
+        "dropped_off_network": 1,
+        "dropped_unconnected": 1,
     }
     assert list(plan.candidates.off_network) == ["field"] and list(plan.candidates.unconnected) == ["island"]
 
@@ -184,8 +201,22 @@ def test_outputs_contract_and_consistency(town, tmp_path):
         before_after.columns
     )
     summary = json.loads((out / "siting.json").read_text(encoding="utf-8"))
-    for key in ("model", "objective", "bound", "gap", "solver", "status", "seconds", "parameters", "candidates",
-                "unreachable", "compounds", "notes", "inputs", "timings"):
+    for key in (
+        "model",
+        "objective",
+        "bound",
+        "gap",
+        "solver",
+        "status",
+        "seconds",
+        "parameters",
+        "candidates",
+        "unreachable",
+        "compounds",
+        "notes",
+        "inputs",
+        "timings",
+    ):
         assert key in summary
     assert summary["unreachable"] == ["i1"] and summary["candidates"]["dropped"] == 2
     # the plan's numbers are the before/after table's
@@ -198,7 +229,10 @@ def test_outputs_contract_and_consistency(town, tmp_path):
     catchments = gpd.read_file(out / "sites.gpkg", layer="catchments")
     assert len(catchments) == len(sites)
     html = (out / "map.html").read_text(encoding="utf-8")
-    assert "ka" in html and "kb" in html
+    drawn, _ = json.JSONDecoder().raw_decode(html[html.index('"sites":') + len('"sites":') :])
+    assert drawn["rank"] == [1, 2] and len(drawn["lat"]) == 2
+    covers = [row[drawn["fields"].index("covers")] for row in drawn["values"]]
+    assert covers == ["b1; b2", "a1; a2; a3"]  # each site's new catchment, in build order
     assert pd.read_csv(out / "critical_services.csv", encoding="utf-8-sig")["service_id"].tolist() == ["s0"]
 
 
@@ -254,8 +288,22 @@ def test_unusable_candidate_layers(town):
 
 def test_cli_bad_input_is_one_line(tmp_path, capsys):
     out = tmp_path / "plan"
-    code = main(["site", "--network", "nowhere.osm", "--compounds", "c.gpkg", "--services", "s.gpkg",
-                 "--add", "2", "--cover-all", "--out", str(out)])
+    code = main(
+        [
+            "site",
+            "--network",
+            "nowhere.osm",
+            "--compounds",
+            "c.gpkg",
+            "--services",
+            "s.gpkg",
+            "--add",
+            "2",
+            "--cover-all",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("lifecircle: error:") and "not both" in err[0]
@@ -299,9 +347,20 @@ def test_beijing_end_to_end(beijing_inputs, tmp_path, mode):
     out = tmp_path / "plan"
     code = main(
         [
-            "-q", "site", "--network", str(beijing_inputs["network"]), "--compounds",
-            str(beijing_inputs["compounds"]), "--services", str(beijing_inputs["services"]), "--minutes", "5",
-            "--out", str(out), "--offline", *mode,
+            "-q",
+            "site",
+            "--network",
+            str(beijing_inputs["network"]),
+            "--compounds",
+            str(beijing_inputs["compounds"]),
+            "--services",
+            str(beijing_inputs["services"]),
+            "--minutes",
+            "5",
+            "--out",
+            str(out),
+            "--offline",
+            *mode,
         ]
     )
     assert code == 0

@@ -186,9 +186,7 @@ def street_candidates(
     keep = keep[np.lexsort((xy[keep, 1], xy[keep, 0]))]
     ids = pd.Index([f"street{i + 1}" for i in range(len(keep))], name=SITE_ID)
     log.info("street candidates: %d points every ~%.0f m near %d compounds", len(keep), spacing_m, len(geoms))
-    return gpd.GeoDataFrame(
-        {"name": ids.to_numpy(), "source": "street"}, geometry=pts[keep], index=ids, crs=net.crs
-    )
+    return gpd.GeoDataFrame({"name": ids.to_numpy(), "source": "street"}, geometry=pts[keep], index=ids, crs=net.crs)
 
 
 def compound_candidates(compounds: gpd.GeoDataFrame, compound_ids=None) -> gpd.GeoDataFrame:

@@ -267,10 +267,17 @@ def plan_sites(
         A bad option or combination, a missing weight/cost column, an unknown category, or no usable candidate.
     """
     chosen = _resolve_model(
-        add=add, cover_all=cover_all, model=model, budget=budget, capacity=capacity, cost_column=cost_column,
+        add=add,
+        cover_all=cover_all,
+        model=model,
+        budget=budget,
+        capacity=capacity,
+        cost_column=cost_column,
         candidates_given=candidates is not None,
         candidate_sources=sum(x is not None for x in (candidates, candidate_spacing_m, candidates_from)),
-        candidates_from=candidates_from, solver=solver, time_limit_s=time_limit_s,
+        candidates_from=candidates_from,
+        solver=solver,
+        time_limit_s=time_limit_s,
     )
     weights, weight_col, weight_label = compound_weights(compounds, weight_column)
     if candidates is not None and candidates.empty:
@@ -280,8 +287,9 @@ def plan_sites(
     t0 = time.perf_counter()
     net = network if isinstance(network, PreparedNetwork) else prepare_network(network)
     limit_m = minutes * metres_per_minute(speed_kmh)
-    cov = coverage(net, compounds, services, max_walk_min=minutes, speed_kmh=speed_kmh, gates=gates,
-                   max_snap_m=max_snap_m)
+    cov = coverage(
+        net, compounds, services, max_walk_min=minutes, speed_kmh=speed_kmh, gates=gates, max_snap_m=max_snap_m
+    )
     category = ALL if category is None else str(category)
     if category not in cov.categories:
         known = ", ".join(c for c in cov.categories if c != ALL)
@@ -315,8 +323,16 @@ def plan_sites(
     # walking coverage matrix: compounds (min over their origins) × candidates
     o, s, w = pairs_within(net, origins.attachment, cand.attachment, limit_m=limit_m)
     matrix = CoverageMatrix.from_pairs(
-        compounds.index, cand.sites.index, origins.compound_pos[o], s, walk_m=w, limit_m=limit_m,
-        weights=weights, covered=covered_before, existing_walk_m=walk_before, costs=costs,
+        compounds.index,
+        cand.sites.index,
+        origins.compound_pos[o],
+        s,
+        walk_m=w,
+        limit_m=limit_m,
+        weights=weights,
+        covered=covered_before,
+        existing_walk_m=walk_before,
+        costs=costs,
     )
     log.info("siting: %r", matrix)
     t_matrix = time.perf_counter()
@@ -325,11 +341,16 @@ def plan_sites(
     elif chosen == "pmedian":
         siting = PMedian.from_matrix(matrix, k=int(add))
     else:
-        siting = MaxCoverage.from_matrix(matrix, k=None if add is None else int(add), budget=budget,
-                                         capacity=capacity)
+        siting = MaxCoverage.from_matrix(matrix, k=None if add is None else int(add), budget=budget, capacity=capacity)
     result = siting.solve(solver=solver, time_limit_s=time_limit_s)
-    log.info("siting: %s %s objective %s bound %s in %.1f s", result.model, result.status, result.objective,
-             result.bound, result.seconds)
+    log.info(
+        "siting: %s %s objective %s bound %s in %.1f s",
+        result.model,
+        result.status,
+        result.objective,
+        result.bound,
+        result.seconds,
+    )
 
     # reports
     reaches = np.diff(matrix.cover.indptr) > 0
@@ -340,22 +361,50 @@ def plan_sites(
     new_walk = _walk_to_sites(net, origins, cand, site_pos, len(compounds))
     walk_after = np.fmin(np.where(np.isnan(walk_before), np.inf, walk_before), new_walk)
     before_after = _before_after(
-        compounds, before, weights, weight_col, weight_label, covered_before, covered_after, walk_before,
-        walk_after, speed_kmh, first_site, result.site_ids, unreachable,
+        compounds,
+        before,
+        weights,
+        weight_col,
+        weight_label,
+        covered_before,
+        covered_after,
+        walk_before,
+        walk_after,
+        speed_kmh,
+        first_site,
+        result.site_ids,
+        unreachable,
     )
     sites_out, catchments = _site_tables(compounds, cand, result, before_after, weight_label, weight_col)
     critical = _critical(compounds, services, cov, category, weights, weight_label)
     summary = _summary(
-        result, chosen, compounds, cand, source, before_after, weights, unreachable,
+        result,
+        chosen,
+        compounds,
+        cand,
+        source,
+        before_after,
+        weights,
+        unreachable,
         params={
-            "minutes": float(minutes), "speed_kmh": float(speed_kmh), "limit_m": round(limit_m, 1),
-            "max_snap_m": float(max_snap_m), "category": category, "weight_column": weight_col,
-            "weight": weight_label, "solver": solver, "time_limit_s": float(time_limit_s),
+            "minutes": float(minutes),
+            "speed_kmh": float(speed_kmh),
+            "limit_m": round(limit_m, 1),
+            "max_snap_m": float(max_snap_m),
+            "category": category,
+            "weight_column": weight_col,
+            "weight": weight_label,
+            "solver": solver,
+            "time_limit_s": float(time_limit_s),
             "candidates": source,
             "candidate_spacing_m": (DEFAULT_SPACING_M if candidate_spacing_m is None else candidate_spacing_m)
-            if source == "streets" else None,
-            "add": None if add is None else int(add), "budget": budget, "cost_column": cost_column,
-            "capacity": capacity, "origin": cov.params.get("origin"),
+            if source == "streets"
+            else None,
+            "add": None if add is None else int(add),
+            "budget": budget,
+            "cost_column": cost_column,
+            "capacity": capacity,
+            "origin": cov.params.get("origin"),
         },
     )
     summary["timings"] = {
@@ -367,8 +416,17 @@ def plan_sites(
     }
     summary["matrix"] = {"pairs": int(matrix.cover.nnz), "compounds": matrix.shape[0], "candidates": matrix.shape[1]}
     return SitePlan(
-        result=result, sites=sites_out, catchments=catchments, before_after=before_after, critical=critical,
-        compounds=compounds, services=services, coverage=cov, candidates=cand, matrix=matrix, summary=summary,
+        result=result,
+        sites=sites_out,
+        catchments=catchments,
+        before_after=before_after,
+        critical=critical,
+        compounds=compounds,
+        services=services,
+        coverage=cov,
+        candidates=cand,
+        matrix=matrix,
+        summary=summary,
     )
 
 
@@ -396,8 +454,19 @@ def _walk_to_sites(net, origins, cand: Candidates, site_pos: np.ndarray, n_compo
 
 
 def _before_after(
-    compounds, before, weights, weight_col, weight_label, covered_before, covered_after, walk_before,
-    walk_after, speed_kmh, first_site, site_ids, unreachable,
+    compounds,
+    before,
+    weights,
+    weight_col,
+    weight_label,
+    covered_before,
+    covered_after,
+    walk_before,
+    walk_after,
+    speed_kmh,
+    first_site,
+    site_ids,
+    unreachable,
 ) -> pd.DataFrame:
     mpm = metres_per_minute(speed_kmh)
     newly = covered_after & ~covered_before
@@ -478,8 +547,11 @@ def _critical(compounds, services, cov: CoverageResult, category, weights, weigh
     pairs = cov.pairs[cov.pairs["service_id"].isin(in_cat)]
     svc_ids = pd.Index(in_cat)
     existing = CoverageMatrix.from_pairs(
-        compounds.index, svc_ids, compounds.index.get_indexer(pairs["compound_id"]),
-        svc_ids.get_indexer(pairs["service_id"]), weights=weights,
+        compounds.index,
+        svc_ids,
+        compounds.index.get_indexer(pairs["compound_id"]),
+        svc_ids.get_indexer(pairs["service_id"]),
+        weights=weights,
     )
     crit = critical_services(existing)
     names = compounds["name"].astype(str) if "name" in compounds else pd.Series(compounds.index, compounds.index)
@@ -577,8 +649,16 @@ def write_site_plan(
             plan.coverage.table,
             minutes=params["minutes"],
             speed_kmh=params["speed_kmh"],
-            sites=plan.sites[["name", "rank", *[c for c in plan.sites.columns if c.startswith("new_")],
-                              "cum_share", "covers", "geometry"]],
+            sites=plan.sites[
+                [
+                    "name",
+                    "rank",
+                    *[c for c in plan.sites.columns if c.startswith("new_")],
+                    "cum_share",
+                    "covers",
+                    "geometry",
+                ]
+            ],
             category=None if category == ALL else category,
             lang=map_options.lang,
             basemap=map_options.basemap,
@@ -624,21 +704,27 @@ def run_site(
         Any input problem, before anything is written.
     """
     _resolve_model(
-        add=options.get("add"), cover_all=options.get("cover_all", False), model=options.get("model"),
-        budget=options.get("budget"), capacity=options.get("capacity"), cost_column=options.get("cost_column"),
+        add=options.get("add"),
+        cover_all=options.get("cover_all", False),
+        model=options.get("model"),
+        budget=options.get("budget"),
+        capacity=options.get("capacity"),
+        cost_column=options.get("cost_column"),
         candidates_given=candidates is not None,
         candidate_sources=sum(
             x is not None for x in (candidates, options.get("candidate_spacing_m"), options.get("candidates_from"))
         ),
-        candidates_from=options.get("candidates_from"), solver=options.get("solver", "highs"),
+        candidates_from=options.get("candidates_from"),
+        solver=options.get("solver", "highs"),
         time_limit_s=options.get("time_limit_s", 60.0),
     )
     compounds_gdf = read_compounds(compounds.path, **compounds.read_kw())
     services_gdf = read_services(services.path, category_column=category_column, **services.read_kw())
     candidates_gdf = None
     if candidates is not None:
-        candidates_gdf = read_candidates(candidates.path, cost_column=options.get("cost_column"),
-                                         **candidates.read_kw())
+        candidates_gdf = read_candidates(
+            candidates.path, cost_column=options.get("cost_column"), **candidates.read_kw()
+        )
     gates_gdf = read_gates(gates.path, **gates.read_kw()) if gates else None
     graph = network if isinstance(network, nx.MultiDiGraph) else load_network(network)
     plan = plan_sites(graph, compounds_gdf, services_gdf, candidates=candidates_gdf, gates=gates_gdf, **options)
