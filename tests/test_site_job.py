@@ -394,3 +394,19 @@ def test_other_solvers_same_answer(town, solver):
     assert plan.result.site_ids == ("kb",) and plan.summary["objective"] == 100
     assert plan.summary["parameters"]["solver"] == solver
     assert plan.summary["bound"] is not None and plan.summary["bound"] >= 100
+
+
+def test_capacity_splits_a_cluster(town):
+    """One site serves at most 60 households: cluster b (2 × 50) needs two sites to be fully served."""
+    cand = pd.concat([town["candidates"], points([(2790, 5)], ids=["kb2"], cost=[1.0])])
+    one = _plan(town, candidates=cand, add=1, capacity=60)
+    assert one.result.site_ids[0] in {"kb", "kb2"} and one.summary["objective"] == pytest.approx(60)
+    ba = one.before_after.set_index("compound_id")
+    assert ba.loc[["b1", "b2"], "covered_after"].sum() == 1  # one fully served, the other only in part
+    assert one.sites["new_compounds"].tolist() == [1] and one.sites["new_households"].tolist() == [60]
+    two = _plan(town, candidates=cand, add=2, capacity=60)
+    assert set(two.result.site_ids) == {"kb", "kb2"} and two.summary["objective"] == pytest.approx(100)
+    ba = two.before_after
+    newly = ba[ba["outcome"] == "newly_covered"]
+    assert set(newly["compound_id"]) == {"b1", "b2"} and newly["new_site_id"].nunique() == 2
+    assert two.sites["cum_compounds"].iloc[-1] == ba["covered_after"].sum()

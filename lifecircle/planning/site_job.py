@@ -355,9 +355,11 @@ def plan_sites(
     # reports
     reaches = np.diff(matrix.cover.indptr) > 0
     unreachable = ~covered_before & ~reaches
-    covered_after = compounds.index.isin(pd.Index(result.covered_ids))
     site_pos = cand.sites.index.get_indexer(pd.Index(result.site_ids))
-    first_site = _first_covering_site(matrix, site_pos)
+    first_site = _assign_sites(matrix, site_pos, capacity)
+    covered_after = covered_before | (first_site >= 0)
+    if capacity is None and not np.array_equal(covered_after, compounds.index.isin(pd.Index(result.covered_ids))):
+        log.warning("siting: the plan's coverage differs from the solver's covered compounds")
     new_walk = _walk_to_sites(net, origins, cand, site_pos, len(compounds))
     walk_after = np.fmin(np.where(np.isnan(walk_before), np.inf, walk_before), new_walk)
     before_after = _before_after(
@@ -430,17 +432,32 @@ def plan_sites(
     )
 
 
-def _first_covering_site(matrix: CoverageMatrix, site_pos: np.ndarray) -> np.ndarray:
-    """Per compound, the rank position (0-based) of the first site in build order within reach; -1 if none."""
+def _assign_sites(matrix: CoverageMatrix, site_pos: np.ndarray, capacity: float | None) -> np.ndarray:
+    """Per compound, the build-order position (0-based) of the site that newly covers it; -1 if none.
+
+    Follows the ranked plan: sites are built in order, each covering the compounds within reach not yet covered;
+    with a capacity a site serves at most that weight, compounds with the fewest candidates first (a compound
+    counts as covered once fully served).
+    """
     n = matrix.shape[0]
-    if len(site_pos) == 0:
-        return np.full(n, -1, dtype=np.int64)
-    sub = matrix.cover[:, site_pos].tocsr()
-    sub.sort_indices()
-    has = np.diff(sub.indptr) > 0
-    first = np.full(n, -1, dtype=np.int64)
-    first[has] = sub.indices[sub.indptr[:-1][has]]
-    return first
+    covered = matrix.covered.copy()
+    residual = np.where(covered, 0.0, matrix.weights)
+    lens = np.diff(matrix.cover.indptr)
+    csc = matrix.cover.tocsc()
+    assigned = np.full(n, -1, dtype=np.int64)
+    for rank, j in enumerate(site_pos):  # a handful of chosen sites, vectorised over compounds
+        r = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        if capacity is None:
+            newly = r[~covered[r]]
+        else:
+            rr = r[np.argsort(lens[r], kind="stable")]
+            take = min(float(capacity), residual[rr].sum())
+            before = np.concatenate([[0.0], np.cumsum(residual[rr])[:-1]])
+            residual[rr] -= np.clip(take - before, 0.0, residual[rr])
+            newly = rr[(residual[rr] <= 1e-9) & ~covered[rr]]
+        covered[newly] = True
+        assigned[newly] = rank
+    return assigned
 
 
 def _walk_to_sites(net, origins, cand: Candidates, site_pos: np.ndarray, n_compounds: int) -> np.ndarray:
