@@ -14,7 +14,7 @@ import shapely
 REPO = Path(__file__).resolve().parents[1]
 INPUT_DATA = Path(__file__).resolve().parent / "input_data"
 SHARED_DATA = REPO.parent / "shared" / "data"
-if not SHARED_DATA.is_dir() and os.environ.get("LIFECIRCLE_SHARED_DATA"):
+if not SHARED_DATA.is_dir() and os.environ.get("LIFECIRCLE_SHARED_DATA"):  # worktrees: set it to the shared folder
     SHARED_DATA = Path(os.environ["LIFECIRCLE_SHARED_DATA"])
 METRIC_CRS = "EPSG:32650"  # UTM 50N (Beijing): synthetic graphs are laid out in metres here
 
@@ -23,7 +23,10 @@ def shared_file(relative: str) -> Path:
     """A file of ../shared/data, or skip the test with the reason."""
     path = SHARED_DATA / relative
     if not path.exists():
-        pytest.skip(f"shared data {relative} not found at {SHARED_DATA} (../shared beside the repository)")
+        pytest.skip(
+            f"shared data {relative} not found at {SHARED_DATA} "
+            "(../shared beside the repository, or set LIFECIRCLE_SHARED_DATA)"
+        )
     return path
 
 

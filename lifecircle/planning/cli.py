@@ -102,6 +102,32 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--online", action="store_true", help="load Leaflet from its CDN instead of inlining it")
     publish.add_argument("--lang", choices=["zh", "en"], help="site language (default: zh when names are Chinese)")
     publish.set_defaults(handler=_cmd_publish)
+
+    site = sub.add_parser("site", help="where to put new service points: a ranked plan on the walking network")
+    site.add_argument("--network", required=True, help="OSM extract (.osm/.osm.bz2/.osm.pbf), GraphML, place:NAME")
+    site.add_argument("--compounds", required=True, type=Path, help="compound polygons")
+    site.add_argument("--services", required=True, type=Path, help="existing service points (kept; they count)")
+    site.add_argument("--gates", type=Path, help="compound gate points (optional)")
+    site.add_argument("--add", type=int, metavar="K", help="plan the best K new sites")
+    site.add_argument("--cover-all", action="store_true", help="plan the fewest sites that cover every compound")
+    site.add_argument("--candidates", type=Path, help="candidate sites (points or polygons: premises, rooms)")
+    site.add_argument("--candidate-spacing-m", type=float, help="else street points this far apart (default 100)")
+    site.add_argument("--candidates-from", choices=["streets", "compounds"], help="generate candidates from these")
+    site.add_argument("--category", help="plan this service category (default: any service)")
+    site.add_argument("--weight-column", help="compound households/population column (default: auto)")
+    site.add_argument(
+        "--model", choices=["mclp", "lscp", "pmedian"], help="default mclp with --add, lscp with --cover-all"
+    )
+    site.add_argument("--budget", type=float, help="total cost limit for --add (costs from --cost-column, else 1)")
+    site.add_argument("--cost-column", help="per-candidate cost column of the candidate layer")
+    site.add_argument("--capacity", type=float, help="households (weight) one new site can serve")
+    site.add_argument("--solver", choices=["highs", "cbc", "scipy", "greedy"], default="highs", help="default highs")
+    site.add_argument("--time-limit-s", type=float, default=60.0, help="solver time limit in seconds (default 60)")
+    site.add_argument("--out", type=Path, default=Path("lifecircle-site-plan"), help="output folder")
+    _add_walk_options(site)
+    _add_layer_options(site)
+    _add_map_options(site)
+    site.set_defaults(handler=_cmd_site)
     return parser
 
 
@@ -267,6 +293,46 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     index = publish_site(args.analyses, args.out, offline=not args.online, lang=args.lang)
     if not args.quiet:
         print(f"site written: {index}")
+    return 0
+
+
+def _cmd_site(args: argparse.Namespace) -> int:
+    from lifecircle.planning.site_job import run_site
+
+    plan = run_site(
+        network=args.network,
+        compounds=_layer(args.compounds, args),
+        services=_layer(args.services, args),
+        candidates=_layer(args.candidates, args, ids=False),
+        gates=_layer(args.gates, args, ids=False),
+        out_dir=args.out,
+        category_column=args.category_column,
+        map_options=_map_options(args),
+        add=args.add,
+        cover_all=args.cover_all,
+        model=args.model,
+        candidate_spacing_m=args.candidate_spacing_m,
+        candidates_from=args.candidates_from,
+        minutes=args.minutes,
+        speed_kmh=args.speed_kmh,
+        max_snap_m=args.max_snap_m,
+        category=args.category,
+        weight_column=args.weight_column,
+        budget=args.budget,
+        cost_column=args.cost_column,
+        capacity=args.capacity,
+        solver=args.solver,
+        time_limit_s=args.time_limit_s,
+    )
+    if not args.quiet:
+        s = plan.summary
+        c = s["compounds"]
+        gap = "unknown" if s["gap"] is None else f"{s['gap']:.2%}"
+        print(
+            f"{s['model']} ({s['status']}, gap {gap}): {len(s['sites'])} new sites; "
+            f"covered compounds {c['covered_before']} -> {c['covered_after']} of {c['total']}, "
+            f"{c['unreachable']} unreachable; results in {args.out}"
+        )
     return 0
 
 
