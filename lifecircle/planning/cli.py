@@ -128,7 +128,51 @@ def build_parser() -> argparse.ArgumentParser:
     _add_layer_options(site)
     _add_map_options(site)
     site.set_defaults(handler=_cmd_site)
+
+    iso = sub.add_parser("isochrones", help="walking isochrones of service points from the streets really reached")
+    iso.add_argument("--network", required=True, help="OSM extract (.osm/.osm.bz2/.osm.pbf), GraphML, place:NAME")
+    iso.add_argument("--services", required=True, type=Path, help="service points")
+    iso.add_argument("--minutes", type=_minutes_list, default=(5.0, 10.0, 15.0), help="breaks, e.g. 5,10,15")
+    iso.add_argument("--speed-kmh", type=float, default=4.5, help="walking speed in km/h (default 4.5)")
+    iso.add_argument("--category-column", help="service category column (default: category / 类别)")
+    iso.add_argument("--catchment-m", type=float, default=45.0, help="width of street catchments (default 45)")
+    iso.add_argument("--rings", action="store_true", help="also write non-overlapping rings (0-5, 5-10...)")
+    iso.add_argument("--workers", type=int, default=1, help="processes across service points (default 1)")
+    iso.add_argument("--out", type=Path, default=Path("lifecircle-isochrones"), help="output folder")
+    iso.set_defaults(handler=_cmd_isochrones)
     return parser
+
+
+def _minutes_list(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        values = ()
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of positive minutes such as 5,10,15")
+    return values
+
+
+def _cmd_isochrones(args: argparse.Namespace) -> int:
+    from lifecircle.planning.isochrone_job import run_isochrones
+
+    result, paths = run_isochrones(
+        args.network,
+        args.services,
+        args.out,
+        minutes=args.minutes,
+        speed_kmh=args.speed_kmh,
+        category_column=args.category_column,
+        catchment_m=args.catchment_m,
+        rings=args.rings,
+        workers=args.workers,
+    )
+    if not args.quiet:
+        served = result.served_area
+        for row in served.itertuples():
+            print(f"{row.category:<24}{row.break_min:>6g} min {row.area_m2 / 1e6:>9.2f} km²")
+        print(f"written: {', '.join(str(p) for p in paths)}")
+    return 0
 
 
 def _add_study_parsers(sub, analyze: argparse.ArgumentParser) -> None:
