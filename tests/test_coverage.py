@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -158,16 +160,17 @@ def _networkx_reference(G, crs, origin_pts, service_pts, limit_m):
         u, v = edges[e]
         w = H[u][v]["w"]
         H.remove_edge(u, v)
-        chain = [(0.0, u)] + sorted((f, f"{n}@") for f, n, _ in items) + [(1.0, v)]
-        for (f1, a), (f2, b) in zip(chain[:-1], chain[1:], strict=True):
-            H.add_edge(a, b, w=max((f2 - f1) * w, 0.0)) if not H.has_edge(a, b) else None
+        chain = [(0.0, u), *sorted((f, f"{n}@") for f, n, _ in items), (1.0, v)]
+        for (f1, a), (f2, b) in itertools.pairwise(chain):
+            if not H.has_edge(a, b):
+                H.add_edge(a, b, w=max((f2 - f1) * w, 0.0))
         for _, n, access in items:
             H.add_edge(n, f"{n}@", w=access)
     services = [f"s{k}" for k in range(len(service_pts))]
     nearest = nx.multi_source_dijkstra_path_length(H, services, weight="w")
     within = {}
     for s in services:
-        for node, d in nx.single_source_dijkstra_path_length(H, s, cutoff=limit_m, weight="w").items():
+        for node in nx.single_source_dijkstra_path_length(H, s, cutoff=limit_m, weight="w"):
             if isinstance(node, str) and node.startswith("o") and not node.endswith("@"):
                 within.setdefault(node, set()).add(s)
     return nearest, within

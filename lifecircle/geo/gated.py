@@ -119,11 +119,12 @@ def gates_from_osm(
         return gates
     metric = compounds.estimate_utm_crs() if compounds.crs.is_geographic else compounds.crs
     comp_m = compounds.to_crs(metric)
-    rings = gpd.GeoDataFrame(geometry=comp_m.geometry.boundary, index=comp_m.index, crs=metric)
+    rings = gpd.GeoDataFrame(geometry=comp_m.geometry.boundary.to_numpy(), crs=metric)  # positional index
     joined = gpd.sjoin_nearest(gates.to_crs(metric)[["geometry"]], rings, how="inner", max_distance=boundary_m)
     joined = joined[~joined.index.duplicated()]
     out = gates.loc[joined.index].copy()
-    out["compound_id"] = joined["index_right"].astype(str).to_numpy() if len(joined) else []
+    owner = joined["index_right"].to_numpy(dtype=np.int64)
+    out["compound_id"] = compounds.index.to_numpy()[owner].astype(str) if len(joined) else []
     log.info("%d OSM gates on the boundaries of %d compounds", len(out), out["compound_id"].nunique())
     return out
 

@@ -94,9 +94,7 @@ def segment_length_m(net: PreparedNetwork) -> np.ndarray:
     return np.fmin(net.segment_cost_uv, net.segment_cost_vu)
 
 
-def _merge_intervals(
-    key: np.ndarray, start: np.ndarray, end: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _merge_intervals(key: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Union of intervals ``[start, end]`` (within ``[0, 1]``) sharing the same integer ``key``."""
     order = np.lexsort((start, key))
     key, start, end = key[order], start[order], end[order]
@@ -648,7 +646,11 @@ def isochrones(
     ring_frame = make_rings(served_area) if rings else None
     log.info(
         "isochrones: %d services x %d breaks, %d categories, shape %s, catchment %.0f m",
-        len(points), len(breaks), len(cat_names), shape, catchment_m,
+        len(points),
+        len(breaks),
+        len(cat_names),
+        shape,
+        catchment_m,
     )
     return IsochroneResult(
         per_service=per_service,
@@ -669,7 +671,11 @@ def isochrones(
 
 
 def _per_service_frame(
-    ids: pd.Index, category: np.ndarray, breaks: list[float], polys: np.ndarray, street: np.ndarray,
+    ids: pd.Index,
+    category: np.ndarray,
+    breaks: list[float],
+    polys: np.ndarray,
+    street: np.ndarray,
     net: PreparedNetwork,
 ) -> gpd.GeoDataFrame:
     n_lim = len(breaks)
@@ -687,8 +693,12 @@ def _per_service_frame(
 
 
 def _served_frame(
-    served: dict[int, tuple[np.ndarray, np.ndarray]], cat_names: list[str], cat_code: np.ndarray,
-    att: Attachment, breaks: list[float], net: PreparedNetwork,
+    served: dict[int, tuple[np.ndarray, np.ndarray]],
+    cat_names: list[str],
+    cat_code: np.ndarray,
+    att: Attachment,
+    breaks: list[float],
+    net: PreparedNetwork,
 ) -> gpd.GeoDataFrame:
     rows = []
     for c in sorted(served, key=lambda c: (c >= 0, c)):  # `all` (-1) first
@@ -737,9 +747,7 @@ def make_rings(served_area: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 # ----------------------------------------------------------------------------------------- coverage by area
 
 
-def area_share(
-    compounds: gpd.GeoDataFrame, served_area: gpd.GeoDataFrame, *, break_min: float
-) -> pd.DataFrame:
+def area_share(compounds: gpd.GeoDataFrame, served_area: gpd.GeoDataFrame, *, break_min: float) -> pd.DataFrame:
     """Share of each compound's area inside each category's served area at one break.
 
     Parameters

@@ -18,6 +18,7 @@ from lifecircle.geo.coverage import (
     DEFAULT_MAX_WALK_MIN,
     DEFAULT_SPEED_KMH,
     CoverageResult,
+    Origins,
     coverage,
     metres_per_minute,
 )
@@ -153,6 +154,7 @@ def analyze(
     standard_categories: Mapping[str, str | Sequence[str]] | None = None,
     governance: Mapping[str, str | None] | None = None,
     check_shift: bool = True,
+    origins: Origins | None = None,
 ) -> Analysis:
     """Run a coverage analysis on layers already read.
 
@@ -184,6 +186,9 @@ def analyze(
         ``{"street": "街道", "community": "社区", "grid": "网格"}``; auto-detected when None.
     check_shift
         Check compounds, services and branches declared WGS84 for a GCJ-02/BD-09 shift against the streets.
+    origins
+        Where walks start, already attached to ``network`` (for example gated origins that walked the compound's
+        own internal roads, :func:`lifecircle.geo.gated.gated_origins`); ``network`` must then be prepared.
 
     Returns
     -------
@@ -211,6 +216,7 @@ def analyze(
         category_column=category_column,
         gates=gates,
         max_snap_m=max_snap_m,
+        origins=origins,
     )
     if limits_m or longest_min != max_walk_min:
         result = apply_thresholds(
@@ -235,9 +241,11 @@ def analyze(
     services_out["compounds_served"] = served.reindex(services_out.index).fillna(0).astype(int)
     services_out["on_network"] = ~services_out.index.isin(result.services_off_network)
 
-    checks = _shift_checks(net, {"compounds": compounds, "services": services, "branches": branches}) if (
-        check_shift
-    ) else {}
+    checks = (
+        _shift_checks(net, {"compounds": compounds, "services": services, "branches": branches})
+        if (check_shift)
+        else {}
+    )
     comp = None
     if standard is not None:
         category_map = (

@@ -9,10 +9,11 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 
 from lifecircle.geo.chinese_crs import from_wgs84, normalize_coord_system
 from lifecircle.geo.layers import COORD_SYSTEM_KEY, read_branches, read_compounds, read_gates, read_services
-from lifecircle.geo.network import load_network, network_from_bbox
+from lifecircle.geo.network import network_from_bbox
 from lifecircle.geo.osm_meta import osm_data_date
 from lifecircle.maps import coverage_map, save_map
 from lifecircle.planning.analysis import Analysis, analyze
@@ -20,6 +21,7 @@ from lifecircle.planning.outputs import input_hashes, staged_directory, write_cs
 from lifecircle.planning.progress import Steps
 from lifecircle.planning.report import write_report
 from lifecircle.planning.standards import load_standard
+from lifecircle.planning.walking import WalkingOptions, build_walking, load_walking_graph, walking_extras
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,7 @@ def write_analysis(
     output_coord_system: str = "wgs84",
     report: bool = True,
     extra_summary: dict | None = None,
+    extra_tables: dict[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write every output of an analysis into ``out_dir``, all together or none.
 
@@ -113,6 +116,8 @@ def write_analysis(
         Also write ``report.html`` and ``report.xlsx``.
     extra_summary
         More entries for ``summary.json`` (study name, parameters of a study file).
+    extra_tables
+        More tables, each written as ``<name>.csv`` (walking comparisons, network sources).
     """
     map_options = map_options or MapOptions()
     lang, data_date = map_options.lang, map_options.data_date
@@ -145,6 +150,8 @@ def write_analysis(
             comp = analysis.compliance.copy()
             comp.insert(0, "name", analysis.compounds["name"].reindex(comp.index))
             write_csv(comp.reset_index(), stage / "compliance.csv")
+        for name, frame in (extra_tables or {}).items():
+            write_csv(frame, stage / f"{name}.csv")
         write_json(summary, stage / "summary.json")
         fmap = coverage_map(
             analysis.compounds,
@@ -196,6 +203,7 @@ def run_analyze(
     max_walk_m: float | None = None,
     output_coord_system: str = "wgs84",
     progress: bool = False,
+    walking: WalkingOptions | None = None,
 ) -> Analysis:
     """Read every input, analyse, and write the outputs of ``lifecircle analyze``.
 
@@ -217,19 +225,33 @@ def run_analyze(
         branches_gdf = read_branches(branches.path, **branches.read_kw()) if branches else None
         gates_gdf = read_gates(gates.path, **gates.read_kw()) if gates else None
         steps.next()
+        walking = walking or WalkingOptions()
+        network_tables: dict[str, pd.DataFrame] = {}
         if isinstance(network, nx.MultiDiGraph):
             graph = network
         elif str(network) == AUTO_NETWORK:
-            graph = network_from_bbox(study_bbox(compounds_gdf, services_gdf))
+            graph = network_from_bbox(
+                study_bbox(compounds_gdf, services_gdf), include_private=walking.needs_private_roads
+            )
         else:
-            graph = load_network(network)
+            graph, network_tables = load_walking_graph(network, walking)
+        setup = build_walking(
+            graph,
+            compounds_gdf,
+            options=walking,
+            gates=gates_gdf,
+            speed_kmh=speed_kmh,
+            max_snap_m=max_snap_m,
+            network_path=None if isinstance(network, nx.MultiDiGraph) else network,
+        )
         steps.next()
         analysis = analyze(
-            graph,
+            setup.network,
             compounds_gdf,
             services_gdf,
             branches=branches_gdf,
-            gates=gates_gdf,
+            gates=None if setup.origins is not None else setup.gates,
+            origins=setup.origins,
             branch_column=branch_column,
             category_column="category",
             max_walk_min=10.0 if max_walk_min is None else max_walk_min,
@@ -237,6 +259,15 @@ def run_analyze(
             speed_kmh=speed_kmh,
             max_snap_m=max_snap_m,
             standard=level,
+        )
+        walking_tables, walking_summary = walking_extras(
+            setup,
+            compounds_gdf,
+            services_gdf,
+            options=walking,
+            max_walk_min=analysis.coverage.params["max_walk_min"],
+            speed_kmh=speed_kmh,
+            max_snap_m=max_snap_m,
         )
         steps.next()
         inputs = {
@@ -255,8 +286,10 @@ def run_analyze(
             extra_summary={
                 "coord_systems": coord_systems(
                     compounds=compounds_gdf, services=services_gdf, branches=branches_gdf, gates=gates_gdf
-                )
+                ),
+                "walking": {**setup.summary, **walking_summary},
             },
+            extra_tables={**network_tables, **setup.tables, **walking_tables},
         )
         steps.next()
     return analysis

@@ -61,6 +61,44 @@ def _add_map_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--tianditu-key", help="your Tianditu (天地图) key for --basemap tianditu")
 
 
+def _add_walking_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("how residents walk")
+    group.add_argument(
+        "--compound-roads",
+        action="store_true",
+        help="residents use their own compound's internal roads (access=private too), never others'",
+    )
+    group.add_argument(
+        "--open-blocks", action="store_true", help="also compare with internal roads open to all (开放街区)"
+    )
+    group.add_argument("--gates-from-osm", action="store_true", help="gates from the OSM file's gate/entrance nodes")
+    group.add_argument("--dem", type=Path, help="elevation GeoTIFF: uphill and downhill walking by Tobler's function")
+    group.add_argument("--steps-factor", type=float, default=1.5, help="effort multiplier of steps with --dem")
+    group.add_argument(
+        "--profiles",
+        type=lambda text: tuple(p.strip() for p in text.split(",") if p.strip()),
+        default=(),
+        help="walker profiles run together, e.g. adult,elderly,child,wheelchair",
+    )
+    group.add_argument("--merge-lines", type=Path, help="local road-centreline layer merged into the OSM network")
+    group.add_argument("--level-column", help="level column of road lines (bridges and tunnels do not meet)")
+
+
+def _walking_options(args: argparse.Namespace):
+    from lifecircle.planning.walking import WalkingOptions
+
+    return WalkingOptions(
+        compound_roads=args.compound_roads,
+        open_blocks=args.open_blocks,
+        gates_from_osm=args.gates_from_osm,
+        dem=args.dem,
+        steps_factor=args.steps_factor,
+        profiles=args.profiles,
+        merge_lines=args.merge_lines,
+        level_column=args.level_column,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(
@@ -86,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_walk_options(analyze)
     _add_layer_options(analyze)
     _add_map_options(analyze)
+    _add_walking_options(analyze)
     analyze.set_defaults(handler=_cmd_analyze)
 
     _add_study_parsers(sub, analyze)
@@ -296,6 +335,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         standard=args.standard,
         output_coord_system=args.output_coord_system,
         progress=not args.quiet,
+        walking=_walking_options(args),
     )
     if not args.quiet:
         print_summary(analysis.summary, out_dir=args.out)

@@ -58,6 +58,10 @@ REPORT_LABELS: dict[str, dict[str, str]] = {
     "origin": {"zh": "出发点", "en": "Walks start at"},
     "origin_gates": {"zh": "小区出入口", "en": "compound gates"},
     "origin_representative_point": {"zh": "小区内一点", "en": "a point inside each compound"},
+    "origin_given": {
+        "zh": "小区内一点，经本小区内部道路至出入口或公共道路",
+        "en": "a point inside each compound, along its own internal roads to its gates or public streets",
+    },
     "coord_systems": {"zh": "输入坐标系", "en": "Input coordinate systems"},
     "output_coord_system": {"zh": "输出坐标系", "en": "Output coordinate system"},
     "data_versions": {"zh": "数据版本", "en": "Data versions"},

@@ -1,0 +1,203 @@
+"""How residents really walk, as options of an analysis: gated compounds, local roads, hills, walker profiles.
+
+:class:`WalkingOptions` says what to take into account; :func:`build_walking` turns the loaded network into what
+the main coverage runs on (the network, and gated origins when compounds' own roads count); :func:`walking_extras`
+adds the comparisons a planner asks for (open blocks, slope, walker profiles) as tables and a summary.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+
+from lifecircle.errors import InputError
+from lifecircle.geo.coverage import Origins
+from lifecircle.geo.gated import gated_origins, gates_from_osm, open_blocks_comparison, public_graph
+from lifecircle.geo.graph import PreparedNetwork, prepare_network
+from lifecircle.geo.lines import merge_networks, network_from_lines
+from lifecircle.geo.network import load_network
+from lifecircle.geo.profiles import coverage_by_profile, get_profiles
+from lifecircle.geo.terrain import apply_terrain, slope_comparison
+
+log = logging.getLogger(__name__)
+
+LINE_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".fgb"}
+
+
+@dataclass(frozen=True)
+class WalkingOptions:
+    """What walking rules an analysis takes into account (all off: osmnx ``walk`` network, flat, one walker).
+
+    Attributes
+    ----------
+    compound_roads
+        Residents use their own compound's internal roads, ``access=private`` included (never as shortcuts for
+        anyone else), to reach its gates or the public streets.
+    open_blocks
+        Also run the 开放街区 scenario (internal roads public) and table what it changes.
+    gates_from_osm
+        Take gates from the OSM file's ``barrier=gate``/``entrance`` nodes on compound boundaries when no gates
+        layer is given.
+    dem
+        A DEM (GeoTIFF, any CRS): walking effort follows Tobler's hiking function, steps get a penalty.
+    steps_factor
+        Effort multiplier of steps with a DEM.
+    profiles
+        Walker profiles run together (``adult``, ``elderly``, ``child``, ``wheelchair``).
+    merge_lines
+        A local road-centreline layer merged into the OSM network to fill its gaps.
+    level_column
+        Column of a line layer giving its level (bridges and tunnels cross without meeting).
+    """
+
+    compound_roads: bool = False
+    open_blocks: bool = False
+    gates_from_osm: bool = False
+    dem: Path | None = None
+    steps_factor: float = 1.5
+    profiles: tuple[str, ...] = ()
+    merge_lines: Path | None = None
+    level_column: str | None = None
+
+    @property
+    def needs_private_roads(self) -> bool:
+        """Whether the network must keep private ways (flagged)."""
+        return self.compound_roads or self.open_blocks
+
+
+@dataclass(frozen=True, eq=False)
+class WalkingSetup:
+    """What the main coverage runs on, and what building it found."""
+
+    graph: nx.MultiDiGraph
+    network: PreparedNetwork
+    origins: Origins | None
+    weight: str
+    gates: gpd.GeoDataFrame | None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+
+
+def load_walking_graph(source: str | Path, options: WalkingOptions) -> tuple[nx.MultiDiGraph, dict[str, pd.DataFrame]]:
+    """Load the network named on the command line: OSM/GraphML/online, or a road-centreline layer, plus merges.
+
+    Returns
+    -------
+    graph, tables
+        The walking graph and, when local lines were merged, the ``network_sources`` table (km per source).
+    """
+    path = Path(str(source))
+    tables: dict[str, pd.DataFrame] = {}
+    if path.suffix.lower() in LINE_SUFFIXES and path.exists():
+        graph = network_from_lines(path, level_column=options.level_column)
+    else:
+        graph = load_network(source, include_private=options.needs_private_roads)
+    if options.merge_lines is not None:
+        local = network_from_lines(options.merge_lines, level_column=options.level_column)
+        graph, report = merge_networks(graph, local)
+        tables["network_sources"] = report.table.reset_index()
+    return graph, tables
+
+
+def build_walking(
+    graph: nx.MultiDiGraph,
+    compounds: gpd.GeoDataFrame,
+    *,
+    options: WalkingOptions,
+    gates: gpd.GeoDataFrame | None,
+    speed_kmh: float,
+    max_snap_m: float,
+    network_path: str | Path | None = None,
+) -> WalkingSetup:
+    """Turn the loaded graph into the network (and origins) the main coverage runs on.
+
+    With a DEM the cost is Tobler effort in flat-equivalent metres (``effort_m``); with compound roads the public
+    network is searched from gated origins that walked their own compound's internal roads first.
+    """
+    summary: dict = {"compound_roads": options.compound_roads, "dem": None, "weight": "length"}
+    if options.gates_from_osm and gates is None:
+        if network_path is None or Path(network_path).suffix.lower() in LINE_SUFFIXES:
+            raise InputError("--gates-from-osm needs an OSM extract as --network.")
+        gates = gates_from_osm(network_path, compounds)
+        summary["gates_from_osm"] = len(gates)
+        if gates.empty:
+            gates = None
+    weight = "length"
+    if options.dem is not None:
+        graph = apply_terrain(graph, options.dem, speed_kmh=speed_kmh, steps_factor=options.steps_factor)
+        weight = "effort_m"
+        summary["dem"] = str(options.dem)
+        summary["weight"] = weight
+    if options.compound_roads:
+        network = prepare_network(public_graph(graph), weight=weight)
+        origins = gated_origins(graph, network, compounds, gates=gates, weight=weight, max_snap_m=max_snap_m)
+    else:
+        network = prepare_network(public_graph(graph) if options.needs_private_roads else graph, weight=weight)
+        origins = None
+    return WalkingSetup(graph=graph, network=network, origins=origins, weight=weight, gates=gates, summary=summary)
+
+
+def walking_extras(
+    setup: WalkingSetup,
+    compounds: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    *,
+    options: WalkingOptions,
+    max_walk_min: float,
+    speed_kmh: float,
+    max_snap_m: float,
+    category_column: str | None = "category",
+) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The comparisons asked for: open blocks vs gated, hills vs flat, and coverage per walker profile.
+
+    Returns
+    -------
+    tables, summary
+        CSV-ready tables (``open_blocks``, ``slope_effect``, ``coverage_by_profile``, ``profiles_summary``) and
+        their headline numbers.
+    """
+    tables: dict[str, pd.DataFrame] = {}
+    summary: dict = {}
+    kw = {"max_walk_min": max_walk_min, "speed_kmh": speed_kmh, "max_snap_m": max_snap_m}
+    if options.open_blocks:
+        comparison = open_blocks_comparison(
+            setup.graph,
+            compounds,
+            services,
+            gates=setup.gates,
+            weight=setup.weight,
+            category_column=category_column,
+            **kw,
+        )
+        tables["open_blocks"] = comparison.diff.reset_index()
+        summary["open_blocks"] = comparison.summary
+    if options.dem is not None:
+        flat_or_hilly = public_graph(setup.graph) if options.needs_private_roads else setup.graph
+        comparison = slope_comparison(flat_or_hilly, compounds, services, category_column=category_column, **kw)
+        tables["slope_effect"] = comparison.diff.reset_index()
+        summary["slope"] = comparison.summary
+    if options.profiles:
+        profiles = get_profiles(options.profiles)
+        by_profile = coverage_by_profile(
+            setup.graph,
+            compounds,
+            services,
+            profiles=profiles,
+            max_walk_min=max_walk_min,
+            category_column=category_column,
+            gates=setup.gates,
+            max_snap_m=max_snap_m,
+            weight=setup.weight,
+        )
+        tables["coverage_by_profile"] = by_profile.table
+        tables["profiles_summary"] = by_profile.summary.reset_index(drop=True)
+        summary["profiles"] = [
+            {k: (None if pd.isna(v) else v) for k, v in row.items()}
+            for row in by_profile.summary.astype(object).to_dict(orient="records")
+        ]
+    return tables, summary
