@@ -14,7 +14,8 @@ import numpy as np
 
 from lifecircle.errors import InputError
 from lifecircle.planning.siting.formulation import MilpModel, cover_model, max_cover_model, median_model
-from lifecircle.planning.siting.greedy import greedy_cover, greedy_max, greedy_median
+from lifecircle.planning.siting.greedy import greedy_cover, greedy_max, greedy_median, swap_max
+from lifecircle.planning.siting.lagrange import LagrangeResult, cover_lagrange, fix_instance, max_cover_lagrange
 from lifecircle.planning.siting.matrix import CoverageMatrix, build_coverage_matrix
 from lifecircle.planning.siting.plan import ranked_plan
 from lifecircle.planning.siting.reduce import ReducedInstance, reduce_instance
@@ -132,6 +133,92 @@ class _SitingModel:
             return math.nan, None
         return lp.objective, lp.x
 
+    def _improve(self, inst: ReducedInstance, cols: np.ndarray) -> np.ndarray | None:
+        """Local search from a heuristic solution (reduced column positions); None when the model has none."""
+        return None
+
+    def _lagrange(self, inst: ReducedInstance, incumbent: float) -> LagrangeResult | None:
+        """Lagrangian bound and fixing for the reduced instance (model space); None when not available."""
+        return None
+
+    def _closed(self, value: float, bound: float, inst: ReducedInstance) -> bool:
+        """True when ``bound`` proves ``value`` (model space) optimal after rounding."""
+        fixed = self._fixed_value(inst)
+        return relative_gap(value + fixed, self._round_bound(bound + fixed), self.sense) == 0.0
+
+    def _sub_milp(self, sub: ReducedInstance, n_open: int) -> MilpModel:
+        """The MILP of an instance left after Lagrangian fixing with ``n_open`` sites already opened."""
+        raise NotImplementedError
+
+    def _run_backend(self, model, *, solver, time_limit_s, mip_rel_gap, start, start_sites, threads):
+        if solver == "highs":
+            return solve_highs(model, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=threads,
+                               start=start, start_sites=None if start is not None else start_sites)
+        if solver == "scipy":
+            return solve_scipy(model, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
+        return solve_cbc(model, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, start=start)
+
+    def _solve_milp(self, model, inst, lag, g_x, g_val, g_full, *, solver, t0, time_limit_s, mip_rel_gap,
+                    warm_start, threads, stats) -> MilpOutcome:
+        """MILP (on the instance Lagrangian fixing leaves, when it fixes anything), combined with every bound.
+
+        Returns an outcome in the model space of ``model``; its bound is the best of the MILP bound, the
+        Lagrangian bound and (when not proven optimal) the LP bound.
+        """
+        m = inst.A.shape[1]
+        maxi = model.sense == "max"
+        remaining = max(1.0, float(time_limit_s) - (time.perf_counter() - t0))
+        fix = None
+        if lag is not None and (lag.ones.size or lag.zeros.size):
+            fix = fix_instance(inst, lag.ones, lag.zeros, kind=self.kind)
+            stats.update({k: v for k, v in fix.sub.stats.items() if k.startswith(("lagrange_", "groups_after",
+                                                                                   "columns_after"))})
+        if fix is not None and (fix.infeasible or fix.sub.A.shape[0] == 0 or fix.sub.A.shape[1] == 0 or (
+                self.kind == "max" and self.params["k"] - fix.ones.size <= 0)):
+            # no strictly better solution respects the fixings: the incumbent is optimal
+            stats.update(solve_s=0.0, bound_source="lagrange fixing")
+            return MilpOutcome(g_x, g_val, g_val, OPTIMAL, 0.0, "greedy+lagrange")
+        if fix is not None:
+            sub_model = self._sub_milp(fix.sub, fix.ones.size)
+            x_sub = None if g_x is None else g_x[fix.free]
+            start = sub_model.full_start(x_sub) if (warm_start and x_sub is not None) else None
+            sub = self._run_backend(sub_model, solver=solver, time_limit_s=remaining, mip_rel_gap=mip_rel_gap,
+                                    start=start, start_sites=x_sub if warm_start else None, threads=threads)
+            x = None
+            obj = math.nan
+            if sub.x is not None:
+                x = fix.lift(sub.x, m)
+                obj = sub.objective + fix.constant
+            sub_bound = sub.bound + fix.constant if math.isfinite(sub.bound) else (
+                math.inf if maxi else -math.inf)
+            # every solution better than the incumbent respects the fixings
+            bound = max(g_val, sub_bound) if maxi else min(g_val, sub_bound)
+            outcome = MilpOutcome(x, obj, bound, sub.status, sub.seconds, sub.solver)
+        else:
+            start = g_full if (warm_start and g_full is not None) else None
+            outcome = self._run_backend(model, solver=solver, time_limit_s=remaining, mip_rel_gap=mip_rel_gap,
+                                        start=start, start_sites=g_x if warm_start else None, threads=threads)
+        stats.update(solve_s=outcome.seconds)
+        src = "milp"
+        bound = outcome.bound
+        if lag is not None and (not math.isfinite(bound) or (lag.bound < bound if maxi else lag.bound > bound)):
+            bound, src = lag.bound, "lagrange"
+        if outcome.status not in (OPTIMAL, INFEASIBLE):
+            # the solver may stop before its root LP: the interior-point LP bound can be tighter
+            tb = time.perf_counter()
+            lpb, _ = self._lp_bound(model, inst, remaining)
+            stats.update(bound_s=time.perf_counter() - tb, lp_bound=lpb)
+            if math.isfinite(lpb) and (not math.isfinite(bound) or (lpb < bound if maxi else lpb > bound)):
+                bound, src = lpb, "lp"
+        stats.update(bound_source=src)
+        x, obj, status, name = outcome.x, outcome.objective, outcome.status, outcome.solver
+        # keep the heuristic answer if the solver found nothing better
+        if status != INFEASIBLE and g_x is not None and math.isfinite(g_val):
+            if (not math.isfinite(obj)) or (g_val > obj + 1e-9 if maxi else g_val < obj - 1e-9):
+                x, obj, name = g_x, g_val, name + "+greedy"
+                status = "time_limit" if status != OPTIMAL else status
+        return MilpOutcome(x, obj, bound, status, outcome.seconds, name)
+
     def solve(
         self,
         *,
@@ -141,6 +228,7 @@ class _SitingModel:
         reduce: bool = True,
         warm_start: bool = True,
         threads: int | None = None,
+        lagrange: bool = True,
     ) -> SitingResult:
         """Solve the model.
 
@@ -159,6 +247,10 @@ class _SitingModel:
             Hand the greedy solution to the MILP solver.
         threads : int, optional
             HiGHS threads.
+        lagrange : bool
+            Max-coverage (with ``k``) and cover-all without capacities: compute a Lagrangian bound first and fix
+            the sites it rules in or out before the MILP. When the bound already proves the heuristic answer
+            optimal no MILP runs and the solver is reported as ``"greedy+lagrange"``.
 
         Returns
         -------
@@ -175,7 +267,7 @@ class _SitingModel:
         stats.update(reduce_s=t_reduce, build_s=t_build)
         m = inst.A.shape[1]
 
-        # greedy
+        # heuristic incumbent: greedy, then local search where the model has one
         tg = time.perf_counter()
         g_cols = self._greedy(inst)
         g_val, g_full, g_x = math.nan, None, None
@@ -184,53 +276,43 @@ class _SitingModel:
             g_x[g_cols] = 1.0
             g_val, g_full = self._model_value(model, g_x)
         stats.update(greedy_s=time.perf_counter() - tg, greedy_objective=g_val)
+        if g_cols is not None and m and inst.A.shape[0]:
+            tl = time.perf_counter()
+            better = self._improve(inst, g_cols)
+            if better is not None:
+                b_x = np.zeros(m)
+                b_x[better] = 1.0
+                b_val, b_full = self._model_value(model, b_x)
+                if math.isfinite(b_val) and (b_val > g_val if self.sense == "max" else b_val < g_val):
+                    g_x, g_val, g_full = b_x, b_val, b_full
+            stats.update(local_search_s=time.perf_counter() - tl, local_search_objective=g_val)
 
         trivial = inst.A.shape[0] == 0 or m == 0
         outcome: MilpOutcome | None = None
+        lag = None
+        if lagrange and not trivial and g_x is not None and math.isfinite(g_val):
+            lag = self._lagrange(inst, g_val)
+            if lag is not None:
+                stats.update(lagrange_s=lag.seconds, lagrange_bound=lag.bound, lagrange_iterations=lag.iterations)
+        closed = lag is not None and self._closed(g_val, lag.bound, inst)
         if trivial:
             x = np.zeros(m)
             val = self._model_value(model, x)[0] if m else float(model.offset)
             outcome = MilpOutcome(x, val, val, OPTIMAL, 0.0, "trivial")
-        elif solver == "greedy":
+        elif solver == "greedy" or closed:
             tb = time.perf_counter()
-            lpb, _ = self._lp_bound(model, inst, time_limit_s)
-            stats.update(bound_s=time.perf_counter() - tb, lp_bound=lpb)
-            status = "heuristic" if g_x is not None else NO_SOLUTION
-            outcome = MilpOutcome(g_x, g_val, lpb, status, 0.0, "greedy")
-        else:
-            start = g_full if (warm_start and g_full is not None) else None
-            if solver == "highs":
-                outcome = solve_highs(
-                    model, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=threads,
-                    start=start,
-                    start_sites=g_x if (warm_start and start is None and g_x is not None) else None,
-                )
-            elif solver == "scipy":
-                outcome = solve_scipy(model, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
+            if lag is not None:
+                bnd, src = lag.bound, "lagrange"
             else:
-                outcome = solve_cbc(model, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, start=start)
-            stats.update(solve_s=outcome.seconds)
-            if outcome.status != OPTIMAL and outcome.status != INFEASIBLE:
-                # the solver may stop before its root LP: the interior-point LP bound is often tighter
-                tb = time.perf_counter()
-                lpb, _ = self._lp_bound(model, inst, time_limit_s)
-                stats.update(bound_s=time.perf_counter() - tb, lp_bound=lpb)
-                if math.isfinite(lpb) and (not math.isfinite(outcome.bound) or (
-                        lpb < outcome.bound if model.sense == "max" else lpb > outcome.bound)):
-                    outcome = MilpOutcome(outcome.x, outcome.objective, lpb, outcome.status, outcome.seconds,
-                                          outcome.solver)
-            # keep the greedy answer if the solver found nothing better
-            if outcome.status != INFEASIBLE and g_x is not None and math.isfinite(g_val):
-                o = outcome.objective
-                better = (not math.isfinite(o)) or (
-                    g_val > o + 1e-9 if model.sense == "max" else g_val < o - 1e-9
-                )
-                if better:
-                    bnd = outcome.bound
-                    if not math.isfinite(bnd):
-                        bnd, _ = self._lp_bound(model, inst, time_limit_s)
-                    outcome = MilpOutcome(g_x, g_val, bnd, "time_limit", outcome.seconds,
-                                          outcome.solver + "+greedy")
+                bnd, src = self._lp_bound(model, inst, time_limit_s)[0], "lp"
+            stats.update(bound_s=time.perf_counter() - tb, bound_source=src)
+            status = "heuristic" if g_x is not None else NO_SOLUTION
+            outcome = MilpOutcome(g_x, g_val, bnd, status, 0.0, "greedy" if solver == "greedy" else
+                                  "greedy+lagrange")
+        else:
+            outcome = self._solve_milp(model, inst, lag, g_x, g_val, g_full, solver=solver, t0=t0,
+                                       time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap,
+                                       warm_start=warm_start, threads=threads, stats=stats)
 
         if outcome.status == INFEASIBLE or outcome.x is None:
             seconds = time.perf_counter() - t0
@@ -363,6 +445,18 @@ class MaxCoverage(_SitingModel):
     def _greedy(self, inst):
         return greedy_max(inst, k=self.params["k"], budget=self.params["budget"])[0]
 
+    def _plain(self) -> bool:
+        return self.params["capacity"] is None and self.params["budget"] is None and self.params["k"] is not None
+
+    def _improve(self, inst, cols):
+        return swap_max(inst, cols) if self._plain() and len(cols) else None
+
+    def _lagrange(self, inst, incumbent):
+        return max_cover_lagrange(inst, k=self.params["k"], incumbent=incumbent) if self._plain() else None
+
+    def _sub_milp(self, sub, n_open):
+        return max_cover_model(sub, k=self.params["k"] - n_open, budget=None)
+
     def _evaluate(self, sel):
         m = self.matrix
         hit = np.asarray(m.cover[:, sel].sum(axis=1)).ravel() > 0 if len(sel) else np.zeros(m.shape[0], bool)
@@ -413,6 +507,14 @@ class CoverAll(_SitingModel):
 
     def _greedy(self, inst):
         return greedy_cover(inst)
+
+    def _lagrange(self, inst, incumbent):
+        if self.params["capacity"] is not None:
+            return None
+        return cover_lagrange(inst, incumbent=incumbent, integer_costs=bool(np.all(inst.cost == np.round(inst.cost))))
+
+    def _sub_milp(self, sub, n_open):
+        return cover_model(sub)
 
     def _fixed_value(self, inst):
         return float(self._costs()[inst.fixed].sum())
