@@ -48,6 +48,10 @@ class LagrangeResult:
         Column positions that every solution strictly better than the incumbent opens (closes).
     iterations : int
     seconds : float
+    multipliers : numpy.ndarray or None
+        The multipliers of the best bound (to continue from).
+    relaxed : numpy.ndarray or None
+        Columns the relaxed problem opens at those multipliers (a start for primal heuristics).
     """
 
     bound: float
@@ -55,6 +59,8 @@ class LagrangeResult:
     zeros: np.ndarray
     iterations: int
     seconds: float
+    multipliers: np.ndarray | None = None
+    relaxed: np.ndarray | None = None
 
 
 def _top_k(v: np.ndarray, k: int) -> tuple[np.ndarray, float, float]:
@@ -86,8 +92,9 @@ def max_cover_lagrange(
     *,
     k: int,
     incumbent: float,
-    iterations: int = 600,
+    iterations: int = 1500,
     time_limit_s: float = 5.0,
+    start: np.ndarray | None = None,
 ) -> LagrangeResult:
     """Lagrangian upper bound for uncapacitated MCLP with at most ``k`` sites (no budget), plus fixing.
 
@@ -99,6 +106,8 @@ def max_cover_lagrange(
         Number of sites.
     incumbent : float
         Value of a known solution (the subgradient target and the fixing threshold).
+    start : numpy.ndarray, optional
+        Multipliers to start from (e.g. those of an earlier call).
     """
     t0 = time.perf_counter()
     A = inst.A.astype(float).tocsr()
@@ -109,7 +118,7 @@ def max_cover_lagrange(
         return LagrangeResult(float(w.sum()) if k > 0 else 0.0, np.zeros(0, np.int64), np.zeros(0, np.int64),
                               0, time.perf_counter() - t0)
     deg = np.maximum(np.diff(A.indptr), 1)
-    lam = w / deg  # every candidate's reduced gain is its share-weighted coverage
+    lam = w / deg if start is None else np.clip(start, 0.0, w)  # start: each group split over its candidates
     best, best_lam = math.inf, lam
     theta, stall, it = 1.0, 0, 0
     while it < iterations:
@@ -147,7 +156,7 @@ def max_cover_lagrange(
     secs = time.perf_counter() - t0
     log.info("MCLP Lagrangian: bound %.6g (incumbent %.6g) after %d iterations in %.3fs; fixes %d open, %d closed",
              best, incumbent, it, secs, ones.size, zeros.size)
-    return LagrangeResult(best, ones, zeros, it, secs)
+    return LagrangeResult(best, ones, zeros, it, secs, best_lam, top)
 
 
 def cover_lagrange(
@@ -155,7 +164,7 @@ def cover_lagrange(
     *,
     incumbent: float,
     integer_costs: bool,
-    iterations: int = 800,
+    iterations: int = 1500,
     time_limit_s: float = 5.0,
 ) -> LagrangeResult:
     """Lagrangian lower bound for uncapacitated LSCP (``min cost·x`` covering every group), plus fixing.

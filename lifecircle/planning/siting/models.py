@@ -137,14 +137,22 @@ class _SitingModel:
         """Local search from a heuristic solution (reduced column positions); None when the model has none."""
         return None
 
-    def _lagrange(self, inst: ReducedInstance, incumbent: float) -> LagrangeResult | None:
-        """Lagrangian bound and fixing for the reduced instance (model space); None when not available."""
+    def _lagrange(self, inst: ReducedInstance, incumbent: float, previous: LagrangeResult | None = None
+                  ) -> LagrangeResult | None:
+        """Lagrangian bound and fixing for the reduced instance (model space); None when not available.
+
+        ``previous``: an earlier result on the same instance to continue from (its bound stays valid).
+        """
         return None
 
     def _closed(self, value: float, bound: float, inst: ReducedInstance) -> bool:
         """True when ``bound`` proves ``value`` (model space) optimal after rounding."""
         fixed = self._fixed_value(inst)
         return relative_gap(value + fixed, self._round_bound(bound + fixed), self.sense) == 0.0
+
+    def _lp_rounding(self) -> bool:
+        """Whether LP rounding + local search is worth trying for a better incumbent."""
+        return False
 
     def _sub_milp(self, sub: ReducedInstance, n_open: int) -> MilpModel:
         """The MILP of an instance left after Lagrangian fixing with ``n_open`` sites already opened."""
@@ -159,7 +167,7 @@ class _SitingModel:
         return solve_cbc(model, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, start=start)
 
     def _solve_milp(self, model, inst, lag, g_x, g_val, g_full, *, solver, t0, time_limit_s, mip_rel_gap,
-                    warm_start, threads, stats) -> MilpOutcome:
+                    warm_start, threads, stats, lp_known=None) -> MilpOutcome:
         """MILP (on the instance Lagrangian fixing leaves, when it fixes anything), combined with every bound.
 
         Returns an outcome in the model space of ``model``; its bound is the best of the MILP bound, the
@@ -206,7 +214,7 @@ class _SitingModel:
         if outcome.status not in (OPTIMAL, INFEASIBLE):
             # the solver may stop before its root LP: the interior-point LP bound can be tighter
             tb = time.perf_counter()
-            lpb, _ = self._lp_bound(model, inst, remaining)
+            lpb = lp_known if lp_known is not None else self._lp_bound(model, inst, remaining)[0]
             stats.update(bound_s=time.perf_counter() - tb, lp_bound=lpb)
             if math.isfinite(lpb) and (not math.isfinite(bound) or (lpb < bound if maxi else lpb > bound)):
                 bound, src = lpb, "lp"
@@ -292,9 +300,38 @@ class _SitingModel:
         lag = None
         if lagrange and not trivial and g_x is not None and math.isfinite(g_val):
             lag = self._lagrange(inst, g_val)
+            if lag is not None and lag.relaxed is not None and lag.relaxed.size:
+                # Lagrangian rounding: the relaxed solution at the best multipliers, improved by local search
+                tl = time.perf_counter()
+                cols = self._improve(inst, lag.relaxed)
+                if cols is not None:
+                    r_x = np.zeros(m)
+                    r_x[cols] = 1.0
+                    r_val, r_full = self._model_value(model, r_x)
+                    stats.update(lagrange_rounding_objective=r_val, lagrange_rounding_s=time.perf_counter() - tl)
+                    if math.isfinite(r_val) and (r_val > g_val if self.sense == "max" else r_val < g_val):
+                        g_x, g_val, g_full = r_x, r_val, r_full
+                        lag = self._lagrange(inst, g_val, lag)  # fix again against the better incumbent
             if lag is not None:
                 stats.update(lagrange_s=lag.seconds, lagrange_bound=lag.bound, lagrange_iterations=lag.iterations)
         closed = lag is not None and self._closed(g_val, lag.bound, inst)
+        lp_known = None
+        if lag is not None and not closed and solver != "greedy" and self._lp_rounding():
+            # LP rounding: the interior-point LP gives a bound and, rounded + local search, often a better start
+            tl = time.perf_counter()
+            lpb, lpx = solve_lp_bound(model, time_limit_s=max(1.0, float(time_limit_s) / 3))
+            if lpx is not None:
+                lp_known = lpb
+                cols = self._improve(inst, np.argsort(-lpx[:m], kind="stable")[: self.params["k"]])
+                r_x = np.zeros(m)
+                r_x[cols] = 1.0
+                r_val, r_full = self._model_value(model, r_x)
+                stats.update(lp_bound=lpb, lp_rounding_objective=r_val, lp_rounding_s=time.perf_counter() - tl)
+                if math.isfinite(r_val) and (r_val > g_val if self.sense == "max" else r_val < g_val):
+                    g_x, g_val, g_full = r_x, r_val, r_full
+                    lag = self._lagrange(inst, g_val, lag)
+                closed = self._closed(g_val, min(lag.bound, lpb) if self.sense == "max" else max(lag.bound, lpb),
+                                      inst)
         if trivial:
             x = np.zeros(m)
             val = self._model_value(model, x)[0] if m else float(model.offset)
@@ -303,6 +340,9 @@ class _SitingModel:
             tb = time.perf_counter()
             if lag is not None:
                 bnd, src = lag.bound, "lagrange"
+                if lp_known is not None and math.isfinite(lp_known) and (
+                        lp_known < bnd if self.sense == "max" else lp_known > bnd):
+                    bnd, src = lp_known, "lp"
             else:
                 bnd, src = self._lp_bound(model, inst, time_limit_s)[0], "lp"
             stats.update(bound_s=time.perf_counter() - tb, bound_source=src)
@@ -312,7 +352,7 @@ class _SitingModel:
         else:
             outcome = self._solve_milp(model, inst, lag, g_x, g_val, g_full, solver=solver, t0=t0,
                                        time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap,
-                                       warm_start=warm_start, threads=threads, stats=stats)
+                                       warm_start=warm_start, threads=threads, stats=stats, lp_known=lp_known)
 
         if outcome.status == INFEASIBLE or outcome.x is None:
             seconds = time.perf_counter() - t0
@@ -451,8 +491,18 @@ class MaxCoverage(_SitingModel):
     def _improve(self, inst, cols):
         return swap_max(inst, cols) if self._plain() and len(cols) else None
 
-    def _lagrange(self, inst, incumbent):
-        return max_cover_lagrange(inst, k=self.params["k"], incumbent=incumbent) if self._plain() else None
+    def _lp_rounding(self):
+        return self._plain()
+
+    def _lagrange(self, inst, incumbent, previous=None):
+        if not self._plain():
+            return None
+        lag = max_cover_lagrange(inst, k=self.params["k"], incumbent=incumbent,
+                                 start=None if previous is None else previous.multipliers)
+        if previous is not None and previous.bound < lag.bound:  # keep the better bound (both valid)
+            lag = LagrangeResult(previous.bound, lag.ones, lag.zeros, previous.iterations + lag.iterations,
+                                 previous.seconds + lag.seconds, lag.multipliers, lag.relaxed)
+        return lag
 
     def _sub_milp(self, sub, n_open):
         return max_cover_model(sub, k=self.params["k"] - n_open, budget=None)
@@ -508,7 +558,7 @@ class CoverAll(_SitingModel):
     def _greedy(self, inst):
         return greedy_cover(inst)
 
-    def _lagrange(self, inst, incumbent):
+    def _lagrange(self, inst, incumbent, previous=None):
         if self.params["capacity"] is not None:
             return None
         return cover_lagrange(inst, incumbent=incumbent, integer_costs=bool(np.all(inst.cost == np.round(inst.cost))))
