@@ -1,7 +1,8 @@
 """The three siting models: cover-all (LSCP), max-coverage (MCLP) and p-median.
 
 Each is built from a :class:`CoverageMatrix` (``from_matrix``) or from snapped layers (``from_layers``) and
-solved by ``.solve()``: reduce → greedy (warm start and fallback) → bound → MILP → ranked plan.
+solved by ``.solve()``: reduce → greedy + local search → Lagrangian bound, rounding and variable fixing
+(and LP rounding) → MILP on what fixing leaves, warm-started → best proven bound → ranked plan.
 """
 
 from __future__ import annotations
