@@ -34,7 +34,9 @@ class SitingResult:
     gap : float
         Relative gap between objective and bound; 0 when proven optimal, inf without a bound.
     solver : str
-        ``"highs"``, ``"scipy"``, ``"cbc"`` or ``"greedy"`` (``"+greedy"`` when the greedy start was kept).
+        ``"highs"``, ``"scipy"``, ``"cbc"`` or ``"greedy"`` (``"+greedy"`` when the heuristic start was kept);
+        ``"greedy+lagrange"`` when the Lagrangian bound (or fixing) proved the heuristic answer optimal and no
+        MILP ran. ``stats["bound_source"]`` says which bound is reported (``milp``, ``lp``, ``lagrange``).
     status : str
         ``"optimal"`` (proven), ``"time_limit"`` (stopped with an incumbent, not proven), ``"heuristic"``
         (greedy answer with a bound), ``"infeasible"``.
