@@ -10,8 +10,10 @@ import logging
 import math
 import os
 import re
+import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,10 +51,25 @@ def relative_gap(objective: float, bound: float, sense: str) -> float:
     return diff / abs(objective) if objective != 0 else math.inf
 
 
+@contextmanager
+def _stdout_silenced():
+    """Silence the C-level standard output: HiGHS prints its banner when constructed, before any option applies."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _highs(model: MilpModel, *, time_limit_s: float, mip_rel_gap: float, threads: int | None):
     import highspy
 
-    h = highspy.Highs()
+    with _stdout_silenced():
+        h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
