@@ -296,7 +296,7 @@ def _bounded_searches(
     by_x = np.argsort(net.node_xy[:, 0], kind="stable")
     sorted_x = net.node_xy[by_x, 0]
     local = np.full(net.n_nodes, -1, dtype=np.int64)
-    for positions in _spatial_groups(xy, snapped, cell_m=max(radius, 1.0), chunk_size=chunk_size):
+    for positions in _spatial_groups(xy, snapped, cell_m=max(2 * radius, 1.0), chunk_size=chunk_size):
         lo = xy[positions].min(axis=0) - radius
         hi = xy[positions].max(axis=0) + radius
         band = by_x[np.searchsorted(sorted_x, lo[0], side="left") : np.searchsorted(sorted_x, hi[0], side="right")]
