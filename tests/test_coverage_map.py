@@ -246,6 +246,17 @@ def test_status_derived_when_planning_columns_absent(case):
     assert d["compounds"]["branch"] is None
 
 
+def test_no_branch_data_keeps_the_legend_to_coverage(case):
+    comp, svc, table = case
+    # what planning writes when no branch layer or attribute was given: status covered/no_service, has_branch NA
+    cov = table[table["category"] == "all"].set_index("compound_id").loc[comp.index, "covered"].to_numpy(bool)
+    unknown = comp.assign(has_branch=pd.NA, status=np.where(cov, "covered", "no_service"))
+    html = _html(coverage_map(unknown, svc, table, minutes=10, speed_kmh=4.5, lang="en"))
+    assert "and a branch" not in html and "Within 10 min walk" in html
+    known = _html(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, lang="en"))
+    assert "and a branch" in known
+
+
 def test_optional_layers_and_basemaps(case):
     comp, svc, table = case
     served = gpd.GeoDataFrame({"category": ["clinic", "grocery"]},

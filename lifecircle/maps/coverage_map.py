@@ -246,14 +246,17 @@ def _statuses(
     has_branch = None
     if "has_branch" in compounds.columns:
         has_branch = compounds["has_branch"].astype("boolean").to_numpy()
+    branch_known = has_branch is not None and not pd.isna(has_branch).all()
     if "status" in compounds.columns:
         st = compounds["status"].astype(object).to_numpy()
         known = pd.Series(st).isin(STATUS_ORDER).to_numpy()
         st = np.where(known, st, "unknown").astype(object)
-        return st, STATUS_ORDER, True
+        if branch_known:
+            return st, STATUS_ORDER, True
+        return st, ("covered", "no_service"), False
     cov = t[t["category"] == "all"].set_index("compound_id")["covered"].reindex(ids)
     c = cov.fillna(False).to_numpy(bool)
-    if has_branch is not None:
+    if branch_known:
         b = pd.Series(has_branch).fillna(False).to_numpy(bool)
         st = np.select([c & b, ~c & b, c & ~b], ["covered", "no_service", "no_branch"], "neither")
         return st.astype(object), STATUS_ORDER, True
