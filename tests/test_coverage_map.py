@@ -251,10 +251,12 @@ def test_no_branch_data_keeps_the_legend_to_coverage(case):
     # what planning writes when no branch layer or attribute was given: status covered/no_service, has_branch NA
     cov = table[table["category"] == "all"].set_index("compound_id").loc[comp.index, "covered"].to_numpy(bool)
     unknown = comp.assign(has_branch=pd.NA, status=np.where(cov, "covered", "no_service"))
-    html = _html(coverage_map(unknown, svc, table, minutes=10, speed_kmh=4.5, lang="en"))
-    assert "and a branch" not in html and "Within 10 min walk" in html
-    known = _html(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, lang="en"))
-    assert "and a branch" in known
+    d = _data(coverage_map(unknown, svc, table, minutes=10, speed_kmh=4.5, lang="en"))
+    assert d["legendStatuses"] == ["covered", "no_service"]
+    assert d["statusLabels"]["covered"] == "Within 10 min walk"
+    known = _data(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, lang="en"))
+    assert known["legendStatuses"] == ["covered", "no_service", "no_branch", "neither"]
+    assert "and a branch" in known["statusLabels"]["covered"]
 
 
 def test_optional_layers_and_basemaps(case):
