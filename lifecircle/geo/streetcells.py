@@ -117,6 +117,16 @@ class StreetCells:
         # co-circular sites (grids of streets) give Voronoi vertices computed twice with different rounding:
         # snap to a millimetre grid so neighbouring cells share their vertices exactly (coverage union needs it)
         cells = shapely.remove_repeated_points(shapely.set_precision(cells, GRID_M, mode="pointwise"))
+        bad = np.flatnonzero(~shapely.is_valid(cells))
+        if len(bad):  # slivers between sites a few millimetres apart can fold when snapped: keep the largest part
+            parts, owner = shapely.get_parts(shapely.make_valid(cells[bad]), return_index=True)
+            area = np.where(shapely.get_type_id(parts) == shapely.GeometryType.POLYGON, shapely.area(parts), -1.0)
+            order = np.lexsort((-area, owner))
+            firsts = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+            fixed = np.array([shapely.Polygon()] * len(bad), dtype=object)
+            ok = area[firsts] > 0
+            fixed[owner[firsts][ok]] = parts[firsts][ok]
+            cells[bad] = fixed
         if len(cells) != len(unique) or not shapely.contains_xy(cells, unique[:, 0], unique[:, 1]).all():
             # GEOS merges sites closer than its own tolerance: find each site's cell instead of trusting the order
             tree = shapely.STRtree(cells)
