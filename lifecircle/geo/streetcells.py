@@ -20,6 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 from lifecircle.geo.graph import PreparedNetwork
 
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SPACING_M = 10.0
 GRID_M = 1e-3  # coordinates of the cells are snapped to this grid
+MERGE_M = 0.5  # street vertices closer than this share one site (near-coincident sites give degenerate cells)
 _EPS = 1e-9
 
 
@@ -100,8 +104,7 @@ class StreetCells:
         inner[first[:-1]] = False
         inner[first[1:] - 1] = False
         sites = np.concatenate([net.node_xy, xy[inner]])
-        unique, site_cell = np.unique(sites, axis=0, return_inverse=True)
-        site_cell = site_cell.ravel()
+        unique, site_cell = _merge_close_points(sites, MERGE_M)
         pad = 2.0 * catchment_m + spacing_m
         lo, hi = unique.min(axis=0) - pad, unique.max(axis=0) + pad
         frame = shapely.box(lo[0], lo[1], hi[0], hi[1])
@@ -116,7 +119,12 @@ class StreetCells:
             cells[odd] = fixed
         # co-circular sites (grids of streets) give Voronoi vertices computed twice with different rounding:
         # snap to a millimetre grid so neighbouring cells share their vertices exactly (coverage union needs it)
-        cells = shapely.remove_repeated_points(shapely.set_precision(cells, GRID_M, mode="pointwise"))
+        cells = shapely.set_precision(cells, GRID_M, mode="pointwise")
+        # a Voronoi vertex computed for several cells may round to neighbouring grid points: make them one
+        coords = shapely.get_coordinates(cells)
+        points, which = _merge_close_points(coords, 2.5 * GRID_M)
+        cells = shapely.set_coordinates(cells, points[which])
+        cells = shapely.remove_repeated_points(cells)
         bad = np.flatnonzero(~shapely.is_valid(cells))
         if len(bad):  # slivers between sites a few millimetres apart can fold when snapped: keep the largest part
             parts, owner = shapely.get_parts(shapely.make_valid(cells[bad]), return_index=True)
@@ -216,6 +224,22 @@ class StreetCells:
         part_stretch, part_cell = stretch[part], self.pass_cell[p[part]]
         keep = ~np.isin(group[part_stretch] * n_cells + part_cell, whole_key)
         return whole_key // n_cells, whole_key % n_cells, part_stretch[keep], part_cell[keep]
+
+
+def _merge_close_points(xy: np.ndarray, tol_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct points, clusters closer than ``tol_m`` taken as one (their first member), and the point of each
+    input."""
+    distinct, inverse = np.unique(xy, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    pairs = cKDTree(distinct).query_pairs(tol_m, output_type="ndarray")
+    if len(pairs) == 0:
+        return distinct, inverse
+    n = len(distinct)
+    graph = coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    first = np.full(label.max() + 1, n)
+    np.minimum.at(first, label, np.arange(n))
+    return distinct[first], label[inverse]
 
 
 def coverage_union_groups(
