@@ -4,9 +4,12 @@ For every service point and time break, a bounded search back from the service (
 :func:`lifecircle.geo.paths.destination_node_costs`) gives the walk from every node to the service. A street
 segment is reached from each end as far as the remaining time allows, so a segment half inside the limit is cut
 at the exact metre, a segment reached from both ends keeps both pieces, and the service's own segment is walked
-from the service's position (its straight-line access counted as in coverage). The polygon is the reached pieces
-buffered by a walking catchment and unioned — never a convex hull — with small holes filled and large unreached
-holes kept.
+from the service's position (its straight-line access counted as in coverage). The polygon (default shape
+``"voronoi"``) is the land within the walking catchment of the reached streets that is nearer to them than to any
+other street — the cells of :class:`lifecircle.geo.streetcells.StreetCells`, built once per network and joined by
+a coverage union, cut square across a street where the limit cuts it — never a convex hull, with small holes
+filled and large unreached holes kept. Plain buffers of the reached streets (``"buffer"``) and a concave hull
+(``"concave"``) remain for comparison.
 
 Outputs are GeoDataFrames in the network's metric CRS: one polygon per service and break, the dissolved served
 area per category and break (computed once from the nearest-service walk of each category, not by unioning
