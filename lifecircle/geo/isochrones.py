@@ -4,9 +4,12 @@ For every service point and time break, a bounded search back from the service (
 :func:`lifecircle.geo.paths.destination_node_costs`) gives the walk from every node to the service. A street
 segment is reached from each end as far as the remaining time allows, so a segment half inside the limit is cut
 at the exact metre, a segment reached from both ends keeps both pieces, and the service's own segment is walked
-from the service's position (its straight-line access counted as in coverage). The polygon is the reached pieces
-buffered by a walking catchment and unioned — never a convex hull — with small holes filled and large unreached
-holes kept.
+from the service's position (its straight-line access counted as in coverage). The polygon (default shape
+``"voronoi"``) is the land within the walking catchment of the reached streets that is nearer to them than to any
+other street — the cells of :class:`lifecircle.geo.streetcells.StreetCells`, built once per network and joined by
+a coverage union, cut square across a street where the limit cuts it — never a convex hull, with small holes
+filled and large unreached holes kept. Plain buffers of the reached streets (``"buffer"``) and a concave hull
+(``"concave"``) remain for comparison.
 
 Outputs are GeoDataFrames in the network's metric CRS: one polygon per service and break, the dissolved served
 area per category and break (computed once from the nearest-service walk of each category, not by unioning
@@ -35,6 +38,7 @@ from lifecircle.geo.graph import PreparedNetwork, prepare_network
 from lifecircle.geo.linecut import SegmentVertices
 from lifecircle.geo.paths import destination_node_costs
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
+from lifecircle.geo.streetcells import DEFAULT_SPACING_M, StreetCells, coverage_union_groups
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +48,8 @@ DEFAULT_MIN_HOLE_M2 = 5_000.0
 DEFAULT_QUAD_SEGS = 3
 DEFAULT_CONCAVE_RATIO = 0.1
 DEFAULT_CHUNK = 64
-SHAPES = ("buffer", "concave")
+SHAPES = ("voronoi", "buffer", "concave")
+LINE_SHAPES = ("buffer", "concave")
 PER_SERVICE_COLUMNS = ["service_id", "category", "break_min", "area_m2", "street_m", "geometry"]
 SERVED_COLUMNS = ["category", "break_min", "n_services", "area_m2", "street_m", "geometry"]
 RING_COLUMNS = ["category", "break_min", "from_min", "to_min", "area_m2", "geometry"]
@@ -327,8 +332,8 @@ def reach_shapes(
     numpy.ndarray
         (Multi)Polygons, empty for groups without pieces.
     """
-    if shape not in SHAPES:
-        raise InputError(f"Isochrone shape must be one of {', '.join(SHAPES)}, got {shape!r}.")
+    if shape not in LINE_SHAPES:
+        raise InputError(f"Line-based isochrone shapes are {', '.join(LINE_SHAPES)}, got {shape!r}.")
     group = np.asarray(group, dtype=np.int64)
     if shape == "concave":
         dense = shapely.segmentize(lines, catchment_m)
@@ -371,6 +376,7 @@ class _Job:
     n_categories: int
     limits_m: np.ndarray
     shape_kw: dict
+    cells: StreetCells | None = None  # the street partition of the "voronoi" shape
 
 
 _JOB: _Job | None = None  # set only inside worker processes
@@ -410,17 +416,88 @@ def _shapes_for(
     member_row: np.ndarray,
     n_rows: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Polygons and reached street metres per (row, limit) from reached stretches and the members' access lines.
+    """Polygons and reached street metres per (row, limit) from reached stretches and the members' access lines."""
+    row, k, seg, t0, t1 = reach
+    n_lim = len(job.limits_m)
+    street = np.bincount(
+        row * n_lim + k, weights=(t1 - t0) * segment_length_m(job.net)[seg], minlength=n_rows * n_lim
+    ).reshape(n_rows, n_lim)
+    connectors = _connector_pieces(job, members, member_row)
+    if job.shape_kw["shape"] == "voronoi":
+        return _cell_shapes(job, reach, connectors, n_rows), street
+    return _line_shapes(job, reach, connectors, n_rows), street
+
+
+def _clip_to_catchment(polys: np.ndarray, catchment: shapely.Geometry) -> np.ndarray:
+    """Each polygon intersected with the land within catchment of any street (cut to its own bounding box first:
+    the band of a whole network has tens of thousands of vertices)."""
+    out = polys.copy()
+    for i in np.flatnonzero(~shapely.is_empty(polys)):  # per polygon: clip_by_rect takes one rectangle
+        local = shapely.clip_by_rect(catchment, *shapely.bounds(polys[i]))
+        out[i] = shapely.intersection(polys[i], local)
+    return out
+
+
+def _cell_shapes(job: _Job, reach: tuple[np.ndarray, ...], connectors: tuple, n_rows: int) -> np.ndarray:
+    """"voronoi" polygons: the street cells wholly reached (coverage union), the partly reached cells trimmed
+    square across the street at the cut, and the access lines' catchment within the cells they cross, all within
+    the catchment band.
+
+    Breaks are built smallest first: a cell wholly reached within a smaller limit is wholly reached within a larger
+    one, so a larger break adds only its new cells to the smaller break's union.
+    """
+    row, k, seg, t0, t1 = reach
+    c_row, c_k, c_lines, c_cut = connectors
+    cells = job.cells
+    net = job.net
+    width = cells.catchment_m
+    n_cells = len(cells.cells)
+    kw = job.shape_kw
+    polys = np.empty((n_rows, len(job.limits_m)), dtype=object)
+    union = None
+    union_keys = np.zeros(0, dtype=np.int64)
+    for b in range(len(job.limits_m)):
+        at = np.flatnonzero(k == b)
+        r, s, a0, a1 = row[at], seg[at], t0[at], t1[at]
+        from_u, from_v = a0 <= 0.0, a1 >= 1.0
+        node_row = np.concatenate([r[from_u], r[from_v]])
+        node = np.concatenate([net.segment_u[s[from_u]], net.segment_v[s[from_v]]])
+        w_row, w_cell, p_stretch, p_cell = cells.reached_cells(r, s, a0, a1, node_row, node)
+        keys = w_row * n_cells + w_cell
+        new = ~np.isin(keys, union_keys, assume_unique=True) if len(union_keys) else np.ones(len(keys), dtype=bool)
+        union = coverage_union_groups(cells.cells[w_cell[new]], w_row[new], n_rows, base=union)
+        union_keys = keys
+        # partly reached cells: the part of the cell alongside the reached stretch, square across at its cut ends
+        used, inverse = np.unique(p_stretch, return_inverse=True)
+        lines = job.vertices.cut(s[used], a0[used], a1[used])
+        slabs = shapely.buffer(lines, 2.0 * width, cap_style="flat", quad_segs=kw["quad_segs"])
+        part = shapely.intersection(cells.cells[p_cell], slabs[inverse.ravel()])
+        # access lines: their catchment within the cells they cross (flat where the limit cuts them)
+        cb = np.flatnonzero(c_k == b)
+        conn = np.empty(len(cb), dtype=object)
+        cut = c_cut[cb]
+        conn[cut] = shapely.buffer(c_lines[cb][cut], width, cap_style="flat", quad_segs=kw["quad_segs"])
+        conn[~cut] = shapely.buffer(c_lines[cb][~cut], width, quad_segs=kw["quad_segs"])
+        ci, hit = cells.tree.query(c_lines[cb], predicate="intersects")
+        conn_part = shapely.intersection(cells.cells[hit], conn[ci])
+        extra = np.concatenate([part, conn_part])
+        extra_row = np.concatenate([r[p_stretch], c_row[cb][ci]])
+        whole = _group_union(extra, extra_row, n_rows, base=union)
+        shaped = _clip_to_catchment(whole, cells.catchment)
+        min_hole = kw["min_hole_m2"]
+        polys[:, b] = fill_small_holes(shaped, min_hole_m2=min_hole) if min_hole > 0 else shaped
+    return polys
+
+
+def _line_shapes(job: _Job, reach: tuple[np.ndarray, ...], connectors: tuple, n_rows: int) -> np.ndarray:
+    """"buffer" and "concave" polygons from the reached pieces of street and the access lines.
 
     Breaks are built smallest first; a larger break unions only the pieces it adds to the smaller break's polygon
     (a segment wholly reached within a smaller limit is wholly reached within a larger one).
     """
     row, k, seg, t0, t1 = reach
     n_lim = len(job.limits_m)
-    street = np.bincount(
-        row * n_lim + k, weights=(t1 - t0) * segment_length_m(job.net)[seg], minlength=n_rows * n_lim
-    ).reshape(n_rows, n_lim)
-    c_row, c_k, c_lines, c_cut = _connector_pieces(job, members, member_row)
+    c_row, c_k, c_lines, c_cut = connectors
     nested = job.shape_kw["shape"] == "buffer"
     n_seg = len(job.net.segment_u)
     polys = np.empty((n_rows, n_lim), dtype=object)
@@ -448,10 +525,10 @@ def _shapes_for(
             n_rows,
             base=previous if nested else None,
             cut_points=cut_points,
-            **job.shape_kw,
+            **{key: v for key, v in job.shape_kw.items() if key != "spacing_m"},
         )
         previous = polys[:, b]
-    return polys, street
+    return polys
 
 
 def _service_task(positions: np.ndarray, job: _Job | None = None) -> tuple:
@@ -499,6 +576,9 @@ class IsochroneResult:
         Ids of services farther than the snap limit from every street (they reach nothing).
     params
         Parameters used.
+    street_cells
+        The street partition the ``"voronoi"`` shape used (None for other shapes): pass it back to
+        :func:`isochrones` to draw more isochrones on the same network without building it again.
     """
 
     per_service: gpd.GeoDataFrame
@@ -506,6 +586,7 @@ class IsochroneResult:
     rings: gpd.GeoDataFrame | None
     services_off_network: pd.Index
     params: dict = field(default_factory=dict)
+    street_cells: StreetCells | None = field(default=None, repr=False)
 
 
 def isochrones(
@@ -517,13 +598,15 @@ def isochrones(
     catchment_m: float = DEFAULT_CATCHMENT_M,
     category_column: str | None = "category",
     rings: bool = False,
-    shape: str = "buffer",
+    shape: str = "voronoi",
     min_hole_m2: float = DEFAULT_MIN_HOLE_M2,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     quad_segs: int = DEFAULT_QUAD_SEGS,
     concave_ratio: float = DEFAULT_CONCAVE_RATIO,
     chunk_size: int = DEFAULT_CHUNK,
     workers: int = 1,
+    spacing_m: float = DEFAULT_SPACING_M,
+    street_cells: StreetCells | None = None,
 ) -> IsochroneResult:
     """Walking isochrones of every service point at each time break, from the streets actually reached.
 
@@ -544,7 +627,11 @@ def isochrones(
     rings
         Also return non-overlapping bands between consecutive breaks of the served areas.
     shape
-        ``"buffer"`` (default) or ``"concave"`` (concave hull of the reached streets, for comparison).
+        ``"voronoi"`` (default): the land within ``catchment_m`` of the reached streets that is nearer to them than
+        to any other street (Voronoi cells of the street vertices every ``spacing_m``), cut square across a street
+        where the limit cuts it. ``"buffer"``: the reached streets buffered by ``catchment_m`` (takes in parallel
+        paths and sidewalks that are not reached). ``"concave"``: concave hull of the reached streets. The last two
+        are for comparison.
     min_hole_m2
         Holes smaller than this are filled; larger unreached holes are kept. 0 keeps every hole.
     max_snap_m
@@ -557,6 +644,13 @@ def isochrones(
         Services searched together; memory grows with ``chunk_size × n_nodes``.
     workers
         Processes working on chunks of services in parallel (1: in this process).
+    spacing_m
+        ``"voronoi"`` only: streets are split into sites at most this far apart; the boundary between the land of
+        two streets is placed within half of it.
+    street_cells
+        ``"voronoi"`` only: the street partition of this network from an earlier call
+        (``result.street_cells``), to reuse instead of building it again; it must have been built with
+        the same ``catchment_m``.
 
     Returns
     -------
@@ -586,6 +680,15 @@ def isochrones(
     xy = np.full((len(points), 2), np.nan)
     present = ~(shapely.is_missing(points) | shapely.is_empty(points))
     xy[present] = shapely.get_coordinates(points[present])
+    cells = None
+    if shape == "voronoi":
+        if street_cells is not None and not np.isclose(street_cells.catchment_m, catchment_m):
+            raise InputError(
+                f"The street cells given were built for a {street_cells.catchment_m} m catchment, not {catchment_m} m."
+            )
+        cells = street_cells or StreetCells.build(
+            net, catchment_m=float(catchment_m), spacing_m=float(spacing_m), quad_segs=int(quad_segs)
+        )
     job = _Job(
         net=net,
         vertices=SegmentVertices.from_lines(net.segment_lines),
@@ -601,6 +704,7 @@ def isochrones(
             "quad_segs": int(quad_segs),
             "concave_ratio": float(concave_ratio),
         },
+        cells=cells,
     )
     off = ~att.snapped
     if off.any():
@@ -666,7 +770,9 @@ def isochrones(
             "shape": shape,
             "max_snap_m": float(max_snap_m),
             "crs": net.crs.to_string(),
+            **({"spacing_m": cells.spacing_m} if cells is not None else {}),
         },
+        street_cells=cells,
     )
 
 

@@ -1,0 +1,267 @@
+"""The land nearest to each street: a Voronoi partition of the street network, built once per network.
+
+A walking catchment drawn as a fixed-width band around the reached streets takes in sidewalks, parallel paths and
+the first metres of every street leaving a junction at the limit, none of them reached. Here the catchment of a
+street is the land *nearer to it than to any other street*, no farther than the catchment width: the Voronoi cells
+of the street vertices, densified every few metres, intersected with the band around the whole network. A point
+of the street network lies in the cells of its own street, so an isochrone made of the cells of its reached
+stretches holds (almost) no unreached street.
+
+The partition is computed once per network (:meth:`StreetCells.build`); an isochrone is then the *coverage union*
+of the cells its stretches pass through — the cells tile the plane, so their union only drops shared edges, far
+cheaper than unioning overlapping buffers. Cells cut by the walking limit are trimmed square across the street at
+the exact cut point, so the shape ends where the reach ends, to the metre.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from lifecircle.geo.graph import PreparedNetwork
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SPACING_M = 10.0
+GRID_M = 1e-3  # coordinates of the cells are snapped to this grid
+MERGE_M = 0.5  # street vertices closer than this share one site (near-coincident sites give degenerate cells)
+_EPS = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class StreetCells:
+    """Voronoi cells of the densified street network, and which stretch of which segment runs through each.
+
+    Attributes
+    ----------
+    catchment_m
+        The catchment width the band ``catchment`` was built with.
+    spacing_m
+        Greatest distance between consecutive sites along a street.
+    cells
+        ``(n_cells,)`` Voronoi polygons of the distinct sites (street nodes and interior street vertices), not
+        clipped to the catchment: together they tile the network's extent.
+    node_cell
+        ``(n_nodes,)`` the cell of each network node.
+    segment_ptr
+        ``(n_segments + 1,)`` offsets of each segment's entries in the ``pass_*`` arrays.
+    pass_cell, pass_start, pass_end
+        For each segment, every cell it runs through and the stretch ``[start, end]`` (fractions of the segment's
+        length, from ``u``) inside that cell, ordered by segment.
+    catchment
+        The land within ``catchment_m`` of any street (the union of the buffered streets).
+    tree
+        STRtree over ``cells``.
+    """
+
+    catchment_m: float
+    spacing_m: float
+    cells: np.ndarray
+    node_cell: np.ndarray
+    segment_ptr: np.ndarray
+    pass_cell: np.ndarray
+    pass_start: np.ndarray
+    pass_end: np.ndarray
+    catchment: shapely.Geometry
+    tree: shapely.STRtree
+
+    @classmethod
+    def build(
+        cls,
+        net: PreparedNetwork,
+        *,
+        catchment_m: float,
+        spacing_m: float = DEFAULT_SPACING_M,
+        quad_segs: int = 3,
+    ) -> StreetCells:
+        """Partition the land around ``net`` into the cells nearest to its street vertices.
+
+        Parameters
+        ----------
+        net
+            The prepared network.
+        catchment_m
+            Width of the band around the streets that bounds every isochrone.
+        spacing_m
+            Streets are densified so consecutive sites are at most this far apart; cuts between cells fall
+            within half of it of the street's true nearest-street boundary.
+        quad_segs
+            Segments per quarter circle of the band's round ends.
+        """
+        lines = net.segment_lines
+        n_nodes, n_seg = net.n_nodes, len(lines)
+        dense = shapely.segmentize(lines, spacing_m)
+        xy, owner = shapely.get_coordinates(dense, return_index=True)
+        counts = np.bincount(owner, minlength=n_seg)
+        first = np.concatenate([[0], np.cumsum(counts)])
+        inner = np.ones(len(xy), dtype=bool)
+        inner[first[:-1]] = False
+        inner[first[1:] - 1] = False
+        sites = np.concatenate([net.node_xy, xy[inner]])
+        unique, site_cell = _merge_close_points(sites, MERGE_M)
+        pad = 2.0 * catchment_m + spacing_m
+        lo, hi = unique.min(axis=0) - pad, unique.max(axis=0) + pad
+        frame = shapely.box(lo[0], lo[1], hi[0], hi[1])
+        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(unique), extend_to=frame, ordered=True))
+        odd = np.flatnonzero(shapely.get_type_id(cells) != shapely.GeometryType.POLYGON)
+        if len(odd):
+            # collinear sites can give a cell as a collection holding the polygon and a degenerate line
+            parts, owner = shapely.get_parts(cells[odd], return_index=True)
+            poly = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+            fixed = np.array([shapely.Polygon()] * len(odd), dtype=object)
+            fixed[owner[poly]] = parts[poly]  # a Voronoi cell is convex: one polygon
+            cells[odd] = fixed
+        # co-circular sites (grids of streets) give Voronoi vertices computed twice with different rounding:
+        # snap to a millimetre grid so neighbouring cells share their vertices exactly (coverage union needs it)
+        cells = shapely.set_precision(cells, GRID_M, mode="pointwise")
+        # a Voronoi vertex computed for several cells may round to neighbouring grid points: make them one
+        coords = shapely.get_coordinates(cells)
+        points, which = _merge_close_points(coords, 2.5 * GRID_M)
+        cells = shapely.set_coordinates(cells, points[which])
+        cells = shapely.remove_repeated_points(cells)
+        bad = np.flatnonzero(~shapely.is_valid(cells))
+        if len(bad):  # slivers between sites a few millimetres apart can fold when snapped: keep the largest part
+            parts, owner = shapely.get_parts(shapely.make_valid(cells[bad]), return_index=True)
+            area = np.where(shapely.get_type_id(parts) == shapely.GeometryType.POLYGON, shapely.area(parts), -1.0)
+            order = np.lexsort((-area, owner))
+            firsts = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+            fixed = np.array([shapely.Polygon()] * len(bad), dtype=object)
+            ok = area[firsts] > 0
+            fixed[owner[firsts][ok]] = parts[firsts][ok]
+            cells[bad] = fixed
+        if len(cells) != len(unique) or not shapely.contains_xy(cells, unique[:, 0], unique[:, 1]).all():
+            # GEOS merges sites closer than its own tolerance: find each site's cell instead of trusting the order
+            tree = shapely.STRtree(cells)
+            pts, found = tree.query(shapely.points(unique), predicate="intersects")
+            order = np.full(len(unique), -1)
+            order[pts[::-1]] = found[::-1]
+            site_cell = order[site_cell]
+        tree = shapely.STRtree(cells)
+
+        # which cells each segment runs through, and where along it
+        seg, cell = tree.query(lines, predicate="intersects")
+        pieces = shapely.intersection(lines[seg], cells[cell])
+        coords, which = shapely.get_coordinates(pieces, return_index=True)
+        along = shapely.line_locate_point(lines[seg[which]], shapely.points(coords), normalized=True)
+        start = np.full(len(seg), np.inf)
+        end = np.full(len(seg), -np.inf)
+        np.minimum.at(start, which, along)
+        np.maximum.at(end, which, along)
+        keep = end - start > _EPS  # not just touching
+        seg, cell, start, end = seg[keep], cell[keep], start[keep], end[keep]
+        order = np.lexsort((start, seg))
+        seg, cell, start, end = seg[order], cell[order], start[order], end[order]
+        segment_ptr = np.searchsorted(seg, np.arange(n_seg + 1))
+
+        merged = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(lines)))
+        catchment = shapely.union_all(shapely.buffer(merged, catchment_m, quad_segs=quad_segs))
+        shapely.prepare(catchment)
+        log.info(
+            "street cells: %d sites every <= %.0f m, %d segment passes, catchment %.0f m",
+            len(cells), spacing_m, len(seg), catchment_m,
+        )
+        return cls(
+            catchment_m=float(catchment_m),
+            spacing_m=float(spacing_m),
+            cells=cells,
+            node_cell=site_cell[:n_nodes].astype(np.int64),
+            segment_ptr=segment_ptr.astype(np.int64),
+            pass_cell=cell.astype(np.int64),
+            pass_start=start,
+            pass_end=end,
+            catchment=catchment,
+            tree=tree,
+        )
+
+    def reached_cells(
+        self,
+        group: np.ndarray,
+        segment: np.ndarray,
+        start: np.ndarray,
+        end: np.ndarray,
+        node_group: np.ndarray,
+        node: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Cells wholly and partly reached by stretches of street.
+
+        A cell is wholly reached when the part of a segment running through it lies inside a reached stretch of
+        that segment, or when it is the cell of a reached node; it is partly reached when a stretch ends inside it.
+
+        Parameters
+        ----------
+        group, segment, start, end
+            The reached stretches (fractions of segment length) and the group (polygon) of each.
+        node_group, node
+            Reached nodes and their groups.
+
+        Returns
+        -------
+        (whole_group, whole_cell, part_stretch, part_cell)
+            Unique ``(group, cell)`` pairs wholly reached; and for each partly reached cell (not wholly reached in
+            the same group), the position of the stretch that ends in it.
+        """
+        n_cells = len(self.cells)
+        lo, hi = self.segment_ptr[segment], self.segment_ptr[segment + 1]
+        counts = hi - lo
+        stretch = np.repeat(np.arange(len(segment)), counts)
+        rank = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        p = lo[stretch] + rank
+        a, b = self.pass_start[p], self.pass_end[p]
+        t0, t1 = start[stretch], end[stretch]
+        overlap = np.minimum(b, t1) - np.maximum(a, t0) > _EPS
+        whole = overlap & (a >= t0 - _EPS) & (b <= t1 + _EPS)
+        whole_key = np.unique(
+            np.concatenate([group[stretch[whole]] * n_cells + self.pass_cell[p[whole]], node_group * n_cells
+                            + self.node_cell[node]])
+        )
+        part = overlap & ~whole
+        part_stretch, part_cell = stretch[part], self.pass_cell[p[part]]
+        keep = ~np.isin(group[part_stretch] * n_cells + part_cell, whole_key)
+        return whole_key // n_cells, whole_key % n_cells, part_stretch[keep], part_cell[keep]
+
+
+def _merge_close_points(xy: np.ndarray, tol_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct points, clusters closer than ``tol_m`` taken as one (their first member), and the point of each
+    input."""
+    distinct, inverse = np.unique(xy, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    pairs = cKDTree(distinct).query_pairs(tol_m, output_type="ndarray")
+    if len(pairs) == 0:
+        return distinct, inverse
+    n = len(distinct)
+    graph = coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    first = np.full(label.max() + 1, n)
+    np.minimum.at(first, label, np.arange(n))
+    return distinct[first], label[inverse]
+
+
+def coverage_union_groups(
+    polys: np.ndarray, group: np.ndarray, n_groups: int, base: np.ndarray | None = None
+) -> np.ndarray:
+    """Coverage union of non-overlapping cells per group (plus ``base[g]``, itself a union of other cells)."""
+    out = np.array([shapely.Polygon()] * n_groups, dtype=object) if base is None else base.copy()
+    if len(polys) == 0:
+        return out
+    order = np.argsort(group, kind="stable")
+    polys, group = polys[order], group[order]
+    counts = np.bincount(group, minlength=n_groups)
+    rank = np.arange(len(group)) - np.repeat(np.cumsum(counts) - counts, counts)
+    table = np.full((n_groups, int(counts.max()) + 1), None, dtype=object)
+    table[group, rank] = polys
+    if base is not None:
+        has_base = ~shapely.is_empty(base)
+        table[has_base, -1] = base[has_base]
+    has = counts > 0
+    try:
+        out[has] = shapely.coverage_union_all(table[has], axis=1)
+    except shapely.errors.GEOSException as exc:  # cells not matching edge for edge: the general union is right too
+        log.warning("coverage union failed (%s); falling back to the general union", exc)
+        out[has] = shapely.union_all(table[has], axis=1)
+    return out
