@@ -76,7 +76,16 @@ def test_analyze_contract(cau_inputs, tmp_path):
     with pytest.warns(UserWarning, match="WGS84"):
         assert _analyze(cau_inputs, out, "--minutes", "5", "--speed-kmh", "4") == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json", "map.html", "report.html", "report.xlsx"]
+        [
+            "coverage.csv",
+            "compounds.gpkg",
+            "services.gpkg",
+            "served_area.gpkg",
+            "summary.json",
+            "map.html",
+            "report.html",
+            "report.xlsx",
+        ]
     )
     raw = (out / "coverage.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM for Excel
@@ -85,6 +94,12 @@ def test_analyze_contract(cau_inputs, tmp_path):
     assert set(table["category"]) == {"all", "设施", "商店"}
     n = len(gpd.read_file(cau_inputs["compounds"]))
     assert len(table) == 3 * n
+    # the share of each compound's area inside the served area of its category
+    assert table["area_share"].between(0, 1).all()
+    assert (table.loc[table["covered"], "area_share"] > 0).mean() > 0.5
+    served = gpd.read_file(out / "served_area.gpkg")
+    assert set(served["category"]) == {"all", "设施", "商店"} and (served["break_min"] == 5).all()
+    assert served.crs.to_epsg() == 4326
     unreachable = table[table["walk_m"].isna()]
     assert not unreachable["covered"].any()
     assert (table["covered"] == (table["walk_min"] <= 5)).all()

@@ -346,3 +346,31 @@ def test_real_osm_reach_is_inside_and_agrees_with_networkx(name, record_property
     record_property("unreached_street_share_buffer", buffer_share)
     print(f"plain 45 m buffers of the same reach: {buffer_share:.1%}")
     assert share < buffer_share
+
+
+def test_served_areas_alone_equal_those_built_with_every_service():
+    """per_service=False (what `lifecircle analyze` uses) gives the same served areas, from one search per category."""
+    import osmnx as ox
+    import pandas as pd
+    from conftest import shared_file
+
+    from lifecircle.geo.network import network_from_osm
+
+    path = shared_file("osm/beijing_haidian_cau_xueyuanlu.osm.bz2")
+    G = network_from_osm(path)
+    features = ox.features_from_xml(path, tags={"amenity": True})
+    pts = features[features.geom_type == "Point"].reset_index()
+    services = gpd.GeoDataFrame(
+        {"category": np.where(np.arange(len(pts)) % 3 == 0, "a", "b")},
+        geometry=pts.geometry.to_numpy(),
+        crs=4326,
+        index=pd.Index([f"s{i}" for i in range(len(pts))], name="service_id"),
+    )
+    full = isochrones(G, services, minutes=(5, 10))
+    alone = isochrones(G, services, minutes=(5, 10), per_service=False)
+    assert alone.per_service.empty
+    a = full.served_area.set_index(["category", "break_min"]).sort_index()
+    b = alone.served_area.set_index(["category", "break_min"]).sort_index()
+    assert list(a.index) == list(b.index)
+    np.testing.assert_allclose(a["street_m"], b["street_m"], rtol=1e-9)
+    np.testing.assert_allclose(a["area_m2"], b["area_m2"], rtol=1e-6)

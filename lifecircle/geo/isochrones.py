@@ -36,7 +36,7 @@ from lifecircle.geo.coverage import ALL, DEFAULT_SPEED_KMH, metres_per_minute
 from lifecircle.geo.crs import WGS84, to_crs
 from lifecircle.geo.graph import PreparedNetwork, prepare_network
 from lifecircle.geo.linecut import SegmentVertices
-from lifecircle.geo.paths import destination_node_costs
+from lifecircle.geo.paths import destination_node_costs, node_costs_to_nearest
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
 from lifecircle.geo.streetcells import DEFAULT_SPACING_M, StreetCells, coverage_union_groups
 
@@ -439,7 +439,7 @@ def _clip_to_catchment(polys: np.ndarray, catchment: shapely.Geometry) -> np.nda
 
 
 def _cell_shapes(job: _Job, reach: tuple[np.ndarray, ...], connectors: tuple, n_rows: int) -> np.ndarray:
-    """"voronoi" polygons: the street cells wholly reached (coverage union), the partly reached cells trimmed
+    """ "voronoi" polygons: the street cells wholly reached (coverage union), the partly reached cells trimmed
     square across the street at the cut, and the access lines' catchment within the cells they cross, all within
     the catchment band.
 
@@ -490,7 +490,7 @@ def _cell_shapes(job: _Job, reach: tuple[np.ndarray, ...], connectors: tuple, n_
 
 
 def _line_shapes(job: _Job, reach: tuple[np.ndarray, ...], connectors: tuple, n_rows: int) -> np.ndarray:
-    """"buffer" and "concave" polygons from the reached pieces of street and the access lines.
+    """ "buffer" and "concave" polygons from the reached pieces of street and the access lines.
 
     Breaks are built smallest first; a larger break unions only the pieces it adds to the smaller break's polygon
     (a segment wholly reached within a smaller limit is wholly reached within a larger one).
@@ -605,6 +605,7 @@ def isochrones(
     concave_ratio: float = DEFAULT_CONCAVE_RATIO,
     chunk_size: int = DEFAULT_CHUNK,
     workers: int = 1,
+    per_service: bool = True,
     spacing_m: float = DEFAULT_SPACING_M,
     street_cells: StreetCells | None = None,
 ) -> IsochroneResult:
@@ -651,6 +652,10 @@ def isochrones(
         ``"voronoi"`` only: the street partition of this network from an earlier call
         (``result.street_cells``), to reuse instead of building it again; it must have been built with
         the same ``catchment_m``.
+
+    per_service
+        False: only the served areas (one multi-source search per category instead of one search and one
+        polygon per service); ``per_service`` of the result is then empty.
 
     Returns
     -------
@@ -724,7 +729,16 @@ def isochrones(
         polys[positions], street[positions] = p, s
         np.fmin(best, b, out=best)
 
-    if workers > 1 and len(tasks) > 1:
+    if not per_service:
+        for c in range(len(cat_names)):
+            best[c], _ = node_costs_to_nearest(
+                net, att.take(np.flatnonzero(cat_code == c)), limit_m=float(limits.max())
+            )
+        every = best.min(axis=0)
+        for c in category_jobs:
+            _, p, s = _category_task(c, every if c < 0 else best[c], job)
+            served[c] = (p, s)
+    elif workers > 1 and len(tasks) > 1:
         with ProcessPoolExecutor(
             max_workers=workers, mp_context=get_context("fork"), initializer=_init_worker, initargs=(job,)
         ) as pool:
@@ -745,7 +759,9 @@ def isochrones(
 
     if len(cat_names) == 1 and cat_names != [ALL]:
         served[0] = served[-1]
-    per_service = _per_service_frame(services_m.index, category, breaks, polys, street, net)
+    per_service_frame = _per_service_frame(services_m.index, category, breaks, polys, street, net)
+    if not per_service:
+        per_service_frame = per_service_frame.iloc[:0]
     served_area = _served_frame(served, cat_names, cat_code, att, breaks, net)
     ring_frame = make_rings(served_area) if rings else None
     log.info(
@@ -757,7 +773,7 @@ def isochrones(
         catchment_m,
     )
     return IsochroneResult(
-        per_service=per_service,
+        per_service=per_service_frame,
         served_area=served_area,
         rings=ring_frame,
         services_off_network=services.index[off],

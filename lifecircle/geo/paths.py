@@ -109,6 +109,29 @@ def _same_segment(
     return o_rep, d_rep, walk
 
 
+def node_costs_to_nearest(
+    net: PreparedNetwork, destinations: Attachment, *, limit_m: float = np.inf
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walking cost from every node to its nearest destination, in one multi-source pass.
+
+    Returns
+    -------
+    cost, destination
+        Per node: the cost (``inf`` beyond ``limit_m`` or unreachable) and the position in ``destinations`` of
+        the nearest one (``-1`` when none).
+    """
+    n = net.n_nodes
+    if not destinations.snapped.any():
+        return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+    graph = _reverse_graph_with(net, destinations)
+    virtual = n + np.flatnonzero(destinations.snapped)
+    dist, _, source = dijkstra(
+        graph, directed=True, indices=virtual, min_only=True, return_predecessors=True, limit=limit_m
+    )
+    source = np.where(source >= 0, source - n, -1)
+    return dist[:n], source[:n]
+
+
 def nearest_destination(
     net: PreparedNetwork, origins: Attachment, destinations: Attachment
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -134,11 +157,7 @@ def nearest_destination(
     nearest = np.full(n_orig, -1, dtype=np.int64)
     if n_orig == 0 or not destinations.snapped.any():
         return walk_m, nearest
-    n = net.n_nodes
-    graph = _reverse_graph_with(net, destinations)
-    virtual = n + np.flatnonzero(destinations.snapped)
-    dist, _, source = dijkstra(graph, directed=True, indices=virtual, min_only=True, return_predecessors=True)
-    source = np.where(source >= 0, source - n, -1)
+    dist, source = node_costs_to_nearest(net, destinations)
     to_u, to_v = end_costs(net, origins, leaving=True)
     seg = np.where(origins.snapped, origins.segment, 0)
     u, v = net.segment_u[seg], net.segment_v[seg]

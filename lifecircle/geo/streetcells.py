@@ -164,7 +164,10 @@ class StreetCells:
         shapely.prepare(catchment)
         log.info(
             "street cells: %d sites every <= %.0f m, %d segment passes, catchment %.0f m",
-            len(cells), spacing_m, len(seg), catchment_m,
+            len(cells),
+            spacing_m,
+            len(seg),
+            catchment_m,
         )
         return cls(
             catchment_m=float(catchment_m),
@@ -217,8 +220,12 @@ class StreetCells:
         overlap = np.minimum(b, t1) - np.maximum(a, t0) > _EPS
         whole = overlap & (a >= t0 - _EPS) & (b <= t1 + _EPS)
         whole_key = np.unique(
-            np.concatenate([group[stretch[whole]] * n_cells + self.pass_cell[p[whole]], node_group * n_cells
-                            + self.node_cell[node]])
+            np.concatenate(
+                [
+                    group[stretch[whole]] * n_cells + self.pass_cell[p[whole]],
+                    node_group * n_cells + self.node_cell[node],
+                ]
+            )
         )
         part = overlap & ~whole
         part_stretch, part_cell = stretch[part], self.pass_cell[p[part]]

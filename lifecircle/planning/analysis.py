@@ -24,6 +24,7 @@ from lifecircle.geo.coverage import (
 )
 from lifecircle.geo.crs import to_crs
 from lifecircle.geo.graph import PreparedNetwork, prepare_network
+from lifecircle.geo.isochrones import DEFAULT_CATCHMENT_M, area_share, isochrones
 from lifecircle.geo.layers import COORD_SYSTEM_KEY
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.validate import quality_notes
@@ -71,6 +72,7 @@ class Analysis:
     summary: dict = field(default_factory=dict)
     rollups: dict = field(default_factory=dict)
     compliance: pd.DataFrame | None = None
+    served_area: gpd.GeoDataFrame | None = None
 
 
 def find_column(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
@@ -155,6 +157,8 @@ def analyze(
     governance: Mapping[str, str | None] | None = None,
     check_shift: bool = True,
     origins: Origins | None = None,
+    served_area: bool = False,
+    catchment_m: float = DEFAULT_CATCHMENT_M,
 ) -> Analysis:
     """Run a coverage analysis on layers already read.
 
@@ -189,6 +193,10 @@ def analyze(
     origins
         Where walks start, already attached to ``network`` (for example gated origins that walked the compound's
         own internal roads, :func:`lifecircle.geo.gated.gated_origins`); ``network`` must then be prepared.
+    served_area, catchment_m
+        Also draw each category's served area at the threshold from the streets really reached
+        (:func:`lifecircle.geo.isochrones.isochrones`, catchment width ``catchment_m``) and add ``area_share``
+        (the share of each compound's area inside it) to the coverage table.
 
     Returns
     -------
@@ -221,6 +229,17 @@ def analyze(
     if limits_m or longest_min != max_walk_min:
         result = apply_thresholds(
             result, services, default_m=max_walk_min * mpm, limits_m=limits_m, category_column=category_column
+        )
+    served_gdf = None
+    if served_area:
+        served_gdf, result = _with_served_area(
+            net,
+            compounds,
+            services,
+            result,
+            category_column=category_column,
+            catchment_m=catchment_m,
+            max_snap_m=max_snap_m,
         )
     table = result.table
     wide = compounds.copy()
@@ -288,7 +307,37 @@ def analyze(
         summary=summary,
         rollups=rollups,
         compliance=comp,
+        served_area=served_gdf,
     )
+
+
+def _with_served_area(
+    net: PreparedNetwork,
+    compounds: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    result: CoverageResult,
+    *,
+    category_column: str | None,
+    catchment_m: float,
+    max_snap_m: float,
+) -> tuple[gpd.GeoDataFrame, CoverageResult]:
+    """Served areas per category at the threshold, and ``area_share`` in the coverage table."""
+    minutes = result.params["max_walk_min"]
+    iso = isochrones(
+        net,
+        services,
+        minutes=[minutes],
+        speed_kmh=result.params["speed_kmh"],
+        catchment_m=catchment_m,
+        category_column=category_column,
+        max_snap_m=max_snap_m,
+        per_service=False,
+    )
+    shares = area_share(compounds, iso.served_area, break_min=minutes)
+    key = ["compound_id", "category"]
+    table = result.table.merge(shares.astype({"compound_id": object}), on=key, how="left")
+    table["area_share"] = table["area_share"].fillna(0.0).round(4)
+    return iso.served_area, replace(result, table=table)
 
 
 def _round(value: float, digits: int = 1) -> float | None:

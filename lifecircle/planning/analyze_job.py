@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from lifecircle.geo.chinese_crs import from_wgs84, normalize_coord_system
+from lifecircle.geo.isochrones import DEFAULT_CATCHMENT_M
 from lifecircle.geo.layers import COORD_SYSTEM_KEY, read_branches, read_compounds, read_gates, read_services
 from lifecircle.geo.network import network_from_bbox
 from lifecircle.geo.osm_meta import osm_data_date
@@ -150,6 +151,9 @@ def write_analysis(
             comp = analysis.compliance.copy()
             comp.insert(0, "name", analysis.compounds["name"].reindex(comp.index))
             write_csv(comp.reset_index(), stage / "compliance.csv")
+        if analysis.served_area is not None:
+            served = _out_geometries(analysis.served_area.to_crs(4326), out_system)
+            served.to_file(stage / "served_area.gpkg", layer="served_area", driver="GPKG")
         for name, frame in (extra_tables or {}).items():
             write_csv(frame, stage / f"{name}.csv")
         write_json(summary, stage / "summary.json")
@@ -160,6 +164,7 @@ def write_analysis(
             minutes=params["max_walk_min"],
             speed_kmh=params["speed_kmh"],
             branches=analysis.branches,
+            served_areas=analysis.served_area,
             lang=lang,
             basemap=map_options.basemap,
             tianditu_key=map_options.tianditu_key,
@@ -204,6 +209,8 @@ def run_analyze(
     output_coord_system: str = "wgs84",
     progress: bool = False,
     walking: WalkingOptions | None = None,
+    served_area: bool = True,
+    catchment_m: float = DEFAULT_CATCHMENT_M,
 ) -> Analysis:
     """Read every input, analyse, and write the outputs of ``lifecircle analyze``.
 
@@ -259,6 +266,8 @@ def run_analyze(
             speed_kmh=speed_kmh,
             max_snap_m=max_snap_m,
             standard=level,
+            served_area=served_area,
+            catchment_m=catchment_m,
         )
         walking_tables, walking_summary = walking_extras(
             setup,

@@ -82,6 +82,10 @@ def _add_walking_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--merge-lines", type=Path, help="local road-centreline layer merged into the OSM network")
     group.add_argument("--level-column", help="level column of road lines (bridges and tunnels do not meet)")
+    group.add_argument(
+        "--no-served-area", action="store_true", help="skip the served areas (map layers, area_share column)"
+    )
+    group.add_argument("--catchment-m", type=float, default=45.0, help="street catchment width of served areas")
 
 
 def _walking_options(args: argparse.Namespace):
@@ -336,6 +340,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         output_coord_system=args.output_coord_system,
         progress=not args.quiet,
         walking=_walking_options(args),
+        served_area=not args.no_served_area,
+        catchment_m=args.catchment_m,
     )
     if not args.quiet:
         print_summary(analysis.summary, out_dir=args.out)
@@ -364,6 +370,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         max_walk_min=args.minutes,
         speed_kmh=args.speed_kmh,
         max_snap_m=args.max_snap_m,
+        served_area=True,
     )
     write_analysis(analysis, args.out, inputs={"network": demo.osm_path}, map_options=_map_options(args))
     if not args.quiet:

@@ -115,8 +115,9 @@ def max_cover_lagrange(
     w = inst.weight.astype(float)
     g, m = A.shape
     if g == 0 or m == 0 or k <= 0:
-        return LagrangeResult(float(w.sum()) if k > 0 else 0.0, np.zeros(0, np.int64), np.zeros(0, np.int64),
-                              0, time.perf_counter() - t0)
+        return LagrangeResult(
+            float(w.sum()) if k > 0 else 0.0, np.zeros(0, np.int64), np.zeros(0, np.int64), 0, time.perf_counter() - t0
+        )
     deg = np.maximum(np.diff(A.indptr), 1)
     lam = w / deg if start is None else np.clip(start, 0.0, w)  # start: each group split over its candidates
     best, best_lam = math.inf, lam
@@ -154,8 +155,15 @@ def max_cover_lagrange(
     zeros = np.flatnonzero(~in_top & (open_val < incumbent - tol))
     ones = np.flatnonzero(in_top & (close_val < incumbent - tol))
     secs = time.perf_counter() - t0
-    log.info("MCLP Lagrangian: bound %.6g (incumbent %.6g) after %d iterations in %.3fs; fixes %d open, %d closed",
-             best, incumbent, it, secs, ones.size, zeros.size)
+    log.info(
+        "MCLP Lagrangian: bound %.6g (incumbent %.6g) after %d iterations in %.3fs; fixes %d open, %d closed",
+        best,
+        incumbent,
+        it,
+        secs,
+        ones.size,
+        zeros.size,
+    )
     return LagrangeResult(best, ones, zeros, it, secs, best_lam, top)
 
 
@@ -225,8 +233,15 @@ def cover_lagrange(
     zeros = np.flatnonzero((rc > 0) & (val + rc > need))
     ones = np.flatnonzero((rc < 0) & (val - rc > need))
     secs = time.perf_counter() - t0
-    log.info("LSCP Lagrangian: bound %.6g (incumbent %.6g) after %d iterations in %.3fs; fixes %d open, %d closed",
-             best, incumbent, it, secs, ones.size, zeros.size)
+    log.info(
+        "LSCP Lagrangian: bound %.6g (incumbent %.6g) after %d iterations in %.3fs; fixes %d open, %d closed",
+        best,
+        incumbent,
+        it,
+        secs,
+        ones.size,
+        zeros.size,
+    )
     return LagrangeResult(best, ones, zeros, it, secs)
 
 
@@ -279,10 +294,23 @@ def fix_instance(inst: ReducedInstance, ones: np.ndarray, zeros: np.ndarray, *, 
         sub = sub[rep].tocsr()
         sub.sort_indices()
     stats = dict(inst.stats)
-    stats.update(lagrange_fixed_open=int(ones.size), lagrange_fixed_closed=int(m - free.size - ones.size),
-                 groups_after_fixing=int(sub.shape[0]), columns_after_fixing=int(sub.shape[1]))
+    stats.update(
+        lagrange_fixed_open=int(ones.size),
+        lagrange_fixed_closed=int(m - free.size - ones.size),
+        groups_after_fixing=int(sub.shape[0]),
+        columns_after_fixing=int(sub.shape[1]),
+    )
     sub_inst = ReducedInstance(
-        A=sub, D=None, weight=weight, fallback=None, cols=inst.cols[free], cost=inst.cost[free], capacity=None,
-        fixed=np.zeros(0, dtype=np.int64), unreachable=np.zeros(0, dtype=np.int64), constant=0.0, stats=stats,
+        A=sub,
+        D=None,
+        weight=weight,
+        fallback=None,
+        cols=inst.cols[free],
+        cost=inst.cost[free],
+        capacity=None,
+        fixed=np.zeros(0, dtype=np.int64),
+        unreachable=np.zeros(0, dtype=np.int64),
+        constant=0.0,
+        stats=stats,
     )
     return Fixing(sub_inst, free, ones, constant, infeasible)

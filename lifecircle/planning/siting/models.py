@@ -97,9 +97,15 @@ class _SitingModel:
             Passed to :meth:`from_matrix` (``k``, ``budget``, ``capacity``...).
         """
         matrix = build_coverage_matrix(
-            net, compounds_att, candidates_att, limit_m,
-            compound_ids=compound_ids, site_ids=site_ids, weights=weights,
-            existing_walk_m=existing_walk_m, costs=costs,
+            net,
+            compounds_att,
+            candidates_att,
+            limit_m,
+            compound_ids=compound_ids,
+            site_ids=site_ids,
+            weights=weights,
+            existing_walk_m=existing_walk_m,
+            costs=costs,
         )
         return cls.from_matrix(matrix, **model_kwargs)
 
@@ -138,8 +144,9 @@ class _SitingModel:
         """Local search from a heuristic solution (reduced column positions); None when the model has none."""
         return None
 
-    def _lagrange(self, inst: ReducedInstance, incumbent: float, previous: LagrangeResult | None = None
-                  ) -> LagrangeResult | None:
+    def _lagrange(
+        self, inst: ReducedInstance, incumbent: float, previous: LagrangeResult | None = None
+    ) -> LagrangeResult | None:
         """Lagrangian bound and fixing for the reduced instance (model space); None when not available.
 
         ``previous``: an earlier result on the same instance to continue from (its bound stays valid).
@@ -161,14 +168,36 @@ class _SitingModel:
 
     def _run_backend(self, model, *, solver, time_limit_s, mip_rel_gap, start, start_sites, threads):
         if solver == "highs":
-            return solve_highs(model, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=threads,
-                               start=start, start_sites=None if start is not None else start_sites)
+            return solve_highs(
+                model,
+                time_limit_s=time_limit_s,
+                mip_rel_gap=mip_rel_gap,
+                threads=threads,
+                start=start,
+                start_sites=None if start is not None else start_sites,
+            )
         if solver == "scipy":
             return solve_scipy(model, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
         return solve_cbc(model, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, start=start)
 
-    def _solve_milp(self, model, inst, lag, g_x, g_val, g_full, *, solver, t0, time_limit_s, mip_rel_gap,
-                    warm_start, threads, stats, lp_known=None) -> MilpOutcome:
+    def _solve_milp(
+        self,
+        model,
+        inst,
+        lag,
+        g_x,
+        g_val,
+        g_full,
+        *,
+        solver,
+        t0,
+        time_limit_s,
+        mip_rel_gap,
+        warm_start,
+        threads,
+        stats,
+        lp_known=None,
+    ) -> MilpOutcome:
         """MILP (on the instance Lagrangian fixing leaves, when it fixes anything), combined with every bound.
 
         Returns an outcome in the model space of ``model``; its bound is the best of the MILP bound, the
@@ -180,10 +209,15 @@ class _SitingModel:
         fix = None
         if lag is not None and (lag.ones.size or lag.zeros.size):
             fix = fix_instance(inst, lag.ones, lag.zeros, kind=self.kind)
-            stats.update({k: v for k, v in fix.sub.stats.items() if k.startswith(("lagrange_", "groups_after",
-                                                                                   "columns_after"))})
-        if fix is not None and (fix.infeasible or fix.sub.A.shape[0] == 0 or fix.sub.A.shape[1] == 0 or (
-                self.kind == "max" and self.params["k"] - fix.ones.size <= 0)):
+            stats.update(
+                {k: v for k, v in fix.sub.stats.items() if k.startswith(("lagrange_", "groups_after", "columns_after"))}
+            )
+        if fix is not None and (
+            fix.infeasible
+            or fix.sub.A.shape[0] == 0
+            or fix.sub.A.shape[1] == 0
+            or (self.kind == "max" and self.params["k"] - fix.ones.size <= 0)
+        ):
             # no strictly better solution respects the fixings: the incumbent is optimal
             stats.update(solve_s=0.0, bound_source="lagrange fixing")
             return MilpOutcome(g_x, g_val, g_val, OPTIMAL, 0.0, "greedy+lagrange")
@@ -191,22 +225,35 @@ class _SitingModel:
             sub_model = self._sub_milp(fix.sub, fix.ones.size)
             x_sub = None if g_x is None else g_x[fix.free]
             start = sub_model.full_start(x_sub) if (warm_start and x_sub is not None) else None
-            sub = self._run_backend(sub_model, solver=solver, time_limit_s=remaining, mip_rel_gap=mip_rel_gap,
-                                    start=start, start_sites=x_sub if warm_start else None, threads=threads)
+            sub = self._run_backend(
+                sub_model,
+                solver=solver,
+                time_limit_s=remaining,
+                mip_rel_gap=mip_rel_gap,
+                start=start,
+                start_sites=x_sub if warm_start else None,
+                threads=threads,
+            )
             x = None
             obj = math.nan
             if sub.x is not None:
                 x = fix.lift(sub.x, m)
                 obj = sub.objective + fix.constant
-            sub_bound = sub.bound + fix.constant if math.isfinite(sub.bound) else (
-                math.inf if maxi else -math.inf)
+            sub_bound = sub.bound + fix.constant if math.isfinite(sub.bound) else (math.inf if maxi else -math.inf)
             # every solution better than the incumbent respects the fixings
             bound = max(g_val, sub_bound) if maxi else min(g_val, sub_bound)
             outcome = MilpOutcome(x, obj, bound, sub.status, sub.seconds, sub.solver)
         else:
             start = g_full if (warm_start and g_full is not None) else None
-            outcome = self._run_backend(model, solver=solver, time_limit_s=remaining, mip_rel_gap=mip_rel_gap,
-                                        start=start, start_sites=g_x if warm_start else None, threads=threads)
+            outcome = self._run_backend(
+                model,
+                solver=solver,
+                time_limit_s=remaining,
+                mip_rel_gap=mip_rel_gap,
+                start=start,
+                start_sites=g_x if warm_start else None,
+                threads=threads,
+            )
         stats.update(solve_s=outcome.seconds)
         src = "milp"
         bound = outcome.bound
@@ -331,8 +378,7 @@ class _SitingModel:
                 if math.isfinite(r_val) and (r_val > g_val if self.sense == "max" else r_val < g_val):
                     g_x, g_val, g_full = r_x, r_val, r_full
                     lag = self._lagrange(inst, g_val, lag)
-                closed = self._closed(g_val, min(lag.bound, lpb) if self.sense == "max" else max(lag.bound, lpb),
-                                      inst)
+                closed = self._closed(g_val, min(lag.bound, lpb) if self.sense == "max" else max(lag.bound, lpb), inst)
         if trivial:
             x = np.zeros(m)
             val = self._model_value(model, x)[0] if m else float(model.offset)
@@ -341,25 +387,39 @@ class _SitingModel:
             tb = time.perf_counter()
             if lag is not None:
                 bnd, src = lag.bound, "lagrange"
-                if lp_known is not None and math.isfinite(lp_known) and (
-                        lp_known < bnd if self.sense == "max" else lp_known > bnd):
+                if (
+                    lp_known is not None
+                    and math.isfinite(lp_known)
+                    and (lp_known < bnd if self.sense == "max" else lp_known > bnd)
+                ):
                     bnd, src = lp_known, "lp"
             else:
                 bnd, src = self._lp_bound(model, inst, time_limit_s)[0], "lp"
             stats.update(bound_s=time.perf_counter() - tb, bound_source=src)
             status = "heuristic" if g_x is not None else NO_SOLUTION
-            outcome = MilpOutcome(g_x, g_val, bnd, status, 0.0, "greedy" if solver == "greedy" else
-                                  "greedy+lagrange")
+            outcome = MilpOutcome(g_x, g_val, bnd, status, 0.0, "greedy" if solver == "greedy" else "greedy+lagrange")
         else:
-            outcome = self._solve_milp(model, inst, lag, g_x, g_val, g_full, solver=solver, t0=t0,
-                                       time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap,
-                                       warm_start=warm_start, threads=threads, stats=stats, lp_known=lp_known)
+            outcome = self._solve_milp(
+                model,
+                inst,
+                lag,
+                g_x,
+                g_val,
+                g_full,
+                solver=solver,
+                t0=t0,
+                time_limit_s=time_limit_s,
+                mip_rel_gap=mip_rel_gap,
+                warm_start=warm_start,
+                threads=threads,
+                stats=stats,
+                lp_known=lp_known,
+            )
 
         if outcome.status == INFEASIBLE or outcome.x is None:
             seconds = time.perf_counter() - t0
             st = INFEASIBLE if outcome.status == INFEASIBLE else NO_SOLUTION
-            return self._result((), math.nan, outcome.bound, math.inf, outcome.solver, st, seconds, inst,
-                                stats)
+            return self._result((), math.nan, outcome.bound, math.inf, outcome.solver, st, seconds, inst, stats)
         x = outcome.x[: model.n_site]
         sel = np.concatenate([inst.fixed, inst.cols[x > 0.5]]).astype(np.int64)
         objective = outcome.objective + self._fixed_value(inst)
@@ -377,8 +437,7 @@ class _SitingModel:
             status = OPTIMAL  # the bound closes the gap: proven
         seconds = time.perf_counter() - t0
         sel_ids = self.matrix.site_ids[sel]
-        return self._result(tuple(sel_ids), objective, bound, gap, outcome.solver, status, seconds, inst,
-                            stats)
+        return self._result(tuple(sel_ids), objective, bound, gap, outcome.solver, status, seconds, inst, stats)
 
     def _fixed_value(self, inst: ReducedInstance) -> float:
         return 0.0
@@ -437,9 +496,10 @@ class _SitingModel:
         lp = solve_highs(model, time_limit_s=60)
         served = m.covered.copy()
         if lp.x is not None and full.A.nnz:
-            z = lp.x[model.n_site:]
-            frac = np.bincount(np.repeat(np.arange(full.A.shape[0]), np.diff(full.A.indptr)), weights=z,
-                               minlength=full.A.shape[0])
+            z = lp.x[model.n_site :]
+            frac = np.bincount(
+                np.repeat(np.arange(full.A.shape[0]), np.diff(full.A.indptr)), weights=z, minlength=full.A.shape[0]
+            )
             served[rows[frac >= 1 - 1e-6]] = True
         return served
 
@@ -473,12 +533,21 @@ class MaxCoverage(_SitingModel):
             raise InputError("The number of new sites must be zero or more.")
         if budget is not None and float(budget) < 0:
             raise InputError("The budget must be zero or more.")
-        return cls(matrix, k=None if k is None else int(k), budget=None if budget is None else float(budget),
-                   capacity=_capacity_vector(capacity, matrix.shape[1]))
+        return cls(
+            matrix,
+            k=None if k is None else int(k),
+            budget=None if budget is None else float(budget),
+            capacity=_capacity_vector(capacity, matrix.shape[1]),
+        )
 
     def _reduce(self, dominance):
-        return reduce_instance(self.matrix, kind="max", capacity=self.params["capacity"], dominance=dominance,
-                               max_rounds=6 if dominance else 0)
+        return reduce_instance(
+            self.matrix,
+            kind="max",
+            capacity=self.params["capacity"],
+            dominance=dominance,
+            max_rounds=6 if dominance else 0,
+        )
 
     def _milp(self, inst):
         return max_cover_model(inst, k=self.params["k"], budget=self.params["budget"])
@@ -498,11 +567,19 @@ class MaxCoverage(_SitingModel):
     def _lagrange(self, inst, incumbent, previous=None):
         if not self._plain():
             return None
-        lag = max_cover_lagrange(inst, k=self.params["k"], incumbent=incumbent,
-                                 start=None if previous is None else previous.multipliers)
+        lag = max_cover_lagrange(
+            inst, k=self.params["k"], incumbent=incumbent, start=None if previous is None else previous.multipliers
+        )
         if previous is not None and previous.bound < lag.bound:  # keep the better bound (both valid)
-            lag = LagrangeResult(previous.bound, lag.ones, lag.zeros, previous.iterations + lag.iterations,
-                                 previous.seconds + lag.seconds, lag.multipliers, lag.relaxed)
+            lag = LagrangeResult(
+                previous.bound,
+                lag.ones,
+                lag.zeros,
+                previous.iterations + lag.iterations,
+                previous.seconds + lag.seconds,
+                lag.multipliers,
+                lag.relaxed,
+            )
         return lag
 
     def _sub_milp(self, sub, n_open):
@@ -539,8 +616,11 @@ class CoverAll(_SitingModel):
         use_costs : bool
             Minimise total cost (``matrix.costs``) instead of the number of sites when costs are present.
         """
-        return cls(matrix, capacity=_capacity_vector(capacity, matrix.shape[1]),
-                   use_costs=bool(use_costs and matrix.costs is not None))
+        return cls(
+            matrix,
+            capacity=_capacity_vector(capacity, matrix.shape[1]),
+            use_costs=bool(use_costs and matrix.costs is not None),
+        )
 
     def _costs(self):
         return self.matrix.site_costs if self.params["use_costs"] else np.ones(self.matrix.shape[1])
@@ -548,10 +628,12 @@ class CoverAll(_SitingModel):
     def _reduce(self, dominance):
         m = self.matrix
         if not self.params["use_costs"] and m.costs is not None:
-            m = CoverageMatrix(m.cover, m.walk_m, m.compound_ids, m.site_ids, m.weights, m.covered,
-                               m.existing_walk_m, None, m.limit_m)
-        return reduce_instance(m, kind="cover", capacity=self.params["capacity"], dominance=dominance,
-                               max_rounds=6 if dominance else 0)
+            m = CoverageMatrix(
+                m.cover, m.walk_m, m.compound_ids, m.site_ids, m.weights, m.covered, m.existing_walk_m, None, m.limit_m
+            )
+        return reduce_instance(
+            m, kind="cover", capacity=self.params["capacity"], dominance=dominance, max_rounds=6 if dominance else 0
+        )
 
     def _milp(self, inst):
         return cover_model(inst)
@@ -621,8 +703,13 @@ class PMedian(_SitingModel):
         return np.where(np.isfinite(ex), ex, self.params["unserved_m"])
 
     def _reduce(self, dominance):
-        return reduce_instance(self.matrix, kind="median", unserved_m=self.params["unserved_m"],
-                               dominance=dominance, max_rounds=6 if dominance else 0)
+        return reduce_instance(
+            self.matrix,
+            kind="median",
+            unserved_m=self.params["unserved_m"],
+            dominance=dominance,
+            max_rounds=6 if dominance else 0,
+        )
 
     def _milp(self, inst):
         return median_model(inst, k=self.params["k"])
@@ -634,7 +721,8 @@ class PMedian(_SitingModel):
         m = self.matrix
         fb = self._fallback()
         reach = (np.diff(m.cover.indptr) > 0) | np.isfinite(
-            m.existing_walk_m if m.existing_walk_m is not None else np.full(m.shape[0], np.inf))
+            m.existing_walk_m if m.existing_walk_m is not None else np.full(m.shape[0], np.inf)
+        )
         best = fb.copy()
         if len(sel):
             pick = np.zeros(m.shape[1], dtype=bool)
@@ -647,4 +735,3 @@ class PMedian(_SitingModel):
 
     def _plan(self, sel_ids):
         return ranked_plan(self.matrix, sel_ids, unserved_m=self.params["unserved_m"], by="distance")
-
