@@ -549,7 +549,7 @@ def write_report(
     html_path = out_dir / "report.html"
     html_path.write_text(page, encoding="utf-8")
     xlsx_path = out_dir / "report.xlsx"
-    with pd.ExcelWriter(xlsx_path, engine="openpyxl") as writer:
+    with pd.ExcelWriter(xlsx_path, engine="xlsxwriter") as writer:
         for name, table in tables.items():
             table.to_excel(writer, sheet_name=name[:31], index=False)
     log.info("report written to %s and %s", html_path, xlsx_path)
