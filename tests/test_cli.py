@@ -71,10 +71,9 @@ def _analyze(inputs, out, *extra):
     )
 
 
-def test_analyze_contract(cau_inputs, tmp_path):
+def test_analyze_contract(cau_inputs, tmp_path, capsys):
     out = tmp_path / "result"
-    with pytest.warns(UserWarning, match="WGS84"):
-        assert _analyze(cau_inputs, out, "--minutes", "5", "--speed-kmh", "4") == 0
+    assert _analyze(cau_inputs, out, "--minutes", "5", "--speed-kmh", "4") == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [
             "coverage.csv",
@@ -142,6 +141,33 @@ def test_bad_input_one_line_exit_2_nothing_written(cau_inputs, tmp_path, capsys,
     assert not any(p.name.startswith(".never") for p in tmp_path.iterdir())
 
 
+def test_warnings_are_one_line_and_quiet_silences_them(cau_inputs, tmp_path, capsys):
+    args = [
+        "analyze",
+        "--network",
+        str(cau_inputs["network"]),
+        "--compounds",
+        str(cau_inputs["compounds"]),
+        "--services",
+        str(cau_inputs["services"]),
+        "--no-served-area",
+    ]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert "lifecircle: warning: services.csv does not declare a coordinate reference system" in err
+    assert "UserWarning" not in err
+    assert main(["-q", *args, "--out", str(tmp_path / "b")]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_output_folder_that_is_a_file(cau_inputs, tmp_path, capsys):
+    target = tmp_path / "afile"
+    target.write_text("keep me")
+    assert _analyze(cau_inputs, target) == 2
+    assert "is an existing file" in capsys.readouterr().err
+    assert target.read_text() == "keep me"
+
+
 def test_failed_run_keeps_previous_outputs(cau_inputs, tmp_path):
     out = tmp_path / "keep"
     out.mkdir()
@@ -164,9 +190,8 @@ def test_demo_subprocess(tmp_path):
 
 def test_publish_site_from_two_analyses(cau_inputs, tmp_path):
     five, ten = tmp_path / "five", tmp_path / "ten"
-    with pytest.warns(UserWarning):
-        assert _analyze(cau_inputs, five, "--minutes", "5", "--offline") == 0
-        assert _analyze(cau_inputs, ten, "--minutes", "10") == 0
+    assert _analyze(cau_inputs, five, "--minutes", "5", "--offline") == 0
+    assert _analyze(cau_inputs, ten, "--minutes", "10") == 0
     offline_html = (five / "map.html").read_text(encoding="utf-8")
     assert '<script src="http' not in offline_html and 'rel="stylesheet" href="http' not in offline_html
     site = tmp_path / "site"
@@ -180,8 +205,7 @@ def test_publish_site_from_two_analyses(cau_inputs, tmp_path):
 
 def test_map_options_reach_the_map(cau_inputs, tmp_path):
     out = tmp_path / "amap"
-    with pytest.warns(UserWarning):
-        assert _analyze(cau_inputs, out, "--basemap", "amap", "--lang", "en") == 0
+    assert _analyze(cau_inputs, out, "--basemap", "amap", "--lang", "en") == 0
     text = (out / "map.html").read_text(encoding="utf-8")
     assert "autonavi" in text or "amap" in text.lower()
 
@@ -201,8 +225,7 @@ def test_online_network_offline_is_one_clear_error(cau_inputs, tmp_path, capsys,
 
     monkeypatch.setattr("lifecircle.planning.analyze_job.network_from_bbox", spy)
     for network in ("auto", "place:攀枝花市东区", "bbox:116.3,39.9,116.4,40.0"):
-        with pytest.warns(UserWarning):
-            code = _analyze({**cau_inputs, "network": network}, tmp_path / "out")
+        code = _analyze({**cau_inputs, "network": network}, tmp_path / "out")
         assert code == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "offline, pass an .osm" in err[0]
@@ -235,23 +258,22 @@ def test_analyze_with_standard_distance_and_gcj02_output(cau_inputs, tmp_path):
 
 def test_isochrones_command(cau_inputs, tmp_path, capsys):
     out = tmp_path / "iso"
-    with pytest.warns(UserWarning):
-        code = main(
-            [
-                "isochrones",
-                "--network",
-                str(cau_inputs["network"]),
-                "--services",
-                str(cau_inputs["services"]),
-                "--minutes",
-                "5,10",
-                "--category-column",
-                "类别",
-                "--rings",
-                "--out",
-                str(out),
-            ]
-        )
+    code = main(
+        [
+            "isochrones",
+            "--network",
+            str(cau_inputs["network"]),
+            "--services",
+            str(cau_inputs["services"]),
+            "--minutes",
+            "5,10",
+            "--category-column",
+            "类别",
+            "--rings",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "设施" in printed and "km²" in printed

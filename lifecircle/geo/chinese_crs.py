@@ -540,10 +540,10 @@ def detect_gcj02_shift(
     label = {"gcj02": "GCJ-02 (Amap/Gaode/Tencent)", "bd09": "BD-09 (Baidu)"}[best]
     if shifted:
         msg = (
-            f"{name} look shifted: treated as {label} and converted to WGS84, their median distance to the "
-            f"nearest street drops from {med_given:.0f} m to {med_best:.0f} m "
-            f"({share:.0%} of points come closer); "
-            f"declare the layer's coordinate system as {best} if it comes from that map."
+            f"{name} look shifted like {label} coordinates and were NOT converted: read as {label} their median "
+            f"distance to the nearest street would drop from {med_given:.0f} m to {med_best:.0f} m "
+            f"({share:.0%} of points come closer); if they come from that map, run again declaring the layer's "
+            f"coordinate system as {best} (--coord-system {best}, or coord_system in the study file)."
         )
         logger.warning(msg)
     else:

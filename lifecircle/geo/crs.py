@@ -59,14 +59,15 @@ def looks_like_degrees(gdf: gpd.GeoDataFrame) -> bool:
 
 
 def ensure_crs(gdf: gpd.GeoDataFrame, *, crs: str | None, source: str) -> gpd.GeoDataFrame:
-    """Give a layer its CRS: the one a user names, else the file's, else WGS84 when coordinates look like degrees.
+    """Give a layer its CRS: the file's, else the one a user names, else WGS84 when coordinates look like degrees.
 
     Parameters
     ----------
     gdf
         The layer as read (not modified).
     crs
-        A CRS the user gave (overrides the file's declaration), or None.
+        A CRS the user gave, or None. It applies to a layer that declares no CRS, or whose declaration is
+        impossible (longitude/latitude declared, other coordinates found); a layer's sound declaration wins.
     source
         How to name the layer in messages (usually its file name).
 
@@ -80,14 +81,19 @@ def ensure_crs(gdf: gpd.GeoDataFrame, *, crs: str | None, source: str) -> gpd.Ge
     InputError
         The CRS is unknown, or the layer has none and does not look like longitude/latitude.
     """
+    impossible = gdf.crs is not None and gdf.crs.is_geographic and not gdf.empty and not looks_like_degrees(gdf)
     if crs is not None:
         try:
-            declared = pyproj.CRS.from_user_input(crs)
+            given = pyproj.CRS.from_user_input(crs)
         except pyproj.exceptions.CRSError as exc:
             raise InputError(f"{source}: unknown coordinate reference system {crs!r}.") from exc
-        return gdf.set_crs(declared, allow_override=True)
+        if gdf.crs is None or impossible:
+            return gdf.set_crs(given, allow_override=True)
+        if gdf.crs != given:
+            log.info("%s declares %s; the CRS given (%s) applies only to layers without one", source, gdf.crs, crs)
+        return gdf
     if gdf.crs is not None:
-        if gdf.crs.is_geographic and not gdf.empty and not looks_like_degrees(gdf):
+        if impossible:
             raise InputError(
                 f"{source} says its coordinates are longitude/latitude ({gdf.crs.name}) but they are not; "
                 "name the real CRS with --crs (for example EPSG:4547)."
@@ -96,7 +102,6 @@ def ensure_crs(gdf: gpd.GeoDataFrame, *, crs: str | None, source: str) -> gpd.Ge
     if looks_like_degrees(gdf):
         message = f"{source} does not declare a coordinate reference system; reading it as WGS84 longitude/latitude."
         warnings.warn(message, UserWarning, stacklevel=2)
-        log.warning(message)
         return gdf.set_crs(WGS84)
     raise InputError(
         f"{source} does not declare a coordinate reference system and its coordinates are not longitude/latitude; "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -404,7 +405,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
         model=args.model,
         candidate_spacing_m=args.candidate_spacing_m,
         candidates_from=args.candidates_from,
-        minutes=args.minutes,
+        minutes=10.0 if args.minutes is None else args.minutes,
         speed_kmh=args.speed_kmh,
         max_snap_m=args.max_snap_m,
         category=args.category,
@@ -427,16 +428,25 @@ def _cmd_site(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings of a command-line run as one line each, in the user's terms."""
+    print(f"lifecircle: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args)
-    import warnings
-
-    warnings.filterwarnings("default", category=UserWarning, module="lifecircle")
+    out = getattr(args, "out", None)
+    if isinstance(out, Path) and out.exists() and not out.is_dir():
+        print(f"lifecircle: error: the output folder {out} is an existing file.", file=sys.stderr)
+        return EXIT_USER_ERROR
     try:
-        return args.handler(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore" if args.quiet else "default", UserWarning)
+            warnings.showwarning = _show_warning
+            return args.handler(args)
     except LifecircleError as exc:
         print(f"lifecircle: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
