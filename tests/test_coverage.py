@@ -255,3 +255,10 @@ def test_walk_rules_shape_coverage(walk_rules_osm):
         .walk_m
     )
     assert back == pytest.approx(detour + access, abs=1.0)
+
+
+def test_no_service_on_the_network(small):
+    G, compounds, _ = small
+    far = points([(90000, 90000), (90100, 90000)], ids=["s1", "s2"], category=["x", "y"])
+    with pytest.raises(NetworkError, match="None of the 2 services"):
+        coverage(G, compounds, far)

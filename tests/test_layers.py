@@ -254,3 +254,23 @@ def test_ledger_title_row_and_missing_coordinates(tmp_path):
     got = read_services(path, coord_system="wgs84")
     assert list(got.index) == ["1", "3"] and list(got["category"]) == ["超市", "卫生站"]
     assert any("1 rows without coordinates" in n for n in quality_notes(got))
+
+
+def test_reserved_and_blank_categories(tmp_path):
+    path = tmp_path / "svc.csv"
+    df = pd.DataFrame({"id": ["a", "b", "c"], "category": ["shop", "", None], "lon": [LON] * 3, "lat": [LAT] * 3})
+    df.to_csv(path, index=False)
+    got = read_services(path, crs="EPSG:4326")
+    assert list(got["category"]) == ["shop", "uncategorised", "uncategorised"]
+    assert any("2 services have no category" in n for n in quality_notes(got))
+    df.assign(category=["shop", " All ", "x"]).to_csv(path, index=False)
+    with pytest.raises(InputError, match="'all'.*rename"):
+        read_services(path, crs="EPSG:4326")
+
+
+def test_layer_without_any_geometry(tmp_path):
+    gdf = _compounds_wgs84()
+    gdf["geometry"] = None
+    gdf.to_file(tmp_path / "null.gpkg")
+    with pytest.raises(InputError, match="no feature has a geometry"):
+        read_compounds(tmp_path / "null.gpkg")

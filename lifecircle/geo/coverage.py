@@ -205,6 +205,18 @@ def coverage(
             f"No compound and no service lies within {max_snap_m:.0f} m of a walkable street: "
             "the walking network does not cover the study area."
         )
+    if len(services_m) and not service_att.snapped.any():
+        raise NetworkError(
+            f"None of the {len(services_m)} services lies within {max_snap_m:.0f} m of a walkable street: "
+            "check the services' coordinates and coordinate system, and that the network covers them."
+        )
+    if not service_att.snapped.all():
+        log.warning(
+            "%d of %d services are farther than %.0f m from any walkable street and serve nobody",
+            (~service_att.snapped).sum(),
+            len(services_m),
+            max_snap_m,
+        )
     if not compound_snapped.all():
         log.warning("%d of %d compounds are off the walking network", (~compound_snapped).sum(), n_comp)
 

@@ -33,6 +33,8 @@ PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"}
 ID_NAMES = ("id", "编号", "序号", "fid")
 NAME_NAMES = ("name", "名称", "小区名称", "name_zh", "名字")
+ALL_CATEGORY = "all"  # the category of every service together, in every result
+UNCATEGORISED = "uncategorised"
 CATEGORY_NAMES = ("category", "类别", "类型", "分类")
 COORD_SYSTEM_KEY = "lifecircle_coord_system"
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09", "cgcs2000")
@@ -165,6 +167,7 @@ def read_layer(
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise InputError(f"{source} has no geometry.")
     validate.require_not_empty(gdf, source)
+    gdf = validate.drop_missing_geometry(gdf, source)  # before any CRS check: empty bounds say nothing
     attrs = dict(gdf.attrs)
     if system is None and hint in ("gcj02", "bd09"):
         log.info("%s: the coordinate columns are named for %s; converting from %s to WGS84", source, hint, hint)
@@ -295,8 +298,23 @@ def read_services(
     column = _find_column(gdf, category_column, CATEGORY_NAMES, source)
     if column is None:
         gdf["category"] = "service"
-    else:
-        gdf["category"] = gdf[column].fillna("unknown").astype(str).str.strip()
+        return gdf
+    values = gdf[column].astype("string").str.strip()
+    blank = values.isna() | (values == "")
+    if blank.any():
+        examples = ", ".join(map(str, gdf.index[blank][:5]))
+        validate.add_quality_note(
+            gdf,
+            f"{source}: {blank.sum()} services have no category in column {column!r} ({examples}); "
+            f"they are counted in 'all' and as category {UNCATEGORISED!r}.",
+        )
+    reserved = values.str.lower() == ALL_CATEGORY
+    if reserved.any():
+        raise InputError(
+            f"{source}: column {column!r} uses the category name {ALL_CATEGORY!r}, which lifecircle keeps for "
+            f"'any service' (rows {', '.join(map(str, gdf.index[reserved][:5]))}); rename that category."
+        )
+    gdf["category"] = values.fillna("").astype(object).where(~blank, UNCATEGORISED)
     return gdf
 
 
