@@ -74,7 +74,7 @@ def _analyze(inputs, out, *extra):
 def test_analyze_contract(cau_inputs, tmp_path, capsys):
     out = tmp_path / "result"
     assert _analyze(cau_inputs, out, "--minutes", "5", "--speed-kmh", "4") == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted(
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
         [
             "coverage.csv",
             "compounds.gpkg",
@@ -282,3 +282,14 @@ def test_isochrones_command(cau_inputs, tmp_path, capsys):
     assert (served.set_index(["category", "break_min"])["area_m2"].xs("all", level=0).diff().dropna() > 0).all()
     with pytest.raises(SystemExit):
         main(["isochrones", "--network", "n", "--services", "s", "--minutes", "5,-1"])
+
+
+def test_rerun_replaces_its_own_outputs_only(cau_inputs, tmp_path):
+    out = tmp_path / "again"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert _analyze(cau_inputs, out, "--profiles", "adult,elderly") == 0
+    assert (out / "coverage_by_profile.csv").is_file()
+    assert _analyze(cau_inputs, out) == 0  # no profiles this time: the stale table goes
+    assert not (out / "coverage_by_profile.csv").exists()
+    assert (out / "notes.txt").read_text() == "mine" and (out / "coverage.csv").is_file()

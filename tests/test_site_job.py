@@ -193,7 +193,7 @@ def test_outputs_contract_and_consistency(town, tmp_path):
     layers = _write_layers(town, tmp_path / "in")
     out = tmp_path / "plan"
     run_site(network=town["graph"], out_dir=out, minutes=4, cover_all=True, **layers)
-    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(OUTPUT_FILES)
     sites = pd.read_csv(out / "sites.csv", encoding="utf-8-sig", dtype={"site_id": str})
     assert {*SITES_COLUMNS, "new_households", "cum_households"} <= set(sites.columns)
     before_after = pd.read_csv(out / "before_after.csv", encoding="utf-8-sig")
@@ -364,7 +364,7 @@ def test_beijing_end_to_end(beijing_inputs, tmp_path, mode):
         ]
     )
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(OUTPUT_FILES)
     summary = json.loads((out / "siting.json").read_text(encoding="utf-8"))
     sites = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
     ba = pd.read_csv(out / "before_after.csv", encoding="utf-8-sig")

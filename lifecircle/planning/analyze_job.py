@@ -138,7 +138,7 @@ def write_analysis(
     if lang:
         summary["lang"] = lang
     params = analysis.coverage.params
-    with staged_directory(out_dir) as stage:
+    with staged_directory(out_dir, job="analyze") as stage:
         table = analysis.coverage.table.copy()
         table["walk_m"] = table["walk_m"].round(1)
         table["walk_min"] = table["walk_min"].round(2)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from lifecircle.geo.isochrones import (
 )
 from lifecircle.geo.layers import read_services
 from lifecircle.geo.network import load_network
+from lifecircle.planning.outputs import staged_directory
 
 log = logging.getLogger(__name__)
 
@@ -71,22 +70,8 @@ def run_isochrones(
         workers=workers,
     )
     out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        staged = write_isochrones(result, staging)
-        if not out.exists():
-            os.replace(staging, out)
-            written = [out / p.name for p in staged]
-        else:
-            written = []
-            for path in staged:
-                os.replace(path, out / path.name)
-                written.append(out / path.name)
-            stale = out / "isochrones_rings.geojson"
-            if not rings and stale.exists():
-                stale.unlink()  # left by an earlier run with rings; the new GeoPackage has no rings layer
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with staged_directory(out, job="isochrones") as stage:
+        staged = write_isochrones(result, stage)
+    written = [out / p.name for p in staged]
     log.info("isochrones written to %s", out)
     return result, written

@@ -15,28 +15,50 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from lifecircle.errors import InputError
+
 log = logging.getLogger(__name__)
 
 
 @contextmanager
-def staged_directory(out_dir: str | Path) -> Iterator[Path]:
+def staged_directory(out_dir: str | Path, *, job: str) -> Iterator[Path]:
     """Stage output files in a temporary folder and move them into ``out_dir`` only when all were written.
 
     On any error the staged files are removed and ``out_dir`` is left as it was (not created when it did not
-    exist). Files of ``out_dir`` that the run does not write are kept.
+    exist). A run replaces the files the previous run of the same ``job`` wrote there (listed in
+    ``.lifecircle-<job>.json``), so no stale output of an earlier run survives; other files are kept.
+
+    Parameters
+    ----------
+    out_dir
+        The output folder.
+    job
+        Which command writes (``analyze``, ``site``, ``isochrones``, ``report``...).
     """
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"The output folder {out_dir} is an existing file.")
     parent = out_dir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=parent))
+    manifest = out_dir / f".lifecircle-{job}.json"
     try:
         yield stage
+        written = sorted(item.name for item in stage.iterdir())
+        previous = set(json.loads(manifest.read_text(encoding="utf-8"))) if manifest.is_file() else set()
         out_dir.mkdir(parents=True, exist_ok=True)
-        for item in sorted(stage.iterdir()):
-            target = out_dir / item.name
+        for name in written:
+            target = out_dir / name
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)
-            os.replace(item, target)
+            os.replace(stage / name, target)
+        for name in sorted(previous - set(written)):
+            stale = out_dir / Path(name).name
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale)
+            else:
+                stale.unlink(missing_ok=True)
+        manifest.write_text(json.dumps(written, ensure_ascii=False), encoding="utf-8")
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 

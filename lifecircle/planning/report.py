@@ -569,6 +569,6 @@ def regenerate_report(out_dir: str | Path, *, lang: str | None = None) -> tuple[
     out_dir = Path(out_dir)
     if not (out_dir / "summary.json").is_file():
         raise InputError(f"{out_dir} holds no summary.json: run `lifecircle analyze` or `lifecircle run` first.")
-    with staged_directory(out_dir) as stage:
+    with staged_directory(out_dir, job="report") as stage:
         write_report(stage, lang=lang, source_dirs=[out_dir])
     return out_dir / "report.html", out_dir / "report.xlsx"
