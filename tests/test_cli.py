@@ -293,3 +293,22 @@ def test_rerun_replaces_its_own_outputs_only(cau_inputs, tmp_path):
     assert _analyze(cau_inputs, out) == 0  # no profiles this time: the stale table goes
     assert not (out / "coverage_by_profile.csv").exists()
     assert (out / "notes.txt").read_text() == "mine" and (out / "coverage.csv").is_file()
+
+
+def test_coordinate_system_of_one_layer(cau_inputs, tmp_path):
+    from lifecircle.geo.chinese_crs import wgs84_to_gcj02
+
+    ledger = pd.read_csv(cau_inputs["services"], encoding="utf-8-sig")
+    ledger["经度"], ledger["纬度"] = wgs84_to_gcj02(ledger["经度"].to_numpy(), ledger["纬度"].to_numpy())
+    shifted = tmp_path / "gcj.csv"
+    ledger.to_csv(shifted, index=False, encoding="utf-8-sig")
+    plain, gcj = tmp_path / "plain", tmp_path / "gcj"
+    assert _analyze(cau_inputs, plain, "--no-served-area") == 0
+    # only the services are GCJ-02; the compounds (from OSM) stay WGS84
+    assert (
+        _analyze({**cau_inputs, "services": shifted}, gcj, "--no-served-area", "--services-coord-system", "gcj02") == 0
+    )
+    a = pd.read_csv(plain / "coverage.csv", encoding="utf-8-sig")
+    b = pd.read_csv(gcj / "coverage.csv", encoding="utf-8-sig")
+    np.testing.assert_allclose(a["walk_m"], b["walk_m"], atol=0.5)
+    assert (a["covered"] == b["covered"]).all()

@@ -264,7 +264,7 @@ def test_reserved_and_blank_categories(tmp_path):
     assert list(got["category"]) == ["shop", "uncategorised", "uncategorised"]
     assert any("2 services have no category" in n for n in quality_notes(got))
     df.assign(category=["shop", " All ", "x"]).to_csv(path, index=False)
-    with pytest.raises(InputError, match="'all'.*rename"):
+    with pytest.raises(InputError, match=r"'all'.*rename"):
         read_services(path, crs="EPSG:4326")
 
 

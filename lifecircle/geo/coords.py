@@ -302,8 +302,9 @@ def check_lonlat(
     if swapped:
         msg = (
             f"Columns {names} of {source} look swapped: {lon_column!r} holds {_span(lo)} (latitudes) and "
-            f"{lat_column!r} holds {_span(la)} (longitudes); swap them (lon_column={lat_column!r}, "
-            f"lat_column={lon_column!r})."
+            f"{lat_column!r} holds {_span(la)} (longitudes); name them the other way round "
+            f"(--lon-column {lat_column} --lat-column {lon_column}, or lon_column/lat_column in a study file), "
+            "or pass --fix-swapped."
         )
         if on_swap == "raise":
             raise InputError(msg)

@@ -94,7 +94,8 @@ def _check_gdf(gdf: object, what: str, *, geom_types: Sequence[str] | None = Non
     if gdf.crs is None:
         raise InputError(f"The {what} layer has no CRS; set one (e.g. gdf.set_crs('EPSG:4326')).")
     if geom_types is not None and len(gdf):
-        bad = ~gdf.geometry.geom_type.isin(list(geom_types)) & gdf.geometry.notna()
+        geoms = gdf.geometry.to_numpy()
+        bad = ~gdf.geometry.geom_type.isin(list(geom_types)) & ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         if bad.any():
             raise InputError(
                 f"The {what} layer must hold {'/'.join(geom_types)} geometries; "

@@ -181,10 +181,20 @@ def build_parser() -> argparse.ArgumentParser:
     iso.add_argument("--category-column", help="service category column (default: category / 类别)")
     iso.add_argument("--catchment-m", type=float, default=45.0, help="width of street catchments (default 45)")
     iso.add_argument("--rings", action="store_true", help="also write non-overlapping rings (0-5, 5-10...)")
-    iso.add_argument("--workers", type=int, default=1, help="processes across service points (default 1)")
+    iso.add_argument("--workers", type=_positive_int, default=1, help="processes across service points (default 1)")
     iso.add_argument("--out", type=Path, default=Path("lifecircle-isochrones"), help="output folder")
     iso.set_defaults(handler=_cmd_isochrones)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
 
 
 def _minutes_list(text: str) -> tuple[float, ...]:
@@ -226,6 +236,12 @@ def _add_study_parsers(sub, analyze: argparse.ArgumentParser) -> None:
         "--coord-system",
         help="coordinate system of the input layers: wgs84 (default), gcj02 (Amap/Tencent), bd09 (Baidu), cgcs2000",
     )
+    for role in ("compounds", "services", "branches", "gates"):
+        group.add_argument(
+            f"--{role}-coord-system",
+            metavar="SYSTEM",
+            help=f"coordinate system of the {role} alone (overrides --coord-system)",
+        )
     group.add_argument("--output-coord-system", default="wgs84", help="coordinate system of written layers (gcj02...)")
     group.add_argument("--standard", help="planning standard level (gb50180-15/-10/-5 or my.toml#level): distances")
     group.add_argument("--fix-swapped", action="store_true", help="swap back longitude/latitude columns given wrongly")
@@ -302,7 +318,7 @@ def _configure_logging(args: argparse.Namespace) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _layer(path: Path | None, args: argparse.Namespace, *, ids: bool = True):
+def _layer(path: Path | None, args: argparse.Namespace, *, ids: bool = True, role: str | None = None):
     from lifecircle.planning.analyze_job import LayerSpec
 
     if path is None:
@@ -315,7 +331,7 @@ def _layer(path: Path | None, args: argparse.Namespace, *, ids: bool = True):
         lon_column=args.lon_column,
         lat_column=args.lat_column,
         encoding=args.encoding,
-        coord_system=getattr(args, "coord_system", None),
+        coord_system=getattr(args, f"{role}_coord_system", None) or getattr(args, "coord_system", None),
         on_swap="fix" if getattr(args, "fix_swapped", False) else "raise",
     )
 
@@ -326,10 +342,10 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     analysis = run_analyze(
         network=args.network,
-        compounds=_layer(args.compounds, args),
-        services=_layer(args.services, args),
-        branches=_layer(args.branches, args, ids=False),
-        gates=_layer(args.gates, args, ids=False),
+        compounds=_layer(args.compounds, args, role="compounds"),
+        services=_layer(args.services, args, role="services"),
+        branches=_layer(args.branches, args, ids=False, role="branches"),
+        gates=_layer(args.gates, args, ids=False, role="gates"),
         out_dir=args.out,
         category_column=args.category_column,
         branch_column=args.branch_column,
@@ -393,10 +409,10 @@ def _cmd_site(args: argparse.Namespace) -> int:
 
     plan = run_site(
         network=args.network,
-        compounds=_layer(args.compounds, args),
-        services=_layer(args.services, args),
+        compounds=_layer(args.compounds, args, role="compounds"),
+        services=_layer(args.services, args, role="services"),
         candidates=_layer(args.candidates, args, ids=False),
-        gates=_layer(args.gates, args, ids=False),
+        gates=_layer(args.gates, args, ids=False, role="gates"),
         out_dir=args.out,
         category_column=args.category_column,
         map_options=_map_options(args),

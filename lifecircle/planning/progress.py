@@ -51,8 +51,8 @@ class Steps:
         name = self.names[self._done] if self._done < len(self.names) else "?"
         log.debug("%s took %.1f s", name, now - self._t_step)
         self._t_step = now
+        self._ensure_bar()  # created at the steps done so far, then moved on by one
         self._done += 1
-        self._ensure_bar()
         if self._bar is not None:
             self._bar.update(1)
             if self._done < len(self.names):
