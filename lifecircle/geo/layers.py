@@ -22,6 +22,7 @@ import pyproj
 from lifecircle.errors import InputError
 from lifecircle.geo import validate
 from lifecircle.geo.chinese_crs import normalize_coord_system, to_wgs84
+from lifecircle.geo.columns import find_column
 from lifecircle.geo.coords import check_lonlat, coord_system_hint, detect_lonlat_columns, points_from_table
 from lifecircle.geo.crs import ensure_crs
 from lifecircle.geo.encoding import read_ledger, read_shapefile
@@ -44,11 +45,7 @@ def _find_column(df: pd.DataFrame, wanted: str | None, candidates: tuple[str, ..
     if wanted is not None:
         validate.require_columns(df, [wanted], source)
         return wanted
-    by_lower = {str(c).strip().lower(): c for c in df.columns}
-    for name in candidates:
-        if name in by_lower:
-            return by_lower[name]
-    return None
+    return find_column(df, candidates)
 
 
 def _table_points(

@@ -13,6 +13,7 @@ import pandas as pd
 
 from lifecircle.errors import InputError
 from lifecircle.geo.chinese_crs import detect_gcj02_shift
+from lifecircle.geo.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
 from lifecircle.geo.coverage import (
     ALL,
     DEFAULT_MAX_WALK_MIN,
@@ -34,8 +35,6 @@ from lifecircle.planning.standards import Standard, compliance
 log = logging.getLogger(__name__)
 
 STATUSES = ("covered", "no_service", "no_branch", "neither")
-HOUSEHOLD_COLUMNS = ("households", "户数", "住户数", "总户数")
-POPULATION_COLUMNS = ("population", "人口", "常住人口", "人数", "居民人数")
 BRANCH_COLUMNS = ("has_branch", "branch", "支部", "有支部", "党支部")
 TRUE_WORDS = {"1", "true", "yes", "y", "t", "是", "有", "已建", "√"}
 
@@ -73,12 +72,6 @@ class Analysis:
     rollups: dict = field(default_factory=dict)
     compliance: pd.DataFrame | None = None
     served_area: gpd.GeoDataFrame | None = None
-
-
-def find_column(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
-    """The first column of ``df`` whose name (case-insensitive) is one of ``names``."""
-    by_lower = {str(c).strip().lower(): c for c in df.columns}
-    return next((by_lower[n] for n in names if n in by_lower), None)
 
 
 def branch_presence(

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from lifecircle.errors import InputError
+from lifecircle.geo.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +28,6 @@ GOVERNANCE_LEVELS: dict[str, tuple[str, ...]] = {
 }
 #: Unit name of compounds whose governance column is empty.
 NO_UNIT = "(none)"
-_HOUSEHOLDS = ("households", "户数", "住户数", "总户数")
-_POPULATION = ("population", "人口", "常住人口", "人数", "居民人数")
-
-
-def _find(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
-    by_lower = {str(c).strip().lower(): c for c in df.columns}
-    return next((by_lower[n] for n in names if n in by_lower), None)
 
 
 def governance_columns(compounds: pd.DataFrame, governance: Mapping[str, str | None] | None = None) -> dict:
@@ -77,7 +71,7 @@ def governance_columns(compounds: pd.DataFrame, governance: Mapping[str, str | N
                 )
             out[level] = column
         else:
-            found = _find(compounds, names)
+            found = find_column(compounds, names)
             if found is not None:
                 out[level] = found
     return out
@@ -109,8 +103,8 @@ def rollup(compounds: pd.DataFrame, column: str) -> pd.DataFrame:
     unit = df[column].astype(object).where(df[column].notna(), NO_UNIT).astype(str).str.strip()
     unit = unit.where(unit != "", NO_UNIT).rename(column)
     categories = [c.removeprefix("covered_") for c in df.columns if str(c).startswith("covered_")]
-    households = _find(df, _HOUSEHOLDS)
-    population = _find(df, _POPULATION)
+    households = find_column(df, HOUSEHOLD_COLUMNS)
+    population = find_column(df, POPULATION_COLUMNS)
     groups = df.groupby(unit, sort=True)
     out = pd.DataFrame({"compounds": groups.size()})
     weights = {}

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lifecircle.errors import InputError
+from lifecircle.geo.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
 from lifecircle.geo.coverage import ALL, CoverageResult, compound_origins, coverage, metres_per_minute
 from lifecircle.geo.graph import PreparedNetwork, prepare_network
 from lifecircle.geo.layers import read_compounds, read_gates, read_services
@@ -26,7 +27,6 @@ from lifecircle.geo.network import load_network
 from lifecircle.geo.paths import nearest_destination, pairs_within
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.maps import coverage_map, save_map
-from lifecircle.planning.analysis import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
 from lifecircle.planning.analyze_job import LayerSpec, MapOptions
 from lifecircle.planning.candidates import (
     DEFAULT_SPACING_M,
