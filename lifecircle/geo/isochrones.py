@@ -38,7 +38,7 @@ from lifecircle.geo.graph import PreparedNetwork, prepare_network
 from lifecircle.geo.linecut import SegmentVertices
 from lifecircle.geo.paths import destination_node_costs, node_costs_to_nearest
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
-from lifecircle.geo.streetcells import DEFAULT_SPACING_M, StreetCells, coverage_union_groups
+from lifecircle.geo.streetcells import DEFAULT_SPACING_M, StreetCells, coverage_union_groups, grouped_table
 
 log = logging.getLogger(__name__)
 
@@ -279,9 +279,10 @@ def _catchments(
 
 def _group_union(polys: np.ndarray, group: np.ndarray, n_groups: int, base: np.ndarray | None = None) -> np.ndarray:
     """Union of polygons per group (plus ``base[g]`` when given), as one padded 2-D ``union_all``."""
-    out = np.array([shapely.Polygon()] * n_groups, dtype=object) if base is None else base.copy()
-    if len(polys) == 0:
-        return out
+    out, table, has = grouped_table(polys, group, n_groups, base)
+    if has.any():
+        out[has] = shapely.union_all(table[has], axis=1)
+    return out
     order = np.argsort(group, kind="stable")
     polys, group = polys[order], group[order]
     counts = np.bincount(group, minlength=n_groups)
