@@ -34,11 +34,12 @@ import shapely
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _data import PHOENIX  # noqa: E402
+
 from lifecircle.geo.coverage import coverage  # noqa: E402
 from lifecircle.geo.graph import prepare_network  # noqa: E402
 from lifecircle.geo.network import network_from_osm  # noqa: E402
 
-PHOENIX = REPO.parent / "shared" / "data" / "osm" / "phoenix_az303_bench.osm.pbf"
 CATEGORIES = ["convenience", "health", "community", "elderly"]
 
 
@@ -111,7 +112,9 @@ def baseline(G: nx.MultiDiGraph, compounds, services, limit_m: float) -> pd.Data
         members = s_nodes if cat == "all" else s_nodes[services["category"].to_numpy() == cat]
         dist = nx.multi_source_dijkstra_path_length(Gu, set(members.tolist()), weight="length")
         walk = np.array([dist.get(n, np.inf) for n in c_nodes])
-        rows.append(pd.DataFrame({"compound_id": compounds.index, "category": cat, "walk_m": walk, "within": within[cat]}))
+        rows.append(
+            pd.DataFrame({"compound_id": compounds.index, "category": cat, "walk_m": walk, "within": within[cat]})
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -124,7 +127,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if not PHOENIX.exists():
-        sys.exit(f"benchmark input {PHOENIX} not found (../shared/data)")
+        sys.exit(f"benchmark input {PHOENIX} not found (../shared/data or $LIFECIRCLE_SHARED_DATA)")
 
     results: dict = {"compounds": args.compounds, "services": args.services, "minutes": args.minutes}
     compounds, services = make_layers(args.compounds, args.services)
@@ -146,10 +149,26 @@ def main() -> None:
         services.reset_index().to_file(Path(tmp) / "services.gpkg")
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "lifecircle", "-q", "analyze", "--network", str(PHOENIX),
-             "--compounds", f"{tmp}/compounds.gpkg", "--services", f"{tmp}/services.gpkg",
-             "--minutes", str(args.minutes), "--out", f"{tmp}/out"],
-            capture_output=True, text=True, cwd=REPO,
+            [
+                sys.executable,
+                "-m",
+                "lifecircle",
+                "-q",
+                "analyze",
+                "--network",
+                str(PHOENIX),
+                "--compounds",
+                f"{tmp}/compounds.gpkg",
+                "--services",
+                f"{tmp}/services.gpkg",
+                "--minutes",
+                str(args.minutes),
+                "--out",
+                f"{tmp}/out",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
         )
         results["analyze_cli_s"] = time.perf_counter() - t0
         if proc.returncode != 0:
@@ -161,7 +180,9 @@ def main() -> None:
         base = baseline(G, compounds, services, limit_m)
         results["baseline_s"] = time.perf_counter() - t0
         results["speedup_coverage"] = results["baseline_s"] / results["coverage_s"]
-        results["speedup_prepare_plus_coverage"] = results["baseline_s"] / (results["coverage_s"] + results["prepare_s"])
+        results["speedup_prepare_plus_coverage"] = results["baseline_s"] / (
+            results["coverage_s"] + results["prepare_s"]
+        )
         mine = ours.table.set_index(["compound_id", "category"])
         theirs = base.set_index(["compound_id", "category"]).reindex(mine.index)
         both = mine["walk_m"].notna() & np.isfinite(theirs["walk_m"])

@@ -29,14 +29,10 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import shapely
+from _data import PHOENIX as DATA
+from _data import SHARED_DATA
 
-# ../shared/data beside the repository (the contract); from a git worktree one level deeper, look further up
-_ROOT = Path(__file__).resolve().parents[1]
-OSM = next(
-    (p / "shared" / "data" / "osm" for p in (_ROOT.parent, _ROOT.parent.parent) if (p / "shared" / "data").is_dir()),
-    _ROOT.parent / "shared" / "data" / "osm",
-)
-DATA = OSM / "phoenix_az303_bench.osm.pbf"
+OSM = SHARED_DATA / "osm"
 QUALITY_EXTRACTS = ("beijing_haidian_cau_xueyuanlu.osm.bz2", "nanjing_xinjiekou.osm.bz2")
 
 

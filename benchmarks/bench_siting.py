@@ -6,8 +6,8 @@ limit, and greedy's gap against the best proven bound.
 
 Instances:
 
-- ``phoenix`` (default): the real walking network of ``phoenix_az303_bench.osm.pbf`` (``../shared/data/osm``;
-  ``/work/shared/data/osm`` as a fallback). Compounds are building footprints (representative points),
+- ``phoenix`` (default): the real walking network of ``phoenix_az303_bench.osm.pbf`` (``../shared/data/osm``, or
+  ``$LIFECIRCLE_SHARED_DATA/osm``). Compounds are building footprints (representative points),
   candidates and existing services are other buildings, all drawn with a fixed seed by
   ``bench_coverage.make_layers``; the coverage matrix is built with ``pairs_within`` on the network, the existing
   services' walking distances with ``nearest_destination``. Compounds existing services already reach are fixed.
@@ -19,7 +19,7 @@ covered yet and that some candidate reaches are passed (spopt needs every row co
 
 Usage::
 
-    PYTHONPATH=. /work/venv/bin/python benchmarks/bench_siting.py [--instance phoenix] [--compounds 5000] \
+    python benchmarks/bench_siting.py [--instance phoenix] [--compounds 5000] \
         [--candidates 2500] [--existing 100] [--minutes 10] [--time-limit-s 60] [--json bench_siting.json]
 """
 
@@ -41,12 +41,11 @@ from scipy.spatial import cKDTree
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _data import PHOENIX  # noqa: E402
+
 from lifecircle.planning.siting import CoverageMatrix, CoverAll, MaxCoverage  # noqa: E402
 
-PHOENIX_CANDIDATES = (
-    REPO.parent / "shared" / "data" / "osm" / "phoenix_az303_bench.osm.pbf",
-    Path("/work/shared/data/osm/phoenix_az303_bench.osm.pbf"),
-)
+PHOENIX_CANDIDATES = (PHOENIX,)
 
 
 def synthetic_matrix(
@@ -76,8 +75,13 @@ def synthetic_matrix(
     walk = D.data * detour
     households = rng.integers(50, 1500, n_compounds)
     return CoverageMatrix.from_pairs(
-        [f"c{i}" for i in range(n_compounds)], [f"s{j}" for j in range(n_candidates)], D.row, D.col,
-        walk_m=walk, limit_m=radius_m, weights=households,
+        [f"c{i}" for i in range(n_compounds)],
+        [f"s{j}" for j in range(n_candidates)],
+        D.row,
+        D.col,
+        walk_m=walk,
+        limit_m=radius_m,
+        weights=households,
     )
 
 
@@ -120,8 +124,14 @@ def phoenix_matrix(
     timings["snap_existing_s"] = time.perf_counter() - t
     t = time.perf_counter()
     matrix = build_coverage_matrix(
-        net, c_att, s_att, limit_m, compound_ids=compounds.index, site_ids=candidates.index,
-        weights=compounds["households"].to_numpy(), existing_walk_m=existing_walk_m,
+        net,
+        c_att,
+        s_att,
+        limit_m,
+        compound_ids=compounds.index,
+        site_ids=candidates.index,
+        weights=compounds["households"].to_numpy(),
+        existing_walk_m=existing_walk_m,
     )
     timings["matrix_s"] = time.perf_counter() - t
     timings["network_nodes"] = int(net.n_nodes)
@@ -170,8 +180,14 @@ def _spopt(matrix: CoverageMatrix, model: str, k: int | None, time_limit_s: floa
     b = _CBC_BOUND.findall(text)
     bound = obj if optimal else (abs(float(b[-1])) if b else math.nan)
     return {
-        "prep_s": prep_s, "build_s": build_s, "solve_s": solve_s, "total_s": build_s + solve_s,
-        "objective": obj, "bound": bound, "optimal": bool(optimal), "error": err,
+        "prep_s": prep_s,
+        "build_s": build_s,
+        "solve_s": solve_s,
+        "total_s": build_s + solve_s,
+        "objective": obj,
+        "bound": bound,
+        "optimal": bool(optimal),
+        "error": err,
         "status": "optimal" if optimal else ("time_limit" if prob.sol_status == 2 else pulp.LpStatus[prob.status]),
         "sol_status": int(prob.sol_status),
     }
@@ -187,12 +203,21 @@ def _ours(matrix: CoverageMatrix, model: str, k: int | None, time_limit_s: float
     sense = "min" if model == "lscp" else "max"
     return {
         "solver": res.solver,
-        "build_s": st["reduce_s"] + st["build_s"], "reduce_s": st["reduce_s"], "model_s": st["build_s"],
+        "build_s": st["reduce_s"] + st["build_s"],
+        "reduce_s": st["reduce_s"],
+        "model_s": st["build_s"],
         "heuristic_s": st.get("greedy_s", 0.0) + st.get("local_search_s", 0.0),
-        "bound_s": st.get("bound_s", 0.0), "solve_s": st.get("solve_s", 0.0),
-        "total_s": total, "objective": res.objective, "bound": res.bound, "gap": res.gap,
-        "optimal": res.optimal, "status": res.status, "greedy_objective": g,
-        "greedy_gap": _gap(g, res.bound, sense), "n_sites": len(res.site_ids),
+        "bound_s": st.get("bound_s", 0.0),
+        "solve_s": st.get("solve_s", 0.0),
+        "total_s": total,
+        "objective": res.objective,
+        "bound": res.bound,
+        "gap": res.gap,
+        "optimal": res.optimal,
+        "status": res.status,
+        "greedy_objective": g,
+        "greedy_gap": _gap(g, res.bound, sense),
+        "n_sites": len(res.site_ids),
         "bound_source": st.get("bound_source"),
         "reduced": {k2: st.get(k2) for k2 in ("rows_in", "groups", "columns", "pairs_reduced", "fixed")},
     }
@@ -204,8 +229,9 @@ def _gap(obj, bound, sense):
     return max(0.0, (bound - obj) if sense == "max" else (obj - bound)) / abs(obj)
 
 
-def run(matrix: CoverageMatrix, *, time_limit_s: float = 60.0, spopt: bool = True, cases=None,
-        solvers=("highs",)) -> list[dict]:
+def run(
+    matrix: CoverageMatrix, *, time_limit_s: float = 60.0, spopt: bool = True, cases=None, solvers=("highs",)
+) -> list[dict]:
     """Run every case on ``matrix``; returns one dict per case."""
     cases = cases or [("mclp", 10), ("mclp", 50), ("lscp", None)]
     rows = []
@@ -234,25 +260,33 @@ def _fmt(v, spec=".3g"):
 
 
 def print_table(rows: list[dict]) -> None:
-    hdr = (f"{'case':<9} {'who':<12} {'build s':>8} {'solve s':>8} {'total s':>8} {'objective':>11} "
-           f"{'bound':>11} {'gap':>7} {'status':>10} {'greedy gap':>10}")
+    hdr = (
+        f"{'case':<9} {'who':<12} {'build s':>8} {'solve s':>8} {'total s':>8} {'objective':>11} "
+        f"{'bound':>11} {'gap':>7} {'status':>10} {'greedy gap':>10}"
+    )
     print(hdr)
     print("-" * len(hdr))
     for r in rows:
         for name, o in r["ours"].items():
             solve = o["total_s"] - o["build_s"]  # heuristics, bounds and MILP
-            print(f"{r['case']:<9} {'ours/' + name:<12} {_fmt(o['build_s'])!s:>8} {_fmt(solve)!s:>8} "
-                  f"{_fmt(o['total_s'])!s:>8} {_fmt(o['objective'], '.7g')!s:>11} "
-                  f"{_fmt(o['bound'], '.7g')!s:>11} {_fmt(o['gap'], '.2%')!s:>7} {o['status']:>10} "
-                  f"{_fmt(o['greedy_gap'], '.2%')!s:>10}")
+            print(
+                f"{r['case']:<9} {'ours/' + name:<12} {_fmt(o['build_s'])!s:>8} {_fmt(solve)!s:>8} "
+                f"{_fmt(o['total_s'])!s:>8} {_fmt(o['objective'], '.7g')!s:>11} "
+                f"{_fmt(o['bound'], '.7g')!s:>11} {_fmt(o['gap'], '.2%')!s:>7} {o['status']:>10} "
+                f"{_fmt(o['greedy_gap'], '.2%')!s:>10}"
+            )
         if "spopt" in r:
             s = r["spopt"]
-            print(f"{'':<9} {'spopt/cbc':<12} {_fmt(s['build_s'])!s:>8} {_fmt(s['solve_s'])!s:>8} "
-                  f"{_fmt(s['total_s'])!s:>8} {_fmt(s['objective'], '.7g')!s:>11} "
-                  f"{_fmt(s['bound'], '.7g')!s:>11} {_fmt(s['gap'], '.2%')!s:>7} {s['status']:>10} {'':>10}")
+            print(
+                f"{'':<9} {'spopt/cbc':<12} {_fmt(s['build_s'])!s:>8} {_fmt(s['solve_s'])!s:>8} "
+                f"{_fmt(s['total_s'])!s:>8} {_fmt(s['objective'], '.7g')!s:>11} "
+                f"{_fmt(s['bound'], '.7g')!s:>11} {_fmt(s['gap'], '.2%')!s:>7} {s['status']:>10} {'':>10}"
+            )
         if "speedup_to_optimum" in r:
-            print(f"{'':<9} to proven optimum incl. build: {r['speedup_to_optimum']:.0f}x faster than spopt "
-                  f"(spopt's solve alone: {r['speedup_solve_only']:.1f}x)")
+            print(
+                f"{'':<9} to proven optimum incl. build: {r['speedup_to_optimum']:.0f}x faster than spopt "
+                f"(spopt's solve alone: {r['speedup_solve_only']:.1f}x)"
+            )
 
 
 def _clean(v):
@@ -299,15 +333,23 @@ def main(argv=None) -> int:
             print("Phoenix extract not found (../shared/data/osm); use --osm or --instance synthetic")
             return 2
         matrix, timings = phoenix_matrix(
-            path, n_compounds=a.compounds, n_candidates=a.candidates, n_existing=a.existing, minutes=a.minutes,
-            speed_kmh=a.speed_kmh, seed=a.seed)
+            path,
+            n_compounds=a.compounds,
+            n_candidates=a.candidates,
+            n_existing=a.existing,
+            minutes=a.minutes,
+            speed_kmh=a.speed_kmh,
+            seed=a.seed,
+        )
     else:
         matrix = synthetic_matrix(a.compounds, a.candidates, radius_m=a.radius_m, seed=a.seed)
         timings = {"matrix_s": time.perf_counter() - t0, "limit_m": a.radius_m}
     per_row = matrix.cover.nnz / matrix.shape[0]
-    print(f"{matrix!r}; {per_row:.1f} candidates per compound; matrix built in {timings['matrix_s']:.2f}s "
-          f"({', '.join(f'{k} {v:.2f}' for k, v in timings.items() if k.endswith('_s'))}); "
-          f"{os.cpu_count()} cores shared, load {load_before}")
+    print(
+        f"{matrix!r}; {per_row:.1f} candidates per compound; matrix built in {timings['matrix_s']:.2f}s "
+        f"({', '.join(f'{k} {v:.2f}' for k, v in timings.items() if k.endswith('_s'))}); "
+        f"{os.cpu_count()} cores shared, load {load_before}"
+    )
     spopt = not a.no_spopt
     if spopt:
         try:
@@ -320,11 +362,20 @@ def main(argv=None) -> int:
     load_after = _load()
     print(f"load average before {load_before}, after {load_after}")
     out = {
-        "instance": {"kind": a.instance, "compounds": a.compounds, "candidates": a.candidates,
-                     "existing": a.existing if a.instance == "phoenix" else 0,
-                     "already_covered": int(matrix.covered.sum()), "pairs": int(matrix.cover.nnz),
-                     "seed": a.seed, "time_limit_s": a.time_limit_s, "cores": os.cpu_count(),
-                     "load_before": load_before, "load_after": load_after, **timings},
+        "instance": {
+            "kind": a.instance,
+            "compounds": a.compounds,
+            "candidates": a.candidates,
+            "existing": a.existing if a.instance == "phoenix" else 0,
+            "already_covered": int(matrix.covered.sum()),
+            "pairs": int(matrix.cover.nnz),
+            "seed": a.seed,
+            "time_limit_s": a.time_limit_s,
+            "cores": os.cpu_count(),
+            "load_before": load_before,
+            "load_after": load_after,
+            **timings,
+        },
         "cases": rows,
     }
     tmp = a.json + ".tmp"

@@ -1,6 +1,6 @@
 """Benchmark: the coverage engine with slope and walker profiles on vs off, on a real network.
 
-Network: /work/shared/data/osm/phoenix_az303_bench.osm.pbf (© OpenStreetMap contributors, ODbL), read from
+Network: ``phoenix_az303_bench.osm.pbf`` (© OpenStreetMap contributors, ODbL), read from
 ``../shared/data`` beside the repository. A synthetic DEM (rolling hills, ±40 m, 20 m cells, in the network's
 UTM zone) is written to a temporary GeoTIFF. 2,000 services (4 categories) and 5,000 compounds (80 m squares)
 are placed around random network nodes (seed 5).
@@ -11,7 +11,7 @@ Runs (best of ``--repeat``):
   profiles   coverage_by_profile(G_terrain, adult/elderly/child/wheelchair) (prepare included)
   apply_terrain(G, dem) is timed separately: it runs once per study.
 
-Usage: PYTHONPATH=. /work/venv/bin/python benchmarks/bench_walking.py [--repeat 3]
+Usage: python benchmarks/bench_walking.py [--repeat 3]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import rasterio
 import shapely
+from _data import PHOENIX as DATA
 from rasterio.transform import from_origin
 
 from lifecircle.geo.coverage import coverage
@@ -32,12 +33,6 @@ from lifecircle.geo.graph import prepare_network
 from lifecircle.geo.network import network_from_osm
 from lifecircle.geo.profiles import coverage_by_profile
 from lifecircle.geo.terrain import apply_terrain
-
-# ../shared/data beside the repository (searched upwards, so a git worktree one level deeper finds it too)
-_SHARED = next(
-    (p / "shared" / "data" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir()), None
-)
-DATA = (_SHARED or Path("shared/data")) / "osm" / "phoenix_az303_bench.osm.pbf"
 
 
 def main() -> None:

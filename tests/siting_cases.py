@@ -10,8 +10,16 @@ from scipy.optimize import linprog
 from lifecircle.planning.siting import CoverageMatrix
 
 
-def random_instance(seed: int, n: int = 28, m: int = 9, *, limit_m: float = 260.0, existing: bool = False,
-                    costs: bool = False, isolated: int = 0):
+def random_instance(
+    seed: int,
+    n: int = 28,
+    m: int = 9,
+    *,
+    limit_m: float = 260.0,
+    existing: bool = False,
+    costs: bool = False,
+    isolated: int = 0,
+):
     """Points in a 1 km square; walking metres = straight line × 1.2; some compounds far away if isolated."""
     r = np.random.default_rng(seed)
     comp = r.uniform(0, 1000, (n, 2))

@@ -60,9 +60,7 @@ def test_gcj02_reference_boundary_converts_to_wgs84_within_1m(dongqu):
     area_km2 = converted.to_crs(converted.estimate_utm_crs()).area.sum() / 1e6
     assert area_km2 == pytest.approx(165.68, abs=0.05)
     assert converted.crs.to_epsg() == 4326
-    assert gcj.geometry.iloc[0].equals(
-        gpd.read_file(BOUNDARIES / "510402_dongqu_gcj02_cnmaps.geojson").geometry[0]
-    )
+    assert gcj.geometry.iloc[0].equals(gpd.read_file(BOUNDARIES / "510402_dongqu_gcj02_cnmaps.geojson").geometry[0])
 
 
 def test_reference_wgs84_goes_back_to_published_gcj02(dongqu):
@@ -141,14 +139,10 @@ def test_all_geometry_types_and_z_kept():
         shapely.LineString([(116.40, 39.90), (116.41, 39.91)]),
         shapely.MultiPoint([(121.47, 31.23), (121.48, 31.24)]),
         shapely.Polygon([(118.78, 32.04), (118.79, 32.04), (118.79, 32.05)], holes=[]),
-        shapely.GeometryCollection(
-            [shapely.Point(113.3, 23.1), shapely.LineString([(113.3, 23.1), (113.4, 23.2)])]
-        ),
+        shapely.GeometryCollection([shapely.Point(113.3, 23.1), shapely.LineString([(113.3, 23.1), (113.4, 23.2)])]),
         None,
     ]
-    gdf = gpd.GeoDataFrame(
-        {"name": ["点", "线", "多点", "面", "集合", "空"]}, geometry=geoms, crs="EPSG:4326"
-    )
+    gdf = gpd.GeoDataFrame({"name": ["点", "线", "多点", "面", "集合", "空"]}, geometry=geoms, crs="EPSG:4326")
     out = cc.from_wgs84(gdf, "gcj02")
     assert list(out.geom_type[:5]) == list(gdf.geom_type[:5])
     assert out.geometry.iloc[5] is None
@@ -236,9 +230,7 @@ def test_detects_gcj02_points_on_osm_streets(extract, caplog):
 
 def test_shift_check_needs_enough_points_in_china():
     streets = gpd.GeoSeries([shapely.LineString([(-112.0, 33.4), (-112.0, 33.5)])], crs="EPSG:4326")
-    pts = gpd.GeoSeries(
-        gpd.points_from_xy(np.full(30, -112.0001), np.linspace(33.4, 33.5, 30)), crs="EPSG:4326"
-    )
+    pts = gpd.GeoSeries(gpd.points_from_xy(np.full(30, -112.0001), np.linspace(33.4, 33.5, 30)), crs="EPSG:4326")
     diag = cc.detect_gcj02_shift(pts, streets)
     assert diag.suspected is None and diag.n_points == 0 and "skipped" in diag.message
     with pytest.raises(InputError, match="CRS"):

@@ -63,9 +63,7 @@ def test_exact_names_beat_qualified_and_xy():
 
 def test_ambiguous_and_missing_columns_are_input_errors():
     both = _ledger("经度(GCJ02)", "纬度(GCJ02)").assign(**{"经度(WGS84)": LON, "纬度(WGS84)": LAT})
-    with pytest.raises(
-        InputError, match=r"several longitude columns.*经度\(GCJ02\).*经度\(WGS84\).*lon_column"
-    ):
+    with pytest.raises(InputError, match=r"several longitude columns.*经度\(GCJ02\).*经度\(WGS84\).*lon_column"):
         coords.detect_lonlat_columns(both, source="台账.xlsx")
     assert coords.detect_lonlat_columns(both, lon_column="经度(WGS84)", lat_column="纬度(WGS84)") == (
         "经度(WGS84)",

@@ -94,8 +94,10 @@ def test_service_reach_uses_lists_of_services_within_when_given(case):
     t = table.copy()
     limit = 10 * 4.5 * 1000 / 60
     crs = comp.estimate_utm_crs()
-    dist = shapely.distance(comp.geometry.to_crs(crs).to_numpy()[:, None],
-                            svc.geometry.to_crs(crs).to_numpy()[None, :]) * 1.3
+    dist = (
+        shapely.distance(comp.geometry.to_crs(crs).to_numpy()[:, None], svc.geometry.to_crs(crs).to_numpy()[None, :])
+        * 1.3
+    )
     lists = {}
     for i, cid in enumerate(comp.index):
         for cat in t["category"].unique():
@@ -136,8 +138,7 @@ def test_inputs_are_not_modified(case):
 
 def test_amap_shifts_every_overlay_to_gcj02(case):
     comp, svc, table = case
-    served = gpd.GeoDataFrame({"category": ["clinic"]}, geometry=[comp.geometry.iloc[0].buffer(200)],
-                              crs=comp.crs)
+    served = gpd.GeoDataFrame({"category": ["clinic"]}, geometry=[comp.geometry.iloc[0].buffer(200)], crs=comp.crs)
     kw = {"minutes": 10, "speed_kmh": 4.5, "served_areas": served, "study_area": comp.dissolve().convex_hull}
     w = _data(coverage_map(comp, svc, table, basemap="osm", **kw))
     g = _data(coverage_map(comp, svc, table, basemap="amap", **kw))
@@ -147,8 +148,11 @@ def test_amap_shifts_every_overlay_to_gcj02(case):
     assert g["services"]["lat"][0] == pytest.approx(gy[0], abs=1.1e-5)
     # Beijing: the GCJ-02 offset is several hundred metres, the same for every layer
     for key in ("compounds", "served", "study"):
-        a = {"compounds": lambda d: d["compounds"]["geoms"][0], "served": lambda d: d["served"][0]["geom"],
-             "study": lambda d: d["study"]["features"][0]["geometry"]}[key]
+        a = {
+            "compounds": lambda d: d["compounds"]["geoms"][0],
+            "served": lambda d: d["served"][0]["geom"],
+            "study": lambda d: d["study"]["features"][0]["geometry"],
+        }[key]
         dx = np.array(_rings(a(g))[0][0]) - np.array(_rings(a(w))[0][0])
         assert 0.004 < dx[0] < 0.008 and 0.0005 < dx[1] < 0.003, key
     html_text = _html(coverage_map(comp, svc, table, basemap="amap", **kw))
@@ -183,11 +187,11 @@ def test_user_strings_are_escaped_everywhere(case):
     svc.iloc[0, svc.columns.get_loc("name")] = XSS_NAME
     svc["category"] = svc["category"].replace({"clinic": "<b>clinic</b>&co"})
     t = table.replace({"category": {"clinic": "<b>clinic</b>&co"}})
-    sites = gpd.GeoDataFrame({"rank": [1], "note": [SCRIPT_NAME]}, geometry=[svc.geometry.iloc[1]],
-                             crs=svc.crs)
+    sites = gpd.GeoDataFrame({"rank": [1], "note": [SCRIPT_NAME]}, geometry=[svc.geometry.iloc[1]], crs=svc.crs)
     branches = gpd.GeoDataFrame({"name": [XSS_NAME]}, geometry=[svc.geometry.iloc[2]], crs=svc.crs)
-    m = coverage_map(comp, svc, t, minutes=10, speed_kmh=4.5, title=XSS_NAME, data_date=SCRIPT_NAME,
-                     sites=sites, branches=branches)
+    m = coverage_map(
+        comp, svc, t, minutes=10, speed_kmh=4.5, title=XSS_NAME, data_date=SCRIPT_NAME, sites=sites, branches=branches
+    )
     text = _html(m)
     assert "<img src=x" not in text
     assert "</script><script>alert" not in text
@@ -261,13 +265,28 @@ def test_no_branch_data_keeps_the_legend_to_coverage(case):
 
 def test_optional_layers_and_basemaps(case):
     comp, svc, table = case
-    served = gpd.GeoDataFrame({"category": ["clinic", "grocery"]},
-                              geometry=[comp.geometry.iloc[0].buffer(300), comp.geometry.iloc[5].buffer(300)],
-                              crs=comp.crs)
-    sites = gpd.GeoDataFrame({"rank": [2, 1], "gain_pop": [1200.456, 800.0]},
-                             geometry=[svc.geometry.iloc[0], svc.geometry.iloc[1]], crs=svc.crs).to_crs(3857)
-    m = coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, served_areas=served, sites=sites,
-                     study_area=comp.dissolve().buffer(100), basemap="light", lang="en")
+    served = gpd.GeoDataFrame(
+        {"category": ["clinic", "grocery"]},
+        geometry=[comp.geometry.iloc[0].buffer(300), comp.geometry.iloc[5].buffer(300)],
+        crs=comp.crs,
+    )
+    sites = gpd.GeoDataFrame(
+        {"rank": [2, 1], "gain_pop": [1200.456, 800.0]},
+        geometry=[svc.geometry.iloc[0], svc.geometry.iloc[1]],
+        crs=svc.crs,
+    ).to_crs(3857)
+    m = coverage_map(
+        comp,
+        svc,
+        table,
+        minutes=10,
+        speed_kmh=4.5,
+        served_areas=served,
+        sites=sites,
+        study_area=comp.dissolve().buffer(100),
+        basemap="light",
+        lang="en",
+    )
     text = _html(m)
     d = _data(text)
     cat_idx = d["catLabels"].index
@@ -277,14 +296,14 @@ def test_optional_layers_and_basemaps(case):
     assert "Served area: clinic" in text and "Recommended sites" in text and "Study area" in text
     assert text.index("basemaps.cartocdn.com") < text.index("tile.openstreetmap.org")
     assert "OpenStreetMap" in d["attribution"] and "ODbL" in d["attribution"]
-    t = _html(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="tianditu",
-                           tianditu_key="abc123def456"))
+    t = _html(
+        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="tianditu", tianditu_key="abc123def456")
+    )
     assert "tianditu.gov.cn/vec_w" in t and "tk=abc123def456" in t
     with pytest.raises(InputError, match="tianditu_key"):
         coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="tianditu")
     with pytest.raises(InputError, match="tianditu_key"):
-        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="tianditu",
-                     tianditu_key='x";alert(1)//')
+        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="tianditu", tianditu_key='x";alert(1)//')
     with pytest.raises(InputError, match="google"):
         coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="google")
 
@@ -344,8 +363,15 @@ def test_five_thousand_compounds_offline_stay_under_8_mb(tmp_path):
     table = approx_coverage_table(comp, svc, minutes=15, speed_kmh=4.5)
     comp = with_status(comp, table)
     served = svc.assign(geometry=svc.buffer(900)).dissolve("category").reset_index()[["category", "geometry"]]
-    m = coverage_map(comp, svc, table, minutes=15, speed_kmh=4.5, served_areas=served,
-                     study_area=comp.dissolve().convex_hull.buffer(200))
+    m = coverage_map(
+        comp,
+        svc,
+        table,
+        minutes=15,
+        speed_kmh=4.5,
+        served_areas=served,
+        study_area=comp.dissolve().convex_hull.buffer(200),
+    )
     path = save_map(m, tmp_path / "big.html", offline=True)
     size = path.stat().st_size
     print(f"5000 compounds x 40 vertices + 400 services, offline: {size / 1e6:.2f} MB")

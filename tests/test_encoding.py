@@ -48,9 +48,7 @@ def test_gbk_shapefile_without_cpg_reads_chinese(tmp_path):
     assert enc.shapefile_encoding(path.with_suffix(".dbf")) == "GB18030"
 
 
-@pytest.mark.parametrize(
-    ("declared", "expected"), [("GBK", "GB18030"), ("936", "GB18030"), ("UTF-8", "UTF-8")]
-)
+@pytest.mark.parametrize(("declared", "expected"), [("GBK", "GB18030"), ("936", "GB18030"), ("UTF-8", "UTF-8")])
 def test_cpg_file_is_honoured(tmp_path, declared, expected):
     path = _write_shp(tmp_path, "with_cpg", "GBK" if expected == "GB18030" else "UTF-8", keep_cpg=False)
     path.with_suffix(".cpg").write_text(declared + "\n", encoding="ascii")
@@ -77,9 +75,7 @@ def test_utf8_and_ascii_shapefiles_without_cpg(tmp_path):
 
 
 def test_latin1_shapefile_falls_back_with_warning(tmp_path, caplog):
-    layer = gpd.GeoDataFrame(
-        {"name": ["Café Zürich", "Straße"]}, geometry=[shapely.Point(0, 0)] * 2, crs=4326
-    )
+    layer = gpd.GeoDataFrame({"name": ["Café Zürich", "Straße"]}, geometry=[shapely.Point(0, 0)] * 2, crs=4326)
     p = tmp_path / "latin.shp"
     pyogrio.write_dataframe(layer, p, encoding="ISO-8859-1")
     p.with_suffix(".cpg").unlink(missing_ok=True)
@@ -143,9 +139,7 @@ def test_sample_cut_inside_a_character_is_not_an_error(tmp_path, monkeypatch):
 
 def test_csv_title_line_and_padded_headers(tmp_path):
     p = tmp_path / "titled.csv"
-    text = (
-        "东区便民服务点台账（2024年）,,,\n 名称 ,类别,经度,纬度\u3000\n便民服务点一,便民服务点,101.7,26.5\n"
-    )
+    text = "东区便民服务点台账（2024年）,,,\n 名称 ,类别,经度,纬度\u3000\n便民服务点一,便民服务点,101.7,26.5\n"
     p.write_bytes(text.encode("gbk"))
     df = enc.read_csv_any(p)
     assert list(df.columns) == ["名称", "类别", "经度", "纬度"]

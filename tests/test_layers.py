@@ -198,9 +198,12 @@ def test_gcj02_polygons_converted(tmp_path):
     back = got.geometry.to_crs(32650).reset_index(drop=True)
     offset = back.centroid.distance(wgs.geometry.to_crs(32650).centroid)
     assert offset.max() < 0.01  # metres
-    assert chinese_crs.from_wgs84(got, "gcj02").geometry.reset_index(drop=True).geom_equals_exact(
-        gcj.geometry, tolerance=1e-9
-    ).all()
+    assert (
+        chinese_crs.from_wgs84(got, "gcj02")
+        .geometry.reset_index(drop=True)
+        .geom_equals_exact(gcj.geometry, tolerance=1e-9)
+        .all()
+    )
 
 
 def test_cgcs2000_relabelled_and_wgs84_untouched(tmp_path):

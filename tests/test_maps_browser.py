@@ -16,12 +16,19 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 if not CHROMIUM.is_file():
-    pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium); .ci/run installs it",
-                allow_module_level=True)
+    pytest.skip(
+        "no Chromium at /usr/bin/chromium (apt-get install chromium); .ci/run installs it", allow_module_level=True
+    )
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
 
@@ -191,8 +198,9 @@ def test_search_finds_a_compound_by_partial_name(browser, offline_map):
 def test_many_services_cluster_offline(browser, tmp_path):
     comp, svc = synthetic_district(16, 3 * (CLUSTER_MIN + 10), seed=4)
     table = approx_coverage_table(comp, svc)
-    path = save_map(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, lang="en"),
-                    tmp_path / "cluster.html", offline=True)
+    path = save_map(
+        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, lang="en"), tmp_path / "cluster.html", offline=True
+    )
     p = Page(browser)
     page = p.open(path)
     assert p.errors == []

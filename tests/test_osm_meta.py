@@ -26,7 +26,7 @@ def test_newest_element_and_header(tmp_path):
     found = osm_data_date(packed)
     assert found.date == "2023-01-02T03:04:05Z" and found.source == "newest_element"
     overpass = tmp_path / "b.osm"
-    overpass.write_text(XML.replace("<node id=\"1\"", '<meta osm_base="2024-02-03T04:05:06Z"/>\n <node id="1"'))
+    overpass.write_text(XML.replace('<node id="1"', '<meta osm_base="2024-02-03T04:05:06Z"/>\n <node id="1"'))
     assert osm_data_date(overpass).date == "2024-02-03T04:05:06Z" and osm_data_date(overpass).source == "header"
     assert osm_data_date(tmp_path / "missing.osm") is None
     (tmp_path / "junk.osm.bz2").write_bytes(b"not bz2")

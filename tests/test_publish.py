@@ -20,8 +20,13 @@ def write_analysis(folder: Path, comp, svc, *, minutes=10.0, speed_kmh=4.5, summ
     comp.reset_index().to_file(folder / "compounds.gpkg", layer="compounds")
     svc.reset_index().to_file(folder / "services.gpkg", layer="services")
     table.to_csv(folder / "coverage.csv", index=False)
-    summary = {"max_walk_min": minutes, "speed_kmh": speed_kmh, "data_date": "2026-02-01",
-               "n_compounds": len(comp), **(summary_extra or {})}
+    summary = {
+        "max_walk_min": minutes,
+        "speed_kmh": speed_kmh,
+        "data_date": "2026-02-01",
+        "n_compounds": len(comp),
+        **(summary_extra or {}),
+    }
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
     return comp, table
 
@@ -77,8 +82,11 @@ def test_index_coverage_table_matches_the_analysis(two_analyses):
     for cat in ("clinic", "grocery", "kindergarten"):
         covered = int(t1[(t1["category"] == cat)]["covered"].sum())
         pop = int(comp1.loc[t1[(t1["category"] == cat) & t1["covered"]]["compound_id"], "population"].sum())
-        assert re.search(rf"<td>{cat}</td><td class=\"num\">{covered} / {n}</td>"
-                         rf"<td class=\"num\">[0-9.]+%</td><td class=\"num\">{pop:,}</td>", text), cat
+        assert re.search(
+            rf"<td>{cat}</td><td class=\"num\">{covered} / {n}</td>"
+            rf"<td class=\"num\">[0-9.]+%</td><td class=\"num\">{pop:,}</td>",
+            text,
+        ), cat
     assert "Threshold: 10 min walk" in text and "Data date: 2026-02-01" in text
     assert "OpenStreetMap contributors" in text
 
@@ -124,7 +132,7 @@ def test_publish_real_osm_analysis(tmp_path):
     write_analysis(tmp_path / "cau", comp, svc)
     index = publish_site(tmp_path / "cau", tmp_path / "site")
     text = index.read_text(encoding="utf-8")
-    assert "<html lang=\"zh\">" in text and "覆盖情况" in text
+    assert '<html lang="zh">' in text and "覆盖情况" in text
     cats = sorted(svc["category"].unique())
     assert len(list((tmp_path / "site" / "cau").glob("map-*.html"))) == len(cats)
     table = pd.read_csv(tmp_path / "site" / "cau" / "data" / "coverage.csv")

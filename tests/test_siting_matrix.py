@@ -8,8 +8,9 @@ from lifecircle.planning.siting import CoverageMatrix
 
 
 def test_from_pairs_dedups_keeps_shortest_and_applies_limit():
-    m = CoverageMatrix.from_pairs(["a", "b"], ["s", "t"], [1, 0, 0, 1], [0, 1, 1, 1],
-                                  walk_m=[900, 300, 200, 0.0], limit_m=800)
+    m = CoverageMatrix.from_pairs(
+        ["a", "b"], ["s", "t"], [1, 0, 0, 1], [0, 1, 1, 1], walk_m=[900, 300, 200, 0.0], limit_m=800
+    )
     assert m.shape == (2, 2)
     assert m.cover.toarray().tolist() == [[False, True], [False, True]]
     assert m.distances.toarray().tolist() == [[0, 200], [0, 0]]
@@ -27,8 +28,9 @@ def test_inputs_copied_and_read_only():
 
 
 def test_covered_defaults_from_existing_distance():
-    m = CoverageMatrix.from_pairs(["a", "b", "c"], ["s"], [0], [0], walk_m=[10], limit_m=800,
-                                  existing_walk_m=[100, np.nan, 900])
+    m = CoverageMatrix.from_pairs(
+        ["a", "b", "c"], ["s"], [0], [0], walk_m=[10], limit_m=800, existing_walk_m=[100, np.nan, 900]
+    )
     assert m.covered.tolist() == [True, False, False]
     assert np.isinf(m.existing_walk_m[1])
 

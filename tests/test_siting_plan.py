@@ -26,8 +26,9 @@ def test_plan_is_greedy_order_with_consistent_cumulative_coverage(seed):
 
 def test_plan_of_hand_made_case():
     # s1 covers a (w 1); s2 covers b, c (w 2 + 3); s3 covers c, d (w 3 + 10)
-    mat = CoverageMatrix.from_pairs(list("abcd"), ["s1", "s2", "s3"], [0, 1, 2, 2, 3], [0, 1, 1, 2, 2],
-                                    weights=[1, 2, 3, 10])
+    mat = CoverageMatrix.from_pairs(
+        list("abcd"), ["s1", "s2", "s3"], [0, 1, 2, 2, 3], [0, 1, 1, 2, 2], weights=[1, 2, 3, 10]
+    )
     plan = ranked_plan(mat, ["s1", "s2", "s3"])
     assert list(plan.index) == ["s3", "s2", "s1"]
     assert list(plan["new_weight"]) == [13, 2, 1]
@@ -37,8 +38,9 @@ def test_plan_of_hand_made_case():
 
 def test_critical_services():
     # compounds a, b only reach svc1; c reaches svc1 and svc2; d only svc3; e nothing
-    existing = CoverageMatrix.from_pairs(list("abcde"), ["svc1", "svc2", "svc3"], [0, 1, 2, 2, 3],
-                                         [0, 0, 0, 1, 2], weights=[5, 5, 1, 1, 20])
+    existing = CoverageMatrix.from_pairs(
+        list("abcde"), ["svc1", "svc2", "svc3"], [0, 1, 2, 2, 3], [0, 0, 0, 1, 2], weights=[5, 5, 1, 1, 20]
+    )
     crit = critical_services(existing)
     assert crit.index.name == "service_id"
     assert list(crit.index) == ["svc1", "svc3"]  # svc3 serves less weight alone (1 < 10)

@@ -11,8 +11,12 @@ from lifecircle.planning.siting.reduce import reduce_instance
 def test_merges_identical_rows_and_sums_weights():
     # a, b reach {s1, s2}; c reaches {s2}; d is already covered; e reaches nothing
     mat = CoverageMatrix.from_pairs(
-        list("abcde"), ["s1", "s2", "s3"], [0, 0, 1, 1, 2, 3], [0, 1, 0, 1, 1, 2],
-        weights=[2, 3, 5, 7, 11], covered=[False, False, False, True, False],
+        list("abcde"),
+        ["s1", "s2", "s3"],
+        [0, 0, 1, 1, 2, 3],
+        [0, 1, 0, 1, 1, 2],
+        weights=[2, 3, 5, 7, 11],
+        covered=[False, False, False, True, False],
     )
     r = reduce_instance(mat, kind="max", dominance=False)
     assert r.A.shape[0] == 2
@@ -35,8 +39,9 @@ def test_drops_dominated_candidates_only_when_no_cheaper():
 
 def test_median_dominance_needs_distances():
     # s1 and s2 both reach a and b; s2 is nearer to a but farther from b: neither dominates
-    mat = CoverageMatrix.from_pairs(list("ab"), ["s1", "s2"], [0, 0, 1, 1], [0, 1, 0, 1],
-                                    walk_m=[100, 50, 100, 150], limit_m=500)
+    mat = CoverageMatrix.from_pairs(
+        list("ab"), ["s1", "s2"], [0, 0, 1, 1], [0, 1, 0, 1], walk_m=[100, 50, 100, 150], limit_m=500
+    )
     assert reduce_instance(mat, kind="max").cols.size == 1  # coverage: identical sets, one kept
     assert reduce_instance(mat, kind="median", unserved_m=1000).cols.size == 2
 

@@ -197,9 +197,7 @@ def test_compliance_semantics(tmp_path):
 def test_compliance_inputs_are_checked(tmp_path, caplog):
     s = st.load_standard(_user_file(tmp_path, MINIMAL))
     table = _table([("C1", "all", 100.0), ("C1", "幼儿园", 100.0)])
-    with pytest.raises(
-        InputError, match=r"'school'.*not a facility of dongqu-10.*convenience_point, kindergarten"
-    ):
+    with pytest.raises(InputError, match=r"'school'.*not a facility of dongqu-10.*convenience_point, kindergarten"):
         st.compliance(table, s, {"school": "学校"})
     with pytest.raises(InputError, match="lacks column"):
         st.compliance(table.drop(columns="walk_m"), s, {})
