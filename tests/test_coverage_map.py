@@ -263,6 +263,18 @@ def test_no_branch_data_keeps_the_legend_to_coverage(case):
     assert "and a branch" in known["statusLabels"]["covered"]
 
 
+def test_site_catchments_drawn_with_the_sites(case):
+    comp, svc, table = case
+    sites = gpd.GeoDataFrame(
+        {"rank": [1, 2]}, geometry=comp.geometry.representative_point().iloc[:2].to_numpy(), crs=comp.crs
+    )
+    areas = gpd.GeoDataFrame({"rank": [1, 2]}, geometry=comp.geometry.iloc[:2].to_numpy(), crs=comp.crs)
+    d = _data(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, sites=sites, site_areas=areas))
+    assert len(d["siteAreas"]) == 2 and d["siteAreas"][0]["type"] in ("Polygon", "MultiPolygon")
+    with pytest.raises(InputError, match="site catchments"):
+        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, sites=sites, site_areas=sites)
+
+
 def test_optional_layers_and_basemaps(case):
     comp, svc, table = case
     served = gpd.GeoDataFrame(

@@ -188,7 +188,15 @@ RUNTIME_JS = r"""
       });
     }
 
-    // recommended sites
+    // recommended sites: what each newly covers (drawn under the markers)
+    if (D.siteAreas && G.sites) {
+      D.siteAreas.forEach(function (g) {
+        L.geoJSON(g, { interactive: false, style: {
+          color: "#212529", weight: 2, dashArray: "5 4", fillColor: "#212529", fillOpacity: 0.08,
+          className: "lc-site-area"
+        } }).addTo(G.sites);
+      });
+    }
     if (D.sites && G.sites) {
       var T = D.sites;
       T.lat.forEach(function (lat, k) {

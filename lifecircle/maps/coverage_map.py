@@ -393,6 +393,7 @@ def coverage_map(
     branches: gpd.GeoDataFrame | None = None,
     served_areas: gpd.GeoDataFrame | None = None,
     sites: gpd.GeoDataFrame | None = None,
+    site_areas: gpd.GeoDataFrame | None = None,
     study_area: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     lang: str | None = None,
     basemap: str = "osm",
@@ -424,6 +425,8 @@ def coverage_map(
         Optional GeoDataFrame with ``category`` and polygon geometry: one toggleable layer per category.
     sites
         Optional recommended new sites (points, ``rank`` and any scalar columns shown in the popup).
+    site_areas
+        Optional polygons of what the recommended sites newly cover (their catchments), drawn in the sites layer.
     study_area
         Optional study-area polygon(s), drawn as an outline.
     lang
@@ -656,6 +659,10 @@ def coverage_map(
             "values": (np.array(values, dtype=object).T.tolist() if fields else np.empty((len(sites), 0)).tolist()),
         }
         groups["sites"] = folium.FeatureGroup(name=html.escape(label("layer_sites", lang))).add_to(m)
+        if site_areas is not None and len(site_areas):
+            site_areas = _check_gdf(site_areas, "site catchments", geom_types=("Polygon", "MultiPolygon"))
+            area_geoms = _display_geoms(site_areas.geometry, gcj=gcj)
+            data["siteAreas"] = raw_json("[" + ",".join(_geojson_texts(area_geoms)) + "]")
 
     bounds_geoms = comp_geoms
     if study_area is not None:

@@ -676,6 +676,7 @@ def write_site_plan(
                     "geometry",
                 ]
             ],
+            site_areas=plan.catchments,
             category=None if category == ALL else category,
             lang=map_options.lang,
             basemap=map_options.basemap,
