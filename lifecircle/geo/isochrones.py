@@ -283,17 +283,6 @@ def _group_union(polys: np.ndarray, group: np.ndarray, n_groups: int, base: np.n
     if has.any():
         out[has] = shapely.union_all(table[has], axis=1)
     return out
-    order = np.argsort(group, kind="stable")
-    polys, group = polys[order], group[order]
-    counts = np.bincount(group, minlength=n_groups)
-    rank = np.arange(len(group)) - np.repeat(np.cumsum(counts) - counts, counts)
-    table = np.full((n_groups, int(counts.max()) + 1), None, dtype=object)
-    table[group, rank] = polys
-    if base is not None:
-        table[:, -1] = base
-    has = counts > 0
-    out[has] = shapely.union_all(table[has], axis=1)
-    return out
 
 
 def reach_shapes(

@@ -288,19 +288,3 @@ def coverage_union_groups(
         log.warning("coverage union failed (%s); falling back to the general union", exc)
         out[has] = shapely.union_all(table[has], axis=1)
     return out
-    order = np.argsort(group, kind="stable")
-    polys, group = polys[order], group[order]
-    counts = np.bincount(group, minlength=n_groups)
-    rank = np.arange(len(group)) - np.repeat(np.cumsum(counts) - counts, counts)
-    table = np.full((n_groups, int(counts.max()) + 1), None, dtype=object)
-    table[group, rank] = polys
-    if base is not None:
-        has_base = ~shapely.is_empty(base)
-        table[has_base, -1] = base[has_base]
-    has = counts > 0
-    try:
-        out[has] = shapely.coverage_union_all(table[has], axis=1)
-    except shapely.errors.GEOSException as exc:  # cells not matching edge for edge: the general union is right too
-        log.warning("coverage union failed (%s); falling back to the general union", exc)
-        out[has] = shapely.union_all(table[has], axis=1)
-    return out
