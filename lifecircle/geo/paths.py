@@ -70,6 +70,22 @@ def _with_virtual_rows(graph: sp.csr_array, ends: np.ndarray, costs: np.ndarray)
     return sp.csr_array((data, indices, indptr), shape=(m + k, m + k))
 
 
+def _induced_subgraph(graph: sp.csr_array, nodes: np.ndarray, local: np.ndarray) -> sp.csr_array:
+    """The CSR subgraph on sorted ``nodes`` (``local`` maps a node to its position there, ``-1`` outside).
+
+    Cuts the rows' index arrays directly: scipy's general column indexing sorts and is several times slower.
+    """
+    starts, stops = graph.indptr[nodes], graph.indptr[nodes + 1]
+    lengths = stops - starts
+    take = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    cols = local[graph.indices[take]]
+    keep = cols >= 0
+    row_of = np.repeat(np.arange(len(nodes)), lengths)[keep]
+    indptr = np.zeros(len(nodes) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row_of, minlength=len(nodes)), out=indptr[1:])
+    return sp.csr_array((graph.data[take][keep], cols[keep], indptr), shape=(len(nodes), len(nodes)))
+
+
 def _reverse_graph_with(net: PreparedNetwork, destinations: Attachment) -> sp.csr_array:
     """Reversed cost graph plus one virtual node per destination, edges virtual → segment ends."""
     from_u, from_v = end_costs(net, destinations, leaving=False)
@@ -325,7 +341,7 @@ def _bounded_searches(
         local[nodes] = np.arange(m)
         ends = np.column_stack([local[net.segment_u[d_seg[positions]]], local[net.segment_v[d_seg[positions]]]])
         graph = _with_virtual_rows(
-            cost_reverse[nodes][:, nodes], ends, np.column_stack([from_u[positions], from_v[positions]])
+            _induced_subgraph(cost_reverse, nodes, local), ends, np.column_stack([from_u[positions], from_v[positions]])
         )
         local[nodes] = -1
         dist = dijkstra(graph, directed=True, indices=m + np.arange(k), limit=limit_m)
