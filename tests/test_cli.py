@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -312,3 +313,16 @@ def test_coordinate_system_of_one_layer(cau_inputs, tmp_path):
     b = pd.read_csv(gcj / "coverage.csv", encoding="utf-8-sig")
     np.testing.assert_allclose(a["walk_m"], b["walk_m"], atol=0.5)
     assert (a["covered"] == b["covered"]).all()
+
+
+def test_study_area_outline_on_the_map(cau_inputs, tmp_path, capsys):
+    compounds = gpd.read_file(cau_inputs["compounds"])
+    area = gpd.GeoDataFrame({"name": ["学院路街道"]}, geometry=[compounds.union_all().convex_hull], crs=compounds.crs)
+    area.to_file(tmp_path / "area.geojson")
+    out = tmp_path / "with-area"
+    assert _analyze(cau_inputs, out, "--no-served-area", "--study-area", str(tmp_path / "area.geojson")) == 0
+    html = (out / "map.html").read_text(encoding="utf-8")
+    blob = json.loads(re.search(r"var (\w+)_data = (.+);\n", html).group(2))
+    assert blob.get("study")
+    assert _analyze(cau_inputs, tmp_path / "bad", "--study-area", str(cau_inputs["services"])) == 2
+    assert "study area must be" in capsys.readouterr().err

@@ -315,6 +315,20 @@ def read_services(
     return gdf
 
 
+def read_study_area(path: str | Path, **read_kw) -> gpd.GeoDataFrame:
+    """Read a study-area outline (district, street): polygons, invalid ones repaired.
+
+    Raises
+    ------
+    InputError
+        Not polygons, or empty.
+    """
+    source = Path(path).name
+    gdf = read_layer(path, **read_kw)
+    validate.require_geometry_type(gdf, validate.POLYGONAL, source, "the study area")
+    return validate.repair_polygons(gdf, source)
+
+
 def read_branches(path: str | Path, **read_kw) -> gpd.GeoDataFrame:
     """Read party-branch points (支部), indexed by ``branch_id``; a ``compound_id`` column is kept when present."""
     return read_points(path, what="branches", id_name="branch_id", prefix="B", **read_kw)

@@ -13,7 +13,14 @@ import pandas as pd
 
 from lifecircle.geo.chinese_crs import from_wgs84, normalize_coord_system
 from lifecircle.geo.isochrones import DEFAULT_CATCHMENT_M
-from lifecircle.geo.layers import COORD_SYSTEM_KEY, read_branches, read_compounds, read_gates, read_services
+from lifecircle.geo.layers import (
+    COORD_SYSTEM_KEY,
+    read_branches,
+    read_compounds,
+    read_gates,
+    read_services,
+    read_study_area,
+)
 from lifecircle.geo.network import network_from_bbox
 from lifecircle.geo.osm_meta import osm_data_date
 from lifecircle.maps import coverage_map, save_map
@@ -94,6 +101,7 @@ def write_analysis(
     report: bool = True,
     extra_summary: dict | None = None,
     extra_tables: dict[str, pd.DataFrame] | None = None,
+    study_area: gpd.GeoDataFrame | None = None,
 ) -> Path:
     """Write every output of an analysis into ``out_dir``, all together or none.
 
@@ -119,6 +127,8 @@ def write_analysis(
         More entries for ``summary.json`` (study name, parameters of a study file).
     extra_tables
         More tables, each written as ``<name>.csv`` (walking comparisons, network sources).
+    study_area
+        The study area's outline, drawn on the map.
     """
     map_options = map_options or MapOptions()
     lang, data_date = map_options.lang, map_options.data_date
@@ -165,6 +175,7 @@ def write_analysis(
             speed_kmh=params["speed_kmh"],
             branches=analysis.branches,
             served_areas=analysis.served_area,
+            study_area=study_area,
             lang=lang,
             basemap=map_options.basemap,
             tianditu_key=map_options.tianditu_key,
@@ -211,6 +222,7 @@ def run_analyze(
     walking: WalkingOptions | None = None,
     served_area: bool = True,
     catchment_m: float = DEFAULT_CATCHMENT_M,
+    study_area: Path | None = None,
 ) -> Analysis:
     """Read every input, analyse, and write the outputs of ``lifecircle analyze``.
 
@@ -231,6 +243,7 @@ def run_analyze(
         services_gdf = read_services(services.path, category_column=category_column, **services.read_kw())
         branches_gdf = read_branches(branches.path, **branches.read_kw()) if branches else None
         gates_gdf = read_gates(gates.path, **gates.read_kw()) if gates else None
+        area_gdf = read_study_area(study_area) if study_area is not None else None
         steps.next()
         walking = walking or WalkingOptions()
         network_tables: dict[str, pd.DataFrame] = {}
@@ -299,6 +312,7 @@ def run_analyze(
                 "walking": {**setup.summary, **walking_summary},
             },
             extra_tables={**network_tables, **setup.tables, **walking_tables},
+            study_area=area_gdf,
         )
         steps.next()
     return analysis

@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--services", required=True, type=Path, help="service points")
     analyze.add_argument("--branches", type=Path, help="party-branch points (optional)")
     analyze.add_argument("--gates", type=Path, help="compound gate points (optional)")
+    analyze.add_argument("--study-area", type=Path, help="study-area outline drawn on the map (optional)")
     analyze.add_argument("--out", type=Path, default=Path("lifecircle-out"), help="output folder")
     _add_walk_options(analyze)
     _add_layer_options(analyze)
@@ -358,6 +359,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         walking=_walking_options(args),
         served_area=not args.no_served_area,
+        study_area=args.study_area,
         catchment_m=args.catchment_m,
     )
     if not args.quiet:
