@@ -32,6 +32,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from lifecircle.errors import InputError
 from lifecircle.geo.compare import ScenarioComparison
+from lifecircle.geo.costs import min_csr, partial_cost
 from lifecircle.geo.coverage import (
     DEFAULT_MAX_WALK_MIN,
     DEFAULT_SPEED_KMH,
@@ -41,7 +42,7 @@ from lifecircle.geo.coverage import (
     coverage,
 )
 from lifecircle.geo.crs import to_crs
-from lifecircle.geo.graph import ZERO_COST, PreparedNetwork, _min_csr, prepare_network
+from lifecircle.geo.graph import ZERO_COST, PreparedNetwork, prepare_network
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M, Attachment
 
 log = logging.getLogger(__name__)
@@ -227,7 +228,7 @@ def private_roads(
     n_local = len(uniques)
     local_owner = (uniques // n_nodes).astype(np.int64)
     local_node = np.asarray(node_list, dtype=object)[uniques % n_nodes]
-    cost = _min_csr(lu, lv, w, n_local)
+    cost = min_csr(lu, lv, w, n_local)
     # one segment per undirected local pair (the cheapest direction's geometry)
     lo, hi = np.minimum(lu, lv), np.maximum(lu, lv)
     order = np.lexsort((w, lo * n_local + hi))
@@ -284,11 +285,6 @@ def _snap_owned(
     along = shapely.line_locate_point(lines, points[rows])
     fraction[rows] = np.clip(np.divide(along, length, out=np.zeros_like(along), where=length > 0), 0.0, 1.0)
     return segment, fraction, access
-
-
-def _part(fraction: np.ndarray, cost: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return np.where(fraction > 0, fraction * cost, 0.0)
 
 
 def gated_origins(
@@ -359,8 +355,8 @@ def gated_origins(
     n_loc = roads.n_local
     seg = o_seg[starts]
     t = o_frac[starts]
-    to_u = _part(t, roads.seg_cost_vu[seg]) + o_acc[starts]
-    to_v = _part(1.0 - t, roads.seg_cost_uv[seg]) + o_acc[starts]
+    to_u = partial_cost(t, roads.seg_cost_vu[seg]) + o_acc[starts]
+    to_v = partial_cost(1.0 - t, roads.seg_cost_uv[seg]) + o_acc[starts]
     rows = np.concatenate([np.arange(k), np.arange(k)]) + n_loc
     cols = np.concatenate([roads.seg_u[seg], roads.seg_v[seg]])
     vals = np.maximum(np.concatenate([to_u, to_v]), ZERO_COST)
@@ -385,8 +381,8 @@ def gated_origins(
         with np.errstate(invalid="ignore"):
             inside = (
                 np.minimum(
-                    dist[roads.seg_u[s]] + _part(g_frac, roads.seg_cost_uv[s]),
-                    dist[roads.seg_v[s]] + _part(1.0 - g_frac, roads.seg_cost_vu[s]),
+                    dist[roads.seg_u[s]] + partial_cost(g_frac, roads.seg_cost_uv[s]),
+                    dist[roads.seg_v[s]] + partial_cost(1.0 - g_frac, roads.seg_cost_vu[s]),
                 )
                 + g_acc
             )

@@ -17,7 +17,10 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from lifecircle.errors import InputError, NetworkError
+from lifecircle.geo.chains import ChainGraph, build_chains
+from lifecircle.geo.costs import min_csr
 from lifecircle.geo.crs import metric_crs_for_lonlat
+from lifecircle.geo.segment_index import SegmentIndex, build_segment_index
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,12 @@ class PreparedNetwork:
     min_cost_per_m
         Lower bound of walking cost per metre of straight line over all segments (1 for lengths in metres; 0
         when no bound holds). Bounded searches use it to look only at nodes within ``limit / min_cost_per_m``.
+    tree
+        STRtree of ``segment_lines``.
+    chains
+        The graph with its chains of two-neighbour nodes contracted, for searches between attached points.
+    segment_index
+        Straight pieces of ``segment_lines`` sampled in a k-d tree, for snapping many points at once.
     """
 
     crs: pyproj.CRS
@@ -66,6 +75,8 @@ class PreparedNetwork:
     component: np.ndarray
     min_cost_per_m: float
     tree: shapely.STRtree = field(repr=False)
+    segment_index: SegmentIndex = field(repr=False)
+    chains: ChainGraph = field(repr=False)
 
     @property
     def n_nodes(self) -> int:
@@ -155,8 +166,8 @@ def prepare_network(
     geoms = [e[2].get("geometry") for e, k in zip(edges, keep, strict=True) if k]
 
     n = len(node_ids)
-    cost = _min_csr(ui, vi, w, n)
-    cost_reverse = _min_csr(vi, ui, w, n)
+    cost = min_csr(ui, vi, w, n)
+    cost_reverse = min_csr(vi, ui, w, n)
 
     # Street segments: one per undirected node pair (the cheapest geometry kept for each pair).
     lo, hi = np.minimum(ui, vi), np.maximum(ui, vi)
@@ -192,16 +203,9 @@ def prepare_network(
         component=component,
         min_cost_per_m=min_cost_per_m,
         tree=shapely.STRtree(lines),
+        segment_index=build_segment_index(lines),
+        chains=build_chains(seg_u, seg_v, cost_uv, cost_vu, node_xy, zero_cost=ZERO_COST),
     )
-
-
-def _min_csr(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n: int) -> sp.csr_array:
-    """CSR matrix keeping the minimum of duplicate entries (``to_scipy_sparse_array`` would sum them)."""
-    order = np.lexsort((values, cols, rows))
-    r, c, v = rows[order], cols[order], values[order]
-    first = np.ones(len(r), dtype=bool)
-    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-    return sp.csr_array((v[first], (r[first], c[first])), shape=(n, n))
 
 
 def _segment_lines(

@@ -1,10 +1,13 @@
 """Shortest walks between attached points, in C (scipy.sparse.csgraph), never a Python loop per origin.
 
-Destinations (service points, candidate sites) become virtual nodes joined to both ends of their street segment;
-searches run backwards from them over the reversed graph, so one pass answers "how far is every node from its
-nearest destination" and bounded passes answer "which origins lie within the limit of each destination".
-Walking from an origin point includes its straight-line access, the part of its segment to either end, and the
-direct walk along the segment when origin and destination share it.
+Destinations (service points, candidate sites) become virtual nodes joined to the graph near them; searches run
+backwards from them over the reversed graph, so one pass answers "how far is every node from its nearest
+destination" and bounded passes answer "which origins lie within the limit of each destination".
+Walks between attached points (:func:`nearest_destination`, :func:`pairs_within`) search the contracted graph of
+junctions (:mod:`lifecircle.geo.chains`): a point reaches the two junctions of its chain at known costs, and two
+points on one chain may also walk straight along it. Per-node costs over the whole network
+(:func:`node_costs_to_nearest`, :func:`destination_node_costs`, for isochrones) search every node.
+Walking from an origin point includes its straight-line access and the part of its street to the graph.
 """
 
 from __future__ import annotations
@@ -16,16 +19,12 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
+from lifecircle.geo.chains import ChainGraph, chain_end_costs, chain_ends, same_chain_walks
+from lifecircle.geo.costs import partial_cost
 from lifecircle.geo.graph import ZERO_COST, PreparedNetwork
 from lifecircle.geo.snapping import Attachment
 
 DEFAULT_CHUNK = 256
-
-
-def _part(fraction: np.ndarray, segment_cost: np.ndarray) -> np.ndarray:
-    """Cost of walking ``fraction`` of a segment whose whole walk costs ``segment_cost`` (0 for no distance)."""
-    with np.errstate(invalid="ignore"):
-        return np.where(fraction > 0, fraction * segment_cost, 0.0)
 
 
 def end_costs(net: PreparedNetwork, att: Attachment, *, leaving: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -47,27 +46,31 @@ def end_costs(net: PreparedNetwork, att: Attachment, *, leaving: bool) -> tuple[
     t, rest = att.fraction, 1.0 - att.fraction
     uv, vu = net.segment_cost_uv[seg], net.segment_cost_vu[seg]
     if leaving:  # point -> u walks the segment backwards (v -> u direction)
-        cost_u, cost_v = _part(t, vu), _part(rest, uv)
+        cost_u, cost_v = partial_cost(t, vu), partial_cost(rest, uv)
     else:  # u -> point walks forwards
-        cost_u, cost_v = _part(t, uv), _part(rest, vu)
+        cost_u, cost_v = partial_cost(t, uv), partial_cost(rest, vu)
     cost_u = np.where(att.snapped, cost_u + att.access_m, np.inf)
     cost_v = np.where(att.snapped, cost_v + att.access_m, np.inf)
     return cost_u, cost_v
 
 
-def _with_virtual_rows(graph: sp.csr_array, ends: np.ndarray, costs: np.ndarray) -> sp.csr_array:
+def _with_virtual_rows(graph: sp.csr_array, ends: np.ndarray, costs: np.ndarray, *, sink: bool = False) -> sp.csr_array:
     """Append one virtual node per row of ``ends``/``costs`` (shape ``k × 2``) with edges to those ends.
 
     Entries where the end is ``-1`` or the cost is not finite are left out. Built by extending the CSR arrays:
-    no sorting, no summing of the base graph.
+    no sorting, no summing of the base graph. ``sink`` appends one more node with no edges at all: its column of
+    any search is ``inf``, a ready "not reached" for gathers with index ``-1``.
     """
     m, k = graph.shape[0], len(ends)
     ok = (ends >= 0) & np.isfinite(costs)
     counts = ok.sum(axis=1)
     indptr = np.concatenate([graph.indptr, graph.indptr[-1] + np.cumsum(counts)])
+    if sink:
+        indptr = np.append(indptr, indptr[-1])
     indices = np.concatenate([graph.indices, ends[ok]])
     data = np.concatenate([graph.data, np.maximum(costs[ok], ZERO_COST)])
-    return sp.csr_array((data, indices, indptr), shape=(m + k, m + k))
+    size = m + k + int(sink)
+    return sp.csr_array((data, indices, indptr), shape=(size, size))
 
 
 def _induced_subgraph(graph: sp.csr_array, nodes: np.ndarray, local: np.ndarray) -> sp.csr_array:
@@ -93,36 +96,6 @@ def _reverse_graph_with(net: PreparedNetwork, destinations: Attachment) -> sp.cs
     ends = np.column_stack([net.segment_u[seg], net.segment_v[seg]])
     ends[~destinations.snapped] = -1
     return _with_virtual_rows(net.cost_reverse, ends, np.column_stack([from_u, from_v]))
-
-
-def _same_segment(
-    net: PreparedNetwork, origins: Attachment, destinations: Attachment
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Direct walks between origins and destinations joined to the same segment: (origin, destination, walk_m)."""
-    o_idx = np.flatnonzero(origins.snapped)
-    d_idx = np.flatnonzero(destinations.snapped)
-    if len(o_idx) == 0 or len(d_idx) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0)
-    d_sorted = d_idx[np.argsort(destinations.segment[d_idx], kind="stable")]
-    d_seg = destinations.segment[d_sorted]
-    o_seg = origins.segment[o_idx]
-    lo = np.searchsorted(d_seg, o_seg, side="left")
-    hi = np.searchsorted(d_seg, o_seg, side="right")
-    counts = hi - lo
-    if counts.sum() == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0)
-    o_rep = np.repeat(o_idx, counts)
-    starts = np.repeat(lo, counts)
-    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    d_rep = d_sorted[starts + offsets]
-    seg = origins.segment[o_rep]
-    t_o, t_d = origins.fraction[o_rep], destinations.fraction[d_rep]
-    forward = t_d >= t_o
-    along = np.where(forward, _part(t_d - t_o, net.segment_cost_uv[seg]), _part(t_o - t_d, net.segment_cost_vu[seg]))
-    walk = origins.access_m[o_rep] + along + destinations.access_m[d_rep]
-    return o_rep, d_rep, walk
 
 
 def node_costs_to_nearest(
@@ -173,14 +146,18 @@ def nearest_destination(
     nearest = np.full(n_orig, -1, dtype=np.int64)
     if n_orig == 0 or not destinations.snapped.any():
         return walk_m, nearest
-    dist, source = node_costs_to_nearest(net, destinations)
-    to_u, to_v = end_costs(net, origins, leaving=True)
-    seg = np.where(origins.snapped, origins.segment, 0)
-    u, v = net.segment_u[seg], net.segment_v[seg]
-    via_u, via_v = to_u + dist[u], to_v + dist[v]
-    walk_m = np.minimum(via_u, via_v)
-    nearest = np.where(via_u <= via_v, source[u], source[v])
-    o, d, direct = _same_segment(net, origins, destinations)
+    chains = net.chains
+    m = chains.n_junctions
+    graph = _reverse_chain_graph_with(chains, destinations, sink=True)
+    virtual = m + np.flatnonzero(destinations.snapped)
+    dist, _, source = dijkstra(graph, directed=True, indices=virtual, min_only=True, return_predecessors=True)
+    source = np.where(source >= 0, source - m, -1)
+    to_a, to_b = chain_end_costs(chains, origins, leaving=True)
+    a, b = chain_ends(chains, origins)  # -1 (unattached) reads the sink: inf
+    via_a, via_b = to_a + dist[a], to_b + dist[b]
+    walk_m = np.minimum(via_a, via_b)
+    nearest = np.where(via_a <= via_b, source[a], source[b])
+    o, d, direct = same_chain_walks(chains, origins, destinations)
     if len(o):
         order = np.lexsort((direct, o))
         o, d, direct = o[order], d[order], direct[order]
@@ -192,6 +169,15 @@ def nearest_destination(
         nearest[o[better]] = d[better]
     nearest = np.where(np.isfinite(walk_m), nearest, -1)
     return walk_m, nearest
+
+
+def _reverse_chain_graph_with(chains: ChainGraph, destinations: Attachment, *, sink: bool) -> sp.csr_array:
+    """Reversed junction graph plus one virtual node per destination, edges virtual → its chain's junctions."""
+    from_a, from_b = chain_end_costs(chains, destinations, leaving=False)
+    a, b = chain_ends(chains, destinations)
+    return _with_virtual_rows(
+        chains.cost_reverse, np.column_stack([a, b]), np.column_stack([from_a, from_b]), sink=sink
+    )
 
 
 def destination_node_costs(
@@ -273,26 +259,25 @@ def pairs_within(
         Positions in ``origins`` and ``destinations`` and the shortest walk, one entry per pair within the limit,
         sorted by origin then destination.
     """
-    to_u, to_v = end_costs(net, origins, leaving=True)
-    o_seg = np.where(origins.snapped, origins.segment, 0)
-    o_u, o_v = net.segment_u[o_seg], net.segment_v[o_seg]
+    chains = net.chains
+    to_a, to_b = chain_end_costs(chains, origins, leaving=True)
+    o_a, o_b = chain_ends(chains, origins)
     o_live = origins.snapped
     parts_o, parts_d, parts_w = [], [], []
-    local = np.full(net.n_nodes, -1, dtype=np.int64)
+    local = np.full(chains.n_junctions, -1, dtype=np.int64)
     for positions, nodes, dist in _bounded_searches(net, destinations, limit_m=limit_m, chunk_size=chunk_size):
         local[nodes] = np.arange(len(nodes))
-        lu, lv = local[o_u], local[o_v]
+        la, lb = local[o_a], local[o_b]  # -1: outside the subgraph (or unattached), which reads the sink: inf
         local[nodes] = -1
-        near = np.flatnonzero(o_live & ((lu >= 0) | (lv >= 0)))
+        near = np.flatnonzero(o_live & ((la >= 0) | (lb >= 0)))
         if len(near) == 0:
             continue
-        padded = np.hstack([dist, np.full((len(positions), 1), np.inf)])  # column -1: "outside the subgraph"
-        walk = np.minimum(to_u[near] + padded[:, lu[near]], to_v[near] + padded[:, lv[near]])
+        walk = np.minimum(to_a[near] + dist[:, la[near]], to_b[near] + dist[:, lb[near]])
         d_rows, o_cols = np.nonzero(walk <= limit_m)
         parts_o.append(near[o_cols])
         parts_d.append(positions[d_rows])
         parts_w.append(walk[d_rows, o_cols])
-    o, d, direct = _same_segment(net, origins, destinations)
+    o, d, direct = same_chain_walks(chains, origins, destinations)
     keep = direct <= limit_m
     parts_o.append(o[keep])
     parts_d.append(d[keep])
@@ -311,38 +296,35 @@ def pairs_within(
 def _bounded_searches(
     net: PreparedNetwork, destinations: Attachment, *, limit_m: float, chunk_size: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Bounded backwards searches from groups of destinations, each on the subgraph it can reach.
+    """Bounded backwards searches from groups of destinations, each on the junction subgraph it can reach.
 
-    Yields ``(positions, nodes, costs)``: destination positions, the node positions of the subgraph, and the
-    ``len(positions) × len(nodes)`` walking costs (``inf`` beyond the limit).
+    Yields ``(positions, junctions, costs)``: destination positions, the junctions of the subgraph (sorted), and
+    ``len(positions) × (len(junctions) + len(positions) + 1)`` walking costs (``inf`` beyond the limit) whose
+    first columns are those junctions and whose last column is never reached.
     """
     snapped = np.flatnonzero(destinations.snapped)
     if len(snapped) == 0:
         return
-    if not net.min_cost_per_m > 0:  # no distance bound: search the whole network
-        for positions, dist in destination_node_costs(net, destinations, limit_m=limit_m, chunk_size=chunk_size):
-            yield positions, np.arange(net.n_nodes), dist
-        return
-    radius = limit_m / net.min_cost_per_m * (1 + 1e-9) + 1e-6
+    chains = net.chains
+    # no distance bound (min_cost_per_m == 0): one subgraph of every junction
+    radius = limit_m / net.min_cost_per_m * (1 + 1e-9) + 1e-6 if net.min_cost_per_m > 0 else np.inf
     xy = joining_points_xy(net, destinations)
-    d_seg = destinations.segment
-    from_u, from_v = end_costs(net, destinations, leaving=False)
-    cost_reverse = net.cost_reverse
-    by_x = np.argsort(net.node_xy[:, 0], kind="stable")
-    sorted_x = net.node_xy[by_x, 0]
-    local = np.full(net.n_nodes, -1, dtype=np.int64)
+    from_a, from_b = chain_end_costs(chains, destinations, leaving=False)
+    d_a, d_b = chain_ends(chains, destinations)
+    junction_xy = chains.junction_xy
+    by_x = np.argsort(junction_xy[:, 0], kind="stable")
+    sorted_x = junction_xy[by_x, 0]
+    local = np.full(chains.n_junctions, -1, dtype=np.int64)
     for positions in _spatial_groups(xy, snapped, cell_m=max(2 * radius, 1.0), chunk_size=chunk_size):
         lo = xy[positions].min(axis=0) - radius
         hi = xy[positions].max(axis=0) + radius
         band = by_x[np.searchsorted(sorted_x, lo[0], side="left") : np.searchsorted(sorted_x, hi[0], side="right")]
-        band_y = net.node_xy[band, 1]
+        band_y = junction_xy[band, 1]
         nodes = np.sort(band[(band_y >= lo[1]) & (band_y <= hi[1])])
         m, k = len(nodes), len(positions)
         local[nodes] = np.arange(m)
-        ends = np.column_stack([local[net.segment_u[d_seg[positions]]], local[net.segment_v[d_seg[positions]]]])
-        graph = _with_virtual_rows(
-            _induced_subgraph(cost_reverse, nodes, local), ends, np.column_stack([from_u[positions], from_v[positions]])
-        )
+        ends = np.column_stack([local[d_a[positions]], local[d_b[positions]]])
+        subgraph = _induced_subgraph(chains.cost_reverse, nodes, local)
         local[nodes] = -1
-        dist = dijkstra(graph, directed=True, indices=m + np.arange(k), limit=limit_m)
-        yield positions, nodes, dist[:, :m]
+        graph = _with_virtual_rows(subgraph, ends, np.column_stack([from_a[positions], from_b[positions]]), sink=True)
+        yield positions, nodes, dijkstra(graph, directed=True, indices=m + np.arange(k), limit=limit_m)

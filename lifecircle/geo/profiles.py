@@ -28,7 +28,9 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from lifecircle.errors import InputError
+from lifecircle.geo.chains import build_chains
 from lifecircle.geo.compare import ScenarioComparison
+from lifecircle.geo.costs import min_csr
 from lifecircle.geo.coverage import (
     ALL,
     DEFAULT_MAX_WALK_MIN,
@@ -36,7 +38,8 @@ from lifecircle.geo.coverage import (
     coverage,
     metres_per_minute,
 )
-from lifecircle.geo.graph import ZERO_COST, PreparedNetwork, _min_csr, prepare_network
+from lifecircle.geo.graph import ZERO_COST, PreparedNetwork, prepare_network
+from lifecircle.geo.segment_index import build_segment_index
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.terrain import is_steps
 
@@ -169,12 +172,12 @@ def _reweighted(
     keep = (ui != vi) & np.isfinite(factor)
     ui, vi, w = ui[keep], vi[keep], np.maximum(w[keep] * factor[keep], ZERO_COST)
     n = net.n_nodes
-    cost = _min_csr(ui, vi, w, n)
+    cost = min_csr(ui, vi, w, n)
     cost_uv = np.asarray(cost[net.segment_u, net.segment_v]).ravel()
     cost_vu = np.asarray(cost[net.segment_v, net.segment_u]).ravel()
     cost_uv[cost_uv == 0] = np.inf
     cost_vu[cost_vu == 0] = np.inf
-    changes: dict = {"cost": cost, "cost_reverse": _min_csr(vi, ui, w, n)}
+    changes: dict = {"cost": cost, "cost_reverse": min_csr(vi, ui, w, n)}
     open_seg = np.isfinite(cost_uv) | np.isfinite(cost_vu)
     if open_seg.all():
         changes.update(segment_cost_uv=cost_uv, segment_cost_vu=cost_vu)
@@ -189,7 +192,12 @@ def _reweighted(
             segment_lines=lines,
             component=component,
             tree=shapely.STRtree(lines),
+            segment_index=build_segment_index(lines),
         )
+    seg_u, seg_v = changes.get("segment_u", net.segment_u), changes.get("segment_v", net.segment_v)
+    changes["chains"] = build_chains(
+        seg_u, seg_v, changes["segment_cost_uv"], changes["segment_cost_vu"], net.node_xy, zero_cost=ZERO_COST
+    )
     return dataclasses.replace(net, **changes)
 
 

@@ -11,6 +11,7 @@ import shapely
 
 from lifecircle.geo.crs import to_crs
 from lifecircle.geo.graph import PreparedNetwork
+from lifecircle.geo.segment_index import nearest_segments
 
 DEFAULT_MAX_SNAP_M = 300.0
 
@@ -87,15 +88,7 @@ def snap_points(
     valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if n else np.zeros(0, dtype=bool)
     if not valid.any():
         return Attachment(segment, fraction, access_m)
-    where = np.flatnonzero(valid)
-    (point_pos, seg_idx), dist = net.tree.query_nearest(
-        geoms[where], max_distance=max_snap_m, return_distance=True, all_matches=False
-    )
-    rows = where[point_pos]
-    segment[rows] = seg_idx
-    access_m[rows] = dist
-    lines = net.segment_lines[seg_idx]
-    along = shapely.line_locate_point(lines, geoms[rows])
-    length = shapely.length(lines)
-    fraction[rows] = np.divide(along, length, out=np.zeros_like(along), where=length > 0)
-    return Attachment(segment, np.clip(fraction, 0.0, 1.0), access_m)
+    xy = np.full((n, 2), np.nan)
+    xy[valid] = shapely.get_coordinates(shapely.point_on_surface(geoms[valid]))
+    segment, fraction, access_m = nearest_segments(net.segment_index, xy, max_distance_m=max_snap_m)
+    return Attachment(segment, fraction, access_m)
