@@ -22,3 +22,23 @@ def partial_cost(fraction: np.ndarray, segment_cost: np.ndarray) -> np.ndarray:
     """
     with np.errstate(invalid="ignore"):
         return np.where(fraction > 0, fraction * segment_cost, 0.0)
+
+
+def min_per_pair(first: np.ndarray, second: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The smallest cost of each distinct ``(first, second)`` pair of non-negative integers.
+
+    Returns
+    -------
+    first, second, cost
+        One entry per distinct pair, sorted by ``first`` then ``second``.
+    """
+    first, second = np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
+    if len(first) == 0:
+        return first, second, np.asarray(cost, dtype=float)
+    span = int(second.max()) + 1
+    key = first * span + second
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    least = np.minimum.reduceat(np.asarray(cost, dtype=float)[order], starts)
+    return key[starts] // span, key[starts] % span, least

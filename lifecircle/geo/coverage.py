@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from lifecircle.errors import InputError, NetworkError
+from lifecircle.geo.costs import min_per_pair
 from lifecircle.geo.crs import to_crs
 from lifecircle.geo.graph import PreparedNetwork, prepare_network
 from lifecircle.geo.paths import nearest_destination, pairs_within
@@ -229,47 +230,51 @@ def coverage(
 
     # every pair within the limit, once for all categories
     o, s, w = pairs_within(net, origins.attachment, service_att, limit_m=max_walk_m)
-    pairs = (
-        pd.DataFrame({"compound": origins.compound_pos[o], "service": s, "walk_m": w})
-        .groupby(["compound", "service"], as_index=False, sort=True)["walk_m"]
-        .min()
-    )
+    pair_compound, pair_service, pair_walk = min_per_pair(origins.compound_pos[o], s, w)  # best gate of each
 
-    compound_ids = compounds.index.to_numpy()
-    service_ids = services.index.to_numpy()
-    parts = []
-    for category in categories:
-        in_category = np.ones(len(services_m), dtype=bool) if category == ALL else service_category == category
-        members = np.flatnonzero(in_category)
-        walk_o, near_o = nearest_destination(net, origins.attachment, service_att.take(members))
-        walk_c, near_c = _best_per_compound(origins.compound_pos, walk_o, near_o, n_comp)
-        within = pairs[in_category[pairs["service"].to_numpy()]]
-        count = np.bincount(within["compound"].to_numpy(), minlength=n_comp)
-        reach = np.where(~compound_snapped, "off_network", np.where(np.isfinite(walk_c), "ok", "no_service_connected"))
-        finite = np.isfinite(walk_c)
-        nearest_id = np.full(n_comp, None, dtype=object)
-        nearest_id[finite] = service_ids[members[near_c[finite]]]
-        walk_m = np.where(finite, walk_c, np.nan)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "compound_id": compound_ids,
-                    "category": category,
-                    "walk_m": walk_m,
-                    "walk_min": walk_m / metres_per_minute(speed_kmh),
-                    "nearest_service_id": nearest_id,
-                    "services_within": count,
-                    "covered": finite & (walk_c <= max_walk_m),
-                    "reach": reach,
-                }
-            )
-        )
-    table = pd.concat(parts, ignore_index=True)[TABLE_COLUMNS]
+    # nearest service per category; "any service" is the nearest over the categories
+    n_cat = len(categories)
+    walk_c = np.full((n_cat, n_comp), np.inf)
+    near_c = np.full((n_cat, n_comp), -1, dtype=np.int64)
+    count = np.zeros((n_cat, n_comp), dtype=np.int64)
+    for row, category in enumerate(categories):
+        members = np.arange(len(services_m)) if category == ALL else np.flatnonzero(service_category == category)
+        if category != ALL or n_cat == 1:  # with categories, "all" is filled in below
+            walk_o, near_o = nearest_destination(net, origins.attachment, service_att.take(members))
+            best_walk, best_near = _best_per_compound(origins.compound_pos, walk_o, near_o, n_comp)
+            walk_c[row] = best_walk
+            found = best_near >= 0
+            near_c[row, found] = members[best_near[found]]
+        in_category = np.zeros(len(services_m), dtype=bool)
+        in_category[members] = True
+        count[row] = np.bincount(pair_compound[in_category[pair_service]], minlength=n_comp)
+    if n_cat > 1:
+        best = np.argmin(walk_c[1:], axis=0)
+        walk_c[0] = walk_c[1:][best, np.arange(n_comp)]
+        near_c[0] = near_c[1:][best, np.arange(n_comp)]
+
+    finite = np.isfinite(walk_c)
+    nearest_id = np.full(walk_c.shape, None, dtype=object)
+    nearest_id[finite] = services.index.to_numpy()[near_c[finite]]
+    reach = np.where(~compound_snapped, "off_network", np.where(finite, "ok", "no_service_connected"))
+    walk_m = np.where(finite, walk_c, np.nan)
+    table = pd.DataFrame(
+        {
+            "compound_id": compounds.index.take(np.tile(np.arange(n_comp), n_cat)),
+            "category": np.repeat(np.asarray(categories, dtype=object), n_comp),
+            "walk_m": walk_m.ravel(),
+            "walk_min": walk_m.ravel() / metres_per_minute(speed_kmh),
+            "nearest_service_id": nearest_id.ravel(),
+            "services_within": count.ravel(),
+            "covered": (finite & (walk_c <= max_walk_m)).ravel(),
+            "reach": reach.ravel(),
+        }
+    )[TABLE_COLUMNS]
     pair_table = pd.DataFrame(
         {
-            "compound_id": compound_ids[pairs["compound"].to_numpy()],
-            "service_id": service_ids[pairs["service"].to_numpy()],
-            "walk_m": pairs["walk_m"].to_numpy(),
+            "compound_id": compounds.index.take(pair_compound),
+            "service_id": services.index.take(pair_service),
+            "walk_m": pair_walk,
         }
     )
     return CoverageResult(

@@ -20,11 +20,14 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from lifecircle.geo.chains import ChainGraph, chain_end_costs, chain_ends, same_chain_walks
-from lifecircle.geo.costs import partial_cost
+from lifecircle.geo.costs import min_per_pair, partial_cost
 from lifecircle.geo.graph import ZERO_COST, PreparedNetwork
 from lifecircle.geo.snapping import Attachment
 
 DEFAULT_CHUNK = 256
+# Destinations are grouped by grid cells this many search radii wide: wider cells mean fewer, larger subgraph
+# searches (measured best at 2–4 on the 60k-node Phoenix network).
+GROUP_CELL_RADII = 3.0
 
 
 def end_costs(net: PreparedNetwork, att: Attachment, *, leaving: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -61,22 +64,32 @@ def _with_virtual_rows(graph: sp.csr_array, ends: np.ndarray, costs: np.ndarray,
     no sorting, no summing of the base graph. ``sink`` appends one more node with no edges at all: its column of
     any search is ``inf``, a ready "not reached" for gathers with index ``-1``.
     """
-    m, k = graph.shape[0], len(ends)
+    return _csr_with_virtual_rows(graph.data, graph.indices, graph.indptr, ends, costs, sink=sink)
+
+
+def _csr_with_virtual_rows(
+    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, ends: np.ndarray, costs: np.ndarray, *, sink: bool
+) -> sp.csr_array:
+    """:func:`_with_virtual_rows` on the raw CSR arrays of the base graph (one matrix built, not two)."""
+    m, k = len(indptr) - 1, len(ends)
     ok = (ends >= 0) & np.isfinite(costs)
     counts = ok.sum(axis=1)
-    indptr = np.concatenate([graph.indptr, graph.indptr[-1] + np.cumsum(counts)])
+    indptr = np.concatenate([indptr, indptr[-1] + np.cumsum(counts)])
     if sink:
         indptr = np.append(indptr, indptr[-1])
-    indices = np.concatenate([graph.indices, ends[ok]])
-    data = np.concatenate([graph.data, np.maximum(costs[ok], ZERO_COST)])
+    indices = np.concatenate([indices, ends[ok]])
+    data = np.concatenate([data, np.maximum(costs[ok], ZERO_COST)])
     size = m + k + int(sink)
     return sp.csr_array((data, indices, indptr), shape=(size, size))
 
 
-def _induced_subgraph(graph: sp.csr_array, nodes: np.ndarray, local: np.ndarray) -> sp.csr_array:
-    """The CSR subgraph on sorted ``nodes`` (``local`` maps a node to its position there, ``-1`` outside).
+def _induced_subgraph(
+    graph: sp.csr_array, nodes: np.ndarray, local: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The CSR arrays ``(data, indices, indptr)`` of the subgraph on sorted ``nodes``.
 
-    Cuts the rows' index arrays directly: scipy's general column indexing sorts and is several times slower.
+    ``local`` maps a node to its position in ``nodes`` (``-1`` outside). Cuts the rows' index arrays directly:
+    scipy's general column indexing sorts and is several times slower.
     """
     starts, stops = graph.indptr[nodes], graph.indptr[nodes + 1]
     lengths = stops - starts
@@ -86,7 +99,7 @@ def _induced_subgraph(graph: sp.csr_array, nodes: np.ndarray, local: np.ndarray)
     row_of = np.repeat(np.arange(len(nodes)), lengths)[keep]
     indptr = np.zeros(len(nodes) + 1, dtype=np.int64)
     np.cumsum(np.bincount(row_of, minlength=len(nodes)), out=indptr[1:])
-    return sp.csr_array((graph.data[take][keep], cols[keep], indptr), shape=(len(nodes), len(nodes)))
+    return graph.data[take][keep], cols[keep], indptr
 
 
 def _reverse_graph_with(net: PreparedNetwork, destinations: Attachment) -> sp.csr_array:
@@ -282,15 +295,8 @@ def pairs_within(
     parts_o.append(o[keep])
     parts_d.append(d[keep])
     parts_w.append(direct[keep])
-    origin = np.concatenate(parts_o).astype(np.int64)
-    destination = np.concatenate(parts_d).astype(np.int64)
-    walk_m = np.concatenate(parts_w)
     # keep the shortest walk of each pair (network and direct walks may both be listed)
-    order = np.lexsort((walk_m, destination, origin))
-    origin, destination, walk_m = origin[order], destination[order], walk_m[order]
-    first = np.ones(len(origin), dtype=bool)
-    first[1:] = (origin[1:] != origin[:-1]) | (destination[1:] != destination[:-1])
-    return origin[first], destination[first], walk_m[first]
+    return min_per_pair(np.concatenate(parts_o), np.concatenate(parts_d), np.concatenate(parts_w))
 
 
 def _bounded_searches(
@@ -315,7 +321,7 @@ def _bounded_searches(
     by_x = np.argsort(junction_xy[:, 0], kind="stable")
     sorted_x = junction_xy[by_x, 0]
     local = np.full(chains.n_junctions, -1, dtype=np.int64)
-    for positions in _spatial_groups(xy, snapped, cell_m=max(2 * radius, 1.0), chunk_size=chunk_size):
+    for positions in _spatial_groups(xy, snapped, cell_m=max(GROUP_CELL_RADII * radius, 1.0), chunk_size=chunk_size):
         lo = xy[positions].min(axis=0) - radius
         hi = xy[positions].max(axis=0) + radius
         band = by_x[np.searchsorted(sorted_x, lo[0], side="left") : np.searchsorted(sorted_x, hi[0], side="right")]
@@ -324,7 +330,9 @@ def _bounded_searches(
         m, k = len(nodes), len(positions)
         local[nodes] = np.arange(m)
         ends = np.column_stack([local[d_a[positions]], local[d_b[positions]]])
-        subgraph = _induced_subgraph(chains.cost_reverse, nodes, local)
+        data, indices, indptr = _induced_subgraph(chains.cost_reverse, nodes, local)
         local[nodes] = -1
-        graph = _with_virtual_rows(subgraph, ends, np.column_stack([from_a[positions], from_b[positions]]), sink=True)
+        graph = _csr_with_virtual_rows(
+            data, indices, indptr, ends, np.column_stack([from_a[positions], from_b[positions]]), sink=True
+        )
         yield positions, nodes, dijkstra(graph, directed=True, indices=m + np.arange(k), limit=limit_m)
