@@ -182,7 +182,7 @@ def test_real_osm_matches_networkx(cau_osm):
     assert len(compounds) >= 5 and len(services) >= 50
     result = coverage(G, compounds, services, max_walk_min=5, max_snap_m=10_000)
     crs = result.params["crs"]
-    origin_pts = compounds.to_crs(crs).geometry.representative_point().to_numpy()
+    origin_pts = compounds.representative_point().to_crs(crs).to_numpy()  # a point inside, then projected
     service_pts = services.to_crs(crs).geometry.to_numpy()
     nearest, within = _networkx_reference(G, crs, origin_pts, service_pts, result.params["max_walk_m"])
     table = result.table[result.table.category == "all"].set_index("compound_id")

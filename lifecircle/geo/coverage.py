@@ -9,6 +9,8 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyproj
+import shapely
 
 from lifecircle.errors import InputError, NetworkError
 from lifecircle.geo.costs import min_per_pair
@@ -84,6 +86,17 @@ class CoverageResult:
         return list(dict.fromkeys(self.table["category"]))
 
 
+def inside_points(compounds: gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoSeries:
+    """A point inside each compound polygon (GEOS point-on-surface), in ``crs``.
+
+    The point is found in the layer's own CRS and only the points are reprojected, not every polygon vertex
+    (a map projection keeps a point inside its polygon).
+    """
+    points = shapely.point_on_surface(compounds.geometry.to_numpy())
+    inner = to_crs(gpd.GeoDataFrame(geometry=points, crs=compounds.crs), crs).geometry
+    return inner.reset_index(drop=True)
+
+
 def compound_origins(
     net: PreparedNetwork,
     compounds: gpd.GeoDataFrame,
@@ -96,14 +109,13 @@ def compound_origins(
     Gates carry the compound they belong to in a ``compound_id`` column, or are given to the nearest compound
     within 50 m of them. Compounds without a gate start from their representative point.
     """
-    compounds_m = to_crs(compounds, net.crs)
-    inner = compounds_m.geometry.representative_point()
-    positions = np.arange(len(compounds_m))
+    inner = inside_points(compounds, net.crs)
+    positions = np.arange(len(compounds))
     if gates is None or gates.empty:
         points, owners = inner, positions
     else:
         gates_m = to_crs(gates, net.crs)
-        lookup = pd.Series(positions, index=compounds_m.index)
+        lookup = pd.Series(positions, index=compounds.index)
         if "compound_id" in gates_m.columns:
             owner_ids = gates_m["compound_id"].astype(str)
             unknown = ~owner_ids.isin(lookup.index)
@@ -114,6 +126,7 @@ def compound_origins(
                 )
             gate_owner = lookup.loc[owner_ids].to_numpy()
         else:
+            compounds_m = to_crs(compounds, net.crs)
             joined = gpd.sjoin_nearest(
                 gates_m[["geometry"]],
                 compounds_m[["geometry"]].reset_index(drop=True),
@@ -129,7 +142,7 @@ def compound_origins(
             joined = joined[~far]
             gate_owner = joined["index_right"].to_numpy(dtype=np.int64)
             gates_m = gates_m.loc[joined.index]
-        gated = np.zeros(len(compounds_m), dtype=bool)
+        gated = np.zeros(len(compounds), dtype=bool)
         gated[gate_owner] = True
         points = pd.concat([gates_m.geometry.reset_index(drop=True), inner[~gated].reset_index(drop=True)])
         owners = np.concatenate([gate_owner, positions[~gated]])
@@ -230,7 +243,10 @@ def coverage(
 
     # every pair within the limit, once for all categories
     o, s, w = pairs_within(net, origins.attachment, service_att, limit_m=max_walk_m)
-    pair_compound, pair_service, pair_walk = min_per_pair(origins.compound_pos[o], s, w)  # best gate of each
+    if np.array_equal(origins.compound_pos, np.arange(n_comp)):  # one origin per compound: pairs are final
+        pair_compound, pair_service, pair_walk = o, s, w
+    else:  # gates: the best gate of each compound
+        pair_compound, pair_service, pair_walk = min_per_pair(origins.compound_pos[o], s, w)
 
     # nearest service per category; "any service" is the nearest over the categories
     n_cat = len(categories)

@@ -40,6 +40,7 @@ from lifecircle.geo.coverage import (
     Origins,
     compound_origins,
     coverage,
+    inside_points,
 )
 from lifecircle.geo.crs import to_crs
 from lifecircle.geo.graph import ZERO_COST, PreparedNetwork, prepare_network
@@ -334,7 +335,7 @@ def gated_origins(
     compounds_m = to_crs(compounds, net.crs)
     roads = private_roads(G, compounds_m, net.crs, weight=weight, assign_m=assign_m)
     n_comp = len(compounds_m)
-    inner = compounds_m.geometry.representative_point().to_numpy()
+    inner = inside_points(compounds, net.crs).to_numpy()
     owner = base.compound_pos
     is_rep = shapely.equals_exact(base.points.to_numpy(), inner[owner], tolerance=0.0)
     # residents start inside: to a gate they walk their internal roads, or a straight line where none are mapped

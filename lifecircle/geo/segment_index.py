@@ -28,8 +28,8 @@ class SegmentIndex:
 
     Attributes
     ----------
-    piece_start, piece_end
-        Piece end coordinates, shape ``(p, 2)``, in the segments' CRS.
+    piece_ends
+        Coordinates of each piece's start and end, shape ``(p, 2, 2)``, in the segments' CRS.
     piece_segment
         Segment each piece belongs to.
     piece_offset_m
@@ -42,8 +42,7 @@ class SegmentIndex:
         Largest distance between neighbouring samples along a piece.
     """
 
-    piece_start: np.ndarray
-    piece_end: np.ndarray
+    piece_ends: np.ndarray
     piece_segment: np.ndarray
     piece_offset_m: np.ndarray
     segment_length_m: np.ndarray
@@ -81,8 +80,7 @@ def build_segment_index(lines: np.ndarray, *, spacing_m: float = DEFAULT_SPACING
     t = step / np.repeat(n_samples - 1, n_samples)
     samples = start[sample_piece] + t[:, None] * (end - start)[sample_piece]
     return SegmentIndex(
-        piece_start=start,
-        piece_end=end,
+        piece_ends=np.stack([start, end], axis=1),
         piece_segment=piece_segment,
         piece_offset_m=offset,
         segment_length_m=segment_length,
@@ -116,7 +114,7 @@ def nearest_segments(
     segment = np.full(n, -1, dtype=np.int64)
     fraction = np.zeros(n)
     distance = np.full(n, np.inf)
-    if n == 0 or len(index.piece_start) == 0:
+    if n == 0 or len(index.piece_ends) == 0:
         return segment, fraction, distance
     half = index.spacing_m / 2
     live = np.flatnonzero(np.all(np.isfinite(xy), axis=1))
@@ -144,7 +142,8 @@ def nearest_segments(
     near = best_d <= max_distance_m
     live, best_piece, best_t, best_d = live[near], best_piece[near], best_t[near], best_d[near]
     seg = index.piece_segment[best_piece]
-    piece_len = np.hypot(*(index.piece_end[best_piece] - index.piece_start[best_piece]).T)
+    ends = index.piece_ends[best_piece]
+    piece_len = np.hypot(*(ends[:, 1] - ends[:, 0]).T)
     along = index.piece_offset_m[best_piece] + best_t * piece_len
     total = index.segment_length_m[seg]
     segment[live] = seg
@@ -158,8 +157,9 @@ def _closest_piece(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Among candidate pieces (``m × c``, ``-1`` for none) of each point, the nearest: (piece, t, distance)."""
     safe = np.maximum(pieces, 0)
-    a, b = index.piece_start[safe], index.piece_end[safe]
-    ab = b - a
+    ends = index.piece_ends[safe]  # one gather: (m, c, 2, 2)
+    a = ends[..., 0, :]
+    ab = ends[..., 1, :] - a
     ap = xy[:, None, :] - a
     length2 = np.einsum("ijk,ijk->ij", ab, ab)
     along = np.einsum("ijk,ijk->ij", ap, ab)

@@ -89,6 +89,9 @@ def snap_points(
     if not valid.any():
         return Attachment(segment, fraction, access_m)
     xy = np.full((n, 2), np.nan)
-    xy[valid] = shapely.get_coordinates(shapely.point_on_surface(geoms[valid]))
+    located = geoms[valid]
+    if not (shapely.get_type_id(located) == shapely.GeometryType.POINT).all():
+        located = shapely.point_on_surface(located)  # a point of anything else
+    xy[valid] = shapely.get_coordinates(located)
     segment, fraction, access_m = nearest_segments(net.segment_index, xy, max_distance_m=max_snap_m)
     return Attachment(segment, fraction, access_m)
