@@ -17,6 +17,7 @@ Usage: python benchmarks/bench_walking.py [--repeat 3]
 from __future__ import annotations
 
 import argparse
+import gc
 import tempfile
 import time
 from pathlib import Path
@@ -132,6 +133,7 @@ def main() -> None:
     outs = {}
     for _ in range(args.repeat):
         for name, fn in runs.items():
+            gc.collect()  # each run starts from the same heap, not from the previous run's garbage
             t, w = time.process_time(), time.perf_counter()
             outs[name] = fn()
             times[name].append(time.process_time() - t)
@@ -155,6 +157,11 @@ def main() -> None:
     print(
         f"4 profiles with slope:                {t_prof:6.2f} s   ratio {t_prof / t_plain:.2f}×"
         f"   per profile {t_prof / 4 / t_plain:.2f}×"
+    )
+    median = {n: float(np.median(v)) for n, v in times.items()}
+    print(
+        "median CPU ratios against plain: "
+        + ", ".join(f"{n} {median[n] / median['plain']:.2f}×" for n in ("slope", "profiles_flat", "profiles"))
     )
     print(r_prof.summary.query("category == 'all'").to_string(index=False))
 

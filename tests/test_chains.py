@@ -139,3 +139,27 @@ def test_walks_along_one_chain_use_the_cost_of_each_direction(a, b, expected):
     net = _odd_network()
     walk, _ = nearest_destination(net, snap_points(net, [shapely.Point(a)]), snap_points(net, [shapely.Point(b)]))
     assert walk[0] == pytest.approx(expected)
+
+
+def test_chains_are_ordered_paths_between_junctions(cau_osm):
+    for net in (_odd_network(), prepare_network(network_from_osm(cau_osm))):
+        ch = net.chains
+        u_first = ch.segment_u_first
+        a_side = np.where(u_first, net.segment_u, net.segment_v)
+        b_side = np.where(u_first, net.segment_v, net.segment_u)
+        order = np.lexsort((ch.segment_rank, ch.segment_chain))
+        chain, rank = ch.segment_chain[order], ch.segment_rank[order]
+        step = chain[1:] == chain[:-1]
+        # consecutive segments of a chain meet, ranks count up from 0, and the ends are the chain's junctions
+        assert (b_side[order][:-1][step] == a_side[order][1:][step]).all()
+        assert (rank[1:][step] == rank[:-1][step] + 1).all() and (rank[~np.r_[False, step]] == 0).all()
+        firsts, lasts = order[~np.r_[False, step]], order[~np.r_[step, False]]
+        assert (ch.junction_node[ch.chain_a[chain[~np.r_[False, step]]]] == a_side[firsts]).all()
+        assert (ch.junction_node[ch.chain_b[chain[~np.r_[step, False]]]] == b_side[lasts]).all()
+        # every node inside a chain has exactly two streets; every segment is in one chain
+        inner = np.setdiff1d(np.concatenate([a_side, b_side]), ch.junction_node)
+        degree = np.bincount(np.concatenate([net.segment_u, net.segment_v]), minlength=net.n_nodes)
+        assert (degree[inner] == 2).all() and (ch.segment_chain >= 0).all()
+    ring = _odd_network().chains  # the island ring got one junction: a loop chain from it back to it
+    loops = np.flatnonzero(ring.chain_a == ring.chain_b)
+    assert len(loops) == 2

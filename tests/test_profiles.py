@@ -122,3 +122,35 @@ def test_profile_errors():
         get_profiles(["adult", "runner"])
     with pytest.raises(InputError, match="speed must be positive"):
         WalkerProfile("slow", 0.0)
+
+
+def test_reweighted_networks_equal_networks_prepared_from_profile_graphs():
+    """prepare_profiles edits the cost matrices of the steps only; it must equal preparing each walker's graph."""
+    from conftest import shared_file
+
+    from lifecircle.geo.graph import prepare_network
+    from lifecircle.geo.network import network_from_osm
+
+    G = network_from_osm(shared_file("osm/hsinchu_nctu_taiwan.osm.pbf"))
+    nets = prepare_profiles(G, ["adult", STAIR_WARY, "wheelchair"])
+    rng = np.random.default_rng(4)
+    lo, hi = nets["adult"].node_xy.min(axis=0), nets["adult"].node_xy.max(axis=0)
+    crs = nets["adult"].crs
+    compounds = squares({f"c{i}": tuple(xy) for i, xy in enumerate(rng.uniform(lo, hi, size=(150, 2)))}, 5, crs=crs)
+    services = points(
+        {f"s{i}": tuple(xy) for i, xy in enumerate(rng.uniform(lo, hi, size=(60, 2)))},
+        category=rng.choice(["a", "b"], 60),
+        crs=crs,
+    )
+    for profile in (STAIR_WARY, "wheelchair"):
+        name = profile if isinstance(profile, str) else profile.name
+        H = profile_graph(G, profile)
+        direct = prepare_network(H, crs=crs, weight=f"cost_{name}_m")
+        got = coverage(nets[name], compounds, services, max_walk_min=8).table
+        expected = coverage(direct, compounds, services, max_walk_min=8).table
+        np.testing.assert_allclose(got["walk_m"], expected["walk_m"], atol=1e-6)
+        assert (got["services_within"] == expected["services_within"]).all()
+    # the steps do matter here: wheelchairs walk farther somewhere
+    adult = coverage(nets["adult"], compounds, services, max_walk_min=8).table
+    wheel = coverage(nets["wheelchair"], compounds, services, max_walk_min=8).table
+    assert (wheel["walk_m"].fillna(np.inf) > adult["walk_m"].fillna(np.inf) + 1).any()

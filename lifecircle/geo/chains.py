@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from lifecircle.geo.costs import min_csr, partial_cost
 
@@ -103,64 +104,40 @@ def build_chains(
     -------
     ChainGraph
     """
-    n, n_seg = len(node_xy), len(segment_u)
+    n = len(node_xy)
     degree = np.bincount(np.concatenate([segment_u, segment_v]), minlength=n)
     one_way = ~(np.isfinite(cost_uv) & np.isfinite(cost_vu))
     junction = degree != 2
     junction[segment_u[one_way]] = True
     junction[segment_v[one_way]] = True
 
-    # incidence lists: for each node, its segments
-    inc_node = np.concatenate([segment_u, segment_v])
-    inc_seg = np.concatenate([np.arange(n_seg), np.arange(n_seg)])
-    order = np.argsort(inc_node, kind="stable")
-    inc_seg = inc_seg[order]
-    inc_start = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(degree, out=inc_start[1:])
-
-    seg_chain = np.full(n_seg, -1, dtype=np.int64)
-    seg_rank = np.zeros(n_seg, dtype=np.int64)
-    seg_u_first = np.zeros(n_seg, dtype=bool)
-    chain_ends: list[tuple[int, int]] = []
-    _walk_chains(
-        np.flatnonzero(junction).tolist(),
-        junction,
-        segment_u.tolist(),
-        segment_v.tolist(),
-        inc_seg.tolist(),
-        inc_start.tolist(),
-        seg_chain,
-        seg_rank,
-        seg_u_first,
-        chain_ends,
-    )
     # cycles without any junction: their smallest node becomes one
-    while (seg_chain < 0).any():
-        start = int(min(segment_u[seg_chain < 0].min(), segment_v[seg_chain < 0].min()))
-        junction[start] = True
-        _walk_chains(
-            [start],
-            junction,
-            segment_u.tolist(),
-            segment_v.tolist(),
-            inc_seg.tolist(),
-            inc_start.tolist(),
-            seg_chain,
-            seg_rank,
-            seg_u_first,
-            chain_ends,
-        )
+    seg_chain, n_chains, links = _link_segments(segment_u, segment_v, junction)
+    touches = junction[segment_u] | junction[segment_v]
+    closed = np.ones(n_chains, dtype=bool)
+    closed[seg_chain[touches]] = False
+    if closed.any():
+        ring = closed[seg_chain]
+        smallest = np.full(n_chains, n, dtype=np.int64)
+        np.minimum.at(smallest, seg_chain[ring], np.minimum(segment_u[ring], segment_v[ring]))
+        junction[smallest[closed]] = True
+        touches = junction[segment_u] | junction[segment_v]
+        seg_chain, n_chains, links = _link_segments(segment_u, segment_v, junction)
+    seg_rank, seg_u_first, chain_a_node, chain_b_node = _order_chains(
+        segment_u, segment_v, seg_chain, n_chains, links, touches
+    )
+    ends = np.column_stack([chain_a_node, chain_b_node])
 
     junction_node = np.flatnonzero(junction)
     junction_id = np.full(n, -1, dtype=np.int64)
     junction_id[junction_node] = np.arange(len(junction_node))
-    ends = np.asarray(chain_ends, dtype=np.int64).reshape(-1, 2)
     chain_a, chain_b = junction_id[ends[:, 0]], junction_id[ends[:, 1]]
 
     fwd = np.where(seg_u_first, cost_uv, cost_vu)
     bwd = np.where(seg_u_first, cost_vu, cost_uv)
-    fwd_before, fwd_after, fwd_total = _prefix_sums(seg_chain, seg_rank, fwd, len(ends))
-    bwd_before, bwd_after, bwd_total = _prefix_sums(seg_chain, seg_rank, bwd, len(ends))
+    order = np.lexsort((seg_rank, seg_chain))
+    fwd_before, fwd_after, fwd_total = _prefix_sums(seg_chain, order, fwd, len(ends))
+    bwd_before, bwd_after, bwd_total = _prefix_sums(seg_chain, order, bwd, len(ends))
 
     rows = np.concatenate([chain_a, chain_b])
     cols = np.concatenate([chain_b, chain_a])
@@ -187,65 +164,82 @@ def build_chains(
     )
 
 
-def _walk_chains(
-    starts: list[int],
-    junction: np.ndarray,
-    seg_u: list[int],
-    seg_v: list[int],
-    inc_seg: list[int],
-    inc_start: list[int],
-    seg_chain: np.ndarray,
-    seg_rank: np.ndarray,
-    seg_u_first: np.ndarray,
-    chain_ends: list[tuple[int, int]],
-) -> None:
-    """Walk every chain leaving the ``starts`` junctions, numbering chains and ranking their segments."""
-    is_junction = junction.tolist()
-    done = (seg_chain >= 0).tolist()
-    chain_of, rank_of, u_first_of = [], [], []
-    segs_of: list[int] = []
-    for start in starts:
-        for k in range(inc_start[start], inc_start[start + 1]):
-            seg = inc_seg[k]
-            if done[seg]:
-                continue
-            chain = len(chain_ends)
-            node, rank = start, 0
-            while True:
-                done[seg] = True
-                u_first = seg_u[seg] == node
-                node = seg_v[seg] if u_first else seg_u[seg]
-                segs_of.append(seg)
-                chain_of.append(chain)
-                rank_of.append(rank)
-                u_first_of.append(u_first)
-                rank += 1
-                if is_junction[node]:
-                    break
-                first = inc_start[node]  # an inner node has exactly two segments: take the other one
-                seg = inc_seg[first + 1] if inc_seg[first] == seg else inc_seg[first]
-            chain_ends.append((start, node))
-    if segs_of:
-        idx = np.asarray(segs_of, dtype=np.int64)
-        seg_chain[idx] = chain_of
-        seg_rank[idx] = rank_of
-        seg_u_first[idx] = u_first_of
+def _link_segments(
+    segment_u: np.ndarray, segment_v: np.ndarray, junction: np.ndarray
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """Chains as connected components of segments linked through inner nodes.
+
+    Returns the chain label of each segment, the number of chains, and the links: rows ``(node, s1, s2)`` for
+    every inner node and its two segments.
+    """
+    n_seg = len(segment_u)
+    inc_node = np.concatenate([segment_u, segment_v])
+    inc_seg = np.concatenate([np.arange(n_seg), np.arange(n_seg)])
+    order = np.argsort(inc_node, kind="stable")
+    inc_node, inc_seg = inc_node[order], inc_seg[order]
+    first = np.flatnonzero(np.concatenate([[True], inc_node[1:] != inc_node[:-1]]))
+    inner = ~junction[inc_node[first]]  # an inner node has exactly two segments
+    links = np.column_stack([inc_node[first[inner]], inc_seg[first[inner]], inc_seg[first[inner] + 1]])
+    graph = sp.csr_array((np.ones(len(links)), (links[:, 1], links[:, 2])), shape=(n_seg, n_seg))
+    n_chains, label = connected_components(graph, directed=False)
+    return label.astype(np.int64), int(n_chains), links
+
+
+def _order_chains(
+    segment_u: np.ndarray,
+    segment_v: np.ndarray,
+    chain: np.ndarray,
+    n_chains: int,
+    links: np.ndarray,
+    touches: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rank the segments along each chain and orient them.
+
+    Each chain starts at its lowest-numbered segment touching a junction; ranks are link counts from there (one
+    multi-source breadth-first pass). Returns each segment's rank and whether its ``u`` is on the start side, and
+    the start (``a``) and end (``b``) node of each chain.
+    """
+    n_seg = len(segment_u)
+    start = np.full(n_chains, n_seg, dtype=np.int64)
+    np.minimum.at(start, chain[touches], np.flatnonzero(touches))
+    graph = sp.csr_array((np.ones(len(links)), (links[:, 1], links[:, 2])), shape=(n_seg, n_seg))
+    rank = dijkstra(graph, directed=False, unweighted=True, indices=start, min_only=True).astype(np.int64)
+    # the node a segment shares with the segment before it is its start side
+    a_side = np.full(n_seg, -1, dtype=np.int64)
+    node, s1, s2 = links[:, 0], links[:, 1], links[:, 2]
+    later = np.where(rank[s1] > rank[s2], s1, s2)
+    a_side[later] = node
+    # a chain's first segment starts at its junction end: the end it does not share with the next segment
+    first = start
+    b_first = np.full(n_seg, -1, dtype=np.int64)
+    earlier = np.where(rank[s1] > rank[s2], s2, s1)
+    b_first[earlier] = node
+    shared = b_first[first]
+    a_side[first] = np.where(shared < 0, segment_u[first], segment_u[first] + segment_v[first] - shared)
+    u_first = segment_u == a_side
+    b_side = segment_u + segment_v - a_side
+    last = np.zeros(n_chains, dtype=np.int64)
+    top = np.full(n_chains, -1, dtype=np.int64)
+    np.maximum.at(top, chain, rank)
+    is_last = rank == top[chain]
+    last[chain[is_last]] = np.flatnonzero(is_last)
+    return rank, u_first, a_side[first], b_side[last]
 
 
 def _prefix_sums(
-    chain: np.ndarray, rank: np.ndarray, cost: np.ndarray, n_chains: int
+    chain: np.ndarray, order: np.ndarray, cost: np.ndarray, n_chains: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per segment, the cost of its chain's segments before and after it; per chain, the total."""
-    order = np.lexsort((rank, chain))
+    """Per segment, the cost of its chain's segments before and after it; per chain, the total.
+
+    ``order`` sorts the segments by chain, then rank.
+    """
     c, w = chain[order], cost[order]
-    total = np.zeros(n_chains)
-    np.add.at(total, c, w)  # inf for a one-way single-segment chain walked the closed way
+    total = np.bincount(c, weights=w, minlength=n_chains)  # inf for a one-way segment walked the closed way
     finite_w = np.where(np.isfinite(w), w, 0.0)  # inf only occurs on single-segment chains: nothing before/after
     running = np.cumsum(finite_w)
     chain_start = np.searchsorted(c, c, side="left")
     before_sorted = running - finite_w - (running[chain_start] - finite_w[chain_start])
-    chain_sum = np.zeros(n_chains)
-    np.add.at(chain_sum, c, finite_w)
+    chain_sum = np.bincount(c, weights=finite_w, minlength=n_chains)
     after_sorted = chain_sum[c] - before_sorted - finite_w
     before = np.empty_like(cost)
     after = np.empty_like(cost)

@@ -8,11 +8,15 @@ import scipy.sparse as sp
 
 def min_csr(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n: int) -> sp.csr_array:
     """``n × n`` CSR matrix keeping the minimum of duplicate entries (``to_scipy_sparse_array`` would sum them)."""
-    order = np.lexsort((values, cols, rows))
-    r, c, v = rows[order], cols[order], values[order]
-    first = np.ones(len(r), dtype=bool)
-    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
-    return sp.csr_array((v[first], (r[first], c[first])), shape=(n, n))
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    key = rows * n + cols
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else np.zeros(0, np.int64)
+    least = np.minimum.reduceat(np.asarray(values, dtype=float)[order], starts) if len(key) else np.zeros(0)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(key[starts] // n, minlength=n), out=indptr[1:])
+    return sp.csr_array((least, key[starts] % n, indptr), shape=(n, n))
 
 
 def partial_cost(fraction: np.ndarray, segment_cost: np.ndarray) -> np.ndarray:

@@ -51,6 +51,7 @@ class Origins:
     points: gpd.GeoSeries  # in the network CRS
     compound_pos: np.ndarray  # position of the owning compound
     attachment: Attachment
+    kind: str = "given"  # how they were chosen: "representative_point", "gates", or "given" (by another rule)
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,7 +149,8 @@ def compound_origins(
         owners = np.concatenate([gate_owner, positions[~gated]])
     points = gpd.GeoSeries(points.to_numpy(), crs=net.crs)
     attachment = snap_points(net, points.to_numpy(), max_snap_m=max_snap_m)
-    return Origins(points=points, compound_pos=np.asarray(owners, dtype=np.int64), attachment=attachment)
+    kind = "representative_point" if gates is None or gates.empty else "gates"
+    return Origins(points=points, compound_pos=np.asarray(owners, dtype=np.int64), attachment=attachment, kind=kind)
 
 
 def coverage(
@@ -206,9 +208,6 @@ def coverage(
 
     if origins is None:
         origins = compound_origins(net, compounds, gates=gates, max_snap_m=max_snap_m)
-        origin_kind = "gates" if gates is not None and not gates.empty else "representative_point"
-    else:
-        origin_kind = "given"
     services_m = to_crs(services, net.crs)
     service_att = snap_points(net, services_m.geometry.to_numpy(), max_snap_m=max_snap_m)
     n_comp = len(compounds)
@@ -303,7 +302,7 @@ def coverage(
             "max_walk_m": float(max_walk_m),
             "speed_kmh": float(speed_kmh),
             "max_snap_m": float(max_snap_m),
-            "origin": origin_kind,
+            "origin": origins.kind,
             "crs": net.crs.to_string(),
         },
     )

@@ -6,6 +6,7 @@ shortest paths, coverage, isochrones and siting all read from it.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -54,8 +55,6 @@ class PreparedNetwork:
     min_cost_per_m
         Lower bound of walking cost per metre of straight line over all segments (1 for lengths in metres; 0
         when no bound holds). Bounded searches use it to look only at nodes within ``limit / min_cost_per_m``.
-    tree
-        STRtree of ``segment_lines``.
     chains
         The graph with its chains of two-neighbour nodes contracted, for searches between attached points.
     segment_index
@@ -74,9 +73,13 @@ class PreparedNetwork:
     segment_lines: np.ndarray
     component: np.ndarray
     min_cost_per_m: float
-    tree: shapely.STRtree = field(repr=False)
     segment_index: SegmentIndex = field(repr=False)
     chains: ChainGraph = field(repr=False)
+
+    @functools.cached_property
+    def tree(self) -> shapely.STRtree:
+        """STRtree of ``segment_lines``, built on first use."""
+        return shapely.STRtree(self.segment_lines)
 
     @property
     def n_nodes(self) -> int:
@@ -89,8 +92,54 @@ class PreparedNetwork:
         return (*self.node_xy.min(axis=0), *self.node_xy.max(axis=0))
 
 
+@dataclass(frozen=True, eq=False)
+class EdgeTable:
+    """Every edge of a graph, read once: matrix positions of its ends (``G.nodes`` order) and its attributes."""
+
+    u: np.ndarray
+    v: np.ndarray
+    data: list[dict]
+
+    def values(self, attribute: str) -> np.ndarray:
+        """A numeric edge attribute as an array (walking costs: finite and not negative).
+
+        Raises
+        ------
+        NetworkError
+            Some edge lacks it, or it is not a finite, non-negative number.
+        """
+        try:
+            out = np.fromiter((d[attribute] for d in self.data), dtype=float, count=len(self.data))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise NetworkError(f"Some walking-network edges have no numeric {attribute!r} attribute.") from exc
+        if np.any(~np.isfinite(out)) or np.any(out < 0):
+            raise NetworkError(f"Walking-network edge attribute {attribute!r} has negative or non-finite values.")
+        return out
+
+
+def edge_table(G: nx.MultiDiGraph | nx.DiGraph) -> EdgeTable:
+    """Read every edge of ``G`` once (the adjacency directly: networkx's edge views cost several times more)."""
+    position = {node: i for i, node in enumerate(G.nodes)}
+    if G.is_multigraph():
+        records = [
+            (position[u], position[v], d)
+            for u, nbrs in G._adj.items()
+            for v, keyed in nbrs.items()
+            for d in keyed.values()
+        ]
+    else:
+        records = [(position[u], position[v], d) for u, nbrs in G._adj.items() for v, d in nbrs.items()]
+    u = np.fromiter((r[0] for r in records), dtype=np.int64, count=len(records))
+    v = np.fromiter((r[1] for r in records), dtype=np.int64, count=len(records))
+    return EdgeTable(u=u, v=v, data=[r[2] for r in records])
+
+
 def prepare_network(
-    G: nx.MultiDiGraph, *, crs: pyproj.CRS | str | None = None, weight: str = "length"
+    G: nx.MultiDiGraph,
+    *,
+    crs: pyproj.CRS | str | None = None,
+    weight: str = "length",
+    edges: EdgeTable | None = None,
 ) -> PreparedNetwork:
     """Prepare a walking graph for snapping and shortest paths.
 
@@ -104,6 +153,8 @@ def prepare_network(
         already projected).
     weight
         Edge attribute holding the walking cost in metres.
+    edges
+        ``edge_table(G)`` when the caller has read it already (it is read here otherwise).
 
     Returns
     -------
@@ -126,7 +177,6 @@ def prepare_network(
     except (TypeError, ValueError):
         pass
     xy = np.array([(d["x"], d["y"]) for _, d in G.nodes(data=True)], dtype=float)
-    position = {node: i for i, node in enumerate(G.nodes)}
 
     if crs is None:
         if graph_crs.is_projected:
@@ -142,28 +192,13 @@ def prepare_network(
         transformer = None
         node_xy = xy
 
-    # read the adjacency directly: networkx's edge views cost several times more on large graphs
-    if G.is_multigraph():
-        edges = [
-            (position[u], position[v], d)
-            for u, nbrs in G._adj.items()
-            for v, keyed in nbrs.items()
-            for d in keyed.values()
-        ]
-    else:
-        edges = [(position[u], position[v], d) for u, nbrs in G._adj.items() for v, d in nbrs.items()]
-    ui = np.fromiter((e[0] for e in edges), dtype=np.int64, count=len(edges))
-    vi = np.fromiter((e[1] for e in edges), dtype=np.int64, count=len(edges))
-    try:
-        w = np.fromiter((e[2][weight] for e in edges), dtype=float, count=len(edges))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise NetworkError(f"Some walking-network edges have no numeric {weight!r} attribute.") from exc
-    if np.any(~np.isfinite(w)) or np.any(w < 0):
-        raise NetworkError(f"Walking-network edge attribute {weight!r} has negative or non-finite values.")
+    edges = edges if edges is not None else edge_table(G)
+    ui, vi = edges.u, edges.v
+    w = edges.values(weight)
     w = np.maximum(w, ZERO_COST)
     keep = ui != vi  # self-loops never shorten a walk
     ui, vi, w = ui[keep], vi[keep], w[keep]
-    geoms = [e[2].get("geometry") for e, k in zip(edges, keep, strict=True) if k]
+    geoms = [d.get("geometry") for d, k in zip(edges.data, keep, strict=True) if k]
 
     n = len(node_ids)
     cost = min_csr(ui, vi, w, n)
@@ -202,7 +237,6 @@ def prepare_network(
         segment_lines=lines,
         component=component,
         min_cost_per_m=min_cost_per_m,
-        tree=shapely.STRtree(lines),
         segment_index=build_segment_index(lines),
         chains=build_chains(seg_u, seg_v, cost_uv, cost_vu, node_xy, zero_cost=ZERO_COST),
     )

@@ -24,21 +24,22 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
-import shapely
+import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from lifecircle.errors import InputError
 from lifecircle.geo.chains import build_chains
 from lifecircle.geo.compare import ScenarioComparison
-from lifecircle.geo.costs import min_csr
 from lifecircle.geo.coverage import (
     ALL,
     DEFAULT_MAX_WALK_MIN,
     CoverageResult,
+    Origins,
+    compound_origins,
     coverage,
     metres_per_minute,
 )
-from lifecircle.geo.graph import ZERO_COST, PreparedNetwork, prepare_network
+from lifecircle.geo.graph import ZERO_COST, EdgeTable, PreparedNetwork, edge_table, prepare_network
 from lifecircle.geo.segment_index import build_segment_index
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.terrain import is_steps
@@ -143,41 +144,74 @@ def prepare_profiles(
     """
     profiles = get_profiles(profiles)
     weight = weight or base_weight(G)
-    base = prepare_network(G, weight=weight)
-    position = {node: i for i, node in enumerate(G.nodes)}
-    ui, vi, w, steps = [], [], [], []
-    for u, v, d in G.edges(data=True):
-        ui.append(position[u])
-        vi.append(position[v])
-        w.append(d[weight])
-        steps.append(is_steps(d.get("highway")))
-    edges = (np.asarray(ui, dtype=np.int64), np.asarray(vi, dtype=np.int64), np.asarray(w, dtype=float))
-    steps_arr = np.asarray(steps, dtype=bool)
+    edges = edge_table(G)
+    base = prepare_network(G, weight=weight, edges=edges)
+    steps = _step_pairs(edges, weight)
     out: dict[str, PreparedNetwork] = {}
     by_rule: dict[object, PreparedNetwork] = {}
     for p in profiles:
-        rule = p.steps_factor if steps_arr.any() else 1.0
+        rule = p.steps_factor if len(steps.rows) else 1.0
         if rule not in by_rule:
-            factor = np.where(steps_arr, np.inf if rule is None else rule, 1.0)
-            by_rule[rule] = base if rule == 1.0 else _reweighted(base, *edges, factor)
+            by_rule[rule] = base if rule == 1.0 else _reweighted(base, steps, rule)
         out[p.name] = by_rule[rule]
     return out
 
 
-def _reweighted(
-    net: PreparedNetwork, ui: np.ndarray, vi: np.ndarray, w: np.ndarray, factor: np.ndarray
-) -> PreparedNetwork:
-    """``net`` with each edge's cost multiplied by ``factor``; edges with an infinite factor are removed, and so
-    are street segments left with no open direction (points then join the nearest street still open)."""
-    keep = (ui != vi) & np.isfinite(factor)
-    ui, vi, w = ui[keep], vi[keep], np.maximum(w[keep] * factor[keep], ZERO_COST)
+@dataclass(frozen=True)
+class _StepPairs:
+    """Directed node pairs joined by steps, with every parallel edge of those pairs: ``pair`` (index into
+    ``rows``/``cols``), ``cost`` and ``on_steps`` per edge."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    pair: np.ndarray
+    cost: np.ndarray
+    on_steps: np.ndarray
+
+
+def _step_pairs(edges: EdgeTable, weight: str) -> _StepPairs:
+    """The node pairs of a graph's edges joined by steps (matrix positions, self-loops left out)."""
+    steps = np.fromiter((is_steps(d.get("highway")) for d in edges.data), dtype=bool, count=len(edges.data))
+    steps &= edges.u != edges.v
+    n = int(max(edges.u.max(initial=0), edges.v.max(initial=0))) + 1
+    key = edges.u * n + edges.v
+    step_keys = np.unique(key[steps])
+    parallel = np.flatnonzero(np.isin(key, step_keys))  # every edge of those pairs, steps or not
+    cost = np.array([float(edges.data[i][weight]) for i in parallel])
+    return _StepPairs(
+        rows=step_keys // n,
+        cols=step_keys % n,
+        pair=np.searchsorted(step_keys, key[parallel]),
+        cost=cost,
+        on_steps=steps[parallel],
+    )
+
+
+def _reweighted(net: PreparedNetwork, steps: _StepPairs, rule: float | None) -> PreparedNetwork:
+    """``net`` with steps costing ``rule`` times as much (``None``: steps removed); street segments left with no
+    open direction are removed too (points then join the nearest street still open).
+
+    Only the node pairs joined by steps change: their entries are recomputed from their parallel edges and the
+    rest of the cost matrix is kept.
+    """
+
+    rows, cols = steps.rows, steps.cols
+    edge_cost = np.where(steps.on_steps, np.inf if rule is None else steps.cost * (rule or 1.0), steps.cost)
+    values = np.full(len(rows), np.inf)
+    np.minimum.at(values, steps.pair, edge_cost)
     n = net.n_nodes
-    cost = min_csr(ui, vi, w, n)
+    coo = net.cost.tocoo()
+    changed = np.isin(coo.row.astype(np.int64) * n + coo.col, rows * n + cols)
+    open_pair = np.isfinite(values)
+    r = np.concatenate([coo.row[~changed], rows[open_pair]])
+    c = np.concatenate([coo.col[~changed], cols[open_pair]])
+    w = np.concatenate([coo.data[~changed], np.maximum(values[open_pair], ZERO_COST)])
+    cost = sp.csr_array((w, (r, c)), shape=(n, n))  # entries are unique: no sum of duplicates
     cost_uv = np.asarray(cost[net.segment_u, net.segment_v]).ravel()
     cost_vu = np.asarray(cost[net.segment_v, net.segment_u]).ravel()
     cost_uv[cost_uv == 0] = np.inf
     cost_vu[cost_vu == 0] = np.inf
-    changes: dict = {"cost": cost, "cost_reverse": min_csr(vi, ui, w, n)}
+    changes: dict = {"cost": cost, "cost_reverse": sp.csr_array((w, (c, r)), shape=(n, n))}
     open_seg = np.isfinite(cost_uv) | np.isfinite(cost_vu)
     if open_seg.all():
         changes.update(segment_cost_uv=cost_uv, segment_cost_vu=cost_vu)
@@ -191,7 +225,6 @@ def _reweighted(
             segment_cost_vu=cost_vu[open_seg],
             segment_lines=lines,
             component=component,
-            tree=shapely.STRtree(lines),
             segment_index=build_segment_index(lines),
         )
     seg_u, seg_v = changes.get("segment_u", net.segment_u), changes.get("segment_v", net.segment_v)
@@ -278,9 +311,13 @@ def coverage_by_profile(
     groups: dict[int, list[WalkerProfile]] = {}
     for p in profiles:
         groups.setdefault(id(nets[p.name]), []).append(p)
+    origins: dict[int, Origins] = {}  # networks that only re-weight steps share their streets, hence the origins
     for members in groups.values():
         fastest = max(members, key=lambda p: p.speed_kmh)
         net = nets[fastest.name]
+        key = id(net.segment_index)
+        if key not in origins:
+            origins[key] = compound_origins(net, compounds, gates=gates, max_snap_m=max_snap_m)
         full = coverage(
             net,
             compounds,
@@ -288,8 +325,8 @@ def coverage_by_profile(
             max_walk_min=max_walk_min,
             speed_kmh=fastest.speed_kmh,
             category_column=category_column,
-            gates=gates,
             max_snap_m=max_snap_m,
+            origins=origins[key],
         )
         for p in members:
             result = full if p is fastest else _at_speed(full, services, p.speed_kmh, max_walk_min, category_column)
@@ -315,17 +352,24 @@ def _at_speed(
     limit = max_walk_min * mpm
     if limit > result.params["max_walk_m"] + 1e-9:
         raise InputError("A derived walker profile must not be faster than the one its walks were computed for.")
-    pairs = result.pairs[result.pairs["walk_m"] <= limit].reset_index(drop=True)
+    pairs = result.pairs[result.pairs["walk_m"].to_numpy() <= limit].reset_index(drop=True)
     table = result.table.copy()
-    table["walk_min"] = table["walk_m"] / mpm
-    table["covered"] = (table["walk_m"] <= limit).fillna(False).astype(bool)
-    within = pairs.groupby("compound_id").size().reindex(table["compound_id"]).fillna(0).to_numpy()
+    walk = table["walk_m"].to_numpy()
+    table["walk_min"] = walk / mpm
+    table["covered"] = walk <= limit  # NaN (unreachable) compares False
+    # services within the new limit, per compound and category ("all": every category)
+    row_cat, categories = pd.factorize(table["category"])
+    row_comp, compound_ids = pd.factorize(table["compound_id"])
+    pair_comp = compound_ids.get_indexer(pairs["compound_id"])
+    counts = np.zeros((len(categories), len(compound_ids)), dtype=np.int64)
     if category_column and category_column in services.columns:
-        cat = services[category_column].astype(str).reindex(pairs["service_id"]).to_numpy()
-        by_cat = pairs.assign(category=cat).groupby(["compound_id", "category"]).size()
-        idx = pd.MultiIndex.from_arrays([table["compound_id"], table["category"]])
-        within = np.where(table["category"].to_numpy() == ALL, within, by_cat.reindex(idx).fillna(0).to_numpy())
-    table["services_within"] = within.astype(np.int64)
+        service_cat = services[category_column].astype(str).to_numpy()[services.index.get_indexer(pairs["service_id"])]
+        pair_cat = categories.get_indexer(service_cat)
+        known = pair_cat >= 0
+        np.add.at(counts, (pair_cat[known], pair_comp[known]), 1)
+    if ALL in categories:
+        counts[categories.get_loc(ALL)] = np.bincount(pair_comp, minlength=len(compound_ids))
+    table["services_within"] = counts[row_cat, row_comp]
     params = {**result.params, "speed_kmh": float(speed_kmh), "max_walk_m": float(limit)}
     return CoverageResult(
         table=table,
@@ -348,27 +392,34 @@ def population_summary(
     for p in profiles:
         table = results[p.name].table
         col = p.population_column if p.population_column in compounds.columns else None
-        weights = (
-            pd.to_numeric(compounds[col], errors="coerce").fillna(0.0).reindex(table["compound_id"]).to_numpy()
-            if col
-            else np.full(len(table), np.nan)
+        codes, categories = pd.factorize(table["category"])
+        covered = table["covered"].to_numpy(dtype=bool)
+        n_comp = np.bincount(codes, minlength=len(categories))
+        n_covered = np.bincount(codes, weights=covered, minlength=len(categories)).astype(np.int64)
+        if col:
+            residents = pd.to_numeric(compounds[col], errors="coerce").fillna(0.0)
+            weights = residents.to_numpy(dtype=float)[compounds.index.get_indexer(table["compound_id"])]
+            population = np.bincount(codes, weights=weights, minlength=len(categories))
+            population_covered = np.bincount(codes, weights=weights * covered, minlength=len(categories))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(population > 0, population_covered / population, np.nan)
+        else:
+            population = population_covered = share = np.full(len(categories), np.nan)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "profile": p.name,
+                    "category": categories,
+                    "compounds": n_comp,
+                    "covered": n_covered,
+                    "covered_share": n_covered / n_comp,
+                    "population_column": col,
+                    "population": population,
+                    "population_covered": population_covered,
+                    "population_share": share,
+                }
+            )
         )
-        frame = table.assign(w=weights, wc=weights * table["covered"].to_numpy())
-        grouped = frame.groupby("category", sort=False).agg(
-            compounds=("compound_id", "size"),
-            covered=("covered", "sum"),
-            population=("w", "sum"),
-            population_covered=("wc", "sum"),
-        )
-        grouped["covered_share"] = grouped["covered"] / grouped["compounds"]
-        if col is None:
-            grouped[["population", "population_covered"]] = np.nan
-        grouped["population_share"] = grouped["population_covered"] / grouped["population"].where(
-            grouped["population"] > 0
-        )
-        grouped.insert(0, "population_column", col)
-        grouped.insert(0, "profile", p.name)
-        rows.append(grouped.reset_index())
     columns = [
         "profile",
         "category",
