@@ -64,6 +64,12 @@ def test_minimal_study_defaults_and_paths(tmp_path):
         ('[standard]\nlevel = "gb50180-99"\n', "Unknown standard"),
         ('[standard.facilities]\nkindergarten = "幼儿园"\n', "needs standard.level"),
         ("[extras]\na = 1\n", "unknown key (top level).extras"),
+        ('[walking]\nprofiles = ["astronaut"]\n', "Unknown walker profile 'astronaut'"),
+        ("[walking]\nprofiles = 3\n", "walking.profiles must be a list of profile names"),
+        ("[walking]\ncompound_roads = 1\n", "walking.compound_roads must be true or false"),
+        ('[walking]\ndem = "hills.tif"\n', "walking.dem names 'hills.tif', which does not exist"),
+        ("[walking]\nslope = true\n", "unknown key walking.slope"),
+        ("[output]\ncatchment_m = 0\n", "output.catchment_m must be a positive number"),
     ],
 )
 def test_validation_names_key_and_form(tmp_path, extra, message):
@@ -193,6 +199,8 @@ lang = "zh"
         path.write_text(text, encoding="utf-8")
         return path
 
+    area = folder / "范围.geojson"
+    gpd.GeoDataFrame(geometry=[compounds.union_all().convex_hull.buffer(0.002)], crs=4326).to_file(area)
     return {
         "folder": folder,
         "n_compounds": n,
@@ -200,6 +208,13 @@ lang = "zh"
         "wgs84": write("wgs84", "台账_wgs84.xlsx", "wgs84"),
         "gcj02": write("gcj02", "台账_gcj02.xlsx", "gcj02", 'coord_system = "gcj02"'),
         "undeclared": write("undeclared", "台账_gcj02.xlsx", "wgs84"),
+        "walking": write(
+            "walking",
+            "台账_wgs84.xlsx",
+            "wgs84",
+            'served_area = false\n[walking]\ncompound_roads = true\nprofiles = ["adult", "wheelchair"]',
+        ),
+        "area": area,
     }
 
 
@@ -269,3 +284,37 @@ def test_undeclared_gcj02_ledger_is_suspected(cau_study):
     assert any("look shifted" in note and "gcj02" in note for note in result.summary["data_quality"])
     clean = run_study(load_study(cau_study["wgs84"]), write=False)
     assert clean.summary["coordinate_checks"]["services"]["suspected"] is None
+
+
+def test_study_takes_the_walking_options_of_analyze(cau_study, tmp_path):
+    """A study file runs the same job as ``lifecircle analyze``: gated compounds and walker profiles included."""
+    from lifecircle.planning.analyze_job import run_analyze
+
+    path = cau_study["walking"]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("[compounds]", f'study_area = "{cau_study["area"].name}"\n[compounds]', 1), "utf-8")
+    study = load_study(path)
+    assert study.walking.compound_roads and study.walking.profiles == ("adult", "wheelchair")
+    assert study.study_area == cau_study["area"] and not study.served_area
+    assert main(["-q", "run", str(path)]) == 0
+    out = cau_study["folder"] / "out_walking"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["walking"]["compound_roads"] is True
+    assert summary["study_parameters"]["walking"]["profiles"] == ["adult", "wheelchair"]
+    by_profile = pd.read_csv(out / "coverage_by_profile.csv", encoding="utf-8-sig")
+    assert set(by_profile["profile"]) == {"adult", "wheelchair"}
+    assert "area_share" not in gpd.read_file(out / "compounds.gpkg").columns  # served areas off
+    # the same layers and options through analyze walk the same ("all": the study's category grouping aside)
+    direct = run_analyze(
+        network=study.network,
+        compounds=study.compounds,
+        services=study.services,
+        out_dir=tmp_path / "analyze",
+        category_column=study.category_column,
+        max_walk_min=5,
+        walking=study.walking,
+        served_area=False,
+    )
+    mine = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig").query("category == 'all'")
+    theirs = direct.coverage.table.query("category == 'all'")
+    np.testing.assert_allclose(mine["walk_m"].to_numpy(), theirs["walk_m"].to_numpy(), atol=0.051)  # csv: 0.1 m

@@ -201,6 +201,131 @@ def coord_systems(**layers: gpd.GeoDataFrame | None) -> dict[str, str]:
     return {name: g.attrs.get(COORD_SYSTEM_KEY, "wgs84") for name, g in layers.items() if g is not None}
 
 
+@dataclass(frozen=True, eq=False)
+class JobLayers:
+    """The layers of one analysis, read and checked."""
+
+    compounds: gpd.GeoDataFrame
+    services: gpd.GeoDataFrame
+    branches: gpd.GeoDataFrame | None = None
+    gates: gpd.GeoDataFrame | None = None
+    study_area: gpd.GeoDataFrame | None = None
+
+
+def read_layers(
+    compounds: LayerSpec,
+    services: LayerSpec,
+    *,
+    category_column: str | None = None,
+    branches: LayerSpec | None = None,
+    gates: LayerSpec | None = None,
+    study_area: Path | None = None,
+) -> JobLayers:
+    """Read every input layer of an analysis (each reader says in one sentence what is wrong with its file)."""
+    return JobLayers(
+        compounds=read_compounds(compounds.path, **compounds.read_kw()),
+        services=read_services(services.path, category_column=category_column, **services.read_kw()),
+        branches=read_branches(branches.path, **branches.read_kw()) if branches else None,
+        gates=read_gates(gates.path, **gates.read_kw()) if gates else None,
+        study_area=read_study_area(study_area) if study_area is not None else None,
+    )
+
+
+def run_job(
+    layers: JobLayers,
+    *,
+    network: str | Path | nx.MultiDiGraph,
+    steps: Steps,
+    out_dir: str | Path | None,
+    inputs: dict[str, str | Path | None],
+    walking: WalkingOptions | None = None,
+    speed_kmh: float = 4.5,
+    max_snap_m: float = 300.0,
+    map_options: MapOptions | None = None,
+    output_coord_system: str = "wgs84",
+    report: bool = True,
+    extra_summary: dict | None = None,
+    **analyze_options,
+) -> tuple[Analysis, Path | None]:
+    """Everything after reading the layers, shared by ``lifecircle analyze`` and study files.
+
+    Loads the network (a graph, a file, an online query or ``auto``: the layers' bounding box), builds how
+    residents walk (:class:`~lifecircle.planning.walking.WalkingOptions`), analyses, adds the walking comparisons,
+    and writes every output into ``out_dir`` together (nothing when ``out_dir`` is None). ``steps`` is advanced past
+    "load network", "analyse" and "write outputs". ``analyze_options`` go to
+    :func:`~lifecircle.planning.analysis.analyze`.
+
+    Returns
+    -------
+    analysis, out_dir
+        The analysis and the folder written (None when not written).
+    """
+    walking = walking or WalkingOptions()
+    network_tables: dict[str, pd.DataFrame] = {}
+    given_graph = isinstance(network, nx.MultiDiGraph)
+    if given_graph:
+        graph = network
+    elif str(network) == AUTO_NETWORK:
+        bbox = study_bbox(layers.compounds, layers.services)
+        graph = network_from_bbox(bbox, include_private=walking.needs_private_roads)
+    else:
+        graph, network_tables = load_walking_graph(network, walking)
+    setup = build_walking(
+        graph,
+        layers.compounds,
+        options=walking,
+        gates=layers.gates,
+        speed_kmh=speed_kmh,
+        max_snap_m=max_snap_m,
+        network_path=None if given_graph else network,
+    )
+    steps.next()
+    analysis = analyze(
+        setup.network,
+        layers.compounds,
+        layers.services,
+        branches=layers.branches,
+        gates=None if setup.origins is not None else setup.gates,
+        origins=setup.origins,
+        category_column="category",
+        speed_kmh=speed_kmh,
+        max_snap_m=max_snap_m,
+        **analyze_options,
+    )
+    walking_tables, walking_summary = walking_extras(
+        setup,
+        layers.compounds,
+        layers.services,
+        options=walking,
+        max_walk_min=analysis.coverage.params["max_walk_min"],
+        speed_kmh=speed_kmh,
+        max_snap_m=max_snap_m,
+    )
+    steps.next()
+    written = None
+    if out_dir is not None:
+        summary = {
+            **(extra_summary or {}),
+            "coord_systems": coord_systems(
+                compounds=layers.compounds, services=layers.services, branches=layers.branches, gates=layers.gates
+            ),
+            "walking": {**setup.summary, **walking_summary},
+        }
+        written = write_analysis(
+            analysis,
+            out_dir,
+            inputs={**inputs, "network": None if given_graph else inputs.get("network", network)},
+            map_options=map_options,
+            output_coord_system=output_coord_system,
+            report=report,
+            extra_summary=summary,
+            extra_tables={**network_tables, **setup.tables, **walking_tables},
+            study_area=layers.study_area,
+        )
+    steps.next()
+    return analysis, written
+
+
 def run_analyze(
     *,
     network: str | Path | nx.MultiDiGraph,
@@ -239,82 +364,34 @@ def run_analyze(
         max_walk_m = level.walk_m
     steps = Steps(["read layers", "load network", "analyse", "write outputs"], enabled=progress)
     with steps:
-        compounds_gdf = read_compounds(compounds.path, **compounds.read_kw())
-        services_gdf = read_services(services.path, category_column=category_column, **services.read_kw())
-        branches_gdf = read_branches(branches.path, **branches.read_kw()) if branches else None
-        gates_gdf = read_gates(gates.path, **gates.read_kw()) if gates else None
-        area_gdf = read_study_area(study_area) if study_area is not None else None
-        steps.next()
-        walking = walking or WalkingOptions()
-        network_tables: dict[str, pd.DataFrame] = {}
-        if isinstance(network, nx.MultiDiGraph):
-            graph = network
-        elif str(network) == AUTO_NETWORK:
-            graph = network_from_bbox(
-                study_bbox(compounds_gdf, services_gdf), include_private=walking.needs_private_roads
-            )
-        else:
-            graph, network_tables = load_walking_graph(network, walking)
-        setup = build_walking(
-            graph,
-            compounds_gdf,
-            options=walking,
-            gates=gates_gdf,
-            speed_kmh=speed_kmh,
-            max_snap_m=max_snap_m,
-            network_path=None if isinstance(network, nx.MultiDiGraph) else network,
+        layers = read_layers(
+            compounds, services, category_column=category_column, branches=branches, gates=gates, study_area=study_area
         )
         steps.next()
-        analysis = analyze(
-            setup.network,
-            compounds_gdf,
-            services_gdf,
-            branches=branches_gdf,
-            gates=None if setup.origins is not None else setup.gates,
-            origins=setup.origins,
-            branch_column=branch_column,
-            category_column="category",
-            max_walk_min=10.0 if max_walk_min is None else max_walk_min,
-            max_walk_m=max_walk_m,
+        analysis, _ = run_job(
+            layers,
+            network=network,
+            steps=steps,
+            out_dir=out_dir,
+            inputs={
+                "network": network,
+                "compounds": compounds.path,
+                "services": services.path,
+                "branches": branches.path if branches else None,
+                "gates": gates.path if gates else None,
+            },
+            walking=walking,
             speed_kmh=speed_kmh,
             max_snap_m=max_snap_m,
+            map_options=map_options,
+            output_coord_system=output_coord_system,
+            branch_column=branch_column,
+            max_walk_min=10.0 if max_walk_min is None else max_walk_min,
+            max_walk_m=max_walk_m,
             standard=level,
             served_area=served_area,
             catchment_m=catchment_m,
         )
-        walking_tables, walking_summary = walking_extras(
-            setup,
-            compounds_gdf,
-            services_gdf,
-            options=walking,
-            max_walk_min=analysis.coverage.params["max_walk_min"],
-            speed_kmh=speed_kmh,
-            max_snap_m=max_snap_m,
-        )
-        steps.next()
-        inputs = {
-            "network": None if isinstance(network, nx.MultiDiGraph) else network,
-            "compounds": compounds.path,
-            "services": services.path,
-            "branches": branches.path if branches else None,
-            "gates": gates.path if gates else None,
-        }
-        write_analysis(
-            analysis,
-            out_dir,
-            inputs=inputs,
-            map_options=map_options,
-            output_coord_system=output_coord_system,
-            extra_summary={
-                "coord_systems": coord_systems(
-                    compounds=compounds_gdf, services=services_gdf, branches=branches_gdf, gates=gates_gdf
-                ),
-                "walking": {**setup.summary, **walking_summary},
-            },
-            extra_tables={**network_tables, **setup.tables, **walking_tables},
-            study_area=area_gdf,
-        )
-        steps.next()
     return analysis
 
 

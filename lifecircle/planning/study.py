@@ -18,7 +18,7 @@ import logging
 import math
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,12 +27,13 @@ import pandas as pd
 from lifecircle.errors import InputError
 from lifecircle.geo.chinese_crs import normalize_coord_system
 from lifecircle.geo.coverage import ALL
-from lifecircle.geo.layers import read_branches, read_compounds, read_gates, read_services
-from lifecircle.geo.network import load_network
-from lifecircle.planning.analysis import Analysis, analyze
-from lifecircle.planning.analyze_job import LayerSpec, MapOptions, coord_systems, write_analysis
+from lifecircle.geo.isochrones import DEFAULT_CATCHMENT_M
+from lifecircle.geo.profiles import get_profiles
+from lifecircle.planning.analysis import Analysis
+from lifecircle.planning.analyze_job import LayerSpec, MapOptions, read_layers, run_job
 from lifecircle.planning.progress import Steps
 from lifecircle.planning.standards import load_standard
+from lifecircle.planning.walking import WalkingOptions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -52,17 +53,27 @@ _COMPOUND_KEYS = _LAYER_KEYS | {
 }  # fmt: skip
 _SERVICE_KEYS = _LAYER_KEYS | {"category_column"}
 _SECTIONS = {
-    "study": {"name", "network"},
+    "study": {"name", "network", "study_area"},
     "compounds": _COMPOUND_KEYS,
     "services": _SERVICE_KEYS,
     "branches": _LAYER_KEYS,
     "gates": _LAYER_KEYS,
     "walk": {"minutes", "distance_m", "speed_kmh", "max_snap_m"},
+    "walking": {
+        "compound_roads",
+        "open_blocks",
+        "gates_from_osm",
+        "dem",
+        "steps_factor",
+        "profiles",
+        "merge_lines",
+        "level_column",
+    },
     "categories": None,
     "thresholds": None,
     "thresholds_m": None,
     "standard": {"level", "include_recommended", "facilities"},
-    "output": {"dir", "coord_system", "lang", "offline_map", "report"},
+    "output": {"dir", "coord_system", "lang", "offline_map", "report", "served_area", "catchment_m"},
 }
 
 
@@ -93,8 +104,13 @@ class Study:
     standard, standard_facilities, include_recommended
         Planning standard level (``gb50180-10`` or a TOML path), facility key -> categories, and whether
         recommended facilities are checked too.
-    out_dir, output_coord_system, lang, offline_map, report
-        Outputs.
+    walking
+        How residents walk (gated compounds, local roads, hills, walker profiles), as ``lifecircle analyze``'s
+        options.
+    study_area
+        Outline drawn on the map (optional).
+    out_dir, output_coord_system, lang, offline_map, report, served_area, catchment_m
+        Outputs (served areas: the street area each category serves, on the map and as ``area_share``).
     """
 
     network: str
@@ -124,6 +140,10 @@ class Study:
     lang: str | None = None
     offline_map: bool = False
     report: bool = True
+    walking: WalkingOptions = field(default_factory=WalkingOptions)
+    study_area: Path | None = None
+    served_area: bool = True
+    catchment_m: float = DEFAULT_CATCHMENT_M
 
     def with_overrides(self, **changes) -> Study:
         """A copy with the given fields changed; None values are ignored (unset command-line flags).
@@ -152,6 +172,10 @@ class Study:
             "file": None if self.source is None else str(self.source),
             "categories": {k: list(v) for k, v in self.categories.items()},
             "standard": self.standard,
+            "walking": {
+                key: (str(value) if isinstance(value, Path) else list(value) if isinstance(value, tuple) else value)
+                for key, value in asdict(self.walking).items()
+            },
         }
 
 
@@ -314,6 +338,30 @@ def _categories(chk: _Check, table: Mapping | None) -> dict[str, tuple[str, ...]
     return out
 
 
+def _walking(chk: _Check, table: Mapping, base: Path, *, check_files: bool) -> WalkingOptions:
+    chk.keys(table, _SECTIONS["walking"], "walking")
+    profiles = table.get("profiles", [])
+    if isinstance(profiles, str):
+        profiles = [p.strip() for p in profiles.split(",") if p.strip()]
+    if not isinstance(profiles, list) or not all(isinstance(p, str) and p.strip() for p in profiles):
+        chk.fail("walking.profiles", 'a list of profile names (e.g. profiles = ["adult", "elderly"])', profiles)
+    if profiles:
+        get_profiles(profiles)  # unknown names are reported now, not after the network is loaded
+    dem, merge_lines = chk.string(table, "dem", "walking"), chk.string(table, "merge_lines", "walking")
+    return WalkingOptions(
+        compound_roads=chk.boolean(table, "compound_roads", "walking", False),
+        open_blocks=chk.boolean(table, "open_blocks", "walking", False),
+        gates_from_osm=chk.boolean(table, "gates_from_osm", "walking", False),
+        dem=None if dem is None else chk.path(dem, "walking.dem", base, check_files=check_files),
+        steps_factor=chk.number(table, "steps_factor", "walking", "1.5") or 1.5,
+        profiles=tuple(p.strip() for p in profiles),
+        merge_lines=None
+        if merge_lines is None
+        else chk.path(merge_lines, "walking.merge_lines", base, check_files=check_files),
+        level_column=chk.string(table, "level_column", "walking"),
+    )
+
+
 def parse_study(doc: Mapping, *, base: Path, source: str = "study", check_files: bool = True) -> Study:
     """Validate a study document (the parsed TOML) and return a :class:`Study`.
 
@@ -347,6 +395,9 @@ def parse_study(doc: Mapping, *, base: Path, source: str = "study", check_files:
     distance = chk.number(walk, "distance_m", "walk", "500")
     if minutes is not None and distance is not None:
         raise InputError(f"{source}: give walk.minutes or walk.distance_m, not both.")
+
+    walking = _walking(chk, chk.table(doc, "walking") or {}, base, check_files=check_files)
+    study_area = chk.string(study, "study_area", "study")
 
     categories = _categories(chk, chk.table(doc, "categories"))
     thresholds = _per_category(chk, chk.table(doc, "thresholds"), "thresholds", "15")
@@ -420,6 +471,12 @@ def parse_study(doc: Mapping, *, base: Path, source: str = "study", check_files:
         lang=lang,
         offline_map=chk.boolean(out, "offline_map", "output", False),
         report=chk.boolean(out, "report", "output", True),
+        walking=walking,
+        study_area=None
+        if study_area is None
+        else chk.path(study_area, "study.study_area", base, check_files=check_files),
+        served_area=chk.boolean(out, "served_area", "output", True),
+        catchment_m=chk.number(out, "catchment_m", "output", "45") or DEFAULT_CATCHMENT_M,
     )
 
 
@@ -528,59 +585,50 @@ def run_study(study: Study, *, write: bool = True, progress: bool = False) -> St
         max_walk_m = level.walk_m
     steps = Steps(["read layers", "load network", "analyse", "write outputs"], enabled=progress)
     with steps:
-        compounds = _prepare_compounds(read_compounds(study.compounds.path, **study.compounds.read_kw()), study)
-        services = read_services(study.services.path, category_column=study.category_column, **study.services.read_kw())
-        services = group_categories(services, study.categories)
+        layers = read_layers(
+            study.compounds,
+            study.services,
+            category_column=study.category_column,
+            branches=study.branches,
+            gates=study.gates,
+            study_area=study.study_area,
+        )
+        services = group_categories(layers.services, study.categories)
         _check_threshold_categories(study, services)
-        branches = read_branches(study.branches.path, **study.branches.read_kw()) if study.branches else None
-        gates = read_gates(study.gates.path, **study.gates.read_kw()) if study.gates else None
+        layers = replace(layers, compounds=_prepare_compounds(layers.compounds, study), services=services)
         steps.next()
-        graph = load_network(study.network)
-        steps.next()
-        analysis = analyze(
-            graph,
-            compounds,
-            services,
-            branches=branches,
-            gates=gates,
+        network_path = Path(study.network)
+        analysis, out_dir = run_job(
+            layers,
+            network=study.network,
+            steps=steps,
+            out_dir=study.out_dir if write else None,
+            inputs={
+                "network": network_path if network_path.is_file() else None,
+                "compounds": study.compounds.path,
+                "services": study.services.path,
+                "branches": study.branches.path if study.branches else None,
+                "gates": study.gates.path if study.gates else None,
+                "study": study.source,
+            },
+            walking=study.walking,
+            speed_kmh=study.speed_kmh,
+            max_snap_m=study.max_snap_m,
+            map_options=MapOptions(offline=study.offline_map, lang=study.lang),
+            output_coord_system=study.output_coord_system,
+            report=study.report,
+            extra_summary={"study": {"name": study.name}, "study_parameters": study.parameters()},
             branch_column=study.branch_column,
             max_walk_min=10.0 if study.max_walk_min is None else study.max_walk_min,
             max_walk_m=max_walk_m,
-            speed_kmh=study.speed_kmh,
-            max_snap_m=study.max_snap_m,
             category_max_walk_min=study.category_max_walk_min,
             category_max_walk_m=study.category_max_walk_m,
             standard=level,
             standard_categories=study.standard_facilities,
             governance={k: study.governance.get(k) for k in study.governance} or None,
+            served_area=study.served_area,
+            catchment_m=study.catchment_m,
         )
-        steps.next()
-        out_dir = None
-        if write:
-            network_path = Path(study.network)
-            out_dir = write_analysis(
-                analysis,
-                study.out_dir,
-                inputs={
-                    "network": network_path if network_path.is_file() else None,
-                    "compounds": study.compounds.path,
-                    "services": study.services.path,
-                    "branches": study.branches.path if study.branches else None,
-                    "gates": study.gates.path if study.gates else None,
-                    "study": study.source,
-                },
-                map_options=MapOptions(offline=study.offline_map, lang=study.lang),
-                output_coord_system=study.output_coord_system,
-                report=study.report,
-                extra_summary={
-                    "study": {"name": study.name},
-                    "study_parameters": study.parameters(),
-                    "coord_systems": coord_systems(
-                        compounds=compounds, services=services, branches=branches, gates=gates
-                    ),
-                },
-            )
-        steps.next()
     return StudyResult(study=study, analysis=analysis, out_dir=out_dir)
 
 
@@ -594,6 +642,7 @@ TEMPLATE = """\
 [study]
 name = "学院路街道十分钟生活圈评估"
 network = "data/haidian.osm.pbf"        # OSM extract (.osm, .osm.bz2, .osm.pbf), GraphML, or "place:海淀区, 北京"
+# study_area = "data/街道范围.geojson"    # outline drawn on the map
 
 [compounds]                              # residential compounds (小区), polygons
 path = "data/compounds.shp"              # Shapefile (GBK or UTF-8, detected), GeoPackage, GeoJSON...
@@ -628,6 +677,16 @@ minutes = 10                             # or: distance_m = 500 (a standard belo
 speed_kmh = 4.5
 max_snap_m = 300                         # farther than this from any walkable street: unreachable
 
+# [walking]                              # how residents walk (the options of `lifecircle analyze`)
+# compound_roads = true                  # residents use their own compound's internal roads, never others'
+# open_blocks = true                     # also compare with internal roads open to all (开放街区)
+# gates_from_osm = true                  # gates from the OSM file's gate/entrance nodes
+# dem = "data/dem.tif"                   # hills: uphill and downhill walking by Tobler's function
+# steps_factor = 1.5                     # effort multiplier of steps with a DEM
+# profiles = ["adult", "elderly", "child", "wheelchair"]   # walkers at their own speeds, run together
+# merge_lines = "data/道路中心线.shp"      # local road centrelines merged into the OSM network
+# level_column = "层级"                   # level of road lines: bridges and tunnels do not meet
+
 [categories]                             # group ledger values into categories (others keep their own name)
 "便民服务" = ["便民服务点", "超市", "便利店"]
 "医疗卫生" = ["社区卫生服务站", "社区卫生服务中心", "诊所"]
@@ -650,6 +709,8 @@ coord_system = "wgs84"                   # gcj02 to overlay the GeoPackages on A
 lang = "zh"                              # zh | en (map and report)
 offline_map = false                      # true: the map opens without internet
 report = true                            # report.html and report.xlsx
+served_area = true                       # the street area each category serves (map layers, area_share)
+# catchment_m = 45                       # street catchment width of served areas
 """
 
 
