@@ -26,7 +26,7 @@ from lifecircle.errors import InputError
 from lifecircle.geo.compare import ScenarioComparison
 from lifecircle.geo.coverage import CoverageResult, coverage
 from lifecircle.geo.crs import metric_crs_for_lonlat
-from lifecircle.geo.graph import prepare_network
+from lifecircle.geo.graph import PreparedNetwork, prepare_network
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +225,7 @@ def slope_comparison(
     services,
     *,
     category: str = "all",
+    hilly: PreparedNetwork | None = None,
     **coverage_kw,
 ) -> ScenarioComparison:
     """Coverage on flat ground and on the hills, and what slope changed, compound by compound.
@@ -237,6 +238,9 @@ def slope_comparison(
         As for :func:`lifecircle.geo.coverage.coverage`.
     category
         Category compared in the diff.
+    hilly
+        ``G_terrain`` already prepared with ``weight="effort_m"`` (the main coverage's network), so that it is not
+        prepared twice.
     coverage_kw
         Passed to :func:`lifecircle.geo.coverage.coverage` (``max_walk_min``, ``speed_kmh``, ``gates``, ...).
 
@@ -247,5 +251,6 @@ def slope_comparison(
         ``covered_slope``, ``change``; ``summary`` counts compounds that lost coverage to the hills.
     """
     flat: CoverageResult = coverage(prepare_network(G_terrain, weight="length"), compounds, services, **coverage_kw)
-    hilly: CoverageResult = coverage(prepare_network(G_terrain, weight="effort_m"), compounds, services, **coverage_kw)
-    return ScenarioComparison.of(flat, hilly, labels=("flat", "slope"), category=category)
+    hilly_net = hilly if hilly is not None else prepare_network(G_terrain, weight="effort_m")
+    on_hills: CoverageResult = coverage(hilly_net, compounds, services, **coverage_kw)
+    return ScenarioComparison.of(flat, on_hills, labels=("flat", "slope"), category=category)

@@ -178,7 +178,11 @@ def walking_extras(
         summary["open_blocks"] = comparison.summary
     if options.dem is not None:
         flat_or_hilly = public_graph(setup.graph) if options.needs_private_roads else setup.graph
-        comparison = slope_comparison(flat_or_hilly, compounds, services, category_column=category_column, **kw)
+        # without gated origins the main coverage ran on exactly this hilly network: reuse it
+        hilly = setup.network if setup.origins is None else None
+        comparison = slope_comparison(
+            flat_or_hilly, compounds, services, category_column=category_column, hilly=hilly, **kw
+        )
         tables["slope_effect"] = comparison.diff.reset_index()
         summary["slope"] = comparison.summary
     if options.profiles:
