@@ -14,16 +14,13 @@ prefix sums stay finite and a one-way segment is always a chain of its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from lifecircle.geo.attachment import Attachment
 from lifecircle.geo.costs import min_csr, partial_cost
-
-if TYPE_CHECKING:
-    from lifecircle.geo.snapping import Attachment
 
 
 @dataclass(frozen=True, eq=False)
