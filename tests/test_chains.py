@@ -33,6 +33,10 @@ def _reference_graph(net, origins, destinations) -> nx.DiGraph:
         cuv, cvu = net.segment_cost_uv[s], net.segment_cost_vu[s]
         stops = [(0.0, u), *sorted(joined.get(s, [])), (1.0, v)]
         for (f1, a), (f2, b) in itertools.pairwise(stops):
+            if f2 == f1:  # two stops at one place: no distance between them, whatever the direction
+                H.add_edge(a, b, w=0.0)
+                H.add_edge(b, a, w=0.0)
+                continue
             if np.isfinite(cuv):
                 H.add_edge(a, b, w=(f2 - f1) * cuv)
             if np.isfinite(cvu):

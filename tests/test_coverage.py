@@ -11,7 +11,7 @@ import osmnx as ox
 import pandas as pd
 import pytest
 import shapely
-from conftest import make_graph, points, squares
+from conftest import make_graph, points, shared_file, squares
 
 from lifecircle.errors import InputError, NetworkError
 from lifecircle.geo.coverage import TABLE_COLUMNS, coverage
@@ -176,9 +176,17 @@ def _networkx_reference(G, crs, origin_pts, service_pts, limit_m):
     return nearest, within
 
 
-def test_real_osm_matches_networkx(cau_osm):
-    G = network_from_osm(cau_osm)
-    compounds, services = _real_layers(cau_osm)
+@pytest.mark.parametrize(
+    "extract",
+    [
+        "osm/beijing_haidian_cau_xueyuanlu.osm.bz2",
+        "osm/beijing_haidian_wudaokou_tsinghua.osm.bz2",  # has ways with repeated nodes: zero-length pieces
+    ],
+)
+def test_real_osm_matches_networkx(extract):
+    osm_path = shared_file(extract)
+    G = network_from_osm(osm_path)
+    compounds, services = _real_layers(osm_path)
     assert len(compounds) >= 5 and len(services) >= 50
     result = coverage(G, compounds, services, max_walk_min=5, max_snap_m=10_000)
     crs = result.params["crs"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import shapely
@@ -124,3 +126,21 @@ def test_subgraph_searches_equal_whole_network_searches(cau_osm):
     assert len(fast[0]) > 300
     for x, y in zip(fast, whole, strict=True):
         np.testing.assert_allclose(x, y)
+
+
+def test_many_tiny_free_segments_do_not_escape_the_search_radius():
+    # 667 segments of 9 cm that cost nothing (lengths 0 in the data) carry a walker 60 m east for free:
+    # the straight-line bound of the bounded search must count them, or the pair 160 m apart is missed
+    hops = [1, *range(1000, 1666), 100]
+    nodes = {0: (-100.0, 0.0), 1: (0.0, 0.0), 2: (0.0, 100.0)}
+    nodes |= {n: (0.09 * i, 0.0) for i, n in enumerate(hops) if i > 0}
+    end_x = nodes[100][0]
+    nodes |= {101: (end_x, 100.0), 102: (end_x + 100, 0.0)}
+    edges = [(0, 1), (1, 2), (100, 101), (100, 102), *((a, b, {"length": 0.0}) for a, b in itertools.pairwise(hops))]
+    net = prepare_network(make_graph(nodes, edges))
+    dests = _att(net, [(-50, 0)])
+    origins = _att(net, [(end_x + 50, 0)])
+    walk, _ = nearest_destination(net, origins, dests)
+    assert walk[0] == pytest.approx(100, abs=1e-3)
+    o, d, w = pairs_within(net, origins, dests, limit_m=105)
+    assert list(o) == [0] and list(d) == [0] and w[0] == pytest.approx(100, abs=1e-3)

@@ -96,3 +96,21 @@ def test_missing_points_and_empty_index_join_nothing():
     assert segment.tolist() == [-1, 0] and distance[1] == pytest.approx(1)
     empty = build_segment_index(np.array([], dtype=object))
     assert nearest_segments(empty, np.array([[0.0, 0.0]]))[0].tolist() == [-1]
+
+
+def test_zero_length_pieces_are_indexed():
+    # a repeated vertex inside a line, and a segment whose two ends coincide (two OSM nodes at one place)
+    lines = np.array(
+        [
+            shapely.LineString([(0, 0), (50, 0), (50, 0), (100, 0)]),
+            shapely.LineString([(100, 0), (100, 0)]),
+        ]
+    )
+    index = build_segment_index(lines, spacing_m=10)
+    assert np.isfinite(index.tree.data).all()
+    xy = np.array([[50, 3], [75, -4], [101, 0]])
+    segment, fraction, distance = nearest_segments(index, xy)
+    _, expected = _geos_nearest(lines, xy, np.inf)
+    np.testing.assert_allclose(distance, expected, atol=1e-9)
+    assert segment[:2].tolist() == [0, 0]
+    assert fraction[:2] == pytest.approx([0.5, 0.75])

@@ -220,7 +220,7 @@ def prepare_network(
 
     _, component = connected_components(cost, directed=True, connection="weak")
     straight = shapely.length(lines)
-    measurable = straight > 0.1
+    measurable = straight > 0  # a segment with no extent moves a walker nowhere: it bounds nothing
     ratios = np.minimum(cost_uv[measurable], cost_vu[measurable]) / straight[measurable]
     min_cost_per_m = float(np.clip(ratios.min(), 0.0, 1.0)) if measurable.any() else 0.0
     log.info("prepared network: %d nodes, %d segments, CRS %s", n, len(seg_u), work_crs.to_string())

@@ -77,7 +77,7 @@ def build_segment_index(lines: np.ndarray, *, spacing_m: float = DEFAULT_SPACING
     n_samples = np.ceil(piece_len / spacing_m).astype(np.int64) + 1  # both ends and evenly between
     sample_piece = np.repeat(np.arange(len(start)), n_samples)
     step = np.arange(len(sample_piece)) - np.repeat(np.cumsum(n_samples) - n_samples, n_samples)
-    t = step / np.repeat(n_samples - 1, n_samples)
+    t = step / np.repeat(np.maximum(n_samples - 1, 1), n_samples)  # a zero-length piece is one sample
     samples = start[sample_piece] + t[:, None] * (end - start)[sample_piece]
     return SegmentIndex(
         piece_ends=np.stack([start, end], axis=1),
