@@ -154,3 +154,28 @@ def test_reweighted_networks_equal_networks_prepared_from_profile_graphs():
     adult = coverage(nets["adult"], compounds, services, max_walk_min=8).table
     wheel = coverage(nets["wheelchair"], compounds, services, max_walk_min=8).table
     assert (wheel["walk_m"].fillna(np.inf) > adult["walk_m"].fillna(np.inf) + 1).any()
+
+
+def test_steps_beside_a_ramp_between_the_same_nodes():
+    """Stairs and a winding ramp join the same two nodes: a wheelchair joins and walks the ramp's own line."""
+    import shapely
+    from conftest import make_graph
+
+    from lifecircle.geo.graph import prepare_network
+    from lifecircle.geo.paths import nearest_destination
+    from lifecircle.geo.snapping import snap_points
+
+    ramp = shapely.LineString([(0, 0), (50, 80), (100, 0)])
+    G = make_graph(
+        {0: (0, 0), 1: (100, 0)},
+        [(0, 1, STEPS), (0, 1, {**WAY, "geometry": ramp, "length": ramp.length})],
+    )
+    nets = prepare_profiles(G, ["adult", "wheelchair"])
+    direct = prepare_network(profile_graph(G, "wheelchair"), weight="cost_wheelchair_m")
+    start, end = [shapely.Point(50, 80)], [shapely.Point(100, 0)]
+    for net in (nets["wheelchair"], direct):
+        origin, dest = snap_points(net, start), snap_points(net, end)
+        assert origin.access_m[0] == pytest.approx(0)  # on the ramp, not 80 m away on the stairs' line
+        assert nearest_destination(net, origin, dest)[0][0] == pytest.approx(ramp.length / 2)
+    adult = nets["adult"]
+    assert snap_points(adult, [shapely.Point(50, 1)]).access_m[0] == pytest.approx(1)  # adults still have the stairs

@@ -140,7 +140,9 @@ def prepare_profiles(
     """One prepared network per profile; profiles with the same step rule share the same object.
 
     The graph is prepared once; every other step rule only re-weights (or, for walkers who cannot use steps,
-    drops) the steps in its cost matrices and street segments, without walking the graph again.
+    drops) the steps in its cost matrices and street segments, without walking the graph again. Where steps
+    run between the same two nodes as another way, the walker's own graph (:func:`profile_graph`) is prepared
+    instead, so that points join and walks follow the line of the way that walker takes.
     """
     profiles = get_profiles(profiles)
     weight = weight or base_weight(G)
@@ -152,7 +154,13 @@ def prepare_profiles(
     for p in profiles:
         rule = p.steps_factor if len(steps.rows) else 1.0
         if rule not in by_rule:
-            by_rule[rule] = base if rule == 1.0 else _reweighted(base, steps, rule)
+            if rule == 1.0:
+                by_rule[rule] = base
+            elif steps.beside_other_ways:
+                # the walker may now take a parallel way with its own line: prepare that walker's graph afresh
+                by_rule[rule] = prepare_network(profile_graph(G, p, weight=weight), weight=profile_weight(p))
+            else:
+                by_rule[rule] = _reweighted(base, steps, rule)
         out[p.name] = by_rule[rule]
     return out
 
@@ -167,6 +175,13 @@ class _StepPairs:
     pair: np.ndarray
     cost: np.ndarray
     on_steps: np.ndarray
+
+    @property
+    def beside_other_ways(self) -> bool:
+        """Whether some steps run between the same two nodes as another way (whose line may differ)."""
+        edges = np.bincount(self.pair, minlength=len(self.rows))
+        step_edges = np.bincount(self.pair, weights=self.on_steps, minlength=len(self.rows))
+        return bool((edges > step_edges).any())
 
 
 def _step_pairs(edges: EdgeTable, weight: str) -> _StepPairs:
