@@ -114,6 +114,19 @@ def test_segment_reached_from_both_ends_keeps_both_pieces():
     assert reach.street_m(net).sum() == pytest.approx(400 + 600 + 600 + 200, abs=1e-6)
 
 
+@pytest.mark.parametrize("shape", ["voronoi", "buffer", "concave"])
+def test_two_nodes_at_one_place_give_a_zero_length_street(shape):
+    # OSM has ways whose consecutive nodes share a position: a street segment of no length (GEOS cannot densify it)
+    G = graph({"a": (0, 0), "b": (100, 0), "c": (100, 0), "d": (200, 0)}, [("a", "b"), ("b", "c"), ("c", "d")])
+    assert (shapely.length(prepare_network(G).segment_lines) == 0).any()
+    services = services_at((50, -5))
+    result = isochrones(G, services, minutes=[1], speed_kmh=SPEED_100_M_PER_MIN, shape=shape)
+    assert result.per_service.geometry.iloc[0].intersects(shapely.Point(140, 0))
+    # 100 m: 5 m to the street, then 50 m west to its end and 95 m east, through the zero-length piece
+    reach, _ = pieces_of(prepare_network(G), services, 100.0)
+    assert reach.street_m(prepare_network(G)).sum() == pytest.approx(50 + 95)
+
+
 @pytest.mark.parametrize("shape", ["voronoi", "buffer"])
 def test_river_with_one_bridge_keeps_far_bank_out(shape):
     # south bank street y=0 and north bank street y=200 (x from -1000 to 1000), one bridge at x=800

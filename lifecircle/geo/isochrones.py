@@ -35,7 +35,7 @@ from lifecircle.errors import InputError
 from lifecircle.geo.coverage import ALL, DEFAULT_SPEED_KMH, metres_per_minute
 from lifecircle.geo.crs import WGS84, to_crs
 from lifecircle.geo.graph import PreparedNetwork, prepare_network
-from lifecircle.geo.linecut import SegmentVertices
+from lifecircle.geo.linecut import SegmentVertices, densify
 from lifecircle.geo.paths import destination_node_costs, node_costs_to_nearest
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
 from lifecircle.geo.streetcells import DEFAULT_SPACING_M, StreetCells, coverage_union_groups, grouped_table
@@ -326,7 +326,7 @@ def reach_shapes(
         raise InputError(f"Line-based isochrone shapes are {', '.join(LINE_SHAPES)}, got {shape!r}.")
     group = np.asarray(group, dtype=np.int64)
     if shape == "concave":
-        dense = shapely.segmentize(lines, catchment_m)
+        dense = densify(lines, catchment_m)
         coords, which = shapely.get_coordinates(dense, return_index=True)
         out = np.array([shapely.Polygon()] * n_groups, dtype=object)
         if len(coords):

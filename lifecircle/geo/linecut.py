@@ -97,3 +97,15 @@ class SegmentVertices:
             rank = np.arange(int(inner.sum())) - np.repeat(np.cumsum(inner) - inner, inner)
             out[offsets[piece] + 1 + rank] = self.coords[lo[piece] + rank]
         return shapely.linestrings(out, indices=np.repeat(np.arange(len(line)), counts))
+
+
+def densify(lines: np.ndarray, max_step_m: float) -> np.ndarray:
+    """``shapely.segmentize`` of every line, leaving zero-length lines (two vertices at one place) as they are.
+
+    GEOS cannot segmentize a line whose vertices coincide; OSM has such streets where two nodes share a position.
+    """
+    lines = np.asarray(lines, dtype=object)
+    out = lines.copy()
+    extent = shapely.length(lines) > 0
+    out[extent] = shapely.segmentize(lines[extent], max_step_m)
+    return out

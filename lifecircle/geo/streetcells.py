@@ -25,6 +25,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from lifecircle.geo.graph import PreparedNetwork
+from lifecircle.geo.linecut import densify
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class StreetCells:
         """
         lines = net.segment_lines
         n_nodes, n_seg = net.n_nodes, len(lines)
-        dense = shapely.segmentize(lines, spacing_m)
+        dense = densify(lines, spacing_m)
         xy, owner = shapely.get_coordinates(dense, return_index=True)
         counts = np.bincount(owner, minlength=n_seg)
         first = np.concatenate([[0], np.cumsum(counts)])
