@@ -457,10 +457,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _configure_logging(args)
     out = getattr(args, "out", None)
-    if isinstance(out, Path) and out.exists() and not out.is_dir():
-        print(f"lifecircle: error: the output folder {out} is an existing file.", file=sys.stderr)
-        return EXIT_USER_ERROR
     try:
+        if isinstance(out, Path):
+            from lifecircle.planning.outputs import check_output_folder
+
+            check_output_folder(out)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore" if args.quiet else "default", UserWarning)
             warnings.showwarning = _show_warning

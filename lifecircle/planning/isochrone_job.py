@@ -70,7 +70,7 @@ def run_isochrones(
         workers=workers,
     )
     out = Path(out_dir)
-    with staged_directory(out, job="isochrones") as stage:
+    with staged_directory(out, job="isochrones", inputs=[network_path, services_path]) as stage:
         staged = write_isochrones(result, stage)
     written = [out / p.name for p in staged]
     log.info("isochrones written to %s", out)

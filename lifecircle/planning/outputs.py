@@ -8,7 +8,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,8 +20,26 @@ from lifecircle.errors import InputError
 log = logging.getLogger(__name__)
 
 
+def check_output_folder(out_dir: str | Path) -> None:
+    """Raise :class:`~lifecircle.errors.InputError` when ``out_dir`` cannot be an output folder.
+
+    It must be a folder, or not exist yet below a folder that does and that this user may write in. Checked
+    before any work, so a long run does not end on a folder it cannot make.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"The output folder {out_dir} is an existing file.")
+    ancestor = out_dir.resolve().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(f"The output folder {out_dir} cannot be made: {ancestor} is a file, not a folder.")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise InputError(f"The output folder {out_dir} cannot be made: {ancestor} is not writable.")
+
+
 @contextmanager
-def staged_directory(out_dir: str | Path, *, job: str) -> Iterator[Path]:
+def staged_directory(out_dir: str | Path, *, job: str, inputs: Iterable[str | Path | None] = ()) -> Iterator[Path]:
     """Stage output files in a temporary folder and move them into ``out_dir`` only when all were written.
 
     On any error the staged files are removed and ``out_dir`` is left as it was (not created when it did not
@@ -34,10 +52,12 @@ def staged_directory(out_dir: str | Path, *, job: str) -> Iterator[Path]:
         The output folder.
     job
         Which command writes (``analyze``, ``site``, ``isochrones``, ``report``...).
+    inputs
+        The run's input files: when one of them would be replaced or removed, nothing is moved and an
+        :class:`~lifecircle.errors.InputError` names it.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"The output folder {out_dir} is an existing file.")
+    check_output_folder(out_dir)
     parent = out_dir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=parent))
@@ -46,6 +66,7 @@ def staged_directory(out_dir: str | Path, *, job: str) -> Iterator[Path]:
         yield stage
         written = sorted(item.name for item in stage.iterdir())
         previous = set(json.loads(manifest.read_text(encoding="utf-8"))) if manifest.is_file() else set()
+        _refuse_to_replace_inputs(out_dir, set(written) | {Path(name).name for name in previous}, inputs)
         out_dir.mkdir(parents=True, exist_ok=True)
         for name in written:
             target = out_dir / name
@@ -61,6 +82,17 @@ def staged_directory(out_dir: str | Path, *, job: str) -> Iterator[Path]:
         manifest.write_text(json.dumps(written, ensure_ascii=False), encoding="utf-8")
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _refuse_to_replace_inputs(out_dir: Path, names: set[str], inputs: Iterable[str | Path | None]) -> None:
+    """Raise when a file the run would write or remove in ``out_dir`` is one of its input files."""
+    touched = {(out_dir / name).resolve() for name in names}
+    for path in inputs:
+        if path is not None and Path(path).exists() and Path(path).resolve() in touched:
+            raise InputError(
+                f"The output folder {out_dir} would overwrite the input file {path}: "
+                "choose another output folder or move the input."
+            )
 
 
 def file_sha256(path: str | Path) -> str:

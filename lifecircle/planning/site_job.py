@@ -651,7 +651,7 @@ def write_site_plan(
     map_options = map_options or MapOptions()
     summary = {**plan.summary, "inputs": input_hashes(inputs or {})}
     params = plan.summary["parameters"]
-    with staged_directory(out_dir, job="site") as stage:
+    with staged_directory(out_dir, job="site", inputs=(inputs or {}).values()) as stage:
         write_csv(pd.DataFrame(plan.sites.drop(columns=plan.sites.geometry.name)).reset_index(), stage / "sites.csv")
         write_gpkg(plan.sites, stage / "sites.gpkg", layer="sites")
         if not plan.catchments.empty:
