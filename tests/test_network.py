@@ -94,6 +94,36 @@ def test_graphml_round_trip(tmp_path, walk_rules_osm):
     assert load_network(path).number_of_nodes() == G.number_of_nodes()
 
 
+def test_graphml_of_every_osm_way_gets_the_walk_filter(tmp_path, cau_osm):
+    # osmnx's graph_from_xml keeps every way (buildings, landuse, motorways) and one-way streets one way only
+    everything = ox.graph_from_xml(cau_osm, simplify=False, retain_all=True)
+    path = tmp_path / "all_ways.graphml"
+    ox.save_graphml(everything, path)
+    H = network_from_graphml(path)
+    G = network_from_osm(cau_osm)
+    assert everything.number_of_edges() > 2 * G.number_of_edges()
+    assert _edge_pairs(H) == _edge_pairs(G)
+    assert H.number_of_edges() == G.number_of_edges()
+
+
+def test_graphml_without_walkable_way_or_without_tags(tmp_path):
+    G = nx.MultiDiGraph(crs="EPSG:4326")
+    for node, x in ((1, 116.30), (2, 116.31), (3, 116.32)):
+        G.add_node(node, x=x, y=39.9)
+    G.add_edge(1, 2, highway="motorway", length=850.0, oneway=True)
+    G.add_edge(2, 3, building="yes", length=850.0)  # an outline, no highway tag
+    path = tmp_path / "no_walk.graphml"
+    ox.save_graphml(G, path)
+    with pytest.raises(NetworkError, match=r"no_walk\.graphml holds no walkable way"):
+        load_network(path)
+    # a user's own network without OSM tags is taken whole
+    own = nx.MultiDiGraph(crs="EPSG:4326")
+    own.add_nodes_from(G.nodes(data=True))
+    own.add_edge(1, 2, length=850.0)
+    ox.save_graphml(own, tmp_path / "own.graphml")
+    assert network_from_graphml(tmp_path / "own.graphml").number_of_edges() == 1
+
+
 def test_bad_network_files(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         load_network(tmp_path / "missing.osm.pbf")

@@ -152,13 +152,27 @@ def network_from_osm(
     return G
 
 
-def network_from_graphml(path: str | Path) -> nx.MultiDiGraph:
+def network_from_graphml(path: str | Path, *, include_private: bool = False) -> nx.MultiDiGraph:
     """Load a walking network saved as GraphML by osmnx (``ox.save_graphml``) or by lifecircle.
+
+    A graph of OSM ways (edges with ``highway`` tags) gets the same walk filter as an OSM extract: edges with no
+    ``highway`` tag (building or landuse outlines of ``ox.graph_from_xml``) or failing it (motorways, ``foot=no``,
+    private access) are left out, and a street stored in one direction only (a drive network's one-way street)
+    gains its reverse. A graph without any ``highway`` tag is a user's own network and is kept whole.
+
+    Parameters
+    ----------
+    path
+        The GraphML file.
+    include_private
+        Keep ``access=private`` ways, flagged ``private=True`` on their edges.
 
     Raises
     ------
     InputError
         The file is missing or is not an osmnx GraphML graph.
+    NetworkError
+        The graph has no edge, or no walkable one.
     """
     import osmnx as ox
 
@@ -173,7 +187,66 @@ def network_from_graphml(path: str | Path) -> nx.MultiDiGraph:
         raise InputError(f"Network file {path} does not say its coordinate reference system (graph attribute 'crs').")
     if G.number_of_edges() == 0:
         raise NetworkError(f"Network file {path} holds no edges.")
-    return G
+    return walkable_graph(G, include_private=include_private, source=f"Network file {path}")
+
+
+def walkable_graph(
+    G: nx.MultiDiGraph, *, include_private: bool = False, source: str = "The network"
+) -> nx.MultiDiGraph:
+    """The walking network within a graph of OSM ways, both directions of every street (``G`` is not modified).
+
+    Edges are judged by their tags as :func:`lifecircle.geo.walkfilter.is_walkable` judges ways; an edge merged
+    from several ways by simplification (list-valued tags) is walkable when each of its ways is. A graph with no
+    ``highway`` tag on any edge is returned as a copy, unfiltered.
+
+    Raises
+    ------
+    NetworkError
+        No edge is walkable.
+    """
+    edges = list(G.edges(keys=True, data=True))
+    if not any("highway" in d for *_, d in edges):
+        return G.copy()
+    keep = [(u, v, k, d) for u, v, k, d in edges if _edge_walkable(d, include_private)]
+    if not keep:
+        raise NetworkError(f"{source} holds no walkable way (osmnx 'walk' filter).")
+    H = nx.MultiDiGraph(**G.graph)
+    H.add_edges_from((u, v, k, dict(d)) for u, v, k, d in keep)
+    H.add_nodes_from((n, G.nodes[n]) for n in list(H.nodes))
+    directed = {(u, v) for u, v, _, _ in keep}
+    added = 0
+    for u, v, _, d in keep:
+        if (v, u) not in directed:
+            back = {**d, "reversed": not d.get("reversed", False)}
+            if "geometry" in d:
+                back["geometry"] = d["geometry"].reverse()
+            H.add_edge(v, u, **back)
+            added += 1
+    if include_private:
+        for *_, d in H.edges(keys=True, data=True):
+            d.setdefault("private", is_private({k: _tag_text(d.get(k)) for k in ("access", "service")}))
+    dropped = len(edges) - len(keep)
+    if dropped or added:
+        log.info("%s: %d edges not walkable left out, %d one-way edges walkable both ways", source, dropped, added)
+    return H
+
+
+def _tag_text(value) -> str:
+    """A tag value as text; list values (edges merged by simplification) joined with ';'."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple, set)):
+        return ";".join(map(str, value))
+    return str(value)
+
+
+def _edge_walkable(data: dict, include_private: bool) -> bool:
+    """Whether every way of an edge passes the walk filter (tags read from the edge's attributes)."""
+    if "highway" not in data:
+        return False
+    highways = data["highway"] if isinstance(data["highway"], (list, tuple, set)) else [data["highway"]]
+    tags = {key: _tag_text(value) for key, value in data.items() if isinstance(value, (str, list, tuple, set))}
+    return all(is_walkable({**tags, "highway": str(h)}, include_private=include_private) for h in highways)
 
 
 def network_from_bbox(
@@ -259,7 +332,7 @@ def load_network(source: str | Path, *, include_private: bool = False) -> nx.Mul
         return network_from_bbox(bbox, include_private=include_private)
     path = Path(text)
     if path.suffix.lower() == ".graphml":
-        return network_from_graphml(path)
+        return network_from_graphml(path, include_private=include_private)
     if not path.exists():
         raise InputError(f"Network file {path} does not exist.")
     if _is_osm_file(path):
