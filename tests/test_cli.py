@@ -12,6 +12,7 @@ import numpy as np
 import osmnx as ox
 import pandas as pd
 import pytest
+import shapely
 
 from lifecircle.planning.cli import main
 
@@ -167,6 +168,39 @@ def test_output_folder_that_is_a_file(cau_inputs, tmp_path, capsys):
     assert _analyze(cau_inputs, target) == 2
     assert "is an existing file" in capsys.readouterr().err
     assert target.read_text() == "keep me"
+
+
+def test_output_folder_below_a_file_is_refused_before_any_work(cau_inputs, tmp_path, capsys):
+    (tmp_path / "afile").write_text("keep me")
+    assert _analyze({**cau_inputs, "network": tmp_path / "never-read.osm"}, tmp_path / "afile" / "sub") == 2
+    assert "afile is a file, not a folder" in capsys.readouterr().err  # said before the network is read
+
+
+def test_an_input_in_the_output_folder_is_never_overwritten(cau_inputs, tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "work"
+    out.mkdir()
+    compounds = out / "compounds.gpkg"  # the name of an output file
+    shutil.copy(cau_inputs["compounds"], compounds)
+    before = compounds.read_bytes()
+    assert _analyze({**cau_inputs, "compounds": compounds}, out, "--no-served-area") == 2
+    assert "would overwrite the input file" in capsys.readouterr().err
+    assert compounds.read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ["compounds.gpkg"]
+
+
+def test_study_area_or_compounds_off_the_network(cau_inputs, tmp_path, capsys):
+    far = gpd.GeoDataFrame(geometry=[shapely.box(121.4, 31.2, 121.5, 31.3)], crs=4326)  # Shanghai, not Beijing
+    far.to_file(tmp_path / "area.geojson")
+    assert _analyze(cau_inputs, tmp_path / "a", "--study-area", str(tmp_path / "area.geojson")) == 2
+    assert "does not cover the study area area.geojson" in capsys.readouterr().err
+    far.assign(id=["c1"]).to_file(tmp_path / "far.geojson")
+    assert _analyze({**cau_inputs, "compounds": tmp_path / "far.geojson"}, tmp_path / "b") == 2
+    assert "None of the 1 compounds lies within 300 m of a walkable street" in capsys.readouterr().err
+    assert _analyze(cau_inputs, tmp_path / "c", "--max-snap-m", "-1") == 2
+    assert "snap limit" in capsys.readouterr().err
+    assert not any(tmp_path.glob("[abc]"))
 
 
 def test_failed_run_keeps_previous_outputs(cau_inputs, tmp_path):

@@ -102,6 +102,13 @@ def test_study_area_not_covered(small):
         coverage(G, compounds, services)
 
 
+def test_no_compound_on_the_network(small):
+    G, _, services = small
+    compounds = squares([(90000, 90000)], ids=["a"])  # e.g. compounds given in the wrong coordinate system
+    with pytest.raises(NetworkError, match="None of the 1 compounds lies within 300 m"):
+        coverage(G, compounds, services)
+
+
 def test_inputs_not_modified(small):
     G, compounds, services = small
     c0, s0 = compounds.copy(), services.copy()

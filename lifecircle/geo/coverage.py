@@ -197,7 +197,7 @@ def coverage(
     Raises
     ------
     NetworkError
-        Neither compounds nor services lie near the network (the network does not cover the study area).
+        No compound or no service lies near the network (the network does not cover the study area).
     """
     if not max_walk_min > 0:
         raise InputError(f"The walking-time threshold must be positive, got {max_walk_min} minutes.")
@@ -222,6 +222,11 @@ def coverage(
         raise NetworkError(
             f"None of the {len(services_m)} services lies within {max_snap_m:.0f} m of a walkable street: "
             "check the services' coordinates and coordinate system, and that the network covers them."
+        )
+    if n_comp and not compound_snapped.any():
+        raise NetworkError(
+            f"None of the {n_comp} compounds lies within {max_snap_m:.0f} m of a walkable street: "
+            "check the compounds' coordinates and coordinate system, and that the network covers them."
         )
     if not service_att.snapped.all():
         log.warning(

@@ -326,7 +326,9 @@ def read_study_area(path: str | Path, **read_kw) -> gpd.GeoDataFrame:
     source = Path(path).name
     gdf = read_layer(path, **read_kw)
     validate.require_geometry_type(gdf, validate.POLYGONAL, source, "the study area")
-    return validate.repair_polygons(gdf, source)
+    area = validate.repair_polygons(gdf, source)
+    area.attrs["source"] = source
+    return area
 
 
 def read_branches(path: str | Path, **read_kw) -> gpd.GeoDataFrame:

@@ -7,6 +7,7 @@ import numpy as np
 import pyproj
 import shapely
 
+from lifecircle.errors import InputError
 from lifecircle.geo.attachment import Attachment
 from lifecircle.geo.crs import to_crs
 from lifecircle.geo.graph import PreparedNetwork
@@ -41,7 +42,16 @@ def snap_points(
     Returns
     -------
     Attachment
+
+    Raises
+    ------
+    InputError
+        ``max_snap_m`` is negative or not a number.
     """
+    if not max_snap_m >= 0:
+        raise InputError(
+            f"The snap limit (largest distance from a point to a street) must be 0 m or more, got {max_snap_m} m."
+        )
     if isinstance(points, gpd.GeoSeries):
         geoms = to_crs(gpd.GeoDataFrame(geometry=points), net.crs).geometry.to_numpy()
     else:

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from lifecircle.errors import InputError
+from lifecircle.errors import InputError, NetworkError
 
 log = logging.getLogger(__name__)
 
@@ -95,3 +95,27 @@ def require_columns(df: pd.DataFrame, columns: list[str], source: str) -> None:
     if missing:
         available = ", ".join(map(str, [c for c in df.columns if c != "geometry"][:20]))
         raise InputError(f"{source} has no column {missing[0]!r}; its columns are: {available}.")
+
+
+def require_area_on_network(
+    area: gpd.GeoDataFrame, network_bounds: tuple[float, float, float, float], network_crs, source: str
+) -> None:
+    """Raise :class:`~lifecircle.errors.NetworkError` when a study area lies wholly outside the walking network.
+
+    Parameters
+    ----------
+    area
+        The study-area polygons, in any declared CRS.
+    network_bounds
+        ``(minx, miny, maxx, maxy)`` of the network's nodes, in ``network_crs``.
+    network_crs
+        The network's (metric) CRS.
+    source
+        The study area's file name, for the message.
+    """
+    outline = area.to_crs(network_crs).union_all()
+    if not outline.intersects(shapely.box(*network_bounds)):
+        raise NetworkError(
+            f"The walking network does not cover the study area {source}: they do not overlap "
+            "(check the study area's coordinate system, or use a network extract of that district)."
+        )

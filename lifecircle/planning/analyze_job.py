@@ -11,6 +11,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from lifecircle.geo import validate
 from lifecircle.geo.chinese_crs import from_wgs84, normalize_coord_system
 from lifecircle.geo.isochrones import DEFAULT_CATCHMENT_M
 from lifecircle.geo.layers import (
@@ -148,7 +149,7 @@ def write_analysis(
     if lang:
         summary["lang"] = lang
     params = analysis.coverage.params
-    with staged_directory(out_dir, job="analyze") as stage:
+    with staged_directory(out_dir, job="analyze", inputs=inputs.values()) as stage:
         table = analysis.coverage.table.copy()
         table["walk_m"] = table["walk_m"].round(1)
         table["walk_min"] = table["walk_min"].round(2)
@@ -279,6 +280,10 @@ def run_job(
         max_snap_m=max_snap_m,
         network_path=None if given_graph else network,
     )
+    if layers.study_area is not None:
+        net = setup.network
+        source = layers.study_area.attrs.get("source", "(study area)")
+        validate.require_area_on_network(layers.study_area, net.bounds, net.crs, source)
     steps.next()
     analysis = analyze(
         setup.network,
@@ -379,6 +384,7 @@ def run_analyze(
                 "services": services.path,
                 "branches": branches.path if branches else None,
                 "gates": gates.path if gates else None,
+                "study_area": study_area,
             },
             walking=walking,
             speed_kmh=speed_kmh,
