@@ -203,6 +203,35 @@ def test_study_area_or_compounds_off_the_network(cau_inputs, tmp_path, capsys):
     assert not any(tmp_path.glob("[abc]"))
 
 
+def test_layer_and_sheet_named_per_input(cau_inputs, tmp_path, capsys):
+    compounds = gpd.read_file(cau_inputs["compounds"])
+    both = tmp_path / "both.gpkg"
+    compounds.set_geometry(compounds.representative_point()).to_file(both, layer="gates")  # first layer
+    compounds.to_file(both, layer="小区")
+    services = pd.read_csv(cau_inputs["services"], encoding="utf-8-sig")
+    ledger = tmp_path / "ledger.xlsx"
+    with pd.ExcelWriter(ledger) as writer:
+        pd.DataFrame({"说明": ["网点台账见下一页"]}).to_excel(writer, sheet_name="说明", index=False)
+        services.to_excel(writer, sheet_name="网点", index=False)
+    inputs = {**cau_inputs, "compounds": both, "services": ledger}
+    assert (
+        _analyze(inputs, tmp_path / "a", "--no-served-area", "--layer", "compounds=小区", "--sheet", "services=网点")
+        == 0
+    )
+    expected = pd.read_csv(tmp_path / "a" / "coverage.csv")
+    assert _analyze(cau_inputs, tmp_path / "b", "--no-served-area") == 0
+    pd.testing.assert_frame_equal(expected, pd.read_csv(tmp_path / "b" / "coverage.csv"))
+    # not named: the first layer is read, with a warning that lists the others
+    capsys.readouterr()
+    args = ["analyze", "--network", str(cau_inputs["network"]), "--compounds", str(both)]
+    assert main([*args, "--services", str(cau_inputs["services"]), "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "both.gpkg holds 2 layers (gates, 小区); reading the first, 'gates'" in err
+    assert "holds Point geometries but compounds must be" in err
+    assert _analyze(inputs, tmp_path / "d", "--layer", "compound=小区") == 2
+    assert "--layer takes ROLE=NAME" in capsys.readouterr().err
+
+
 def test_failed_run_keeps_previous_outputs(cau_inputs, tmp_path):
     out = tmp_path / "keep"
     out.mkdir()

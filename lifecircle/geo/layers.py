@@ -80,6 +80,28 @@ def _table_points(
     return gdf, hint
 
 
+def _first_of_several_layers(path: Path, source: str) -> str | None:
+    """When a file holds several layers and none was named, warn and return the first (which is read)."""
+    import pyogrio
+
+    try:
+        names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except Exception:  # unreadable files are reported by the reader itself
+        return None
+    if len(names) < 2:
+        return None
+    log.warning(
+        "%s holds %d layers (%s); reading the first, %r. Name another with --layer ROLE=NAME "
+        '(e.g. --layer compounds=%s) or layer = "..." in a study file.',
+        source,
+        len(names),
+        ", ".join(names),
+        names[0],
+        names[1],
+    )
+    return names[0]
+
+
 def read_layer(
     path: str | Path,
     *,
@@ -149,6 +171,10 @@ def read_layer(
             gdf = read_shapefile(path, encoding=encoding)
         elif suffix in VECTOR_SUFFIXES or path.is_dir():
             kwargs = {"layer": layer} if layer else {}
+            if not layer:
+                first = _first_of_several_layers(path, source)
+                if first is not None:
+                    kwargs["layer"] = first  # said once, here, rather than by pyogrio too
             if encoding:
                 kwargs["encoding"] = encoding
             gdf = gpd.read_file(path, **kwargs)

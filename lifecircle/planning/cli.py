@@ -18,6 +18,7 @@ from lifecircle.errors import LifecircleError
 log = logging.getLogger("lifecircle")
 
 EXIT_USER_ERROR = 2
+INPUT_ROLES = ("compounds", "services", "branches", "gates", "candidates")
 
 
 def _add_layer_options(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +31,34 @@ def _add_layer_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--lat-column", help="latitude column of CSV/XLSX layers (default: auto-detected)")
     group.add_argument("--crs", help="CRS of input layers that do not declare one (e.g. EPSG:4547)")
     group.add_argument("--encoding", help="text encoding of Shapefile/CSV inputs (default: auto, UTF-8 or GBK)")
+    group.add_argument(
+        "--layer",
+        action="append",
+        default=[],
+        metavar="ROLE=NAME",
+        help="layer of a multi-layer file (GeoPackage) for one input, e.g. --layer compounds=小区 (repeatable)",
+    )
+    group.add_argument(
+        "--sheet",
+        action="append",
+        default=[],
+        metavar="ROLE=NAME",
+        help="sheet of an Excel ledger for one input, by name or 0-based number, e.g. --sheet services=网点",
+    )
+
+
+def _per_role(values: list[str], option: str) -> dict[str, str]:
+    """``ROLE=NAME`` options as a dict, roles checked."""
+    from lifecircle.errors import InputError
+
+    out = {}
+    for value in values:
+        role, sep, name = value.partition("=")
+        role = role.strip()
+        if not sep or not name or role not in INPUT_ROLES:
+            raise InputError(f"{option} takes ROLE=NAME with ROLE one of {', '.join(INPUT_ROLES)}, got {value!r}.")
+        out[role] = name
+    return out
 
 
 def _add_walk_options(parser: argparse.ArgumentParser) -> None:
@@ -324,7 +353,10 @@ def _layer(path: Path | None, args: argparse.Namespace, *, ids: bool = True, rol
 
     if path is None:
         return None
+    sheet = _per_role(getattr(args, "sheet", []), "--sheet").get(role)
     return LayerSpec(
+        layer=_per_role(getattr(args, "layer", []), "--layer").get(role),
+        sheet=int(sheet) if sheet is not None and sheet.isdigit() else sheet,
         path=path,
         id_column=args.id_column if ids else None,
         name_column=args.name_column,
@@ -413,7 +445,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
         network=args.network,
         compounds=_layer(args.compounds, args, role="compounds"),
         services=_layer(args.services, args, role="services"),
-        candidates=_layer(args.candidates, args, ids=False),
+        candidates=_layer(args.candidates, args, ids=False, role="candidates"),
         gates=_layer(args.gates, args, ids=False, role="gates"),
         out_dir=args.out,
         category_column=args.category_column,
