@@ -200,6 +200,14 @@ def test_study_area_or_compounds_off_the_network(cau_inputs, tmp_path, capsys):
     assert "None of the 1 compounds lies within 300 m of a walkable street" in capsys.readouterr().err
     assert _analyze(cau_inputs, tmp_path / "c", "--max-snap-m", "-1") == 2
     assert "snap limit" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        _analyze(cau_inputs, tmp_path / "c", "--minutes", "inf")
+    assert exit_info.value.code == 2 and "'inf' is not a positive number" in capsys.readouterr().err
+    far_services = far.assign(id=["s1"], geometry=[shapely.Point(121.45, 31.25)])
+    far_services.to_file(tmp_path / "far_services.geojson")
+    iso = ["isochrones", "--network", str(cau_inputs["network"]), "--services", str(tmp_path / "far_services.geojson")]
+    assert main(["--quiet", *iso, "--out", str(tmp_path / "c")]) == 2
+    assert "None of the 1 services lies within 300 m" in capsys.readouterr().err
     assert not any(tmp_path.glob("[abc]"))
 
 
@@ -344,8 +352,14 @@ def test_isochrones_command(cau_inputs, tmp_path, capsys):
     served = gpd.read_file(out / "isochrones.gpkg", layer="served_area")
     assert set(served["category"]) == {"all", "设施", "商店"} and set(served["break_min"]) == {5, 10}
     assert (served.set_index(["category", "break_min"])["area_m2"].xs("all", level=0).diff().dropna() > 0).all()
-    with pytest.raises(SystemExit):
-        main(["isochrones", "--network", "n", "--services", "s", "--minutes", "5,-1"])
+
+
+@pytest.mark.parametrize("minutes", ["5,-1", "0,5", "nan", "inf", "5,", "5,,10", "ten"])
+def test_isochrone_breaks_must_be_positive_numbers(minutes, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["isochrones", "--network", "n", "--services", "s", "--minutes", minutes])
+    assert exit_info.value.code == 2
+    assert "positive minutes" in capsys.readouterr().err
 
 
 def test_rerun_replaces_its_own_outputs_only(cau_inputs, tmp_path):

@@ -121,8 +121,11 @@ def test_bad_parameters(small):
     G, compounds, services = small
     with pytest.raises(InputError, match="speed"):
         coverage(G, compounds, services, speed_kmh=0)
-    with pytest.raises(InputError, match="threshold"):
-        coverage(G, compounds, services, max_walk_min=-1)
+    for bad_min in (-1, 0, float("nan"), float("inf")):
+        with pytest.raises(InputError, match="threshold"):
+            coverage(G, compounds, services, max_walk_min=bad_min)
+    with pytest.raises(InputError, match="speed"):
+        coverage(G, compounds, services, speed_kmh=float("inf"))
 
 
 # ---------------------------------------------------------------- real OSM data against networkx

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import shapely
 
-from lifecircle.errors import InputError
+from lifecircle.errors import InputError, NetworkError
 from lifecircle.geo.graph import prepare_network
 from lifecircle.geo.isochrones import (
     area_share,
@@ -258,8 +258,11 @@ def test_off_network_service_and_bad_options():
     assert list(result.services_off_network) == ["S1"]
     assert result.per_service.geometry.iloc[1].is_empty
     assert result.per_service["street_m"].iloc[1] == 0.0
-    with pytest.raises(InputError):
-        isochrones(G, services_at((0, 0)), minutes=[0])
+    for minutes in ([0], [5, float("nan")], [float("inf")], []):
+        with pytest.raises(InputError, match="break"):
+            isochrones(G, services_at((0, 0)), minutes=minutes)
+    with pytest.raises(NetworkError, match="None of the 2 services"):
+        isochrones(G, services_at((100, 5000), (900, 5000)), minutes=[5])
     with pytest.raises(InputError):
         isochrones(G, services_at((0, 0)), shape="convex")
 

@@ -18,6 +18,7 @@ from lifecircle.geo.crs import to_crs
 from lifecircle.geo.graph import PreparedNetwork, prepare_network
 from lifecircle.geo.paths import nearest_destination, pairs_within
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
+from lifecircle.geo.validate import require_positive, require_some_on_network
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,7 @@ TABLE_COLUMNS = [
 
 def metres_per_minute(speed_kmh: float) -> float:
     """Walking metres in one minute at ``speed_kmh``."""
-    if not speed_kmh > 0:
-        raise InputError(f"Walking speed must be positive, got {speed_kmh} km/h.")
-    return speed_kmh * 1000.0 / 60.0
+    return require_positive(speed_kmh, "Walking speed", "km/h") * 1000.0 / 60.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,8 +198,7 @@ def coverage(
     NetworkError
         No compound or no service lies near the network (the network does not cover the study area).
     """
-    if not max_walk_min > 0:
-        raise InputError(f"The walking-time threshold must be positive, got {max_walk_min} minutes.")
+    max_walk_min = require_positive(max_walk_min, "The walking-time threshold", "minutes")
     if origins is not None and not isinstance(network, PreparedNetwork):
         raise InputError("Walk origins given beforehand need the prepared network they were computed on.")
     net = network if isinstance(network, PreparedNetwork) else prepare_network(network)
@@ -218,16 +216,8 @@ def coverage(
             f"No compound and no service lies within {max_snap_m:.0f} m of a walkable street: "
             "the walking network does not cover the study area."
         )
-    if len(services_m) and not service_att.snapped.any():
-        raise NetworkError(
-            f"None of the {len(services_m)} services lies within {max_snap_m:.0f} m of a walkable street: "
-            "check the services' coordinates and coordinate system, and that the network covers them."
-        )
-    if n_comp and not compound_snapped.any():
-        raise NetworkError(
-            f"None of the {n_comp} compounds lies within {max_snap_m:.0f} m of a walkable street: "
-            "check the compounds' coordinates and coordinate system, and that the network covers them."
-        )
+    require_some_on_network(service_att.snapped, "services", max_snap_m)
+    require_some_on_network(compound_snapped, "compounds", max_snap_m)
     if not service_att.snapped.all():
         log.warning(
             "%d of %d services are farther than %.0f m from any walkable street and serve nobody",

@@ -39,6 +39,7 @@ from lifecircle.geo.linecut import SegmentVertices, densify
 from lifecircle.geo.paths import destination_node_costs, node_costs_to_nearest
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
 from lifecircle.geo.streetcells import DEFAULT_SPACING_M, StreetCells, coverage_union_groups, grouped_table
+from lifecircle.geo.validate import require_positive, require_some_on_network
 
 log = logging.getLogger(__name__)
 
@@ -337,8 +338,7 @@ def reach_shapes(
             present = np.unique(point_group)
             out[present] = shapely.concave_hull(clouds[present], ratio=concave_ratio, allow_holes=True)
         return out
-    if not catchment_m > 0:
-        raise InputError(f"The walking catchment width must be positive, got {catchment_m} m.")
+    require_positive(catchment_m, "The walking catchment width", "m")
     # merge the pieces of each group end to end: far fewer, longer lines to buffer and union
     order = np.argsort(group, kind="stable")
     multi = np.array([None] * n_groups, dtype=object)
@@ -650,14 +650,20 @@ def isochrones(
     Returns
     -------
     IsochroneResult
+
+    Raises
+    ------
+    InputError
+        A break, the catchment width or the shape is not valid.
+    NetworkError
+        No service lies within ``max_snap_m`` of a walkable street.
     """
-    breaks = sorted({float(m) for m in minutes})
-    if not breaks or breaks[0] <= 0:
-        raise InputError(f"Isochrone breaks must be positive minutes, got {list(minutes)}.")
+    breaks = sorted({require_positive(m, "Each isochrone break", "minutes") for m in minutes})
+    if not breaks:
+        raise InputError("Isochrones need at least one time break in minutes.")
     if shape not in SHAPES:
         raise InputError(f"Isochrone shape must be one of {', '.join(SHAPES)}, got {shape!r}.")
-    if not catchment_m > 0:
-        raise InputError(f"The walking catchment width must be positive, got {catchment_m} m.")
+    require_positive(catchment_m, "The walking catchment width", "m")
     if not services.index.is_unique:
         raise InputError("Service ids (the index of the services layer) are not unique.")
     net = network if isinstance(network, PreparedNetwork) else prepare_network(network)
@@ -666,6 +672,7 @@ def isochrones(
     services_m = to_crs(services, net.crs)
     points = services_m.geometry.to_numpy()
     att = snap_points(net, points, max_snap_m=max_snap_m)
+    require_some_on_network(att.snapped, "services", max_snap_m)
     if category_column and category_column in services_m.columns:
         category = services_m[category_column].astype(str).to_numpy()
     else:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -15,6 +17,27 @@ log = logging.getLogger(__name__)
 POLYGONAL = {"Polygon", "MultiPolygon"}
 PUNCTUAL = {"Point", "MultiPoint"}
 QUALITY_KEY = "lifecircle_quality"
+
+
+def require_positive(value: float, what: str, unit: str) -> float:
+    """``value`` as a float when it is a finite number above zero, else an InputError naming ``what``.
+
+    Parameters
+    ----------
+    value
+        The number given by the user.
+    what
+        What it is, e.g. ``"The walking-time threshold"``.
+    unit
+        Its unit as the user wrote it, e.g. ``"minutes"``.
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise InputError(f"{what} must be a positive number, got {value} {unit}.")
+    return number
 
 
 def add_quality_note(gdf: gpd.GeoDataFrame, note: str) -> None:
@@ -118,4 +141,23 @@ def require_area_on_network(
         raise NetworkError(
             f"The walking network does not cover the study area {source}: they do not overlap "
             "(check the study area's coordinate system, or use a network extract of that district)."
+        )
+
+
+def require_some_on_network(snapped: np.ndarray, what: str, max_snap_m: float) -> None:
+    """Raise :class:`~lifecircle.errors.NetworkError` when none of a layer's points lies near a walkable street.
+
+    Parameters
+    ----------
+    snapped
+        One flag per point: does it lie within ``max_snap_m`` of a walkable street?
+    what
+        The layer's features in plural, e.g. ``"services"``.
+    max_snap_m
+        The snap limit used, in metres.
+    """
+    if len(snapped) and not snapped.any():
+        raise NetworkError(
+            f"None of the {len(snapped)} {what} lies within {max_snap_m:.0f} m of a walkable street: "
+            f"check the {what}' coordinates and coordinate system, and that the network covers them."
         )

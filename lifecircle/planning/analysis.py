@@ -28,7 +28,7 @@ from lifecircle.geo.graph import PreparedNetwork, prepare_network
 from lifecircle.geo.isochrones import DEFAULT_CATCHMENT_M, area_share, isochrones
 from lifecircle.geo.layers import COORD_SYSTEM_KEY
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M
-from lifecircle.geo.validate import quality_notes
+from lifecircle.geo.validate import quality_notes, require_positive
 from lifecircle.planning.rollups import governance_columns, rollup_all
 from lifecircle.planning.standards import Standard, compliance
 
@@ -199,14 +199,11 @@ def analyze(
     mpm = metres_per_minute(speed_kmh)
     max_walk_min = DEFAULT_MAX_WALK_MIN if max_walk_min is None else max_walk_min
     if max_walk_m is not None:
-        if not max_walk_m > 0:
-            raise InputError(f"The walking distance threshold must be positive, got {max_walk_m} m.")
-        max_walk_min = max_walk_m / mpm
+        max_walk_min = require_positive(max_walk_m, "The walking distance threshold", "m") / mpm
     limits_m = {str(k): float(v) * mpm for k, v in (category_max_walk_min or {}).items()}
     limits_m.update({str(k): float(v) for k, v in (category_max_walk_m or {}).items()})
-    bad = {k: v for k, v in limits_m.items() if not v > 0}
-    if bad:
-        raise InputError(f"The threshold of category {next(iter(bad))!r} must be positive.")
+    for category, limit_m in limits_m.items():
+        require_positive(limit_m, f"The threshold of category {category!r}", "m")
     longest_min = max([max_walk_min, *(v / mpm for v in limits_m.values())])
     result = coverage(
         net,

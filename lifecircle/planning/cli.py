@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import warnings
 from collections.abc import Sequence
@@ -65,11 +66,11 @@ def _add_walk_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("walking")
     group.add_argument(
         "--minutes",
-        type=float,
+        type=_positive,
         default=None,
         help="walking-time threshold in minutes (default 10, or a standard's distance)",
     )
-    group.add_argument("--speed-kmh", type=float, default=4.5, help="walking speed in km/h (default 4.5)")
+    group.add_argument("--speed-kmh", type=_positive, default=4.5, help="walking speed in km/h (default 4.5)")
     group.add_argument(
         "--max-snap-m",
         type=float,
@@ -115,7 +116,7 @@ def _add_walking_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--no-served-area", action="store_true", help="skip the served areas (map layers, area_share column)"
     )
-    group.add_argument("--catchment-m", type=float, default=45.0, help="street catchment width of served areas")
+    group.add_argument("--catchment-m", type=_positive, default=45.0, help="street catchment width of served areas")
 
 
 def _walking_options(args: argparse.Namespace):
@@ -185,18 +186,18 @@ def build_parser() -> argparse.ArgumentParser:
     site.add_argument("--add", type=int, metavar="K", help="plan the best K new sites")
     site.add_argument("--cover-all", action="store_true", help="plan the fewest sites that cover every compound")
     site.add_argument("--candidates", type=Path, help="candidate sites (points or polygons: premises, rooms)")
-    site.add_argument("--candidate-spacing-m", type=float, help="else street points this far apart (default 100)")
+    site.add_argument("--candidate-spacing-m", type=_positive, help="else street points this far apart (default 100)")
     site.add_argument("--candidates-from", choices=["streets", "compounds"], help="generate candidates from these")
     site.add_argument("--category", help="plan this service category (default: any service)")
     site.add_argument("--weight-column", help="compound households/population column (default: auto)")
     site.add_argument(
         "--model", choices=["mclp", "lscp", "pmedian"], help="default mclp with --add, lscp with --cover-all"
     )
-    site.add_argument("--budget", type=float, help="total cost limit for --add (costs from --cost-column, else 1)")
+    site.add_argument("--budget", type=_positive, help="total cost limit for --add (costs from --cost-column, else 1)")
     site.add_argument("--cost-column", help="per-candidate cost column of the candidate layer")
-    site.add_argument("--capacity", type=float, help="households (weight) one new site can serve")
+    site.add_argument("--capacity", type=_positive, help="households (weight) one new site can serve")
     site.add_argument("--solver", choices=["highs", "cbc", "scipy", "greedy"], default="highs", help="default highs")
-    site.add_argument("--time-limit-s", type=float, default=60.0, help="solver time limit in seconds (default 60)")
+    site.add_argument("--time-limit-s", type=_positive, default=60.0, help="solver time limit in seconds (default 60)")
     site.add_argument("--out", type=Path, default=Path("lifecircle-site-plan"), help="output folder")
     _add_walk_options(site)
     _add_layer_options(site)
@@ -207,9 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     iso.add_argument("--network", required=True, help="OSM extract (.osm/.osm.bz2/.osm.pbf), GraphML, place:NAME")
     iso.add_argument("--services", required=True, type=Path, help="service points")
     iso.add_argument("--minutes", type=_minutes_list, default=(5.0, 10.0, 15.0), help="breaks, e.g. 5,10,15")
-    iso.add_argument("--speed-kmh", type=float, default=4.5, help="walking speed in km/h (default 4.5)")
+    iso.add_argument("--speed-kmh", type=_positive, default=4.5, help="walking speed in km/h (default 4.5)")
     iso.add_argument("--category-column", help="service category column (default: category / 类别)")
-    iso.add_argument("--catchment-m", type=float, default=45.0, help="width of street catchments (default 45)")
+    iso.add_argument("--catchment-m", type=_positive, default=45.0, help="width of street catchments (default 45)")
     iso.add_argument("--rings", action="store_true", help="also write non-overlapping rings (0-5, 5-10...)")
     iso.add_argument("--workers", type=_positive_int, default=1, help="processes across service points (default 1)")
     iso.add_argument("--out", type=Path, default=Path("lifecircle-isochrones"), help="output folder")
@@ -227,12 +228,22 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
 def _minutes_list(text: str) -> tuple[float, ...]:
     try:
-        values = tuple(float(part) for part in text.split(",") if part.strip())
+        values = tuple(float(part) for part in text.split(","))
     except ValueError:
         values = ()
-    if not values or any(v <= 0 for v in values):
+    if not values or not all(math.isfinite(v) and v > 0 for v in values):
         raise argparse.ArgumentTypeError(f"{text!r} is not a list of positive minutes such as 5,10,15")
     return values
 
@@ -279,9 +290,9 @@ def _add_study_parsers(sub, analyze: argparse.ArgumentParser) -> None:
     run = sub.add_parser("run", help="run a whole study described in a TOML file (see `lifecircle init`)")
     run.add_argument("study", type=Path, help="the study file")
     run.add_argument("--out", type=Path, help="output folder (overrides output.dir)")
-    run.add_argument("--minutes", type=float, help="walking threshold in minutes (overrides walk.minutes)")
-    run.add_argument("--distance-m", type=float, help="walking threshold in metres (overrides walk.distance_m)")
-    run.add_argument("--speed-kmh", type=float, help="walking speed (overrides walk.speed_kmh)")
+    run.add_argument("--minutes", type=_positive, help="walking threshold in minutes (overrides walk.minutes)")
+    run.add_argument("--distance-m", type=_positive, help="walking threshold in metres (overrides walk.distance_m)")
+    run.add_argument("--speed-kmh", type=_positive, help="walking speed (overrides walk.speed_kmh)")
     run.add_argument("--max-snap-m", type=float, help="largest distance to a street (overrides walk.max_snap_m)")
     run.add_argument("--standard", help="planning standard level (overrides standard.level)")
     run.add_argument("--output-coord-system", help="coordinate system of written layers (overrides output)")
