@@ -6,6 +6,8 @@ import json
 import re
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -273,6 +275,17 @@ def test_publish_site_from_two_analyses(cau_inputs, tmp_path):
     htmls = list(site.rglob("*.html"))
     assert len(htmls) >= 1 + 2 * 3  # index plus one map per category per analysis
     assert list(site.rglob("coverage.csv"))
+    # a public site tells nothing of the publisher's folders, and offers no bookkeeping files
+    folders = {str(tmp_path), *(str(Path(p).resolve().parent) for p in cau_inputs.values())}
+    for path in site.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            if path.suffix == ".xlsx":
+                with zipfile.ZipFile(path) as book:
+                    data = b"".join(book.read(name) for name in book.namelist())
+            leaked = [f for f in folders if f.encode() in data]
+            assert not leaked, f"{path.name} holds the local folder {leaked[0]}"
+    assert not list(site.rglob(".lifecircle-analyze.json"))
 
 
 def test_map_options_reach_the_map(cau_inputs, tmp_path):

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["REQUIRED_FILES", "publish_site"]
 
+DOWNLOAD_SUFFIXES = frozenset({".csv", ".gpkg", ".json", ".xlsx", ".geojson"})
 REQUIRED_FILES: tuple[str, ...] = ("coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json")
 OPTIONAL_LAYERS: tuple[str, ...] = ("branches", "served_areas", "sites", "study_area")
 MINUTES_KEYS: tuple[str, ...] = ("max_walk_min", "minutes", "walk_min", "threshold_min")
@@ -222,7 +223,7 @@ def _publish_one(a: _Analysis, dest: Path, *, lang: str, offline: bool) -> str:
     for f in sorted(
         p.name
         for p in a.src.iterdir()
-        if p.is_file() and p.suffix.lower() in {".csv", ".gpkg", ".json", ".xlsx", ".geojson"}
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in DOWNLOAD_SUFFIXES
     ):
         shutil.copy2(a.src / f, d / "data" / f)
         size = (d / "data" / f).stat().st_size

@@ -105,13 +105,18 @@ def file_sha256(path: str | Path) -> str:
 
 
 def input_hashes(inputs: dict[str, str | Path | None]) -> dict[str, dict]:
-    """Name, path and SHA-256 of each input file (directories and downloads are listed without a hash)."""
+    """File name and SHA-256 of each input (directories and downloads are listed without a hash).
+
+    Only the name is kept, never the folder: outputs are published and handed around, and the hash
+    identifies the file without telling where it lives on the user's machine.
+    """
     out = {}
     for role, path in inputs.items():
         if path is None:
             continue
         p = Path(path)
-        out[role] = {"path": str(path), "sha256": file_sha256(p) if p.is_file() else None}
+        exists = p.exists()
+        out[role] = {"file": p.name if exists else str(path), "sha256": file_sha256(p) if p.is_file() else None}
     return out
 
 

@@ -197,7 +197,7 @@ def _inputs_table(summary: dict, lang: str) -> pd.DataFrame:
         rows.append(
             {
                 _t("role", lang): role,
-                _t("path", lang): info.get("path"),
+                _t("path", lang): info.get("file", info.get("path")),
                 _t("sha256", lang): (info.get("sha256") or "")[:16],
                 _t("osm_date", lang): (f"{date['date']} ({_t('osm_date_' + date['source'], lang)})" if date else ""),
             }

@@ -166,14 +166,14 @@ class Study:
         return replace(self, **changes)
 
     def parameters(self) -> dict:
-        """The study's settings as JSON-ready values (recorded in ``summary.json``)."""
+        """The study's settings as JSON-ready values (recorded in ``summary.json``; files by name only)."""
         return {
             "name": self.name,
-            "file": None if self.source is None else str(self.source),
+            "file": None if self.source is None else Path(self.source).name,
             "categories": {k: list(v) for k, v in self.categories.items()},
             "standard": self.standard,
             "walking": {
-                key: (str(value) if isinstance(value, Path) else list(value) if isinstance(value, tuple) else value)
+                key: (value.name if isinstance(value, Path) else list(value) if isinstance(value, tuple) else value)
                 for key, value in asdict(self.walking).items()
             },
         }
