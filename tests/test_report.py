@@ -95,3 +95,22 @@ def test_report_errors(tmp_path):
         regenerate_report(tmp_path)
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert not (tmp_path / "missing").exists()
+
+
+def test_report_of_an_incomplete_or_damaged_folder_is_refused(analysed, capsys):
+    _, out = analysed
+    before = (out / "report.html").read_bytes()
+    coverage = out / "coverage.csv"
+    good = coverage.read_bytes()
+    coverage.write_text("compound_id,category\n", encoding="utf-8")  # truncated to a foreign table
+    assert main(["report", str(out)]) == 2
+    assert "coverage.csv has no column 'walk_min'" in capsys.readouterr().err
+    coverage.write_bytes(b'compound_id,category,walk_min,covered\n"A,all,1')  # cut in the middle of a quote
+    assert main(["report", str(out)]) == 2
+    assert "coverage.csv is damaged" in capsys.readouterr().err
+    coverage.unlink()
+    assert main(["report", str(out)]) == 2
+    assert "holds no coverage.csv" in capsys.readouterr().err
+    assert (out / "report.html").read_bytes() == before
+    coverage.write_bytes(good)
+    assert main(["-q", "report", str(out)]) == 0

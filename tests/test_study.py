@@ -318,3 +318,12 @@ def test_study_takes_the_walking_options_of_analyze(cau_study, tmp_path):
     mine = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig").query("category == 'all'")
     theirs = direct.coverage.table.query("category == 'all'")
     np.testing.assert_allclose(mine["walk_m"].to_numpy(), theirs["walk_m"].to_numpy(), atol=0.051)  # csv: 0.1 m
+
+
+def test_threshold_of_an_unknown_category_names_the_study_file(cau_study, capsys):
+    text = cau_study["wgs84"].read_text(encoding="utf-8").replace('"医疗" = 8', '"无此类" = 8')
+    path = cau_study["folder"] / "typo.toml"
+    path.write_text(text.replace('dir = "out_wgs84"', 'dir = "out_typo"'), encoding="utf-8")
+    assert main(["-q", "run", str(path)]) == 2
+    assert "typo.toml: [thresholds] names category '无此类', which no service has" in capsys.readouterr().err
+    assert not (cau_study["folder"] / "out_typo").exists()

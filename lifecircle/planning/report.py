@@ -240,7 +240,7 @@ def _standard_table(summary: dict, lang: str) -> pd.DataFrame | None:
 def _read_sites(dirs: Sequence[Path]) -> tuple[pd.DataFrame | None, dict | None]:
     sites_path = _find("sites.csv", dirs)
     siting_path = _find("siting.json", dirs)
-    sites = pd.read_csv(sites_path, encoding="utf-8-sig") if sites_path else None
+    sites = _read_result_csv(sites_path) if sites_path else None
     siting = None
     if siting_path:
         try:
@@ -285,21 +285,33 @@ def report_tables(out_dir: str | Path, *, lang: str = "zh", source_dirs: Sequenc
     for level in ("street", "community", "grid"):
         path = _find(f"rollup_{level}.csv", dirs)
         if path is not None:
-            tables[level] = pd.read_csv(path, encoding="utf-8-sig")
+            tables[level] = _read_result_csv(path)
     standard = _standard_table(summary, lang)
     if standard is not None:
         tables["standard"] = standard
         comp = _find("compliance.csv", dirs)
         if comp is not None:
-            tables["compliance"] = pd.read_csv(comp, encoding="utf-8-sig")
+            tables["compliance"] = _read_result_csv(comp)
     sites, _ = _read_sites(dirs)
     if sites is not None:
         tables["sites"] = sites
     coverage = _find("coverage.csv", dirs)
     if coverage is not None:
-        tables["coverage"] = pd.read_csv(coverage, encoding="utf-8-sig")
+        tables["coverage"] = _read_result_csv(coverage, required=("compound_id", "category", "walk_min", "covered"))
     tables["data_quality"] = pd.DataFrame({_t("data_quality", lang): summary.get("data_quality", [])})
     return tables
+
+
+def _read_result_csv(path: Path, *, required: Sequence[str] = ()) -> pd.DataFrame:
+    """A result table written by lifecircle; a damaged or foreign one is an InputError naming the file."""
+    try:
+        table = pd.read_csv(path, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is damaged ({exc}); run the analysis again to rewrite it.") from None
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise InputError(f"{path} has no column {missing[0]!r}: it is not a lifecircle result; run the analysis again.")
+    return table
 
 
 def _load_summary(dirs: Sequence[Path]) -> dict:
@@ -562,13 +574,16 @@ def regenerate_report(out_dir: str | Path, *, lang: str | None = None) -> tuple[
     Raises
     ------
     InputError
-        The folder does not exist or holds no ``summary.json``.
+        The folder does not exist, holds no ``summary.json``, misses the ``coverage.csv`` of its analysis,
+        or holds a damaged result table.
     """
     from lifecircle.planning.outputs import staged_directory
 
     out_dir = Path(out_dir)
     if not (out_dir / "summary.json").is_file():
         raise InputError(f"{out_dir} holds no summary.json: run `lifecircle analyze` or `lifecircle run` first.")
+    if "categories" in _load_summary([out_dir]) and not (out_dir / "coverage.csv").is_file():
+        raise InputError(f"{out_dir} holds no coverage.csv: the analysis is incomplete; run it again.")
     with staged_directory(out_dir, job="report") as stage:
         write_report(stage, lang=lang, source_dirs=[out_dir])
     return out_dir / "report.html", out_dir / "report.xlsx"

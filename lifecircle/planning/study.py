@@ -552,8 +552,9 @@ def _check_threshold_categories(study: Study, services: gpd.GeoDataFrame) -> Non
     for key, table in (("thresholds", study.category_max_walk_min), ("thresholds_m", study.category_max_walk_m)):
         unknown = sorted(set(table) - present)
         if unknown:
+            where = f"{Path(study.source).name}: " if study.source else ""
             raise InputError(
-                f"{key} names category {unknown[0]!r}, which no service has; the categories are "
+                f"{where}[{key}] names category {unknown[0]!r}, which no service has; the categories are "
                 f"{', '.join(sorted(present))}."
             )
 
