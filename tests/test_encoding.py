@@ -220,4 +220,6 @@ def test_ledger_errors(tmp_path):
 def test_ledger_csv_and_tsv_dispatch(tmp_path):
     p = tmp_path / "ledger.tsv"
     LEDGER.to_csv(p, sep="\t", index=False, encoding="gbk")
-    pd.testing.assert_frame_equal(enc.read_ledger(p), LEDGER)
+    got = enc.read_ledger(p)
+    assert list(got.index) == list(range(2, 2 + len(LEDGER)))  # the rows a spreadsheet shows under its header
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), LEDGER)

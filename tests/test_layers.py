@@ -259,6 +259,25 @@ def test_ledger_title_row_and_missing_coordinates(tmp_path):
     assert any("1 rows without coordinates" in n for n in quality_notes(got))
 
 
+def test_row_numbers_in_messages_are_those_a_spreadsheet_shows(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["学院路街道便民服务点台账"])  # row 1: title; row 2: header; data from row 3
+    sheet.append(["名称", "经度", "纬度"])
+    sheet.append(["甲超市", WGS_LON[0], WGS_LAT[0]])
+    sheet.append(["乙便民点", "东经116度", WGS_LAT[1]])
+    book.save(tmp_path / "ledger.xlsx")
+    with pytest.raises(InputError, match=r"row 4: '东经116度'"):
+        read_services(tmp_path / "ledger.xlsx", coord_system="wgs84")
+    pd.DataFrame({"名称": ["甲", "乙"], "经度": ["东经116度", WGS_LON[1]], "纬度": WGS_LAT[:2]}).to_csv(
+        tmp_path / "ledger.csv", index=False
+    )
+    with pytest.raises(InputError, match=r"row 2: '东经116度'"):  # the first line under the header
+        read_services(tmp_path / "ledger.csv", coord_system="wgs84")
+
+
 def test_reserved_and_blank_categories(tmp_path):
     path = tmp_path / "svc.csv"
     df = pd.DataFrame({"id": ["a", "b", "c"], "category": ["shop", "", None], "lon": [LON] * 3, "lat": [LAT] * 3})

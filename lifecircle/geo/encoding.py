@@ -292,16 +292,7 @@ def read_csv_any(path: str | Path, *, header_row: int | None = None, **kwargs) -
     path = Path(path)
     enc = kwargs.pop("encoding", None) or csv_encoding(path)
     if header_row is None and "header" not in kwargs and "skiprows" not in kwargs:
-        with path.open(encoding=enc, newline="") as fh:
-            sep = kwargs.get("sep", kwargs.get("delimiter", ","))
-            rows: list[list[object]] = []
-            for row in csv.reader(fh, delimiter=sep if isinstance(sep, str) and len(sep) == 1 else ","):
-                rows.append(list(row))
-                if len(rows) >= _HEADER_SCAN_ROWS:
-                    break
-        header_row = _find_header_row(rows)
-        if header_row:
-            logger.info("%s: skipping %d title line(s) above the header", path.name, header_row)
+        header_row = _csv_header_row(path, {**kwargs, "encoding": enc})
     if header_row:
         kwargs["skiprows"] = header_row
     try:
@@ -309,6 +300,22 @@ def read_csv_any(path: str | Path, *, header_row: int | None = None, **kwargs) -
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"Cannot read table {path}: {exc}") from None
     return _clean_columns(df)
+
+
+def _csv_header_row(path: Path, kwargs: dict) -> int:
+    """0-based line of a CSV's header, below any title lines (logged when some are skipped)."""
+    enc = kwargs.get("encoding") or csv_encoding(path)
+    sep = kwargs.get("sep", kwargs.get("delimiter", ","))
+    rows: list[list[object]] = []
+    with path.open(encoding=enc, newline="") as fh:
+        for row in csv.reader(fh, delimiter=sep if isinstance(sep, str) and len(sep) == 1 else ","):
+            rows.append(list(row))
+            if len(rows) >= _HEADER_SCAN_ROWS:
+                break
+    header_row = _find_header_row(rows)
+    if header_row:
+        logger.info("%s: skipping %d title line(s) above the header", path.name, header_row)
+    return header_row
 
 
 def read_ledger(
@@ -331,7 +338,9 @@ def read_ledger(
     Returns
     -------
     pandas.DataFrame
-        Column names stripped of surrounding (also full-width) spaces.
+        Column names stripped of surrounding (also full-width) spaces; indexed by the row number a
+        spreadsheet shows (the first row under a header on row 1 is row 2), so messages name rows
+        the way the user sees them.
 
     Raises
     ------
@@ -342,11 +351,13 @@ def read_ledger(
     if not path.exists():
         raise InputError(f"Ledger {path} does not exist.")
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt"):
-        return read_csv_any(path, header_row=header_row, **kwargs)
-    if suffix == ".tsv":
-        kwargs.setdefault("sep", "\t")
-        return read_csv_any(path, header_row=header_row, **kwargs)
+    if suffix in (".csv", ".txt", ".tsv"):
+        if suffix == ".tsv":
+            kwargs.setdefault("sep", "\t")
+        kwargs["encoding"] = kwargs.get("encoding") or csv_encoding(path)
+        if header_row is None and "header" not in kwargs and "skiprows" not in kwargs:
+            header_row = _csv_header_row(path, kwargs)
+        return _number_rows(read_csv_any(path, header_row=header_row, **kwargs), header_row)
     if suffix not in (".xlsx", ".xlsm", ".xls"):
         raise InputError(f"Ledger {path} has an unsupported type {suffix!r}; use .csv, .tsv, .xlsx or .xls.")
     sheet_name = 0 if sheet is None else sheet
@@ -368,4 +379,10 @@ def read_ledger(
         raise
     except (ValueError, IndexError, OSError) as exc:
         raise InputError(f"Cannot read ledger {path}: {exc}") from None
-    return _clean_columns(df)
+    return _number_rows(_clean_columns(df), header_row)
+
+
+def _number_rows(df: pd.DataFrame, header_row: int | None) -> pd.DataFrame:
+    """Index data rows by their 1-based row number in the file, the header being on ``header_row`` (0-based)."""
+    first = (header_row or 0) + 2
+    return df.set_axis(pd.RangeIndex(first, first + len(df)), axis=0)
