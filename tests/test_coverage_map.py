@@ -320,6 +320,13 @@ def test_optional_layers_and_basemaps(case):
         coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="google")
 
 
+def test_served_areas_that_reach_nothing_draw_nothing(case):
+    comp, svc, table = case
+    served = gpd.GeoDataFrame({"category": ["clinic", "grocery"]}, geometry=[shapely.Polygon(), shapely.Polygon()], crs=comp.crs)
+    d = _data(_html(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, served_areas=served)))
+    assert [s["geom"] for s in d["served"]] == [None, None]
+
+
 def test_bad_inputs_are_input_errors(case):
     comp, svc, table = case
     with pytest.raises(InputError, match="CRS"):

@@ -109,7 +109,8 @@ def _display_geoms(gs: gpd.GeoSeries, *, gcj: bool, simplify_m: float = SIMPLIFY
     if len(gs) == 0:
         return np.array([], dtype=object)
     geo = gs.to_crs(4326)
-    if simplify_m > 0 and not (geo.geom_type == "Point").all():
+    drawn = ~(geo.is_empty | geo.isna())
+    if simplify_m > 0 and drawn.any() and not (geo[drawn].geom_type == "Point").all():
         metric = geo.estimate_utm_crs()
         geo = geo.to_crs(metric).simplify(simplify_m, preserve_topology=True).to_crs(4326)
     arr = np.asarray(geo.values, dtype=object)
