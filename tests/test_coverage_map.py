@@ -322,7 +322,9 @@ def test_optional_layers_and_basemaps(case):
 
 def test_served_areas_that_reach_nothing_draw_nothing(case):
     comp, svc, table = case
-    served = gpd.GeoDataFrame({"category": ["clinic", "grocery"]}, geometry=[shapely.Polygon(), shapely.Polygon()], crs=comp.crs)
+    served = gpd.GeoDataFrame(
+        {"category": ["clinic", "grocery"]}, geometry=[shapely.Polygon(), shapely.Polygon()], crs=comp.crs
+    )
     d = _data(_html(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, served_areas=served)))
     assert [s["geom"] for s in d["served"]] == [None, None]
 

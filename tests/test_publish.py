@@ -121,7 +121,8 @@ def test_bad_analysis_folders_are_input_errors(two_analyses):
     with pytest.raises(InputError, match="max_walk_min"):
         publish_site(dirs[0], tmp / "site")
     with pytest.raises(InputError, match="does not exist"):
-        publish_site(tmp / "nowhere", tmp / "site")
+        publish_site(tmp / "nowhere", tmp / "new" / "site")
+    assert not (tmp / "new").exists()
 
 
 def test_publish_real_osm_analysis(tmp_path):

@@ -285,9 +285,9 @@ def publish_site(
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / _MARKER).is_file())):
         raise InputError(f"The output folder {out} exists and is not a lifecircle site; choose a new or empty one.")
-    out.parent.mkdir(parents=True, exist_ok=True)
     analyses = [_load(d, slug) for d, slug in zip(dirs, _slugs(dirs), strict=True)]
     lang = check_lang(lang) if lang is not None else pick_lang(analyses[0].compounds.get("name", []))
+    out.parent.mkdir(parents=True, exist_ok=True)  # once the analyses are known to be readable
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -29,6 +30,10 @@ def check_output_folder(out_dir: str | Path) -> None:
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"The output folder {out_dir} is an existing file.")
+    if out_dir.is_dir():
+        if not os.access(out_dir, os.W_OK | os.X_OK):
+            raise InputError(f"The output folder {out_dir} is not writable.")
+        return
     ancestor = out_dir.resolve().parent
     while not ancestor.exists():
         ancestor = ancestor.parent
@@ -42,9 +47,10 @@ def check_output_folder(out_dir: str | Path) -> None:
 def staged_directory(out_dir: str | Path, *, job: str, inputs: Iterable[str | Path | None] = ()) -> Iterator[Path]:
     """Stage output files in a temporary folder and move them into ``out_dir`` only when all were written.
 
-    On any error the staged files are removed and ``out_dir`` is left as it was (not created when it did not
-    exist). A run replaces the files the previous run of the same ``job`` wrote there (listed in
-    ``.lifecircle-<job>.json``), so no stale output of an earlier run survives; other files are kept.
+    On any error the staged files are removed and ``out_dir`` is left as it was (neither it nor the folders
+    above it are left behind when they did not exist). A run replaces the files the previous run of the same
+    ``job`` wrote there (listed in ``.lifecircle-<job>.json``), so no stale output of an earlier run survives;
+    other files are kept. The stage is a hidden folder inside an existing ``out_dir``, else beside it.
 
     Parameters
     ----------
@@ -58,9 +64,10 @@ def staged_directory(out_dir: str | Path, *, job: str, inputs: Iterable[str | Pa
     """
     out_dir = Path(out_dir)
     check_output_folder(out_dir)
-    parent = out_dir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=parent))
+    exists = out_dir.is_dir()
+    made = [] if exists else _make_parents(out_dir.resolve().parent)
+    # staged inside an existing output folder (its parent may not be writable), else beside it
+    stage = Path(tempfile.mkdtemp(prefix=".lifecircle-stage-", dir=out_dir if exists else out_dir.resolve().parent))
     manifest = out_dir / f".lifecircle-{job}.json"
     try:
         yield stage
@@ -80,8 +87,25 @@ def staged_directory(out_dir: str | Path, *, job: str, inputs: Iterable[str | Pa
             else:
                 stale.unlink(missing_ok=True)
         manifest.write_text(json.dumps(written, ensure_ascii=False), encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        for folder in reversed(made):  # the folders made for this run, when it left them empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """Make ``folder`` and its missing parents; return the folders made, outermost first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        made.mkdir()
+    return missing[::-1]
 
 
 def _refuse_to_replace_inputs(out_dir: Path, names: set[str], inputs: Iterable[str | Path | None]) -> None:
