@@ -367,6 +367,21 @@ def test_isochrones_command(cau_inputs, tmp_path, capsys):
     assert (served.set_index(["category", "break_min"])["area_m2"].xs("all", level=0).diff().dropna() > 0).all()
 
 
+def test_isochrones_read_services_like_analyze(cau_inputs, tmp_path, capsys):
+    table = pd.read_csv(cau_inputs["services"], encoding="utf-8-sig").head(5)
+    pts = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["经度"], table["纬度"]), crs=4326).to_crs(32650)
+    pts.drop(columns=["经度", "纬度"]).rename(columns={"id": "编码"}).to_file(tmp_path / "网点.shp", encoding="utf-8")
+    (tmp_path / "网点.prj").unlink()  # projected metres and no CRS: the user must say which
+    iso = ["-q", "isochrones", "--network", str(cau_inputs["network"]), "--services", str(tmp_path / "网点.shp")]
+    assert main([*iso, "--out", str(tmp_path / "no_crs"), "--minutes", "5"]) == 2
+    assert "--crs" in capsys.readouterr().err and not (tmp_path / "no_crs").exists()
+    out = tmp_path / "with_crs"
+    args = ["--crs", "EPSG:32650", "--id-column", "编码", "--category-column", "类别", "--minutes", "5"]
+    assert main([*iso, *args, "--out", str(out)]) == 0
+    per_service = gpd.read_file(out / "isochrones.gpkg", layer="per_service")
+    assert set(per_service["service_id"]) == set(table["id"])
+
+
 @pytest.mark.parametrize("minutes", ["5,-1", "0,5", "nan", "inf", "5,", "5,,10", "ten"])
 def test_isochrone_breaks_must_be_positive_numbers(minutes, capsys):
     with pytest.raises(SystemExit) as exit_info:

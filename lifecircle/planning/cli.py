@@ -22,12 +22,13 @@ EXIT_USER_ERROR = 2
 INPUT_ROLES = ("compounds", "services", "branches", "gates", "candidates")
 
 
-def _add_layer_options(parser: argparse.ArgumentParser) -> None:
+def _add_layer_options(parser: argparse.ArgumentParser, *, compounds: bool = True) -> argparse._ArgumentGroup:
     group = parser.add_argument_group("input columns and coordinates")
-    group.add_argument("--id-column", help="id column of compounds and services (default: id)")
+    group.add_argument("--id-column", help="id column of the input layers (default: id)")
     group.add_argument("--name-column", help="name column (default: name / 名称)")
     group.add_argument("--category-column", help="service category column (default: category / 类别)")
-    group.add_argument("--branch-column", help="compound attribute saying it has a branch (default: has_branch / 支部)")
+    if compounds:
+        group.add_argument("--branch-column", help="compound attribute: it has a branch (default: has_branch / 支部)")
     group.add_argument("--lon-column", help="longitude column of CSV/XLSX layers (default: auto-detected)")
     group.add_argument("--lat-column", help="latitude column of CSV/XLSX layers (default: auto-detected)")
     group.add_argument("--crs", help="CRS of input layers that do not declare one (e.g. EPSG:4547)")
@@ -46,6 +47,7 @@ def _add_layer_options(parser: argparse.ArgumentParser) -> None:
         metavar="ROLE=NAME",
         help="sheet of an Excel ledger for one input, by name or 0-based number, e.g. --sheet services=网点",
     )
+    return group
 
 
 def _per_role(values: list[str], option: str) -> dict[str, str]:
@@ -209,11 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     iso.add_argument("--services", required=True, type=Path, help="service points")
     iso.add_argument("--minutes", type=_minutes_list, default=(5.0, 10.0, 15.0), help="breaks, e.g. 5,10,15")
     iso.add_argument("--speed-kmh", type=_positive, default=4.5, help="walking speed in km/h (default 4.5)")
-    iso.add_argument("--category-column", help="service category column (default: category / 类别)")
     iso.add_argument("--catchment-m", type=_positive, default=45.0, help="width of street catchments (default 45)")
     iso.add_argument("--rings", action="store_true", help="also write non-overlapping rings (0-5, 5-10...)")
     iso.add_argument("--workers", type=_positive_int, default=1, help="processes across service points (default 1)")
     iso.add_argument("--out", type=Path, default=Path("lifecircle-isochrones"), help="output folder")
+    group = _add_layer_options(iso, compounds=False)
+    group.add_argument("--coord-system", help="coordinate system of the services: wgs84 (default), gcj02, bd09...")
+    group.add_argument("--fix-swapped", action="store_true", help="swap back longitude/latitude columns given wrongly")
     iso.set_defaults(handler=_cmd_isochrones)
     return parser
 
@@ -255,6 +259,7 @@ def _cmd_isochrones(args: argparse.Namespace) -> int:
         args.network,
         args.services,
         args.out,
+        read_kw=_layer(args.services, args, role="services").read_kw(),
         minutes=args.minutes,
         speed_kmh=args.speed_kmh,
         category_column=args.category_column,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from lifecircle.geo.coverage import DEFAULT_SPEED_KMH
@@ -27,6 +27,7 @@ def run_isochrones(
     services_path: str | os.PathLike,
     out_dir: str | os.PathLike,
     *,
+    read_kw: Mapping | None = None,
     minutes: Sequence[float] = DEFAULT_MINUTES,
     speed_kmh: float = DEFAULT_SPEED_KMH,
     category_column: str | None = None,
@@ -47,6 +48,9 @@ def run_isochrones(
         Service points file (see :func:`lifecircle.geo.layers.read_services`).
     out_dir
         Output folder.
+    read_kw
+        How to read the services file: id/name/coordinate columns, CRS, coordinate system, encoding, layer
+        or sheet (keyword arguments of :func:`lifecircle.geo.layers.read_services`).
     minutes, speed_kmh, catchment_m, rings, workers
         See :func:`lifecircle.geo.isochrones.isochrones`.
     category_column
@@ -57,7 +61,7 @@ def run_isochrones(
     (IsochroneResult, list of pathlib.Path)
         The isochrones and the files written.
     """
-    services = read_services(services_path, category_column=category_column)
+    services = read_services(services_path, category_column=category_column, **(read_kw or {}))
     graph = load_network(network_path)
     result = isochrones(
         graph,
