@@ -39,6 +39,8 @@ def test_vector_formats(tmp_path, suffix):
     assert list(got.index) == ["A", "B", "C"] and got.index.name == "compound_id"
     assert list(got["name"]) == ["阳光小区", "炳草岗小区", "金海湾"]
     assert got.crs.to_epsg() == 4326
+    if suffix in (".geojson", ".gpkg"):  # --encoding gbk given for a shapefile beside: UTF-8 formats ignore it
+        assert list(read_compounds(path, encoding="gbk")["name"]) == ["阳光小区", "炳草岗小区", "金海湾"]
 
 
 def test_gbk_shapefile_without_cpg(tmp_path):
@@ -120,8 +122,14 @@ def test_bad_layers(tmp_path):
     with pytest.raises(InputError, match="empty"):
         read_compounds(tmp_path / "empty.gpkg")
     (tmp_path / "junk.geojson").write_text("{not json")
-    with pytest.raises(InputError, match="could not be read"):
+    with pytest.raises(InputError, match=r"junk\.geojson is not a readable \.geojson file: it is empty, damaged"):
         read_compounds(tmp_path / "junk.geojson")
+    (tmp_path / "zero.gpkg").write_bytes(b"")
+    with pytest.raises(InputError, match=r"zero\.gpkg is not a readable \.gpkg file"):
+        read_compounds(tmp_path / "zero.gpkg")
+    (tmp_path / "zero.xlsx").write_bytes(b"")
+    with pytest.raises(InputError, match="is not an Excel workbook"):
+        read_services(tmp_path / "zero.xlsx")
     (tmp_path / "x.dwg").write_text("x")
     with pytest.raises(InputError, match="unknown file format"):
         read_layer(tmp_path / "x.dwg")

@@ -378,6 +378,10 @@ def read_ledger(
     except InputError:
         raise
     except (ValueError, IndexError, OSError) as exc:
+        if "format cannot be determined" in str(exc) or path.stat().st_size == 0:
+            raise InputError(
+                f"Ledger {path} is not an Excel workbook: it is empty, damaged, or another format named {suffix}."
+            ) from None
         raise InputError(f"Cannot read ledger {path}: {exc}") from None
     return _number_rows(_clean_columns(df), header_row)
 

@@ -175,7 +175,7 @@ def read_layer(
                 first = _first_of_several_layers(path, source)
                 if first is not None:
                     kwargs["layer"] = first  # said once, here, rather than by pyogrio too
-            if encoding:
+            if encoding and (path.is_dir() or suffix == ".dbf"):  # GeoJSON and GeoPackage text is UTF-8
                 kwargs["encoding"] = encoding
             gdf = gpd.read_file(path, **kwargs)
         else:
@@ -186,7 +186,11 @@ def read_layer(
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"{source} could not be read: {exc}.") from exc
+        if "not recognized as being in a supported file format" in str(exc) or path.stat().st_size == 0:
+            raise InputError(
+                f"{source} is not a readable {suffix} file: it is empty, damaged, or another format under that name."
+            ) from exc
+        raise InputError(f"{source} could not be read: {str(exc).rstrip('.')}.") from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise InputError(f"{source} has no geometry.")
     validate.require_not_empty(gdf, source)
