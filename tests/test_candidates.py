@@ -60,6 +60,8 @@ def test_street_candidates_nothing_to_cover(compounds):
     assert street_candidates(net, compounds, [], spacing_m=100, near_m=300).empty
     with pytest.raises(InputError, match="spacing"):
         street_candidates(net, compounds, ["u"], spacing_m=0)
+    with pytest.raises(InputError, match="spacing must be at least 5 m"):  # 1e-9 m would ask for terabytes
+        street_candidates(net, compounds, ["u"], spacing_m=1e-9)
 
 
 def test_compound_candidates_inside_each_compound(compounds):

@@ -126,6 +126,9 @@ def test_bad_parameters(small):
             coverage(G, compounds, services, max_walk_min=bad_min)
     with pytest.raises(InputError, match="speed"):
         coverage(G, compounds, services, speed_kmh=float("inf"))
+    for bad_snap in (-1, float("nan"), float("inf")):  # inf would attach points from any distance
+        with pytest.raises(InputError, match="snap limit"):
+            coverage(G, compounds, services, max_snap_m=bad_snap)
 
 
 # ---------------------------------------------------------------- real OSM data against networkx

@@ -265,6 +265,8 @@ def test_off_network_service_and_bad_options():
         isochrones(G, services_at((100, 5000), (900, 5000)), minutes=[5])
     with pytest.raises(InputError):
         isochrones(G, services_at((0, 0)), shape="convex")
+    with pytest.raises(InputError, match="catchment width must be at most 500 m"):
+        isochrones(G, services_at((0, 0)), catchment_m=1e9)
 
 
 def test_write_isochrones_layers(tmp_path):

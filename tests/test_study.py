@@ -81,6 +81,8 @@ def test_validation_names_key_and_form(tmp_path, extra, message):
 def test_missing_things(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         load_study(tmp_path / "none.toml")
+    with pytest.raises(InputError, match="is a folder, not a study file"):
+        load_study(tmp_path)
     _study(tmp_path)
     with pytest.raises(InputError, match=r"study\.network names 'net\.osm', which does not exist"):
         load_study(tmp_path / "study.toml")

@@ -117,6 +117,9 @@ def test_steps_penalty_and_uncovered_dem(tmp_path):
     far = graph_from_polylines([([(5000, 5000), (5100, 5000)], {"highway": "footway"})])
     with pytest.raises(InputError, match="does not cover"):
         apply_terrain(far, _plane_dem(tmp_path))
+    for bad in (0.5, 0, float("nan"), float("inf")):
+        with pytest.raises(InputError, match="multiplier of steps"):
+            apply_terrain(G, _plane_dem(tmp_path), steps_factor=bad)
 
 
 def test_slope_comparison_reports_lost_coverage(tmp_path):

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MINUTES = (5.0, 10.0, 15.0)
 DEFAULT_CATCHMENT_M = 45.0
+MAX_CATCHMENT_M = 500.0  # a served area is land beside reached streets, not a disc around the district
 DEFAULT_MIN_HOLE_M2 = 5_000.0
 DEFAULT_QUAD_SEGS = 3
 DEFAULT_CONCAVE_RATIO = 0.1
@@ -338,7 +339,7 @@ def reach_shapes(
             present = np.unique(point_group)
             out[present] = shapely.concave_hull(clouds[present], ratio=concave_ratio, allow_holes=True)
         return out
-    require_positive(catchment_m, "The walking catchment width", "m")
+    require_positive(catchment_m, "The walking catchment width", "m", at_most=MAX_CATCHMENT_M)
     # merge the pieces of each group end to end: far fewer, longer lines to buffer and union
     order = np.argsort(group, kind="stable")
     multi = np.array([None] * n_groups, dtype=object)
@@ -663,7 +664,7 @@ def isochrones(
         raise InputError("Isochrones need at least one time break in minutes.")
     if shape not in SHAPES:
         raise InputError(f"Isochrone shape must be one of {', '.join(SHAPES)}, got {shape!r}.")
-    require_positive(catchment_m, "The walking catchment width", "m")
+    require_positive(catchment_m, "The walking catchment width", "m", at_most=MAX_CATCHMENT_M)
     if not services.index.is_unique:
         raise InputError("Service ids (the index of the services layer) are not unique.")
     net = network if isinstance(network, PreparedNetwork) else prepare_network(network)

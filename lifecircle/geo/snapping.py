@@ -46,11 +46,12 @@ def snap_points(
     Raises
     ------
     InputError
-        ``max_snap_m`` is negative or not a number.
+        ``max_snap_m`` is negative, infinite or not a number.
     """
-    if not max_snap_m >= 0:
+    if not (max_snap_m >= 0 and np.isfinite(max_snap_m)):
         raise InputError(
-            f"The snap limit (largest distance from a point to a street) must be 0 m or more, got {max_snap_m} m."
+            "The snap limit (largest distance from a point to a street) must be a finite distance of 0 m or more, "
+            f"got {max_snap_m} m."
         )
     if isinstance(points, gpd.GeoSeries):
         geoms = to_crs(gpd.GeoDataFrame(geometry=points), net.crs).geometry.to_numpy()

@@ -27,6 +27,7 @@ from lifecircle.geo.compare import ScenarioComparison
 from lifecircle.geo.coverage import CoverageResult, coverage
 from lifecircle.geo.crs import metric_crs_for_lonlat
 from lifecircle.geo.graph import PreparedNetwork, prepare_network
+from lifecircle.geo.validate import require_positive
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +140,8 @@ def apply_terrain(
         ``effort_m`` (flat-equivalent metres by Tobler, no step penalty) and ``walk_s`` (seconds at ``speed_kmh``,
         steps penalised). Where the DEM has no value the ground counts as flat (logged).
     """
-    if not sample_m > 0:
-        raise InputError(f"The DEM sampling distance must be positive, got {sample_m} m.")
+    require_positive(sample_m, "The DEM sampling distance", "m")
+    require_positive(steps_factor, "The effort multiplier of steps", "(× flat ground)", at_least=1.0)
     H = G.copy()
     graph_crs = pyproj.CRS.from_user_input(G.graph["crs"])
     nodes = list(H.nodes)

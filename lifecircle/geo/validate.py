@@ -19,8 +19,10 @@ PUNCTUAL = {"Point", "MultiPoint"}
 QUALITY_KEY = "lifecircle_quality"
 
 
-def require_positive(value: float, what: str, unit: str) -> float:
-    """``value`` as a float when it is a finite number above zero, else an InputError naming ``what``.
+def require_positive(
+    value: float, what: str, unit: str, *, at_least: float | None = None, at_most: float | None = None
+) -> float:
+    """``value`` as a float when it is a finite number above zero (and within bounds), else an InputError.
 
     Parameters
     ----------
@@ -30,6 +32,8 @@ def require_positive(value: float, what: str, unit: str) -> float:
         What it is, e.g. ``"The walking-time threshold"``.
     unit
         Its unit as the user wrote it, e.g. ``"minutes"``.
+    at_least, at_most
+        Sensible bounds, where values beyond them would only exhaust time or memory.
     """
     try:
         number = float(value)
@@ -37,6 +41,10 @@ def require_positive(value: float, what: str, unit: str) -> float:
         number = math.nan
     if not (math.isfinite(number) and number > 0):
         raise InputError(f"{what} must be a positive number, got {value} {unit}.")
+    if at_least is not None and number < at_least:
+        raise InputError(f"{what} must be at least {at_least:g} {unit}, got {value} {unit}.")
+    if at_most is not None and number > at_most:
+        raise InputError(f"{what} must be at most {at_most:g} {unit}, got {value} {unit}.")
     return number
 
 

@@ -23,6 +23,7 @@ from lifecircle.geo.crs import to_crs
 from lifecircle.geo.graph import PreparedNetwork
 from lifecircle.geo.layers import read_points
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
+from lifecircle.geo.validate import require_positive
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ __all__ = [
 
 SITE_ID = "site_id"
 DEFAULT_SPACING_M = 100.0
+MIN_SPACING_M = 5.0  # closer street candidates only multiply the siting matrix
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,8 +153,7 @@ def street_candidates(
         Indexed by ``site_id`` (``street1, street2...``, ordered west to east), ``name`` and ``source``
         (``"street"``), points in the network's CRS. Empty when no compound needs a service.
     """
-    if not spacing_m > 0:
-        raise InputError(f"The candidate spacing must be positive, got {spacing_m} m.")
+    require_positive(spacing_m, "The candidate spacing", "m", at_least=MIN_SPACING_M)
     if not near_m >= 0:
         raise InputError(f"The candidate search distance must be zero or more, got {near_m} m.")
     comp = to_crs(compounds[[compounds.geometry.name]], net.crs)

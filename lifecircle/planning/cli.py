@@ -106,7 +106,7 @@ def _add_walking_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--gates-from-osm", action="store_true", help="gates from the OSM file's gate/entrance nodes")
     group.add_argument("--dem", type=Path, help="elevation GeoTIFF: uphill and downhill walking by Tobler's function")
-    group.add_argument("--steps-factor", type=float, default=1.5, help="effort multiplier of steps with --dem")
+    group.add_argument("--steps-factor", type=_positive, default=1.5, help="effort multiplier of steps with --dem")
     group.add_argument(
         "--profiles",
         type=lambda text: tuple(p.strip() for p in text.split(",") if p.strip()),

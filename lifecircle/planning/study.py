@@ -505,6 +505,8 @@ def load_study(path: str | Path, *, check_files: bool = True) -> Study:
             doc = tomllib.load(fh)
     except FileNotFoundError:
         raise InputError(f"Study file {path} does not exist.") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder, not a study file (`lifecircle init` writes one).") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"Study file {path} is not valid TOML: {exc}.") from None
     except UnicodeDecodeError:
