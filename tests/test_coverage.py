@@ -14,7 +14,8 @@ import shapely
 from conftest import make_graph, points, shared_file, squares
 
 from lifecircle.errors import InputError, NetworkError
-from lifecircle.geo.coverage import TABLE_COLUMNS, coverage
+from lifecircle.geo.coverage import TABLE_COLUMNS, compound_origins, coverage
+from lifecircle.geo.graph import prepare_network
 from lifecircle.geo.network import network_from_osm
 
 NODES = {0: (0, 0), 1: (100, 0), 2: (200, 0), 3: (300, 0), 4: (100, 100), 10: (2000, 0), 11: (2100, 0)}
@@ -77,6 +78,23 @@ def test_two_gates_walk_from_the_better_one(small):
         G, compounds.loc[["far_end"]].assign(geometry=shapely.box(-5, 25, 5, 35)), services, gates=unnamed
     )
     assert _row(unnamed_result.table, "far_end", "shop").walk_m == pytest.approx(30 + 10)
+
+
+def test_gates_with_integer_ids_or_repeated_labels(small):
+    G, compounds, services = small
+    expected = coverage(G, compounds, services, gates=points([(0, 30)], ids=["g1"], compound_id=["far_end"])).table
+    numbered = compounds.set_axis([100, 101, 102, 103])  # integer ids in the API, as from a database
+    by_number = coverage(G, numbered, services, gates=points([(0, 30)], ids=["g1"], compound_id=[101])).table
+    assert by_number.loc[by_number.compound_id == 101, "walk_m"].tolist() == pytest.approx(
+        expected.loc[expected.compound_id == "far_end", "walk_m"].tolist()
+    )
+    # two gate layers concatenated: labels repeat, every gate still counts
+    one = points([(0, 30)], ids=["g"])
+    two = points([(300, 30)], ids=["g"])
+    box = compounds.loc[["far_end"]].assign(geometry=shapely.box(-5, 25, 305, 35))
+    both = coverage(G, box, services, gates=pd.concat([two, one]))
+    assert _row(both.table, "far_end", "shop").walk_m == pytest.approx(30 + 10)  # through the gate at x=0
+    assert len(compound_origins(prepare_network(G), box, gates=pd.concat([two, one])).points) == 2
 
 
 def test_unknown_gate_compound(small):

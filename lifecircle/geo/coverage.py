@@ -106,16 +106,18 @@ def compound_origins(
 ) -> Origins:
     """Origins of walks for each compound: its gates where given, else a point inside its polygon.
 
-    Gates carry the compound they belong to in a ``compound_id`` column, or are given to the nearest compound
-    within 50 m of them. Compounds without a gate start from their representative point.
+    Gates carry the compound they belong to in a ``compound_id`` column (compared as text with the compound
+    index), or are given to the nearest compound within 50 m of them (a gate equally near two compounds, on a
+    shared wall, goes to the first in layer order). Compounds without a gate start from their representative
+    point.
     """
     inner = inside_points(compounds, net.crs)
     positions = np.arange(len(compounds))
     if gates is None or gates.empty:
         points, owners = inner, positions
     else:
-        gates_m = to_crs(gates, net.crs)
-        lookup = pd.Series(positions, index=compounds.index)
+        gates_m = to_crs(gates, net.crs).reset_index(drop=True)  # gate labels may repeat (concatenated layers)
+        lookup = pd.Series(positions, index=compounds.index.astype(str))
         if "compound_id" in gates_m.columns:
             owner_ids = gates_m["compound_id"].astype(str)
             unknown = ~owner_ids.isin(lookup.index)
