@@ -48,6 +48,14 @@ def test_gbk_shapefile_without_cpg_reads_chinese(tmp_path):
     assert enc.shapefile_encoding(path.with_suffix(".dbf")) == "GB18030"
 
 
+def test_shapefile_without_dbf_is_refused_even_with_an_encoding(tmp_path):
+    path = _write_shp(tmp_path, "no_dbf", "UTF-8", keep_cpg=False)
+    path.with_suffix(".dbf").unlink()
+    for encoding in (None, "gbk"):  # GDAL alone would read the shapes and lose ids and names
+        with pytest.raises(InputError, match=r"no_dbf\.shp has no \.dbf attribute file"):
+            enc.read_shapefile(path, encoding=encoding)
+
+
 @pytest.mark.parametrize(("declared", "expected"), [("GBK", "GB18030"), ("936", "GB18030"), ("UTF-8", "UTF-8")])
 def test_cpg_file_is_honoured(tmp_path, declared, expected):
     path = _write_shp(tmp_path, "with_cpg", "GBK" if expected == "GB18030" else "UTF-8", keep_cpg=False)

@@ -207,6 +207,8 @@ def read_shapefile(path: str | Path, *, encoding: str | None = None, **kwargs) -
     path = Path(path)
     if not path.exists():
         raise InputError(f"Shapefile {path} does not exist.")
+    if _sidecar(path, ".dbf") is None:  # GDAL would read the shapes alone, losing ids and names
+        raise InputError(f"Shapefile {path} has no .dbf attribute file next to it.")
     enc = encoding or shapefile_encoding(path)
     return gpd.read_file(path, engine="pyogrio", encoding=enc, **kwargs)
 
