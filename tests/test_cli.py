@@ -295,6 +295,15 @@ def test_map_options_reach_the_map(cau_inputs, tmp_path):
     assert "autonavi" in text or "amap" in text.lower()
 
 
+def test_tianditu_without_key_fails_before_any_work(cau_inputs, tmp_path, capsys, monkeypatch):
+    def no_work(*args, **kwargs):
+        raise AssertionError("the network was read before the map options were checked")
+
+    monkeypatch.setattr("lifecircle.planning.analyze_job.build_walking", no_work)
+    assert _analyze(cau_inputs, tmp_path / "a" / "b", "--basemap", "tianditu") == 2
+    assert "needs tianditu_key" in capsys.readouterr().err and not (tmp_path / "a").exists()
+
+
 def test_online_network_offline_is_one_clear_error(cau_inputs, tmp_path, capsys, monkeypatch):
     def no_internet(*args, **kwargs):
         raise ConnectionError("Name or service not known")

@@ -32,7 +32,15 @@ from lifecircle.maps.labels import category_label, check_lang, label, labels_for
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["BASEMAPS", "CATEGORY_COLORS", "STATUS_COLORS", "STATUS_ORDER", "coverage_map", "save_map"]
+__all__ = [
+    "BASEMAPS",
+    "CATEGORY_COLORS",
+    "STATUS_COLORS",
+    "STATUS_ORDER",
+    "check_basemap",
+    "coverage_map",
+    "save_map",
+]
 
 STATUS_ORDER: tuple[str, ...] = ("covered", "no_service", "no_branch", "neither")
 STATUS_COLORS: dict[str, str] = {
@@ -314,6 +322,22 @@ class _Overlays(MacroElement):
         super().render(**kwargs)
 
 
+def check_basemap(basemap: str, tianditu_key: str | None = None) -> None:
+    """Raise :class:`~lifecircle.errors.InputError` for an unknown basemap or a Tianditu map without a valid key.
+
+    Parameters
+    ----------
+    basemap
+        One of :data:`BASEMAPS`.
+    tianditu_key
+        The Tianditu browser key (letters and digits), needed by ``"tianditu"`` only.
+    """
+    if basemap not in BASEMAPS:
+        raise InputError(f"Unknown basemap {basemap!r}; use one of {', '.join(BASEMAPS)}.")
+    if basemap == "tianditu" and not (tianditu_key and _TIANDITU_KEY.fullmatch(str(tianditu_key))):
+        raise InputError("basemap='tianditu' needs tianditu_key: your Tianditu browser key (letters and digits).")
+
+
 def _add_basemaps(m: folium.Map, basemap: str, lang: str, tianditu_key: str | None) -> None:
     def tile(url, key, attr, *, show, subdomains="abc", overlay=False, max_zoom=19):
         folium.TileLayer(
@@ -359,8 +383,6 @@ def _add_basemaps(m: folium.Map, basemap: str, lang: str, tianditu_key: str | No
             max_zoom=18,
         )
     elif basemap == "tianditu":
-        if not tianditu_key or not _TIANDITU_KEY.fullmatch(str(tianditu_key)):
-            raise InputError("basemap='tianditu' needs tianditu_key: your Tianditu browser key (letters and digits).")
         wmts = (
             "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
             "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
@@ -459,8 +481,7 @@ def coverage_map(
         raise InputError(f"minutes must be a positive number, got {minutes!r}.")
     if not (isinstance(speed_kmh, (int, float)) and speed_kmh > 0 and math.isfinite(speed_kmh)):
         raise InputError(f"speed_kmh must be a positive number, got {speed_kmh!r}.")
-    if basemap not in BASEMAPS:
-        raise InputError(f"Unknown basemap {basemap!r}; use one of {', '.join(BASEMAPS)}.")
+    check_basemap(basemap, tianditu_key)
     names = compounds["name"] if "name" in compounds.columns else pd.Series([], dtype=object)
     lang = check_lang(lang) if lang is not None else pick_lang(names)
     gcj = basemap == "amap"

@@ -24,7 +24,7 @@ from lifecircle.geo.layers import (
 )
 from lifecircle.geo.network import network_from_bbox
 from lifecircle.geo.osm_meta import osm_data_date
-from lifecircle.maps import coverage_map, save_map
+from lifecircle.maps import check_basemap, coverage_map, save_map
 from lifecircle.planning.analysis import Analysis, analyze
 from lifecircle.planning.outputs import input_hashes, staged_directory, write_csv, write_gpkg, write_json
 from lifecircle.planning.progress import Steps
@@ -90,6 +90,9 @@ class MapOptions:
     basemap: str = "osm"
     tianditu_key: str | None = None
     data_date: str | None = None
+
+    def __post_init__(self) -> None:
+        check_basemap(self.basemap, self.tianditu_key)  # before any work, not after the analysis
 
 
 def write_analysis(
