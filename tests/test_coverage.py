@@ -125,6 +125,8 @@ def test_no_compound_on_the_network(small):
     compounds = squares([(90000, 90000)], ids=["a"])  # e.g. compounds given in the wrong coordinate system
     with pytest.raises(NetworkError, match="None of the 1 compounds lies within 300 m"):
         coverage(G, compounds, services)
+    with pytest.raises(NetworkError, match="a snap limit of 0 m is too small"):
+        coverage(G, compounds, services.assign(geometry=services.translate(0, 1)), max_snap_m=0)
 
 
 def test_inputs_not_modified(small):

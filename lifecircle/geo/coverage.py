@@ -214,10 +214,12 @@ def coverage(
     compound_snapped = np.zeros(n_comp, dtype=bool)
     compound_snapped[origins.compound_pos[origins.attachment.snapped]] = True
     if not compound_snapped.any() and not service_att.snapped.any():
-        raise NetworkError(
-            f"No compound and no service lies within {max_snap_m:.0f} m of a walkable street: "
-            "the walking network does not cover the study area."
+        cause = (
+            f"a snap limit of {max_snap_m:g} m is too small"
+            if max_snap_m < DEFAULT_MAX_SNAP_M / 10
+            else "the walking network does not cover the study area"
         )
+        raise NetworkError(f"No compound and no service lies within {max_snap_m:.0f} m of a walkable street: {cause}.")
     require_some_on_network(service_att.snapped, "services", max_snap_m)
     require_some_on_network(compound_snapped, "compounds", max_snap_m)
     if not service_att.snapped.all():
