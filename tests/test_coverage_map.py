@@ -207,6 +207,28 @@ def test_user_strings_are_escaped_everywhere(case):
     assert "\\u0026lt;b\\u0026gt;clinic\\u0026lt;/b\\u0026gt;\\u0026amp;co" in text
 
 
+def test_template_syntax_in_the_data_stays_text(case, tmp_path):
+    """branca renders each element's output as a Jinja template once more: data must not reach it as code."""
+    comp, svc, table = case
+    pwned = tmp_path / "PWNED"
+    rce = "{{ lipsum.__globals__['os'].popen('touch " + str(pwned) + "').read() }}"
+    names = ["{{7*7}}", rce, "甲{#小区", "3号楼{{", "{% if 1 %}x{% endif %}"]
+    comp = comp.copy()
+    comp.iloc[: len(names), comp.columns.get_loc("name")] = names
+    svc = svc.assign(category=svc["category"].replace({"clinic": "{{7*7}}"}))
+    t = table.replace({"category": {"clinic": "{{7*7}}"}})
+    sites = gpd.GeoDataFrame({"rank": [1], "note": [rce]}, geometry=[svc.geometry.iloc[1]], crs=svc.crs)
+    m = coverage_map(comp, svc, t, minutes=10, speed_kmh=4.5, title="研究{{7*7}}", sites=sites)
+    text = _html(m)
+    save_map(m, tmp_path / "map.html")
+    assert not pwned.exists()
+    d = _data(text)  # the names arrive exactly as given
+    assert d["compounds"]["name"][: len(names)] == names and d["title"] == "研究{{7*7}}"
+    assert "{{7*7}}" in d["catLabels"] and d["sites"]["values"][0] == [1, rce]
+    assert "研究49" not in text and "{{" not in text and "{#" not in text and "{%" not in text
+    assert "&#123;&#123;7*7&#125;&#125;" in text  # a layer-control name, as HTML
+
+
 def test_runtime_never_uses_innerhtml():
     from lifecircle.maps._assets import RUNTIME_JS
 

@@ -76,16 +76,31 @@ _TIANDITU_KEY = re.compile(r"[A-Za-z0-9]{8,64}")
 
 
 # ----------------------------------------------------------------------------------------- helpers
+# branca compiles each element's rendered script once more as a Jinja template, so "{{", "{%" and "{#" in
+# the data would run as template code on the user's machine: every user string reaches the page without them.
+_JINJA_OPENERS = re.compile(r"\{(?=[{%#])")
+
+
 def safe_json(obj: object) -> str:
-    """JSON text that is safe inside ``<script>`` and HTML attributes (no ``<``, ``>``, ``&``)."""
+    """JSON text that is safe inside ``<script>``, HTML attributes and branca's second Jinja pass.
+
+    No ``<``, ``>``, ``&`` and no Jinja opener (``{{``, ``{%``, ``{#``: these can only occur inside JSON
+    strings, where ``\\u007b`` stands for the brace).
+    """
     text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_json_default)
-    return (
+    text = (
         text.replace("<", "\\u003c")
         .replace(">", "\\u003e")
         .replace("&", "\\u0026")
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
+    return _JINJA_OPENERS.sub(r"\\u007b", text)
+
+
+def html_text(value: object) -> str:
+    """``value`` as HTML text: escaped, and with braces as character references (inert to Jinja)."""
+    return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def _json_default(o: object) -> object:
@@ -342,7 +357,7 @@ def _add_basemaps(m: folium.Map, basemap: str, lang: str, tianditu_key: str | No
     def tile(url, key, attr, *, show, subdomains="abc", overlay=False, max_zoom=19):
         folium.TileLayer(
             tiles=url,
-            name=html.escape(label(key, lang)),
+            name=html_text(label(key, lang)),
             attr=attr,
             show=show,
             overlay=overlay,
@@ -582,7 +597,7 @@ def coverage_map(
         "catCounts": cat_counts.tolist(),
         "legendCats": sorted(set(svc_cat_idx.tolist())),
         "cluster": cluster,
-        "attribution": html.escape(label("attribution_data", lang)),
+        "attribution": html_text(label("attribution_data", lang)),
         "compounds": {
             "geoms": raw_json(_geojson_array(comp_geoms)),
             "id": ids.tolist(),
@@ -620,18 +635,18 @@ def coverage_map(
     # only Leaflet itself: no jQuery, Bootstrap, Font Awesome or awesome-markers are used
     m.default_js = [js for js in m.default_js if js[0] == "leaflet"]
     m.default_css = [css for css in m.default_css if css[0] == "leaflet_css"]
-    m.get_root().title = html.escape(data["title"])
+    m.get_root().title = html_text(data["title"])
     _add_basemaps(m, basemap, lang, tianditu_key)
 
     groups: dict = {"compounds": {}, "services": {}}
     present = [s for s in (*STATUS_ORDER, "unknown") if (status == s).any()]
     for s in present:
         groups["compounds"][s] = folium.FeatureGroup(
-            name=html.escape(f"{label('layer_compounds', lang)}: {status_labels[s]}"), show=True
+            name=html_text(f"{label('layer_compounds', lang)}: {status_labels[s]}"), show=True
         ).add_to(m)
     for k in sorted(set(svc_cat_idx.tolist())):
         groups["services"][k] = folium.FeatureGroup(
-            name=html.escape(label("layer_services", lang, category=cat_names[k])), show=True
+            name=html_text(label("layer_services", lang, category=cat_names[k])), show=True
         ).add_to(m)
 
     if branches is not None:
@@ -643,7 +658,7 @@ def coverage_map(
             "lon": b_lon,
             "name": _jsonable(branches["name"]) if "name" in branches else [None] * len(branches),
         }
-        groups["branches"] = folium.FeatureGroup(name=html.escape(label("layer_branches", lang))).add_to(m)
+        groups["branches"] = folium.FeatureGroup(name=html_text(label("layer_branches", lang))).add_to(m)
 
     if served_areas is not None:
         served_areas = _check_gdf(served_areas, "served areas", geom_types=("Polygon", "MultiPolygon"))
@@ -661,7 +676,7 @@ def coverage_map(
         )
         groups["served"] = {
             k: folium.FeatureGroup(
-                name=html.escape(label("layer_served", lang, category=cat_names[k])), show=False
+                name=html_text(label("layer_served", lang, category=cat_names[k])), show=False
             ).add_to(m)
             for k in sorted(set(sa_cats))
         }
@@ -680,7 +695,7 @@ def coverage_map(
             "fields": [label("site_rank", lang) if c == "rank" else str(c) for c in fields],
             "values": (np.array(values, dtype=object).T.tolist() if fields else np.empty((len(sites), 0)).tolist()),
         }
-        groups["sites"] = folium.FeatureGroup(name=html.escape(label("layer_sites", lang))).add_to(m)
+        groups["sites"] = folium.FeatureGroup(name=html_text(label("layer_sites", lang))).add_to(m)
         if site_areas is not None and len(site_areas):
             site_areas = _check_gdf(site_areas, "site catchments", geom_types=("Polygon", "MultiPolygon"))
             area_geoms = _display_geoms(site_areas.geometry, gcj=gcj)
@@ -697,7 +712,7 @@ def coverage_map(
             + ",".join(f'{{"type":"Feature","properties":{{}},"geometry":{g}}}' for g in _geojson_texts(st_geoms))
             + "]}"
         )
-        groups["study"] = folium.FeatureGroup(name=html.escape(label("layer_study_area", lang))).add_to(m)
+        groups["study"] = folium.FeatureGroup(name=html_text(label("layer_study_area", lang))).add_to(m)
         bounds_geoms = st_geoms
 
     allb = bounds_geoms if len(bounds_geoms) else svc_geoms
@@ -710,6 +725,7 @@ def coverage_map(
     data_js = safe_json(data)
     for key, text in raw.items():
         data_js = data_js.replace(key, text, 1)
+    data_js = _JINJA_OPENERS.sub(r"\\u007b", data_js)  # geometry text too (no string there holds a brace today)
     _Overlays(data_js, groups, cluster=any(cluster)).add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     logger.debug("coverage map: %d compounds, %d services, %d bytes of data", len(ids), len(services), len(data_js))
