@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from conftest import make_graph, points, squares
@@ -63,3 +65,16 @@ def test_analysis_end_to_end(layers):
     assert s["weight_columns"]["households"] == "households"
     # the inputs are untouched
     assert "status" not in compounds.columns
+
+
+def test_households_and_population_must_be_counts(layers):
+    G, compounds, services, _ = layers
+    for column, values, problem in (
+        ("households", [100, "many", 50], "holds text that is not a number (compounds B)"),
+        ("households", [100, -5, 50], "has negative values (compounds B)"),
+        ("人口", [10, 20, "x"], "holds text that is not a number (compounds C)"),
+    ):
+        with pytest.raises(InputError, match=re.escape(f"{column}' {problem}")):
+            analyze(G, compounds.assign(**{column: values}), services)
+    blank = analyze(G, compounds.assign(households=[100, None, 50]), services).summary  # blank weighs nothing
+    assert blank["households"] == 150

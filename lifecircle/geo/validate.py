@@ -169,3 +169,31 @@ def require_some_on_network(snapped: np.ndarray, what: str, max_snap_m: float) -
             f"None of the {len(snapped)} {what} lies within {max_snap_m:.0f} m of a walkable street: "
             f"check the {what}' coordinates and coordinate system, and that the network covers them."
         )
+
+
+def weight_values(compounds: gpd.GeoDataFrame, column: str) -> pd.Series:
+    """The numbers of a compound weight column (households, population); blanks stay NaN.
+
+    Parameters
+    ----------
+    compounds
+        The compound layer, indexed by compound id.
+    column
+        The weight column.
+
+    Raises
+    ------
+    InputError
+        A value is text that is not a number, or negative; the message names the column and a few compounds.
+    """
+    raw = compounds[column]
+    values = pd.to_numeric(raw, errors="coerce")
+    text = raw.notna() & values.isna() & (raw.astype(str).str.strip() != "")
+    if text.any():
+        examples = ", ".join(map(str, compounds.index[text.to_numpy()][:5]))
+        raise InputError(f"The compound column {column!r} holds text that is not a number (compounds {examples}).")
+    negative = (values < 0).to_numpy()
+    if negative.any():
+        examples = ", ".join(map(str, compounds.index[negative][:5]))
+        raise InputError(f"The compound column {column!r} has negative values (compounds {examples}).")
+    return values

@@ -28,7 +28,7 @@ from lifecircle.geo.graph import PreparedNetwork, prepare_network
 from lifecircle.geo.isochrones import DEFAULT_CATCHMENT_M, area_share, isochrones
 from lifecircle.geo.layers import COORD_SYSTEM_KEY
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M
-from lifecircle.geo.validate import quality_notes, require_positive
+from lifecircle.geo.validate import quality_notes, require_positive, weight_values
 from lifecircle.planning.rollups import governance_columns, rollup_all
 from lifecircle.planning.standards import Standard, compliance
 
@@ -195,6 +195,8 @@ def analyze(
     -------
     Analysis
     """
+    for column in filter(None, (find_column(compounds, HOUSEHOLD_COLUMNS), find_column(compounds, POPULATION_COLUMNS))):
+        weight_values(compounds, column)  # text or negative weights are refused before any work
     net = network if isinstance(network, PreparedNetwork) else prepare_network(network)
     mpm = metres_per_minute(speed_kmh)
     max_walk_min = DEFAULT_MAX_WALK_MIN if max_walk_min is None else max_walk_min
@@ -470,9 +472,9 @@ def summarize(compounds: gpd.GeoDataFrame, result: CoverageResult, *, has_branch
     population = find_column(compounds, POPULATION_COLUMNS)
     weights = {"compounds": pd.Series(1.0, index=compounds.index)}
     if households:
-        weights["households"] = pd.to_numeric(compounds[households], errors="coerce").fillna(0)
+        weights["households"] = weight_values(compounds, households).fillna(0)
     if population:
-        weights["population"] = pd.to_numeric(compounds[population], errors="coerce").fillna(0)
+        weights["population"] = weight_values(compounds, population).fillna(0)
     categories = {}
     for category in result.categories:
         rows = table[table["category"] == category].set_index("compound_id")

@@ -26,6 +26,7 @@ from lifecircle.geo.layers import read_compounds, read_gates, read_services
 from lifecircle.geo.network import load_network
 from lifecircle.geo.paths import nearest_destination, pairs_within
 from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M
+from lifecircle.geo.validate import weight_values
 from lifecircle.maps import coverage_map, save_map
 from lifecircle.planning.analyze_job import LayerSpec, MapOptions
 from lifecircle.planning.candidates import (
@@ -177,17 +178,7 @@ def compound_weights(compounds: gpd.GeoDataFrame, weight_column: str | None) -> 
         column = find_column(compounds, HOUSEHOLD_COLUMNS) or find_column(compounds, POPULATION_COLUMNS)
     if column is None:
         return np.ones(len(compounds)), None, "compounds"
-    raw = compounds[column]
-    values = pd.to_numeric(raw, errors="coerce")
-    text = raw.notna() & values.isna() & (raw.astype(str).str.strip() != "")
-    if text.any():
-        examples = ", ".join(map(str, compounds.index[text.to_numpy()][:5]))
-        raise InputError(
-            f"The compound weight column {column!r} holds text that is not a number (compounds {examples})."
-        )
-    if (values < 0).any():
-        examples = ", ".join(map(str, compounds.index[(values < 0).to_numpy()][:5]))
-        raise InputError(f"The compound weight column {column!r} has negative values (compounds {examples}).")
+    values = weight_values(compounds, column)
     if values.isna().any():
         log.warning("%d compounds have no %s value; they weigh 0", values.isna().sum(), column)
     lower = str(column).strip().lower()

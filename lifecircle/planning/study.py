@@ -545,7 +545,7 @@ def _prepare_compounds(compounds: gpd.GeoDataFrame, study: Study) -> gpd.GeoData
             continue
         if column not in out.columns:
             raise InputError(f"The compound layer has no column {column!r} (compounds.{target}_column).")
-        out[target] = pd.to_numeric(out[column], errors="coerce")
+        out[target] = out[column]  # checked as numbers by the analysis
     return out
 
 
