@@ -120,6 +120,10 @@ def test_bad_analysis_folders_are_input_errors(two_analyses):
     (dirs[0] / "summary.json").write_text(json.dumps(s), encoding="utf-8")
     with pytest.raises(InputError, match="max_walk_min"):
         publish_site(dirs[0], tmp / "site")
+    (dirs[0] / "summary.json").write_text(json.dumps({**s, "max_walk_min": 10}), encoding="utf-8")
+    (dirs[0] / "coverage.csv").write_text("", encoding="utf-8")
+    with pytest.raises(InputError, match=r"coverage\.csv is damaged"):
+        publish_site(dirs[0], tmp / "site")
     with pytest.raises(InputError, match="does not exist"):
         publish_site(tmp / "nowhere", tmp / "new" / "site")
     assert not (tmp / "new").exists()

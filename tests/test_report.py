@@ -114,3 +114,18 @@ def test_report_of_an_incomplete_or_damaged_folder_is_refused(analysed, capsys):
     assert (out / "report.html").read_bytes() == before
     coverage.write_bytes(good)
     assert main(["-q", "report", str(out)]) == 0
+
+
+def test_report_of_a_hand_edited_summary_is_refused(analysed, capsys):
+    _, out = analysed
+    summary_path = out / "summary.json"
+    good = json.loads(summary_path.read_text(encoding="utf-8"))
+    for edited, problem in (
+        ([1, 2], "must hold a JSON object"),
+        ({**good, "parameters": {**good["parameters"], "max_walk_min": "ten"}}, "is not a summary lifecircle wrote"),
+        ({**good, "categories": [1, 2]}, "is not a summary lifecircle wrote"),
+    ):
+        summary_path.write_text(json.dumps(edited), encoding="utf-8")
+        assert main(["report", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert problem in err and "Traceback" not in err

@@ -103,7 +103,12 @@ def _load(src: Path, slug: str) -> _Analysis:
         raise InputError(f"{src / 'summary.json'} lacks the walking threshold ({' or '.join(MINUTES_KEYS)}).")
     if not isinstance(speed, (int, float)) or isinstance(speed, bool):
         raise InputError(f"{src / 'summary.json'} lacks the walking speed ({' or '.join(SPEED_KEYS)}).")
-    table = pd.read_csv(src / "coverage.csv", dtype={"compound_id": str, "nearest_service_id": str, "category": str})
+    try:
+        table = pd.read_csv(
+            src / "coverage.csv", dtype={"compound_id": str, "nearest_service_id": str, "category": str}
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"{src / 'coverage.csv'} is damaged ({exc}); run the analysis again.") from None
     compounds = _read_layer(src / "compounds.gpkg", "compound_id")
     services = _read_layer(src / "services.gpkg", "service_id")
     layers = {

@@ -319,9 +319,12 @@ def _load_summary(dirs: Sequence[Path]) -> dict:
     if path is None:
         raise InputError(f"{dirs[0]} holds no summary.json: run `lifecircle analyze` or `lifecircle run` first.")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path} is not valid JSON ({exc}).") from None
+    if not isinstance(summary, dict):
+        raise InputError(f"{path} must hold a JSON object, as lifecircle writes it; run the analysis again.")
+    return summary
 
 
 # ---- charts --------------------------------------------------------------------------------------------------
@@ -585,5 +588,12 @@ def regenerate_report(out_dir: str | Path, *, lang: str | None = None) -> tuple[
     if "categories" in _load_summary([out_dir]) and not (out_dir / "coverage.csv").is_file():
         raise InputError(f"{out_dir} holds no coverage.csv: the analysis is incomplete; run it again.")
     with staged_directory(out_dir, job="report") as stage:
-        write_report(stage, lang=lang, source_dirs=[out_dir])
+        try:
+            write_report(stage, lang=lang, source_dirs=[out_dir])
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a summary.json edited by hand
+            log.debug("report of %s failed", out_dir, exc_info=True)
+            raise InputError(
+                f"{out_dir / 'summary.json'} is not a summary lifecircle wrote (or was edited): "
+                f"{type(exc).__name__}: {exc}; run the analysis again."
+            ) from None
     return out_dir / "report.html", out_dir / "report.xlsx"
