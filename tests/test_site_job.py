@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import geopandas as gpd
@@ -410,3 +411,10 @@ def test_capacity_splits_a_cluster(town):
     newly = ba[ba["outcome"] == "newly_covered"]
     assert set(newly["compound_id"]) == {"b1", "b2"} and newly["new_site_id"].nunique() == 2
     assert two.sites["cum_compounds"].iloc[-1] == ba["covered_after"].sum()
+
+
+def test_capacity_below_every_weight_is_said(town, caplog):
+    with caplog.at_level(logging.WARNING, logger="lifecircle.planning.site_job"):
+        tiny = _plan(town, add=1, capacity=1)
+    assert "below the weight of every uncovered compound" in caplog.text
+    assert tiny.sites["new_compounds"].sum() == 0

@@ -326,6 +326,7 @@ def plan_sites(
         costs=costs,
     )
     log.info("siting: %r", matrix)
+    _warn_capacity_below_every_weight(matrix, capacity)
     t_matrix = time.perf_counter()
     if chosen == "lscp":
         siting = CoverAll.from_matrix(matrix, capacity=capacity)
@@ -421,6 +422,18 @@ def plan_sites(
         matrix=matrix,
         summary=summary,
     )
+
+
+def _warn_capacity_below_every_weight(matrix: CoverageMatrix, capacity: float | None) -> None:
+    need = matrix.weights[~matrix.covered]
+    need = need[need > 0]
+    if capacity is not None and len(need) and capacity < need.min():
+        log.warning(
+            "The site capacity (%g) is below the weight of every uncovered compound (smallest %g): a new site "
+            "serves only part of one, so no compound becomes fully covered",
+            capacity,
+            need.min(),
+        )
 
 
 def _assign_sites(matrix: CoverageMatrix, site_pos: np.ndarray, capacity: float | None) -> np.ndarray:
