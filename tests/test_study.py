@@ -4,6 +4,7 @@ GCJ-02 Excel ledger and a GBK shapefile of compounds."""
 from __future__ import annotations
 
 import json
+import logging
 
 import geopandas as gpd
 import numpy as np
@@ -15,7 +16,7 @@ import pytest
 from lifecircle.errors import InputError
 from lifecircle.geo.chinese_crs import wgs84_to_gcj02
 from lifecircle.planning.cli import main
-from lifecircle.planning.study import TEMPLATE, load_study, run_study, write_template
+from lifecircle.planning.study import TEMPLATE, group_categories, load_study, run_study, write_template
 
 MINIMAL = """
 [study]
@@ -70,6 +71,8 @@ def test_minimal_study_defaults_and_paths(tmp_path):
         ('[walking]\ndem = "hills.tif"\n', "walking.dem names 'hills.tif', which does not exist"),
         ("[walking]\nslope = true\n", "unknown key walking.slope"),
         ("[output]\ncatchment_m = 0\n", "output.catchment_m must be a positive number"),
+        ("[branches]\n", "branches.path must be a non-empty string"),  # an empty table is not "no branches"
+        ("[gates]\n", "gates.path must be a non-empty string"),
     ],
 )
 def test_validation_names_key_and_form(tmp_path, extra, message):
@@ -329,3 +332,13 @@ def test_threshold_of_an_unknown_category_names_the_study_file(cau_study, capsys
     assert main(["-q", "run", str(path)]) == 2
     assert "typo.toml: [thresholds] names category '无此类', which no service has" in capsys.readouterr().err
     assert not (cau_study["folder"] / "out_typo").exists()
+
+
+def test_category_groups_naming_no_ledger_value_are_said(caplog):
+    services = gpd.GeoDataFrame(
+        {"category": ["超市", "便民服务点", "卫生站"]}, geometry=gpd.points_from_xy([0, 1, 2], [0, 1, 2]), crs=4326
+    )
+    with caplog.at_level(logging.WARNING, logger="lifecircle.planning.study"):
+        grouped = group_categories(services, {"便民服务": ("超市", "便民服务点", "便利点"), "医疗": ("卫生站",)})
+    assert list(grouped["category"]) == ["便民服务", "便民服务", "医疗"]
+    assert "no service has (a typo?): 便民服务: '便利点'" in caplog.text

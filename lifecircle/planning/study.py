@@ -384,10 +384,14 @@ def parse_study(doc: Mapping, *, base: Path, source: str = "study", check_files:
     branches_t, gates_t = chk.table(doc, "branches"), chk.table(doc, "gates")
     branches = (
         _layer(chk, branches_t, "branches", base, allowed=_LAYER_KEYS, check_files=check_files)
-        if (branches_t)
+        if branches_t is not None
         else None
     )
-    gates = _layer(chk, gates_t, "gates", base, allowed=_LAYER_KEYS, check_files=check_files) if gates_t else None
+    gates = (
+        _layer(chk, gates_t, "gates", base, allowed=_LAYER_KEYS, check_files=check_files)
+        if gates_t is not None
+        else None
+    )
 
     walk = chk.table(doc, "walk") or {}
     chk.keys(walk, _SECTIONS["walk"], "walk")
@@ -534,6 +538,9 @@ def group_categories(services: gpd.GeoDataFrame, categories: Mapping[str, tuple[
     ungrouped = sorted(set(raw) - set(lookup))
     if ungrouped:
         log.info("ledger categories in no group keep their own name: %s", ", ".join(ungrouped[:20]))
+    unused = [f"{category}: {value!r}" for value, category in lookup.items() if value not in set(raw)]
+    if unused:
+        log.warning("[categories] name ledger values no service has (a typo?): %s", ", ".join(unused[:10]))
     return out
 
 
