@@ -396,7 +396,8 @@ def test_isochrone_breaks_must_be_positive_numbers(minutes, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["isochrones", "--network", "n", "--services", "s", "--minutes", minutes])
     assert exit_info.value.code == 2
-    assert "positive minutes" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "positive minutes" in err and len(err.strip().splitlines()) == 1  # one line, not the whole usage
 
 
 def test_rerun_replaces_its_own_outputs_only(cau_inputs, tmp_path):

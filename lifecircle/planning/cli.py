@@ -12,6 +12,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from lifecircle import __version__
 from lifecircle.errors import LifecircleError
@@ -136,15 +137,20 @@ def _walking_options(args: argparse.Namespace):
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are one line (argparse prints the whole usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
-    parser = argparse.ArgumentParser(
-        prog="lifecircle", description="Walking service coverage for ten-minute life service circles."
-    )
+    parser = _Parser(prog="lifecircle", description="Walking service coverage for ten-minute life service circles.")
     parser.add_argument("--version", action="version", version=f"lifecircle {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="more detail")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     analyze = sub.add_parser("analyze", help="coverage of compounds by service categories within N minutes on foot")
     analyze.add_argument(
