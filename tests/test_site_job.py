@@ -418,3 +418,13 @@ def test_capacity_below_every_weight_is_said(town, caplog):
         tiny = _plan(town, add=1, capacity=1)
     assert "below the weight of every uncovered compound" in caplog.text
     assert tiny.sites["new_compounds"].sum() == 0
+
+
+def test_cli_says_when_no_site_is_needed(beijing_inputs, tmp_path, capsys):
+    compounds = gpd.read_file(beijing_inputs["compounds"])
+    inside = gpd.GeoDataFrame({"id": compounds["id"] + "_s"}, geometry=compounds.representative_point(), crs=4326)
+    inside.to_file(tmp_path / "inside.gpkg")  # a service in every compound
+    args = ["site", "--network", str(beijing_inputs["network"]), "--compounds", str(beijing_inputs["compounds"])]
+    args += ["--services", str(tmp_path / "inside.gpkg"), "--add", "1"]
+    assert main([*args, "--out", str(tmp_path / "plan")]) == 0
+    assert "already covered by existing services: no new site is needed" in capsys.readouterr().out

@@ -497,6 +497,8 @@ def _cmd_site(args: argparse.Namespace) -> int:
             f"covered compounds {c['covered_before']} -> {c['covered_after']} of {c['total']}, "
             f"{c['unreachable']} unreachable; results in {args.out}"
         )
+        for note in s.get("notes", []):
+            print(f"  {note}")
     return 0
 
 
