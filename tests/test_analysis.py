@@ -78,3 +78,14 @@ def test_households_and_population_must_be_counts(layers):
             analyze(G, compounds.assign(**{column: values}), services)
     blank = analyze(G, compounds.assign(households=[100, None, 50]), services).summary  # blank weighs nothing
     assert blank["households"] == 150
+
+
+def test_missing_governance_column_is_refused_before_the_walk(layers, monkeypatch):
+    G, compounds, services, _ = layers
+
+    def no_walk(*args, **kwargs):
+        raise AssertionError("coverage ran before the inputs were checked")
+
+    monkeypatch.setattr("lifecircle.planning.analysis.coverage", no_walk)
+    with pytest.raises(InputError, match="no street column '街道'; its columns are name, households"):
+        analyze(G, compounds, services, governance={"street": "街道"})

@@ -197,6 +197,7 @@ def analyze(
     """
     for column in filter(None, (find_column(compounds, HOUSEHOLD_COLUMNS), find_column(compounds, POPULATION_COLUMNS))):
         weight_values(compounds, column)  # text or negative weights are refused before any work
+    governance_columns(compounds, governance)  # and governance columns that are not there
     net = network if isinstance(network, PreparedNetwork) else prepare_network(network)
     mpm = metres_per_minute(speed_kmh)
     max_walk_min = DEFAULT_MAX_WALK_MIN if max_walk_min is None else max_walk_min
