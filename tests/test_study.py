@@ -71,6 +71,8 @@ def test_minimal_study_defaults_and_paths(tmp_path):
         ('[walking]\ndem = "hills.tif"\n', "walking.dem names 'hills.tif', which does not exist"),
         ("[walking]\nslope = true\n", "unknown key walking.slope"),
         ("[output]\ncatchment_m = 0\n", "output.catchment_m must be a positive number"),
+        ('[standard]\nlevel = "gb50180-10"\n[standard.facilities]\nnosuch = "x"\n', "facilities names 'nosuch'"),
+        ('[walking]\nprofiles = ["alien"]\n', "study.toml: walking.profiles: Unknown walker profile 'alien'"),
         ("[branches]\n", "branches.path must be a non-empty string"),  # an empty table is not "no branches"
         ("[gates]\n", "gates.path must be a non-empty string"),
     ],

@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
@@ -233,6 +234,14 @@ class _Check:
     def fail(self, key: str, expected: str, got: object) -> None:
         raise InputError(f"{self.source}: {key} must be {expected}; got {got!r}.")
 
+    @contextmanager
+    def about(self, key: str) -> Iterator[None]:
+        """Name the study file and key in an InputError raised while checking that key's value."""
+        try:
+            yield
+        except InputError as exc:
+            raise InputError(f"{self.source}: {key}: {exc}") from None
+
     def table(self, doc: Mapping, key: str, *, required: bool = False) -> Mapping | None:
         value = doc.get(key)
         if value is None:
@@ -346,7 +355,8 @@ def _walking(chk: _Check, table: Mapping, base: Path, *, check_files: bool) -> W
     if not isinstance(profiles, list) or not all(isinstance(p, str) and p.strip() for p in profiles):
         chk.fail("walking.profiles", 'a list of profile names (e.g. profiles = ["adult", "elderly"])', profiles)
     if profiles:
-        get_profiles(profiles)  # unknown names are reported now, not after the network is loaded
+        with chk.about("walking.profiles"):
+            get_profiles(profiles)  # unknown names are reported now, not after the network is loaded
     dem, merge_lines = chk.string(table, "dem", "walking"), chk.string(table, "merge_lines", "walking")
     return WalkingOptions(
         compound_roads=chk.boolean(table, "compound_roads", "walking", False),
@@ -418,7 +428,8 @@ def parse_study(doc: Mapping, *, base: Path, source: str = "study", check_files:
             file_part, _, lev = level.partition("#")
             resolved = chk.path(file_part, "standard.level", base, check_files=check_files)
             level = f"{resolved}#{lev}" if lev else str(resolved)
-        load_standard(level)  # the level must exist and be valid now, not after the network is loaded
+        with chk.about("standard.level"):
+            standard = load_standard(level)  # the level must exist and be valid now, not after the network loads
     facilities = std.get("facilities")
     if facilities is not None:
         if not isinstance(facilities, Mapping) or not all(
@@ -433,6 +444,13 @@ def parse_study(doc: Mapping, *, base: Path, source: str = "study", check_files:
         facilities = {str(k): ([v] if isinstance(v, str) else list(v)) for k, v in facilities.items()}
         if level is None:
             raise InputError(f'{source}: standard.facilities needs standard.level (e.g. level = "gb50180-10").')
+        known = [f.key for f in standard.facilities]
+        unknown = sorted(set(facilities) - set(known))
+        if unknown:
+            raise InputError(
+                f"{source}: standard.facilities names {unknown[0]!r}, which is not a facility of {standard.key}; "
+                f"its facilities are {', '.join(known)}."
+            )
 
     out = chk.table(doc, "output") or {}
     chk.keys(out, _SECTIONS["output"], "output")
