@@ -135,8 +135,9 @@ def test_bad_network_files(tmp_path):
         other = tmp_path / "roads.txt"
         other.write_text("x")
         load_network(other)
-    with pytest.raises(InputError, match="bbox"):
-        load_network("bbox:1,2,3")
+    for text in ("bbox:1,2,3", "bbox:nan,nan,nan,nan", "bbox:116.36,40.01,116.34,39.99"):  # never downloaded
+        with pytest.raises(InputError, match="west below east and south below north"):
+            load_network(text)
 
 
 def test_bbox_clip(walk_rules_osm):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lifecircle.errors import InputError
@@ -50,3 +52,10 @@ def test_input_hashes_name_files_not_folders(tmp_path):
     got = input_hashes({"compounds": tmp_path / "小区.geojson", "network": "place:攀枝花市东区", "gates": None})
     assert got["compounds"]["file"] == "小区.geojson" and len(got["compounds"]["sha256"]) == 64
     assert got["network"] == {"file": "place:攀枝花市东区", "sha256": None} and "gates" not in got
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc, a folder that takes no new files")
+def test_a_folder_that_takes_no_files_is_one_error(tmp_path):
+    out = "/proc/lifecircle-out"
+    with pytest.raises(InputError, match=r"cannot be (written|made)"), staged_directory(out, job="test"):
+        pass

@@ -327,8 +327,12 @@ def load_network(source: str | Path, *, include_private: bool = False) -> nx.Mul
             bbox = [float(part) for part in text.removeprefix("bbox:").split(",")]
         except ValueError:
             bbox = []
-        if len(bbox) != 4:
-            raise InputError(f"Network {text!r}: a bbox is 'bbox:west,south,east,north' in WGS84 degrees.")
+        west, south, east, north = bbox if len(bbox) == 4 else (np.nan,) * 4
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):  # NaN fails every comparison
+            raise InputError(
+                f"Network {text!r}: a bbox is 'bbox:west,south,east,north' in WGS84 degrees, west below east "
+                "and south below north."
+            )
         return network_from_bbox(bbox, include_private=include_private)
     path = Path(text)
     if path.suffix.lower() == ".graphml":

@@ -67,7 +67,13 @@ def staged_directory(out_dir: str | Path, *, job: str, inputs: Iterable[str | Pa
     exists = out_dir.is_dir()
     made = [] if exists else _make_parents(out_dir.resolve().parent)
     # staged inside an existing output folder (its parent may not be writable), else beside it
-    stage = Path(tempfile.mkdtemp(prefix=".lifecircle-stage-", dir=out_dir if exists else out_dir.resolve().parent))
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=".lifecircle-stage-", dir=out_dir if exists else out_dir.resolve().parent))
+    except OSError as exc:  # e.g. a system folder that root may "write" but that takes no files
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise InputError(f"The output folder {out_dir} cannot be written: {exc.strerror or exc}.") from None
     manifest = out_dir / f".lifecircle-{job}.json"
     try:
         yield stage

@@ -590,6 +590,8 @@ def regenerate_report(out_dir: str | Path, *, lang: str | None = None) -> tuple[
     with staged_directory(out_dir, job="report") as stage:
         try:
             write_report(stage, lang=lang, source_dirs=[out_dir])
+        except InputError:
+            raise
         except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a summary.json edited by hand
             log.debug("report of %s failed", out_dir, exc_info=True)
             raise InputError(
