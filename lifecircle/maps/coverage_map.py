@@ -568,7 +568,7 @@ def coverage_map(
     token = secrets.token_hex(8)
     raw: dict[str, str] = {}
 
-    def raw_json(text: str) -> str:
+    def raw_json(text: str) -> str:  # geometry JSON built here: numbers, no user text to escape
         key = f"@@lc{token}_{len(raw)}@@"
         raw[f'"{key}"'] = text
         return key
@@ -725,7 +725,6 @@ def coverage_map(
     data_js = safe_json(data)
     for key, text in raw.items():
         data_js = data_js.replace(key, text, 1)
-    data_js = _JINJA_OPENERS.sub(r"\\u007b", data_js)  # geometry text too (no string there holds a brace today)
     _Overlays(data_js, groups, cluster=any(cluster)).add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     logger.debug("coverage map: %d compounds, %d services, %d bytes of data", len(ids), len(services), len(data_js))

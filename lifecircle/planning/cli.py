@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import sys
 import warnings
 from collections.abc import Sequence
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from lifecircle import __version__
-from lifecircle.errors import LifecircleError
+from lifecircle.errors import InputError, LifecircleError
 
 log = logging.getLogger("lifecircle")
 
@@ -53,8 +52,6 @@ def _add_layer_options(parser: argparse.ArgumentParser, *, compounds: bool = Tru
 
 def _per_role(values: list[str], option: str) -> dict[str, str]:
     """``ROLE=NAME`` options as a dict, roles checked."""
-    from lifecircle.errors import InputError
-
     out = {}
     for value in values:
         role, sep, name = value.partition("=")
@@ -239,23 +236,21 @@ def _positive_int(text: str) -> int:
 
 
 def _positive(text: str) -> float:
+    from lifecircle.geo.validate import require_positive  # geopandas only when a number is parsed
+
     try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
-    return value
+        return require_positive(text, "", "")
+    except InputError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number") from None
 
 
 def _minutes_list(text: str) -> tuple[float, ...]:
+    from lifecircle.geo.validate import require_positive
+
     try:
-        values = tuple(float(part) for part in text.split(","))
-    except ValueError:
-        values = ()
-    if not values or not all(math.isfinite(v) and v > 0 for v in values):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a list of positive minutes such as 5,10,15")
-    return values
+        return tuple(require_positive(part, "", "") for part in text.split(","))
+    except InputError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of positive minutes such as 5,10,15") from None
 
 
 def _cmd_isochrones(args: argparse.Namespace) -> int:

@@ -70,9 +70,7 @@ def staged_directory(out_dir: str | Path, *, job: str, inputs: Iterable[str | Pa
     try:
         stage = Path(tempfile.mkdtemp(prefix=".lifecircle-stage-", dir=out_dir if exists else out_dir.resolve().parent))
     except OSError as exc:  # e.g. a system folder that root may "write" but that takes no files
-        for folder in reversed(made):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        _remove_empty(made)
         raise InputError(f"The output folder {out_dir} cannot be written: {exc.strerror or exc}.") from None
     manifest = out_dir / f".lifecircle-{job}.json"
     try:
@@ -95,9 +93,7 @@ def staged_directory(out_dir: str | Path, *, job: str, inputs: Iterable[str | Pa
         manifest.write_text(json.dumps(written, ensure_ascii=False), encoding="utf-8")
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
-        for folder in reversed(made):  # the folders made for this run, when it left them empty
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        _remove_empty(made)
         raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -112,6 +108,13 @@ def _make_parents(folder: Path) -> list[Path]:
     for made in reversed(missing):
         made.mkdir()
     return missing[::-1]
+
+
+def _remove_empty(made: list[Path]) -> None:
+    """Remove the folders a failed run made (outermost first in ``made``), those it left empty."""
+    for folder in reversed(made):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _refuse_to_replace_inputs(out_dir: Path, names: set[str], inputs: Iterable[str | Path | None]) -> None:
@@ -145,8 +148,7 @@ def input_hashes(inputs: dict[str, str | Path | None]) -> dict[str, dict]:
         if path is None:
             continue
         p = Path(path)
-        exists = p.exists()
-        out[role] = {"file": p.name if exists else str(path), "sha256": file_sha256(p) if p.is_file() else None}
+        out[role] = {"file": p.name if p.exists() else str(path), "sha256": file_sha256(p) if p.is_file() else None}
     return out
 
 
