@@ -39,9 +39,9 @@ sys.path.insert(0, str(REPO))
 
 from _data import PHOENIX  # noqa: E402
 
-from lifecircle.geo.coverage import coverage  # noqa: E402
-from lifecircle.geo.graph import prepare_network  # noqa: E402
-from lifecircle.geo.network import network_from_osm  # noqa: E402
+from lifecircle.geo.network.graph import prepare_network  # noqa: E402
+from lifecircle.geo.network.osm import network_from_osm  # noqa: E402
+from lifecircle.geo.reach.coverage import coverage  # noqa: E402
 
 CATEGORIES = ["convenience", "health", "community", "elderly"]
 

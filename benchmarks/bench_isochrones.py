@@ -1,6 +1,6 @@
 """Benchmark: walking isochrones of 2,000 service points × 3 breaks on the ~60k-node Phoenix network.
 
-Compares :func:`lifecircle.geo.isochrones.isochrones` with the osmnx example-notebook method (osmnx-examples,
+Compares :func:`lifecircle.geo.reach.isochrones.isochrones` with the osmnx example-notebook method (osmnx-examples,
 "isochrones": ``nx.ego_graph(G, node, radius, distance="time")`` per point and break, then the union of 50 m node
 buffers and 25 m edge buffers — ``make_iso_polys`` — or the convex hull of the reached nodes) on the same points in
 the same run. The baseline is run on a subset of the points (``--baseline-points``, default 100) and its per-point
@@ -63,11 +63,11 @@ def service_points(net, n: int, seed: int) -> gpd.GeoDataFrame:
 
 def unreached_share(path: Path, *, shape: str, n: int = 20, seed: int = 7) -> float:
     """Mean share of the street length inside 10-minute polygons that is not reached, ``n`` seeded services."""
-    from lifecircle.geo.graph import prepare_network
-    from lifecircle.geo.isochrones import isochrones, street_reach
-    from lifecircle.geo.linecut import SegmentVertices
-    from lifecircle.geo.network import network_from_osm
-    from lifecircle.geo.snapping import snap_points
+    from lifecircle.geo.network.graph import prepare_network
+    from lifecircle.geo.network.osm import network_from_osm
+    from lifecircle.geo.reach.isochrones import isochrones, street_reach
+    from lifecircle.geo.reach.linecut import SegmentVertices
+    from lifecircle.geo.routing.snapping import snap_points
 
     net = prepare_network(network_from_osm(path))
     services = service_points(net, n, seed)
@@ -121,9 +121,9 @@ def main() -> None:
 
     import osmnx as ox
 
-    from lifecircle.geo.graph import prepare_network
-    from lifecircle.geo.isochrones import isochrones
-    from lifecircle.geo.network import network_from_osm
+    from lifecircle.geo.network.graph import prepare_network
+    from lifecircle.geo.network.osm import network_from_osm
+    from lifecircle.geo.reach.isochrones import isochrones
 
     minutes = (5, 10, 15)
     speed_kmh = 4.5

@@ -99,10 +99,10 @@ def phoenix_matrix(
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import bench_coverage
 
-    from lifecircle.geo.graph import prepare_network
-    from lifecircle.geo.network import network_from_osm
-    from lifecircle.geo.paths import nearest_destination
-    from lifecircle.geo.snapping import snap_points
+    from lifecircle.geo.network.graph import prepare_network
+    from lifecircle.geo.network.osm import network_from_osm
+    from lifecircle.geo.routing.paths import nearest_destination
+    from lifecircle.geo.routing.snapping import snap_points
     from lifecircle.planning.siting import build_coverage_matrix
 
     timings = {}

@@ -29,11 +29,11 @@ import shapely
 from _data import PHOENIX as DATA
 from rasterio.transform import from_origin
 
-from lifecircle.geo.coverage import coverage
-from lifecircle.geo.graph import prepare_network
-from lifecircle.geo.network import network_from_osm
-from lifecircle.geo.profiles import coverage_by_profile
-from lifecircle.geo.terrain import apply_terrain
+from lifecircle.geo.network.graph import prepare_network
+from lifecircle.geo.network.osm import network_from_osm
+from lifecircle.geo.reach.coverage import coverage
+from lifecircle.geo.walkers.profiles import coverage_by_profile
+from lifecircle.geo.walkers.terrain import apply_terrain
 
 
 def main() -> None:

@@ -9,8 +9,8 @@ import shapely
 from conftest import make_graph, points, squares
 
 from lifecircle.errors import InputError
-from lifecircle.geo.coverage import compound_origins
-from lifecircle.geo.graph import prepare_network
+from lifecircle.geo.network.graph import prepare_network
+from lifecircle.geo.reach.coverage import compound_origins
 from lifecircle.planning.candidates import (
     attach_candidates,
     compound_candidates,

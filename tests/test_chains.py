@@ -10,10 +10,10 @@ import pytest
 import shapely
 from conftest import make_graph
 
-from lifecircle.geo.graph import prepare_network
-from lifecircle.geo.network import network_from_osm
-from lifecircle.geo.paths import nearest_destination, pairs_within
-from lifecircle.geo.snapping import snap_points
+from lifecircle.geo.network.graph import prepare_network
+from lifecircle.geo.network.osm import network_from_osm
+from lifecircle.geo.routing.paths import nearest_destination, pairs_within
+from lifecircle.geo.routing.snapping import snap_points
 
 
 def _reference_graph(net, origins, destinations) -> nx.DiGraph:

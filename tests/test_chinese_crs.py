@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from lifecircle.errors import InputError
-from lifecircle.geo import chinese_crs as cc
+from lifecircle.geo.inputs import chinese_crs as cc
 
 _REPO = Path(__file__).resolve().parents[1]
 _SHARED = _REPO.parent / "shared" / "data"
@@ -217,7 +217,7 @@ def test_detects_gcj02_points_on_osm_streets(extract, caplog):
     assert not ok.shifted, ok.message
     assert ok.median_given_m < ok.median_if_gcj02_m
 
-    with caplog.at_level(logging.WARNING, logger="lifecircle.geo.chinese_crs"):
+    with caplog.at_level(logging.WARNING, logger="lifecircle.geo.inputs.chinese_crs"):
         diag = cc.detect_gcj02_shift(_shifted(pts, cc.wgs84_to_gcj02), utm_streets, name="amenities")
     assert diag.suspected == "gcj02", diag.message
     assert diag.median_if_gcj02_m == pytest.approx(ok.median_given_m, abs=0.01)

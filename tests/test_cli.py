@@ -311,7 +311,7 @@ def test_online_network_offline_is_one_clear_error(cau_inputs, tmp_path, capsys,
     monkeypatch.setattr(ox, "graph_from_bbox", no_internet)
     monkeypatch.setattr(ox, "graph_from_place", no_internet)
     calls = []
-    real_from_bbox = __import__("lifecircle.geo.network", fromlist=["x"]).network_from_bbox
+    real_from_bbox = __import__("lifecircle.geo.network.osm", fromlist=["x"]).network_from_bbox
 
     def spy(bbox, **kwargs):
         calls.append(bbox)
@@ -412,7 +412,7 @@ def test_rerun_replaces_its_own_outputs_only(cau_inputs, tmp_path):
 
 
 def test_coordinate_system_of_one_layer(cau_inputs, tmp_path):
-    from lifecircle.geo.chinese_crs import wgs84_to_gcj02
+    from lifecircle.geo.inputs.chinese_crs import wgs84_to_gcj02
 
     ledger = pd.read_csv(cau_inputs["services"], encoding="utf-8-sig")
     ledger["经度"], ledger["纬度"] = wgs84_to_gcj02(ledger["经度"].to_numpy(), ledger["纬度"].to_numpy())

@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 from lifecircle.errors import InputError
-from lifecircle.geo import coords
+from lifecircle.geo.inputs import coords
 
 _REPO = Path(__file__).resolve().parents[1]
 _SHARED = _REPO.parent / "shared" / "data"
@@ -99,7 +99,7 @@ def test_swapped_columns_in_china_raise_naming_columns():
 
 def test_swapped_columns_warn_mode(caplog):
     df = _ledger(lon=LAT, lat=LON)
-    with caplog.at_level(logging.WARNING, logger="lifecircle.geo.coords"):
+    with caplog.at_level(logging.WARNING, logger="lifecircle.geo.inputs.coords"):
         check = coords.check_lonlat(df, "经度", "纬度", on_swap="warn")
     assert check.swapped and check.share_in_china == 1.0
     assert "look swapped" in caplog.text and "'经度'" in caplog.text
@@ -121,7 +121,7 @@ def test_single_swapped_and_stray_rows_are_reported(caplog):
     df = _ledger(lon=lon, lat=lat)
     with pytest.raises(InputError, match="rows S1 have longitude and latitude the wrong way round"):
         coords.check_lonlat(df, "经度", "纬度", source="台账")
-    with caplog.at_level(logging.WARNING, logger="lifecircle.geo.coords"):
+    with caplog.at_level(logging.WARNING, logger="lifecircle.geo.inputs.coords"):
         check = coords.check_lonlat(df, "经度", "纬度", source="台账", on_swap="warn")
     assert not check.swapped
     assert check.swapped_rows == ("S1",) and check.outside_china_rows == ("S2",)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lifecircle.geo.costs import min_csr, min_per_pair, partial_cost
+from lifecircle.geo.network.costs import min_csr, min_per_pair, partial_cost
 
 
 def test_min_csr_keeps_the_smallest_duplicate():

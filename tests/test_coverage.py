@@ -14,9 +14,9 @@ import shapely
 from conftest import make_graph, points, shared_file, squares
 
 from lifecircle.errors import InputError, NetworkError
-from lifecircle.geo.coverage import TABLE_COLUMNS, compound_origins, coverage
-from lifecircle.geo.graph import prepare_network
-from lifecircle.geo.network import network_from_osm
+from lifecircle.geo.network.graph import prepare_network
+from lifecircle.geo.network.osm import network_from_osm
+from lifecircle.geo.reach.coverage import TABLE_COLUMNS, compound_origins, coverage
 
 NODES = {0: (0, 0), 1: (100, 0), 2: (200, 0), 3: (300, 0), 4: (100, 100), 10: (2000, 0), 11: (2100, 0)}
 EDGES = [(0, 1), (1, 2), (2, 3), (1, 4), (10, 11)]
@@ -283,7 +283,7 @@ def test_geographic_input_is_projected(cau_osm):
 
 def test_walk_rules_shape_coverage(walk_rules_osm):
     """Motorway, foot=no and private shortcuts are not walked; the one-way street is walked against its direction."""
-    from lifecircle.geo.network import great_circle_m
+    from lifecircle.geo.network.osm import great_circle_m
 
     G = network_from_osm(walk_rules_osm)
     # compound just west of node 1, service just east of node 4 (both ~10 m off the street ends)

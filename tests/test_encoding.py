@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from lifecircle.errors import InputError
-from lifecircle.geo import encoding as enc
+from lifecircle.geo.inputs import encoding as enc
 
 NAMES = ["阳光小区", "攀枝花东区花园", "炳草岗·新村", "金沙江畔（二期）"]
 STREETS = ["炳草岗街道", "大渡口街道", "东华街道", "弄弄坪街道"]
@@ -87,7 +87,7 @@ def test_latin1_shapefile_falls_back_with_warning(tmp_path, caplog):
     p = tmp_path / "latin.shp"
     pyogrio.write_dataframe(layer, p, encoding="ISO-8859-1")
     p.with_suffix(".cpg").unlink(missing_ok=True)
-    with caplog.at_level(logging.WARNING, logger="lifecircle.geo.encoding"):
+    with caplog.at_level(logging.WARNING, logger="lifecircle.geo.inputs.encoding"):
         assert enc.shapefile_encoding(p) == "ISO-8859-1"
     assert "cpg" in caplog.text
     assert list(enc.read_shapefile(p)["name"]) == ["Café Zürich", "Straße"]
@@ -208,7 +208,7 @@ def test_xlsx_ledger_with_chinese_headers(tmp_path):
 
 def test_xlsx_title_row_is_skipped(tmp_path, caplog):
     p = _xlsx(tmp_path, title=True)
-    with caplog.at_level(logging.INFO, logger="lifecircle.geo.encoding"):
+    with caplog.at_level(logging.INFO, logger="lifecircle.geo.inputs.encoding"):
         df = enc.read_ledger(p, sheet="服务点台账")
     assert list(df.columns) == ["名称", "类别", "经度", "纬度"] and len(df) == 3
     assert "title row" in caplog.text

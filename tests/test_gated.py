@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import shapely
 
-from lifecircle.geo.coverage import coverage
-from lifecircle.geo.gated import gated_coverage, gates_from_osm, open_blocks_comparison, public_graph
+from lifecircle.geo.reach.coverage import coverage
+from lifecircle.geo.walkers.gated import gated_coverage, gates_from_osm, open_blocks_comparison, public_graph
 from tests.walking_graphs import CRS, graph_from_polylines, points
 
 PUBLIC = {"highway": "residential", "private": False}

@@ -7,8 +7,8 @@ import pytest
 from conftest import make_graph
 
 from lifecircle.errors import InputError, NetworkError
-from lifecircle.geo.graph import prepare_network
-from lifecircle.geo.network import network_from_osm
+from lifecircle.geo.network.graph import prepare_network
+from lifecircle.geo.network.osm import network_from_osm
 
 
 def test_parallel_edges_keep_the_minimum():

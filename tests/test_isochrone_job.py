@@ -23,7 +23,7 @@ OSM = SHARED / "osm" / "beijing_haidian_cau_xueyuanlu.osm.bz2"
 def test_run_isochrones_writes_layers_and_geojson(tmp_path):
     if not OSM.exists():
         pytest.skip(f"shared OSM extract {OSM} is absent")
-    from lifecircle.geo.network import network_from_osm
+    from lifecircle.geo.network.osm import network_from_osm
 
     G = network_from_osm(OSM)
     xs = [d["x"] for _, d in G.nodes(data=True)]

@@ -12,16 +12,16 @@ import pytest
 import shapely
 
 from lifecircle.errors import InputError, NetworkError
-from lifecircle.geo.graph import prepare_network
-from lifecircle.geo.isochrones import (
+from lifecircle.geo.network.graph import prepare_network
+from lifecircle.geo.reach.isochrones import (
     area_share,
     fill_small_holes,
     isochrones,
     street_reach,
     write_isochrones,
 )
-from lifecircle.geo.linecut import SegmentVertices
-from lifecircle.geo.snapping import snap_points
+from lifecircle.geo.reach.linecut import SegmentVertices
+from lifecircle.geo.routing.snapping import snap_points
 
 CRS = "EPSG:32650"
 _ROOT = Path(__file__).resolve().parents[1]
@@ -317,7 +317,7 @@ def test_real_osm_reach_is_inside_and_agrees_with_networkx(name, record_property
     path = SHARED / "osm" / name
     if not path.exists():
         pytest.skip(f"shared OSM extract {path} is absent")
-    from lifecircle.geo.network import network_from_osm
+    from lifecircle.geo.network.osm import network_from_osm
 
     G = network_from_osm(path)
     net = prepare_network(G)
@@ -372,7 +372,7 @@ def test_served_areas_alone_equal_those_built_with_every_service():
     import pandas as pd
     from conftest import shared_file
 
-    from lifecircle.geo.network import network_from_osm
+    from lifecircle.geo.network.osm import network_from_osm
 
     path = shared_file("osm/beijing_haidian_cau_xueyuanlu.osm.bz2")
     G = network_from_osm(path)

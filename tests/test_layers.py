@@ -11,8 +11,8 @@ import pytest
 import shapely
 
 from lifecircle.errors import InputError
-from lifecircle.geo import chinese_crs
-from lifecircle.geo.layers import COORD_SYSTEM_KEY, read_branches, read_compounds, read_layer, read_services
+from lifecircle.geo.inputs import chinese_crs
+from lifecircle.geo.inputs.layers import COORD_SYSTEM_KEY, read_branches, read_compounds, read_layer, read_services
 from lifecircle.geo.validate import quality_notes
 
 LON, LAT = 116.30, 39.90

@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 from lifecircle.errors import InputError
-from lifecircle.geo.lines import merge_networks, network_from_lines
+from lifecircle.geo.network.lines import merge_networks, network_from_lines
 from tests.walking_graphs import CRS, graph_from_polylines
 
 

@@ -9,8 +9,8 @@ import pytest
 from conftest import INPUT_DATA
 
 from lifecircle.errors import InputError, NetworkError
-from lifecircle.geo.network import great_circle_m, load_network, network_from_graphml, network_from_osm
-from lifecircle.geo.walkfilter import is_walkable
+from lifecircle.geo.network.osm import great_circle_m, load_network, network_from_graphml, network_from_osm
+from lifecircle.geo.network.walkfilter import is_walkable
 
 
 def _edge_pairs(G: nx.MultiDiGraph) -> set[tuple[int, int]]:

@@ -6,7 +6,7 @@ import bz2
 
 from conftest import shared_file
 
-from lifecircle.geo.osm_meta import osm_data_date
+from lifecircle.geo.network.osm_meta import osm_data_date
 
 XML = """<?xml version="1.0" encoding="UTF-8"?>
 <osm version="0.6" generator="test">

@@ -9,9 +9,9 @@ import pytest
 import shapely
 from conftest import make_graph
 
-from lifecircle.geo.graph import prepare_network
-from lifecircle.geo.paths import nearest_destination, pairs_within
-from lifecircle.geo.snapping import snap_points
+from lifecircle.geo.network.graph import prepare_network
+from lifecircle.geo.routing.paths import nearest_destination, pairs_within
+from lifecircle.geo.routing.snapping import snap_points
 
 # A street 0-1-2-3 along y=0, 100 m per block, plus a spur 1-4 north.
 NODES = {0: (0, 0), 1: (100, 0), 2: (200, 0), 3: (300, 0), 4: (100, 100)}
@@ -113,7 +113,7 @@ def test_chunking_does_not_change_pairs():
 def test_subgraph_searches_equal_whole_network_searches(cau_osm):
     import dataclasses
 
-    from lifecircle.geo.network import network_from_osm
+    from lifecircle.geo.network.osm import network_from_osm
 
     net = prepare_network(network_from_osm(cau_osm))
     assert 0.99 < net.min_cost_per_m <= 1.0

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from lifecircle.errors import InputError
-from lifecircle.geo.coverage import coverage
-from lifecircle.geo.profiles import (
+from lifecircle.geo.reach.coverage import coverage
+from lifecircle.geo.walkers.profiles import (
     WalkerProfile,
     coverage_by_profile,
     get_profiles,
@@ -128,8 +128,8 @@ def test_reweighted_networks_equal_networks_prepared_from_profile_graphs():
     """prepare_profiles edits the cost matrices of the steps only; it must equal preparing each walker's graph."""
     from conftest import shared_file
 
-    from lifecircle.geo.graph import prepare_network
-    from lifecircle.geo.network import network_from_osm
+    from lifecircle.geo.network.graph import prepare_network
+    from lifecircle.geo.network.osm import network_from_osm
 
     G = network_from_osm(shared_file("osm/hsinchu_nctu_taiwan.osm.pbf"))
     nets = prepare_profiles(G, ["adult", STAIR_WARY, "wheelchair"])
@@ -161,9 +161,9 @@ def test_steps_beside_a_ramp_between_the_same_nodes():
     import shapely
     from conftest import make_graph
 
-    from lifecircle.geo.graph import prepare_network
-    from lifecircle.geo.paths import nearest_destination
-    from lifecircle.geo.snapping import snap_points
+    from lifecircle.geo.network.graph import prepare_network
+    from lifecircle.geo.routing.paths import nearest_destination
+    from lifecircle.geo.routing.snapping import snap_points
 
     ramp = shapely.LineString([(0, 0), (50, 80), (100, 0)])
     G = make_graph(

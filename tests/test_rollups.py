@@ -8,7 +8,7 @@ import pytest
 from conftest import make_graph, points, squares
 
 from lifecircle.errors import InputError
-from lifecircle.geo.coverage import coverage
+from lifecircle.geo.reach.coverage import coverage
 from lifecircle.planning.analysis import analyze
 from lifecircle.planning.rollups import NO_UNIT, governance_columns, rollup
 

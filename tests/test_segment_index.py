@@ -7,9 +7,9 @@ import osmnx as ox
 import pytest
 import shapely
 
-from lifecircle.geo.graph import prepare_network
-from lifecircle.geo.network import network_from_osm
-from lifecircle.geo.segment_index import build_segment_index, nearest_segments
+from lifecircle.geo.network.graph import prepare_network
+from lifecircle.geo.network.osm import network_from_osm
+from lifecircle.geo.network.segment_index import build_segment_index, nearest_segments
 
 
 def _geos_nearest(lines: np.ndarray, xy: np.ndarray, max_distance_m: float) -> tuple[np.ndarray, np.ndarray]:

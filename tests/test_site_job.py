@@ -15,7 +15,7 @@ import pytest
 from conftest import make_graph, points, squares
 
 from lifecircle.errors import InputError
-from lifecircle.geo.graph import prepare_network
+from lifecircle.geo.network.graph import prepare_network
 from lifecircle.planning import site_job
 from lifecircle.planning.analyze_job import LayerSpec
 from lifecircle.planning.cli import main

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import shapely
 
-from lifecircle.geo.graph import prepare_network
-from lifecircle.geo.streetcells import StreetCells, coverage_union_groups
+from lifecircle.geo.network.graph import prepare_network
+from lifecircle.geo.reach.streetcells import StreetCells, coverage_union_groups
 
 _ROOT = Path(__file__).resolve().parents[1]
 SHARED = next(
@@ -23,7 +23,7 @@ def test_cells_of_a_real_network_tile_it_and_follow_every_street():
     path = SHARED / "osm" / "nanjing_xinjiekou.osm.bz2"
     if not path.exists():
         pytest.skip(f"shared OSM extract {path} is absent")
-    from lifecircle.geo.network import network_from_osm
+    from lifecircle.geo.network.osm import network_from_osm
 
     net = prepare_network(network_from_osm(path))
     cells = StreetCells.build(net, catchment_m=45.0, spacing_m=10.0)

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from lifecircle.errors import InputError
-from lifecircle.geo.chinese_crs import wgs84_to_gcj02
+from lifecircle.geo.inputs.chinese_crs import wgs84_to_gcj02
 from lifecircle.planning.cli import main
 from lifecircle.planning.study import TEMPLATE, group_categories, load_study, run_study, write_template
 

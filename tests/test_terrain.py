@@ -11,9 +11,9 @@ import rasterio
 from rasterio.transform import from_origin
 
 from lifecircle.errors import InputError
-from lifecircle.geo.coverage import coverage
-from lifecircle.geo.graph import prepare_network
-from lifecircle.geo.terrain import apply_terrain, sample_dem, slope_comparison, tobler_factor, tobler_kmh
+from lifecircle.geo.network.graph import prepare_network
+from lifecircle.geo.reach.coverage import coverage
+from lifecircle.geo.walkers.terrain import apply_terrain, sample_dem, slope_comparison, tobler_factor, tobler_kmh
 from tests.walking_graphs import CRS, graph_from_polylines, points, squares
 
 

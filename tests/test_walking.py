@@ -13,7 +13,7 @@ import rasterio
 from rasterio.transform import from_origin
 
 from lifecircle.errors import InputError
-from lifecircle.geo.network import network_from_osm
+from lifecircle.geo.network.osm import network_from_osm
 from lifecircle.planning.cli import main
 from lifecircle.planning.walking import WalkingOptions, build_walking
 

@@ -1,6 +1,6 @@
 """WGS84 → GCJ-02 shift for Chinese basemaps (Amap/Gaode).
 
-Uses ``lifecircle.geo.chinese_crs.wgs84_to_gcj02`` when that module exists; otherwise the public
+Uses ``lifecircle.geo.inputs.chinese_crs.wgs84_to_gcj02`` when that module exists; otherwise the public
 GCJ-02 formula below (vectorised with numpy). Points outside mainland China's rough bounding box are
 returned unchanged, as the formula's reference implementations do.
 """
@@ -44,7 +44,7 @@ def _wgs84_to_gcj02_local(lon, lat) -> tuple[np.ndarray, np.ndarray]:
 
 
 try:  # the shared implementation, once it is merged
-    from lifecircle.geo.chinese_crs import wgs84_to_gcj02 as _shared  # type: ignore[import-not-found]
+    from lifecircle.geo.inputs.chinese_crs import wgs84_to_gcj02 as _shared  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - depends on the branch
     _shared = None
 

@@ -12,9 +12,12 @@ import numpy as np
 import pandas as pd
 
 from lifecircle.errors import InputError
-from lifecircle.geo.chinese_crs import detect_gcj02_shift
-from lifecircle.geo.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
-from lifecircle.geo.coverage import (
+from lifecircle.geo.crs import to_crs
+from lifecircle.geo.inputs.chinese_crs import detect_gcj02_shift
+from lifecircle.geo.inputs.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
+from lifecircle.geo.inputs.layers import COORD_SYSTEM_KEY
+from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
+from lifecircle.geo.reach.coverage import (
     ALL,
     DEFAULT_MAX_WALK_MIN,
     DEFAULT_SPEED_KMH,
@@ -23,11 +26,8 @@ from lifecircle.geo.coverage import (
     coverage,
     metres_per_minute,
 )
-from lifecircle.geo.crs import to_crs
-from lifecircle.geo.graph import PreparedNetwork, prepare_network
-from lifecircle.geo.isochrones import DEFAULT_CATCHMENT_M, area_share, isochrones
-from lifecircle.geo.layers import COORD_SYSTEM_KEY
-from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M
+from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M, area_share, isochrones
+from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.validate import quality_notes, require_positive, weight_values
 from lifecircle.planning.rollups import governance_columns, rollup_all
 from lifecircle.planning.standards import Standard, compliance
@@ -53,7 +53,7 @@ class Analysis:
     branches
         The branch points, when given.
     coverage
-        The long per-compound, per-category result (:class:`~lifecircle.geo.coverage.CoverageResult`).
+        The long per-compound, per-category result (:class:`~lifecircle.geo.reach.coverage.CoverageResult`).
     summary
         Counts and shares per category, branches, unreachable compounds and parameters (JSON-ready); also
         ``rollups`` (per street/community/grid), ``standard`` (compliance counts) and ``coordinate_checks``.
@@ -185,10 +185,10 @@ def analyze(
         Check compounds, services and branches declared WGS84 for a GCJ-02/BD-09 shift against the streets.
     origins
         Where walks start, already attached to ``network`` (for example gated origins that walked the compound's
-        own internal roads, :func:`lifecircle.geo.gated.gated_origins`); ``network`` must then be prepared.
+        own internal roads, :func:`lifecircle.geo.walkers.gated.gated_origins`); ``network`` must then be prepared.
     served_area, catchment_m
         Also draw each category's served area at the threshold from the streets really reached
-        (:func:`lifecircle.geo.isochrones.isochrones`, catchment width ``catchment_m``) and add ``area_share``
+        (:func:`lifecircle.geo.reach.isochrones.isochrones`, catchment width ``catchment_m``) and add ``area_share``
         (the share of each compound's area inside it) to the coverage table.
 
     Returns

@@ -12,9 +12,8 @@ import numpy as np
 import pandas as pd
 
 from lifecircle.geo import validate
-from lifecircle.geo.chinese_crs import from_wgs84, normalize_coord_system
-from lifecircle.geo.isochrones import DEFAULT_CATCHMENT_M
-from lifecircle.geo.layers import (
+from lifecircle.geo.inputs.chinese_crs import from_wgs84, normalize_coord_system
+from lifecircle.geo.inputs.layers import (
     COORD_SYSTEM_KEY,
     read_branches,
     read_compounds,
@@ -22,8 +21,9 @@ from lifecircle.geo.layers import (
     read_services,
     read_study_area,
 )
-from lifecircle.geo.network import network_from_bbox
-from lifecircle.geo.osm_meta import osm_data_date
+from lifecircle.geo.network.osm import network_from_bbox
+from lifecircle.geo.network.osm_meta import osm_data_date
+from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M
 from lifecircle.maps import check_basemap, coverage_map, save_map
 from lifecircle.planning.analysis import Analysis, analyze
 from lifecircle.planning.outputs import input_hashes, staged_directory, write_csv, write_gpkg, write_json

@@ -18,11 +18,11 @@ import pandas as pd
 import shapely
 
 from lifecircle.errors import InputError
-from lifecircle.geo.coverage import Origins
 from lifecircle.geo.crs import to_crs
-from lifecircle.geo.graph import PreparedNetwork
-from lifecircle.geo.layers import read_points
-from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
+from lifecircle.geo.inputs.layers import read_points
+from lifecircle.geo.network.graph import PreparedNetwork
+from lifecircle.geo.reach.coverage import Origins
+from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
 from lifecircle.geo.validate import require_positive
 
 log = logging.getLogger(__name__)
@@ -82,12 +82,12 @@ def read_candidates(path: str | Path, *, cost_column: str | None = None, **read_
     Parameters
     ----------
     path
-        Any layer :func:`lifecircle.geo.layers.read_layer` reads (GeoPackage, GeoJSON, Shapefile, CSV with
+        Any layer :func:`lifecircle.geo.inputs.layers.read_layer` reads (GeoPackage, GeoJSON, Shapefile, CSV with
         longitude/latitude...). Ids come from a ``site_id``/``id``/``编号`` column, else ``N1, N2...``.
     cost_column
         A column of per-candidate costs that must then be present, numeric and positive.
     **read_kw
-        Passed to :func:`lifecircle.geo.layers.read_points` (``id_column``, ``crs``, ``encoding``...).
+        Passed to :func:`lifecircle.geo.inputs.layers.read_points` (``id_column``, ``crs``, ``encoding``...).
 
     Returns
     -------
@@ -235,7 +235,7 @@ def attach_candidates(
     sites
         Candidate points indexed by ``site_id`` (any CRS; not modified).
     origins
-        The compounds' walking origins (:func:`lifecircle.geo.coverage.compound_origins`).
+        The compounds' walking origins (:func:`lifecircle.geo.reach.coverage.compound_origins`).
     max_snap_m
         Candidates farther than this from every walkable street are dropped.
 

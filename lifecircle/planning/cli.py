@@ -424,7 +424,7 @@ def _map_options(args: argparse.Namespace):
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from lifecircle.data.demo import load_demo
-    from lifecircle.geo.network import network_from_osm
+    from lifecircle.geo.network.osm import network_from_osm
     from lifecircle.planning.analysis import analyze
     from lifecircle.planning.analyze_job import write_analysis
     from lifecircle.planning.console import print_summary

@@ -7,16 +7,16 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from lifecircle.geo.coverage import DEFAULT_SPEED_KMH
-from lifecircle.geo.isochrones import (
+from lifecircle.geo.inputs.layers import read_services
+from lifecircle.geo.network.osm import load_network
+from lifecircle.geo.reach.coverage import DEFAULT_SPEED_KMH
+from lifecircle.geo.reach.isochrones import (
     DEFAULT_CATCHMENT_M,
     DEFAULT_MINUTES,
     IsochroneResult,
     isochrones,
     write_isochrones,
 )
-from lifecircle.geo.layers import read_services
-from lifecircle.geo.network import load_network
 from lifecircle.planning.outputs import staged_directory
 
 log = logging.getLogger(__name__)
@@ -43,16 +43,16 @@ def run_isochrones(
     Parameters
     ----------
     network_path
-        OSM extract, GraphML, ``place:<name>`` or ``bbox:w,s,e,n`` (see :func:`lifecircle.geo.network.load_network`).
+        OSM extract, GraphML, ``place:<name>`` or ``bbox:w,s,e,n`` (see ``load_network``).
     services_path
-        Service points file (see :func:`lifecircle.geo.layers.read_services`).
+        Service points file (see :func:`lifecircle.geo.inputs.layers.read_services`).
     out_dir
         Output folder.
     read_kw
         How to read the services file: id/name/coordinate columns, CRS, coordinate system, encoding, layer
-        or sheet (keyword arguments of :func:`lifecircle.geo.layers.read_services`).
+        or sheet (keyword arguments of :func:`lifecircle.geo.inputs.layers.read_services`).
     minutes, speed_kmh, catchment_m, rings, workers
-        See :func:`lifecircle.geo.isochrones.isochrones`.
+        See :func:`lifecircle.geo.reach.isochrones.isochrones`.
     category_column
         Column of the services file naming the category (auto-detected when None).
 

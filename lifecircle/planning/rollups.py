@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from lifecircle.errors import InputError
-from lifecircle.geo.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
+from lifecircle.geo.inputs.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
 
 log = logging.getLogger(__name__)
 

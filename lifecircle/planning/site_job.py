@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 
 from lifecircle.errors import InputError
-from lifecircle.geo.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
-from lifecircle.geo.coverage import ALL, CoverageResult, compound_origins, coverage, metres_per_minute
-from lifecircle.geo.graph import PreparedNetwork, prepare_network
-from lifecircle.geo.layers import read_compounds, read_gates, read_services
-from lifecircle.geo.network import load_network
-from lifecircle.geo.paths import nearest_destination, pairs_within
-from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M
+from lifecircle.geo.inputs.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
+from lifecircle.geo.inputs.layers import read_compounds, read_gates, read_services
+from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
+from lifecircle.geo.network.osm import load_network
+from lifecircle.geo.reach.coverage import ALL, CoverageResult, compound_origins, coverage, metres_per_minute
+from lifecircle.geo.routing.paths import nearest_destination, pairs_within
+from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.validate import weight_values
 from lifecircle.maps import coverage_map, save_map
 from lifecircle.planning.analyze_job import LayerSpec, MapOptions

@@ -26,10 +26,10 @@ import geopandas as gpd
 import pandas as pd
 
 from lifecircle.errors import InputError
-from lifecircle.geo.chinese_crs import normalize_coord_system
-from lifecircle.geo.coverage import ALL
-from lifecircle.geo.isochrones import DEFAULT_CATCHMENT_M
-from lifecircle.geo.profiles import get_profiles
+from lifecircle.geo.inputs.chinese_crs import normalize_coord_system
+from lifecircle.geo.reach.coverage import ALL
+from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M
+from lifecircle.geo.walkers.profiles import get_profiles
 from lifecircle.planning.analysis import Analysis
 from lifecircle.planning.analyze_job import LayerSpec, MapOptions, read_layers, run_job
 from lifecircle.planning.progress import Steps

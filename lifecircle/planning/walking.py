@@ -16,13 +16,13 @@ import networkx as nx
 import pandas as pd
 
 from lifecircle.errors import InputError
-from lifecircle.geo.coverage import Origins
-from lifecircle.geo.gated import gated_origins, gates_from_osm, open_blocks_comparison, public_graph
-from lifecircle.geo.graph import PreparedNetwork, prepare_network
-from lifecircle.geo.lines import merge_networks, network_from_lines
-from lifecircle.geo.network import load_network
-from lifecircle.geo.profiles import coverage_by_profile, get_profiles
-from lifecircle.geo.terrain import apply_terrain, slope_comparison
+from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
+from lifecircle.geo.network.lines import merge_networks, network_from_lines
+from lifecircle.geo.network.osm import load_network
+from lifecircle.geo.reach.coverage import Origins
+from lifecircle.geo.walkers.gated import gated_origins, gates_from_osm, open_blocks_comparison, public_graph
+from lifecircle.geo.walkers.profiles import coverage_by_profile, get_profiles
+from lifecircle.geo.walkers.terrain import apply_terrain, slope_comparison
 
 log = logging.getLogger(__name__)
 

@@ -262,14 +262,14 @@ def build_coverage_matrix(
 ) -> CoverageMatrix:
     """Walking-network coverage matrix: every (compound, candidate) pair within ``limit_m`` metres on foot.
 
-    Uses :func:`lifecircle.geo.paths.pairs_within` (compounds walk to candidates) from the network core.
+    Uses :func:`lifecircle.geo.routing.paths.pairs_within` (compounds walk to candidates) from the network core.
 
     Parameters
     ----------
-    net : lifecircle.geo.graph.PreparedNetwork
+    net : lifecircle.geo.network.graph.PreparedNetwork
         The prepared walking network.
     compounds_att, candidates_att : Attachment
-        Compounds and candidate sites snapped with :func:`lifecircle.geo.snapping.snap_points`.
+        Compounds and candidate sites snapped with :func:`lifecircle.geo.routing.snapping.snap_points`.
     limit_m : float
         Walking limit in metres (minutes × speed).
     compound_ids, site_ids : sequence, optional
@@ -281,7 +281,7 @@ def build_coverage_matrix(
     -------
     CoverageMatrix
     """
-    from lifecircle.geo.paths import pairs_within  # lazy: the network core lands on main separately
+    from lifecircle.geo.routing.paths import pairs_within  # lazy: the network core lands on main separately
 
     if compound_ids is None:
         compound_ids = getattr(compounds_att, "index", None)

@@ -86,7 +86,7 @@ class _SitingModel:
         Parameters
         ----------
         net : PreparedNetwork
-            Prepared walking network (``lifecircle.geo.graph.prepare_network``).
+            Prepared walking network (``lifecircle.geo.network.graph.prepare_network``).
         compounds_att, candidates_att : Attachment
             Compounds and candidates snapped to ``net``.
         limit_m : float

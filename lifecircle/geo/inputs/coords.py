@@ -368,7 +368,7 @@ def points_from_table(
     """Build WGS84-labelled points (EPSG:4326) from a ledger's coordinate columns.
 
     The coordinates are used as they are: GCJ-02/BD-09 ledgers are converted afterwards with
-    :func:`lifecircle.geo.chinese_crs.to_wgs84` (:func:`coord_system_hint` may tell which).
+    :func:`lifecircle.geo.inputs.chinese_crs.to_wgs84` (:func:`coord_system_hint` may tell which).
 
     Parameters
     ----------

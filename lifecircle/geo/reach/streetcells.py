@@ -24,8 +24,8 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from lifecircle.geo.graph import PreparedNetwork
-from lifecircle.geo.linecut import densify
+from lifecircle.geo.network.graph import PreparedNetwork
+from lifecircle.geo.reach.linecut import densify
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ import pyproj
 import shapely
 
 from lifecircle.errors import InputError, NetworkError
-from lifecircle.geo.costs import min_per_pair
 from lifecircle.geo.crs import to_crs
-from lifecircle.geo.graph import PreparedNetwork, prepare_network
-from lifecircle.geo.paths import nearest_destination, pairs_within
-from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
+from lifecircle.geo.network.costs import min_per_pair
+from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
+from lifecircle.geo.routing.paths import nearest_destination, pairs_within
+from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
 from lifecircle.geo.validate import require_positive, require_some_on_network
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ def coverage(
         Points farther than this from every walkable street are off the network.
     origins
         Walk origins computed beforehand on this same prepared network (for example by
-        :func:`lifecircle.geo.gated.gated_origins`, which starts walks on a compound's private roads); they replace
+        :func:`~.walkers.gated.gated_origins`, which starts walks on private roads); they replace
         the origins :func:`compound_origins` would make, and ``gates`` is then ignored.
 
     Returns

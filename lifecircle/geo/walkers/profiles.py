@@ -2,7 +2,7 @@
 step rules, all in one study.
 
 A profile's walking time on an edge is its flat-equivalent length (``effort_m`` from
-:func:`lifecircle.geo.terrain.apply_terrain` on hills, else ``length``), times the profile's ``steps_factor`` on
+:func:`lifecircle.geo.walkers.terrain.apply_terrain` on hills, else ``length``), times the profile's ``steps_factor`` on
 ``highway=steps``, at the profile's flat speed. Steps are closed to profiles whose ``steps_factor`` is None.
 
 Profiles that share a step rule share one cost network, and the walk is computed once for the fastest of them:
@@ -28,9 +28,10 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from lifecircle.errors import InputError
-from lifecircle.geo.chains import build_chains
-from lifecircle.geo.compare import ScenarioComparison
-from lifecircle.geo.coverage import (
+from lifecircle.geo.network.chains import build_chains
+from lifecircle.geo.network.graph import ZERO_COST, EdgeTable, PreparedNetwork, edge_table, prepare_network
+from lifecircle.geo.network.segment_index import build_segment_index
+from lifecircle.geo.reach.coverage import (
     ALL,
     DEFAULT_MAX_WALK_MIN,
     CoverageResult,
@@ -39,10 +40,9 @@ from lifecircle.geo.coverage import (
     coverage,
     metres_per_minute,
 )
-from lifecircle.geo.graph import ZERO_COST, EdgeTable, PreparedNetwork, edge_table, prepare_network
-from lifecircle.geo.segment_index import build_segment_index
-from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M
-from lifecircle.geo.terrain import is_steps
+from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
+from lifecircle.geo.walkers.compare import ScenarioComparison
+from lifecircle.geo.walkers.terrain import is_steps
 
 log = logging.getLogger(__name__)
 
@@ -296,17 +296,17 @@ def coverage_by_profile(
     Parameters
     ----------
     network
-        The walking graph (with terrain from :func:`lifecircle.geo.terrain.apply_terrain` for hills), or the
+        The walking graph (with terrain from :func:`lifecircle.geo.walkers.terrain.apply_terrain` for hills), or the
         output of :func:`prepare_profiles` to reuse prepared networks.
     compounds, services
-        As for :func:`lifecircle.geo.coverage.coverage`. Population-weighted results use each profile's
+        As for :func:`lifecircle.geo.reach.coverage.coverage`. Population-weighted results use each profile's
         ``population_column`` when the compounds have it.
     profiles
         Profile names or :class:`WalkerProfile` objects (default: adult, elderly, child, wheelchair).
     max_walk_min
         The walking-time threshold in minutes, the same for every profile.
     category_column, gates, max_snap_m
-        As for :func:`lifecircle.geo.coverage.coverage`.
+        As for :func:`lifecircle.geo.reach.coverage.coverage`.
     weight
         Base edge cost in metres; default ``effort_m`` when terrain was applied, else ``length``.
 

@@ -25,7 +25,7 @@ from shapely.ops import substring
 
 from lifecircle.errors import InputError, NetworkError
 from lifecircle.geo.crs import metric_crs_for_lonlat
-from lifecircle.geo.graph import prepare_network
+from lifecircle.geo.network.graph import prepare_network
 
 log = logging.getLogger(__name__)
 

@@ -1,12 +1,12 @@
 """Walking isochrones built from the streets actually reached, to the metre.
 
 For every service point and time break, a bounded search back from the service (in C, via
-:func:`lifecircle.geo.paths.destination_node_costs`) gives the walk from every node to the service. A street
+:func:`lifecircle.geo.routing.paths.destination_node_costs`) gives the walk from every node to the service. A street
 segment is reached from each end as far as the remaining time allows, so a segment half inside the limit is cut
 at the exact metre, a segment reached from both ends keeps both pieces, and the service's own segment is walked
 from the service's position (its straight-line access counted as in coverage). The polygon (default shape
 ``"voronoi"``) is the land within the walking catchment of the reached streets that is nearer to them than to any
-other street — the cells of :class:`lifecircle.geo.streetcells.StreetCells`, built once per network and joined by
+other street — the cells of :class:`lifecircle.geo.reach.streetcells.StreetCells`, built once per network and joined by
 a coverage union, cut square across a street where the limit cuts it — never a convex hull, with small holes
 filled and large unreached holes kept. Plain buffers of the reached streets (``"buffer"``) and a concave hull
 (``"concave"``) remain for comparison.
@@ -32,13 +32,13 @@ import pandas as pd
 import shapely
 
 from lifecircle.errors import InputError
-from lifecircle.geo.coverage import ALL, DEFAULT_SPEED_KMH, metres_per_minute
 from lifecircle.geo.crs import WGS84, to_crs
-from lifecircle.geo.graph import PreparedNetwork, prepare_network
-from lifecircle.geo.linecut import SegmentVertices, densify
-from lifecircle.geo.paths import destination_node_costs, node_costs_to_nearest
-from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
-from lifecircle.geo.streetcells import DEFAULT_SPACING_M, StreetCells, coverage_union_groups, grouped_table
+from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
+from lifecircle.geo.reach.coverage import ALL, DEFAULT_SPEED_KMH, metres_per_minute
+from lifecircle.geo.reach.linecut import SegmentVertices, densify
+from lifecircle.geo.reach.streetcells import DEFAULT_SPACING_M, StreetCells, coverage_union_groups, grouped_table
+from lifecircle.geo.routing.paths import destination_node_costs, node_costs_to_nearest
+from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
 from lifecircle.geo.validate import require_positive, require_some_on_network
 
 log = logging.getLogger(__name__)

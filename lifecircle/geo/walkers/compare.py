@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lifecircle.geo.coverage import ALL, CoverageResult
+from lifecircle.geo.reach.coverage import ALL, CoverageResult
 
 CHANGES = ("gained", "lost", "same_covered", "same_uncovered")
 

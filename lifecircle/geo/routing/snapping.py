@@ -8,10 +8,10 @@ import pyproj
 import shapely
 
 from lifecircle.errors import InputError
-from lifecircle.geo.attachment import Attachment
 from lifecircle.geo.crs import to_crs
-from lifecircle.geo.graph import PreparedNetwork
-from lifecircle.geo.segment_index import nearest_segments
+from lifecircle.geo.network.graph import PreparedNetwork
+from lifecircle.geo.network.segment_index import nearest_segments
+from lifecircle.geo.routing.attachment import Attachment
 
 DEFAULT_MAX_SNAP_M = 300.0
 

@@ -18,10 +18,10 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from lifecircle.errors import InputError, NetworkError
-from lifecircle.geo.chains import ChainGraph, build_chains
-from lifecircle.geo.costs import min_csr
 from lifecircle.geo.crs import metric_crs_for_lonlat
-from lifecircle.geo.segment_index import SegmentIndex, build_segment_index
+from lifecircle.geo.network.chains import ChainGraph, build_chains
+from lifecircle.geo.network.costs import min_csr
+from lifecircle.geo.network.segment_index import SegmentIndex, build_segment_index
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import networkx as nx
 import numpy as np
 
 from lifecircle.errors import InputError, NetworkError
-from lifecircle.geo.walkfilter import is_private, is_walkable
+from lifecircle.geo.network.walkfilter import is_private, is_walkable
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,8 @@ def network_from_osm(
 ) -> nx.MultiDiGraph:
     """Build the walking network from an OSM extract (``.osm``, ``.osm.bz2``, ``.osm.pbf``).
 
-    Ways pass osmnx's ``walk`` filter (see :mod:`lifecircle.geo.walkfilter`). Ways whose nodes are missing from a
-    clipped extract are split at the gaps rather than dropped.
+    Ways pass osmnx's ``walk`` filter (see :mod:`~lifecircle.geo.network.walkfilter`). Ways whose nodes are missing from
+    a clipped extract are split at the gaps rather than dropped.
 
     Parameters
     ----------
@@ -195,7 +195,7 @@ def walkable_graph(
 ) -> nx.MultiDiGraph:
     """The walking network within a graph of OSM ways, both directions of every street (``G`` is not modified).
 
-    Edges are judged by their tags as :func:`lifecircle.geo.walkfilter.is_walkable` judges ways; an edge merged
+    Edges are judged by their tags as :func:`lifecircle.geo.network.walkfilter.is_walkable` judges ways; an edge merged
     from several ways by simplification (list-valued tags) is walkable when each of its ways is. A graph with no
     ``highway`` tag on any edge is returned as a copy, unfiltered.
 

@@ -31,9 +31,10 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from lifecircle.errors import InputError
-from lifecircle.geo.compare import ScenarioComparison
-from lifecircle.geo.costs import min_csr, partial_cost
-from lifecircle.geo.coverage import (
+from lifecircle.geo.crs import to_crs
+from lifecircle.geo.network.costs import min_csr, partial_cost
+from lifecircle.geo.network.graph import ZERO_COST, PreparedNetwork, prepare_network
+from lifecircle.geo.reach.coverage import (
     DEFAULT_MAX_WALK_MIN,
     DEFAULT_SPEED_KMH,
     CoverageResult,
@@ -42,9 +43,8 @@ from lifecircle.geo.coverage import (
     coverage,
     inside_points,
 )
-from lifecircle.geo.crs import to_crs
-from lifecircle.geo.graph import ZERO_COST, PreparedNetwork, prepare_network
-from lifecircle.geo.snapping import DEFAULT_MAX_SNAP_M, Attachment
+from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M, Attachment
+from lifecircle.geo.walkers.compare import ScenarioComparison
 
 log = logging.getLogger(__name__)
 
@@ -316,7 +316,7 @@ def gated_origins(
         the gate itself).
     weight
         Edge attribute of walking cost, in metres (``length``, or flat-equivalent ``effort_m`` from
-        :mod:`lifecircle.geo.terrain`), the same as ``net`` was prepared with.
+        :mod:`lifecircle.geo.walkers.terrain`), the same as ``net`` was prepared with.
     max_snap_m
         Snap limit for points joining the public network.
     assign_m
@@ -456,18 +456,18 @@ def gated_coverage(
     ----------
     G
         Walking graph with private edges flagged ``private=True``. A graph without private edges gives the same
-        result as :func:`lifecircle.geo.coverage.coverage`.
+        result as :func:`lifecircle.geo.reach.coverage.coverage`.
     compounds, services
-        As for :func:`lifecircle.geo.coverage.coverage`.
+        As for :func:`lifecircle.geo.reach.coverage.coverage`.
     gates
         Gate points; residents of a gated compound leave only through its gates (ignored with ``open_blocks``).
     open_blocks
         开放街区 scenario: internal roads are public streets, compounds have no gates, residents start from
         their representative point on the whole network.
     weight
-        Edge cost attribute in metres (``length`` or ``effort_m`` from :mod:`lifecircle.geo.terrain`).
+        Edge cost attribute in metres (``length`` or ``effort_m`` from :mod:`lifecircle.geo.walkers.terrain`).
     max_walk_min, speed_kmh, category_column, max_snap_m
-        As for :func:`lifecircle.geo.coverage.coverage`.
+        As for :func:`lifecircle.geo.reach.coverage.coverage`.
 
     Returns
     -------

@@ -4,7 +4,7 @@ Destinations (service points, candidate sites) become virtual nodes joined to th
 backwards from them over the reversed graph, so one pass answers "how far is every node from its nearest
 destination" and bounded passes answer "which origins lie within the limit of each destination".
 Walks between attached points (:func:`nearest_destination`, :func:`pairs_within`) search the contracted graph of
-junctions (:mod:`lifecircle.geo.chains`): a point reaches the two junctions of its chain at known costs, and two
+junctions (:mod:`lifecircle.geo.network.chains`): a point reaches the two junctions of its chain at known costs, and two
 points on one chain may also walk straight along it. Per-node costs over the whole network
 (:func:`node_costs_to_nearest`, :func:`destination_node_costs`, for isochrones) search every node.
 Walking from an origin point includes its straight-line access and the part of its street to the graph.
@@ -19,10 +19,10 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from lifecircle.geo.chains import ChainGraph, chain_end_costs, chain_ends, same_chain_walks
-from lifecircle.geo.costs import min_per_pair, partial_cost
-from lifecircle.geo.graph import ZERO_COST, PreparedNetwork
-from lifecircle.geo.snapping import Attachment
+from lifecircle.geo.network.chains import ChainGraph, chain_end_costs, chain_ends, same_chain_walks
+from lifecircle.geo.network.costs import min_per_pair, partial_cost
+from lifecircle.geo.network.graph import ZERO_COST, PreparedNetwork
+from lifecircle.geo.routing.snapping import Attachment
 
 DEFAULT_CHUNK = 256
 # Destinations are grouped by grid cells this many search radii wide: wider cells mean fewer, larger subgraph

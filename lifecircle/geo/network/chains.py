@@ -19,8 +19,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from lifecircle.geo.attachment import Attachment
-from lifecircle.geo.costs import min_csr, partial_cost
+from lifecircle.geo.network.costs import min_csr, partial_cost
+from lifecircle.geo.routing.attachment import Attachment
 
 
 @dataclass(frozen=True, eq=False)

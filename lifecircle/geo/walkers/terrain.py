@@ -23,11 +23,11 @@ import pyproj
 import shapely
 
 from lifecircle.errors import InputError
-from lifecircle.geo.compare import ScenarioComparison
-from lifecircle.geo.coverage import CoverageResult, coverage
 from lifecircle.geo.crs import metric_crs_for_lonlat
-from lifecircle.geo.graph import PreparedNetwork, prepare_network
+from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
+from lifecircle.geo.reach.coverage import CoverageResult, coverage
 from lifecircle.geo.validate import require_positive
+from lifecircle.geo.walkers.compare import ScenarioComparison
 
 log = logging.getLogger(__name__)
 
@@ -236,14 +236,14 @@ def slope_comparison(
     G_terrain
         A graph from :func:`apply_terrain` (edges carry ``length`` and ``effort_m``).
     compounds, services
-        As for :func:`lifecircle.geo.coverage.coverage`.
+        As for :func:`lifecircle.geo.reach.coverage.coverage`.
     category
         Category compared in the diff.
     hilly
         ``G_terrain`` already prepared with ``weight="effort_m"`` (the main coverage's network), so that it is not
         prepared twice.
     coverage_kw
-        Passed to :func:`lifecircle.geo.coverage.coverage` (``max_walk_min``, ``speed_kmh``, ``gates``, ...).
+        Passed to :func:`lifecircle.geo.reach.coverage.coverage` (``max_walk_min``, ``speed_kmh``, ``gates``, ...).
 
     Returns
     -------

@@ -4,9 +4,9 @@ Vector files (GeoJSON, GeoPackage, Shapefile, GeoParquet) and ledgers with longi
 Every reader returns a GeoDataFrame with its CRS set, indexed by a string id, with a ``name`` column.
 
 Chinese data realities are handled here by the dedicated modules: shapefile and CSV text encodings are detected
-(:mod:`lifecircle.geo.encoding`), ledger coordinate columns are found and checked for swapped longitude/latitude
-(:mod:`lifecircle.geo.coords`), and layers declared in GCJ-02 (Amap, Tencent) or BD-09 (Baidu) are converted to
-WGS84 right after reading (:mod:`lifecircle.geo.chinese_crs`). The declared system is kept in
+(:mod:`lifecircle.geo.inputs.encoding`), ledger coordinate columns are found and checked for swapped longitude/latitude
+(:mod:`lifecircle.geo.inputs.coords`), and layers declared in GCJ-02 (Amap, Tencent) or BD-09 (Baidu) are converted to
+WGS84 right after reading (:mod:`lifecircle.geo.inputs.chinese_crs`). The declared system is kept in
 ``gdf.attrs["lifecircle_coord_system"]`` so later steps can check WGS84-declared layers for a GCJ-02 shift.
 """
 
@@ -21,11 +21,11 @@ import pyproj
 
 from lifecircle.errors import InputError
 from lifecircle.geo import validate
-from lifecircle.geo.chinese_crs import normalize_coord_system, to_wgs84
-from lifecircle.geo.columns import find_column
-from lifecircle.geo.coords import check_lonlat, coord_system_hint, detect_lonlat_columns, points_from_table
 from lifecircle.geo.crs import ensure_crs
-from lifecircle.geo.encoding import read_ledger, read_shapefile
+from lifecircle.geo.inputs.chinese_crs import normalize_coord_system, to_wgs84
+from lifecircle.geo.inputs.columns import find_column
+from lifecircle.geo.inputs.coords import check_lonlat, coord_system_hint, detect_lonlat_columns, points_from_table
+from lifecircle.geo.inputs.encoding import read_ledger, read_shapefile
 
 log = logging.getLogger(__name__)
 

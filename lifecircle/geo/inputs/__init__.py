@@ -1,0 +1,1 @@
+"""Reading what planners hand over: layers, their columns, lon/lat ledgers, encodings, Chinese coordinate systems."""

@@ -1,0 +1,1 @@
+"""Building walking networks: OSM extracts, GraphML, road-centreline layers, and the prepared graph."""

@@ -1,0 +1,1 @@
+"""What a walk reaches: coverage per compound and category, street cells, isochrones and served areas."""

@@ -1,0 +1,1 @@
+"""Joining points to the walking network and shortest walks between them."""

@@ -1,0 +1,1 @@
+"""How residents really walk: gated compounds, walker profiles, hills, and comparing scenarios."""
