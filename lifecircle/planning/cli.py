@@ -170,8 +170,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_study_parsers(sub, analyze)
 
-    demo = sub.add_parser("demo", help="run the analysis on the embedded demo (real OSM data of central Helsinki)")
+    demo = sub.add_parser(
+        "demo", help="run the analysis on the embedded demo (a Beijing district's office files, from real OSM data)"
+    )
     demo.add_argument("--out", type=Path, default=Path("lifecircle-demo"), help="output folder")
+    demo.add_argument(
+        "--city",
+        choices=["xueyuan", "helsinki"],
+        default="xueyuan",
+        help="xueyuan: Beijing Haidian Xueyuan Road, in Chinese (default); helsinki: central Helsinki, in English",
+    )
     _add_walk_options(demo)
     _add_map_options(demo)
     demo.set_defaults(handler=_cmd_demo)
@@ -423,6 +431,8 @@ def _map_options(args: argparse.Namespace):
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    if args.city != "helsinki":
+        return _cmd_demo_office(args)
     from lifecircle.data.demo import load_demo
     from lifecircle.geo.network.osm import network_from_osm
     from lifecircle.planning.analysis import analyze
@@ -443,6 +453,32 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     write_analysis(analysis, args.out, inputs={"network": demo.osm_path}, map_options=_map_options(args))
     if not args.quiet:
         print_summary(analysis.summary, out_dir=args.out)
+    return 0
+
+
+def _cmd_demo_office(args: argparse.Namespace) -> int:
+    """The Chinese demo: the office files shipped in the package, read as ``lifecircle analyze`` reads a user's."""
+    from dataclasses import replace
+
+    from lifecircle.data.demo import xueyuan_inputs
+    from lifecircle.planning.analyze_job import LayerSpec, run_analyze
+    from lifecircle.planning.console import print_summary
+
+    files = xueyuan_inputs()
+    lang = args.lang or "zh"
+    analysis = run_analyze(
+        network=files.network,
+        compounds=LayerSpec(files.compounds),
+        services=LayerSpec(files.services),
+        out_dir=args.out,
+        max_walk_min=args.minutes,
+        speed_kmh=args.speed_kmh,
+        max_snap_m=args.max_snap_m,
+        map_options=replace(_map_options(args), lang=lang),
+        progress=not args.quiet,
+    )
+    if not args.quiet:
+        print_summary(analysis.summary, out_dir=args.out, lang=lang)
     return 0
 
 
