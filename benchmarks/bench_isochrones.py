@@ -65,13 +65,13 @@ def unreached_share(path: Path, *, shape: str, n: int = 20, seed: int = 7) -> fl
     """Mean share of the street length inside 10-minute polygons that is not reached, ``n`` seeded services."""
     from lifecircle.geo.network.graph import prepare_network
     from lifecircle.geo.network.osm import network_from_osm
-    from lifecircle.geo.reach.isochrones import isochrones, street_reach
+    from lifecircle.geo.reach.isochrones import ShapeOptions, isochrones, street_reach
     from lifecircle.geo.reach.linecut import SegmentVertices
     from lifecircle.geo.routing.snapping import snap_points
 
     net = prepare_network(network_from_osm(path))
     services = service_points(net, n, seed)
-    result = isochrones(net, services, minutes=[10], category_column=None, shape=shape)
+    result = isochrones(net, services, minutes=[10], category_column=None, options=ShapeOptions(shape))
     att = snap_points(net, services.geometry.to_numpy())
     reach = street_reach(net, att, limits_m=[10 * 4.5 * 1000 / 60])
     lines = SegmentVertices.from_lines(net.segment_lines).cut(reach.segment, reach.start, reach.end)

@@ -14,6 +14,7 @@ import shapely
 from lifecircle.errors import InputError, NetworkError
 from lifecircle.geo.network.graph import prepare_network
 from lifecircle.geo.reach.isochrones import (
+    ShapeOptions,
     area_share,
     fill_small_holes,
     isochrones,
@@ -120,7 +121,7 @@ def test_two_nodes_at_one_place_give_a_zero_length_street(shape):
     G = graph({"a": (0, 0), "b": (100, 0), "c": (100, 0), "d": (200, 0)}, [("a", "b"), ("b", "c"), ("c", "d")])
     assert (shapely.length(prepare_network(G).segment_lines) == 0).any()
     services = services_at((50, -5))
-    result = isochrones(G, services, minutes=[1], speed_kmh=SPEED_100_M_PER_MIN, shape=shape)
+    result = isochrones(G, services, minutes=[1], speed_kmh=SPEED_100_M_PER_MIN, options=ShapeOptions(shape))
     assert result.per_service.geometry.iloc[0].intersects(shapely.Point(140, 0))
     # 100 m: 5 m to the street, then 50 m west to its end and 95 m east, through the zero-length piece
     reach, _ = pieces_of(prepare_network(G), services, 100.0)
@@ -138,7 +139,7 @@ def test_river_with_one_bridge_keeps_far_bank_out(shape):
     net = prepare_network(G)
     services = services_at((0, -5))
     limit = 1100.0  # 5 + 800 to the bridge foot, 200 across: 95 m left on the north bank each way
-    result = isochrones(G, services, minutes=[11], speed_kmh=SPEED_100_M_PER_MIN, shape=shape)
+    result = isochrones(G, services, minutes=[11], speed_kmh=SPEED_100_M_PER_MIN, options=ShapeOptions(shape))
     poly = result.per_service.geometry.iloc[0]
     _, lines = pieces_of(net, services, limit)
     near_reached = shapely.buffer(shapely.union_all(lines), 45.0 + 0.5)
@@ -180,7 +181,9 @@ def _ring_with_inner_loop():
 def test_large_unreached_block_stays_a_hole(shape):
     G = _ring_with_inner_loop()
     # service at the SW corner; the ring's far corner is 1200 m away, the inner loop > 2,000 m
-    result = isochrones(G, services_at((0, -1)), minutes=[13], speed_kmh=SPEED_100_M_PER_MIN, shape=shape)
+    result = isochrones(
+        G, services_at((0, -1)), minutes=[13], speed_kmh=SPEED_100_M_PER_MIN, options=ShapeOptions(shape)
+    )
     poly = result.per_service.geometry.iloc[0]
     assert poly.geom_type == "Polygon"
     assert len(poly.interiors) == 1
@@ -189,7 +192,9 @@ def test_large_unreached_block_stays_a_hole(shape):
     assert hole.area > 100_000  # (600 - 2 x 45)^2 less nothing: the block is unreached
     assert not poly.contains(shapely.Point(300, 300))
     # with a hole threshold above its area the same hole is filled
-    filled = isochrones(G, services_at((0, -1)), minutes=[13], speed_kmh=SPEED_100_M_PER_MIN, min_hole_m2=1e6)
+    filled = isochrones(
+        G, services_at((0, -1)), minutes=[13], speed_kmh=SPEED_100_M_PER_MIN, options=ShapeOptions(min_hole_m2=1e6)
+    )
     assert filled.per_service.geometry.iloc[0].contains(shapely.Point(300, 300))
 
 
@@ -264,9 +269,9 @@ def test_off_network_service_and_bad_options():
     with pytest.raises(NetworkError, match="None of the 2 services"):
         isochrones(G, services_at((100, 5000), (900, 5000)), minutes=[5])
     with pytest.raises(InputError):
-        isochrones(G, services_at((0, 0)), shape="convex")
+        ShapeOptions("convex")
     with pytest.raises(InputError, match="catchment width must be at most 500 m"):
-        isochrones(G, services_at((0, 0)), catchment_m=1e9)
+        isochrones(G, services_at((0, 0)), options=ShapeOptions(catchment_m=1e9))
 
 
 def test_write_isochrones_layers(tmp_path):
@@ -357,7 +362,7 @@ def test_real_osm_reach_is_inside_and_agrees_with_networkx(name, record_property
     # reached streets than to any other street; plain buffers take in the separately mapped sidewalks and parallel
     # campus paths within 45 m of reached streets (25-31 % on these extracts).
     assert share < 0.05
-    buffered = isochrones(net, services, minutes=[10], shape="buffer").per_service.geometry.to_numpy()
+    buffered = isochrones(net, services, minutes=[10], options=ShapeOptions("buffer")).per_service.geometry.to_numpy()
     inside = shapely.length(shapely.intersection(net.segment_lines[:, None], buffered[None, :])).sum(axis=0)
     reached = np.array([shapely.length(lines[reach.source == i]).sum() for i in range(len(buffered))])
     buffer_share = float(np.mean((inside - reached) / inside))
@@ -392,3 +397,19 @@ def test_served_areas_alone_equal_those_built_with_every_service():
     assert list(a.index) == list(b.index)
     np.testing.assert_allclose(a["street_m"], b["street_m"], rtol=1e-9)
     np.testing.assert_allclose(a["area_m2"], b["area_m2"], rtol=1e-6)
+
+
+def test_shape_options_are_checked_when_made():
+    assert ShapeOptions() == ShapeOptions("voronoi", catchment_m=45, min_hole_m2=5000, quad_segs=3, spacing_m=10)
+    for bad in (
+        {"shape": "hull"},
+        {"catchment_m": 0},
+        {"catchment_m": 501},
+        {"min_hole_m2": -1},
+        {"min_hole_m2": float("nan")},
+        {"concave_ratio": 2},
+        {"spacing_m": 0},
+    ):
+        with pytest.raises(InputError):
+            ShapeOptions(**bad)
+    assert ShapeOptions(min_hole_m2=0).min_hole_m2 == 0.0

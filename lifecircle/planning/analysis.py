@@ -26,7 +26,7 @@ from lifecircle.geo.reach.coverage import (
     coverage,
     metres_per_minute,
 )
-from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M, area_share, isochrones
+from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M, ShapeOptions, area_share, isochrones
 from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.validate import quality_notes, require_positive, weight_values
 from lifecircle.planning.rollups import governance_columns, rollup_all
@@ -321,7 +321,7 @@ def _with_served_area(
         services,
         minutes=[minutes],
         speed_kmh=result.params["speed_kmh"],
-        catchment_m=catchment_m,
+        options=ShapeOptions(catchment_m=catchment_m),
         category_column=category_column,
         max_snap_m=max_snap_m,
         per_service=False,

@@ -14,6 +14,7 @@ from lifecircle.geo.reach.isochrones import (
     DEFAULT_CATCHMENT_M,
     DEFAULT_MINUTES,
     IsochroneResult,
+    ShapeOptions,
     isochrones,
     write_isochrones,
 )
@@ -68,7 +69,7 @@ def run_isochrones(
         services,
         minutes=minutes,
         speed_kmh=speed_kmh,
-        catchment_m=catchment_m,
+        options=ShapeOptions(catchment_m=catchment_m),
         category_column="category",
         rings=rings,
         workers=workers,

@@ -1,0 +1,98 @@
+"""Share of each compound's area inside the served areas, and writing isochrones to files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from lifecircle.errors import InputError
+from lifecircle.geo.crs import WGS84, to_crs
+
+if TYPE_CHECKING:
+    from lifecircle.geo.reach.isochrones import IsochroneResult
+
+LAYERS = ("per_service", "served_area", "rings")
+
+
+def area_share(compounds: gpd.GeoDataFrame, served_area: gpd.GeoDataFrame, *, break_min: float) -> pd.DataFrame:
+    """Share of each compound's area inside each category's served area at one break.
+
+    Parameters
+    ----------
+    compounds
+        Compound polygons indexed by compound id (any CRS; not modified).
+    served_area
+        ``IsochroneResult.served_area``.
+    break_min
+        The break (minutes) to measure; it must be one of the served area's breaks.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``compound_id, category, area_share`` (0 to 1), one row per compound and category, categories in
+        served-area order (``all`` first). Compounds of no area get NaN.
+    """
+    at = served_area[np.isclose(served_area["break_min"].to_numpy(dtype=float), float(break_min))]
+    if at.empty:
+        raise InputError(
+            f"The served area has no {break_min}-minute break; it has {sorted(set(served_area['break_min']))}."
+        )
+    comp = to_crs(compounds, served_area.crs).geometry.to_numpy()
+    comp_area = shapely.area(comp)
+    parts = []
+    for category, geom in zip(at["category"], at.geometry.to_numpy(), strict=True):
+        shapely.prepare(geom)
+        inside = np.zeros(len(comp))
+        hits = np.flatnonzero(shapely.intersects(geom, comp))
+        if len(hits):
+            whole = shapely.contains(geom, comp[hits])
+            inside[hits[whole]] = comp_area[hits[whole]]
+            part = hits[~whole]
+            inside[part] = shapely.area(shapely.intersection(comp[part], geom))
+        share = np.divide(inside, comp_area, out=np.full(len(comp), np.nan), where=comp_area > 0)
+        parts.append(
+            pd.DataFrame({"compound_id": compounds.index.astype(str), "category": category, "area_share": share})
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+# ------------------------------------------------------------------------------------------------- writing
+
+
+def write_isochrones(result: IsochroneResult, out_dir: str | os.PathLike, *, stem: str = "isochrones") -> list:
+    """Write ``<stem>.gpkg`` (layers ``per_service``, ``served_area``, ``rings``; metric CRS) and one GeoJSON per
+    layer in WGS84 (``<stem>_<layer>.geojson``), each file written to a temporary name first, then renamed.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    layers = {"per_service": result.per_service, "served_area": result.served_area}
+    if result.rings is not None:
+        layers["rings"] = result.rings
+    written = []
+    gpkg = out / f"{stem}.gpkg"
+    tmp = out / f".{stem}.tmp.gpkg"
+    tmp.unlink(missing_ok=True)
+    for name, gdf in layers.items():
+        gdf.to_file(tmp, layer=name, driver="GPKG", promote_to_multi=True)
+    os.replace(tmp, gpkg)
+    written.append(gpkg)
+    for name, gdf in layers.items():
+        path = out / f"{stem}_{name}.geojson"
+        tmp = out / f".{stem}_{name}.tmp.geojson"
+        tmp.unlink(missing_ok=True)
+        gdf.to_crs(WGS84).to_file(tmp, driver="GeoJSON")
+        os.replace(tmp, path)
+        written.append(path)
+    return written
