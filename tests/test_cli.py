@@ -250,10 +250,13 @@ def test_failed_run_keeps_previous_outputs(cau_inputs, tmp_path):
     assert (out / "coverage.csv").read_text() == "old"
 
 
-def test_demo_subprocess(tmp_path):
+def test_demo_helsinki_subprocess(tmp_path):
     out = tmp_path / "demo"
     proc = subprocess.run(
-        [sys.executable, "-m", "lifecircle", "demo", "--out", str(out)], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "lifecircle", "demo", "--city", "helsinki", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert "compounds" in proc.stdout and "convenience" in proc.stdout
