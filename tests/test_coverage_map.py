@@ -18,7 +18,7 @@ from _maps_fixtures import (
 
 from lifecircle.errors import InputError
 from lifecircle.maps import _offline
-from lifecircle.maps._gcj02 import _wgs84_to_gcj02_local, wgs84_to_gcj02
+from lifecircle.geo.inputs.chinese_crs import wgs84_to_gcj02
 from lifecircle.maps.coverage_map import CLUSTER_MIN, coverage_map, save_map
 
 _DATA = re.compile(r"var (\w+)_data = (.+);\n")
@@ -157,25 +157,6 @@ def test_amap_shifts_every_overlay_to_gcj02(case):
         assert 0.004 < dx[0] < 0.008 and 0.0005 < dx[1] < 0.003, key
     html_text = _html(coverage_map(comp, svc, table, basemap="amap", **kw))
     assert "autonavi.com" in html_text and "tile.openstreetmap.org" not in html_text
-
-
-def test_gcj02_formula_matches_a_published_gcj02_boundary():
-    wgs = SHARED / "boundaries" / "510402_dongqu_wgs84_from_gcj02.geojson"
-    gcj = SHARED / "boundaries" / "510402_dongqu_gcj02_cnmaps.geojson"
-    if not (wgs.is_file() and gcj.is_file()):
-        pytest.skip("shared Panzhihua boundaries (../shared/data/boundaries) are absent")
-    a = shapely.get_coordinates(gpd.read_file(wgs).geometry.to_numpy())
-    b = shapely.get_coordinates(gpd.read_file(gcj).geometry.to_numpy())
-    assert a.shape == b.shape
-    x, y = _wgs84_to_gcj02_local(a[:, 0], a[:, 1])
-    err_m = np.hypot((x - b[:, 0]) * 111320 * np.cos(np.radians(b[:, 1])), (y - b[:, 1]) * 110540)
-    assert err_m.max() < 1.0
-    assert np.hypot((a[:, 0] - b[:, 0]) * 102000, (a[:, 1] - b[:, 1]) * 110540).mean() > 300  # a real shift
-
-
-def test_gcj02_leaves_points_outside_china():
-    x, y = wgs84_to_gcj02(np.array([-114.6, 2.35]), np.array([32.7, 48.85]))
-    assert x.tolist() == [-114.6, 2.35] and y.tolist() == [32.7, 48.85]
 
 
 def test_user_strings_are_escaped_everywhere(case):
@@ -365,11 +346,14 @@ def test_bad_inputs_are_input_errors(case):
         coverage_map(comp, svc.drop(columns="category"), table, minutes=10, speed_kmh=4.5)
 
 
-def test_save_online_and_offline(case, tmp_path):
+def test_save_is_offline_by_default_and_online_on_request(case, tmp_path):
     comp, svc, table = case
     m = coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5)
-    online = save_map(m, tmp_path / "online.html")
-    offline = save_map(m, tmp_path / "offline.html", offline=True)
+    online = save_map(m, tmp_path / "online.html", online=True)
+    offline = save_map(m, tmp_path / "offline.html")
+    legacy = save_map(m, tmp_path / "legacy.html", offline=False)  # the old spelling of online=True
+    assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"' in legacy.read_text(encoding="utf-8")
+    legacy.unlink()
     on, off = online.read_text(encoding="utf-8"), offline.read_text(encoding="utf-8")
     assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"' in on
     assert "jquery" not in on.lower() and "bootstrap" not in on.lower()
@@ -387,16 +371,16 @@ def test_many_services_cluster_and_offline_inlines_or_drops_the_plugin(tmp_path,
     table = approx_coverage_table(comp, svc)
     m = coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5)
     assert _data(m)["cluster"] == [True, True, True]
-    on = save_map(m, tmp_path / "on.html").read_text(encoding="utf-8")
+    on = save_map(m, tmp_path / "on.html", online=True).read_text(encoding="utf-8")
     assert "leaflet.markercluster.js" in on
-    off = save_map(m, tmp_path / "off.html", offline=True).read_text(encoding="utf-8")
+    off = save_map(m, tmp_path / "off.html").read_text(encoding="utf-8")
     assert not _EXTERNAL_TAG.search(off)
     if _offline.offline_support()["markercluster"]:
         assert "MarkerClusterGroup" in off
     # without the package the plugin is dropped and the map falls back to plain markers
     without = {k: v for k, v in _offline._known_assets().items() if "arker" not in k}
     monkeypatch.setattr(_offline, "_known_assets", lambda: without)
-    off2 = save_map(m, tmp_path / "off2.html", offline=True).read_text(encoding="utf-8")
+    off2 = save_map(m, tmp_path / "off2.html").read_text(encoding="utf-8")
     assert not _EXTERNAL_TAG.search(off2) and "MarkerClusterGroup" not in off2
     assert 'typeof L.markerClusterGroup === "function"' in off2
 
@@ -415,7 +399,7 @@ def test_five_thousand_compounds_offline_stay_under_8_mb(tmp_path):
         served_areas=served,
         study_area=comp.dissolve().convex_hull.buffer(200),
     )
-    path = save_map(m, tmp_path / "big.html", offline=True)
+    path = save_map(m, tmp_path / "big.html")
     size = path.stat().st_size
     print(f"5000 compounds x 40 vertices + 400 services, offline: {size / 1e6:.2f} MB")
     assert size < 8_000_000

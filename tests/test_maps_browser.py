@@ -77,7 +77,7 @@ def offline_map(tmp_path_factory):
     assert comp["status"].nunique() == 4  # every colour shows
     path = tmp_path_factory.mktemp("map") / "map.html"
     m = coverage_map(comp, svc, table, minutes=5, speed_kmh=4.5, data_date="2026-02", title=XSS_NAME)
-    save_map(m, path, offline=True)
+    save_map(m, path)
     return path, comp, svc, table
 
 
@@ -199,7 +199,7 @@ def test_many_services_cluster_offline(browser, tmp_path):
     comp, svc = synthetic_district(16, 3 * (CLUSTER_MIN + 10), seed=4)
     table = approx_coverage_table(comp, svc)
     path = save_map(
-        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, lang="en"), tmp_path / "cluster.html", offline=True
+        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, lang="en"), tmp_path / "cluster.html"
     )
     p = Page(browser)
     page = p.open(path)
