@@ -1,15 +1,14 @@
 """Static site from one or more analysis output folders: index, maps, downloads.
 
 Each analysis folder holds ``coverage.csv`` (the coverage engine's long table), ``compounds.gpkg``,
-``services.gpkg`` and ``summary.json``; optionally ``branches.gpkg``, ``served_areas.gpkg``,
-``sites.gpkg`` and ``study_area.gpkg``. The site uses relative links only and no external asset, so it
+``services.gpkg`` and ``summary.json``; optionally ``served_area.gpkg`` and ``sites.gpkg`` (file names from
+:mod:`lifecircle.folder`). The site uses relative links only and no external asset, so it
 works from ``file://`` and from any static host.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import logging
 import re
 import shutil
@@ -23,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from lifecircle import folder
 from lifecircle.errors import InputError
 from lifecircle.maps import _offline
 from lifecircle.maps.coverage_map import coverage_map, save_map
@@ -33,8 +33,13 @@ logger = logging.getLogger(__name__)
 __all__ = ["REQUIRED_FILES", "publish_site"]
 
 DOWNLOAD_SUFFIXES = frozenset({".csv", ".gpkg", ".json", ".xlsx", ".geojson"})
-REQUIRED_FILES: tuple[str, ...] = ("coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json")
-OPTIONAL_LAYERS: tuple[str, ...] = ("branches", "served_areas", "sites", "study_area")
+REQUIRED_FILES: tuple[str, ...] = tuple(f.name for f in folder.files_of("analyze") if f.required)
+OPTIONAL_LAYERS: dict[str, str] = {  # map layer -> file of the analysis folder
+    "branches": "branches.gpkg",
+    "served_areas": folder.SERVED_AREA.name,
+    "sites": folder.SITES_GPKG.name,
+    "study_area": "study_area.gpkg",
+}
 MINUTES_KEYS: tuple[str, ...] = ("max_walk_min", "minutes", "walk_min", "threshold_min")
 SPEED_KEYS: tuple[str, ...] = ("speed_kmh", "walk_speed_kmh")
 _MARKER = ".lifecircle-site"
@@ -88,13 +93,11 @@ def _read_layer(path: Path, index_col: str | None) -> gpd.GeoDataFrame:
 def _load(src: Path, slug: str) -> _Analysis:
     if not src.is_dir():
         raise InputError(f"The analysis folder {src} does not exist.")
+    folder.require_complete(src)
     missing = [f for f in REQUIRED_FILES if not (src / f).is_file()]
     if missing:
         raise InputError(f"The analysis folder {src} lacks {', '.join(missing)}.")
-    try:
-        summary = json.loads((src / "summary.json").read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{src / 'summary.json'} is not valid JSON: {exc}.") from exc
+    summary = folder.read_json(src / folder.SUMMARY.name)
     if not isinstance(summary, dict):
         raise InputError(f"{src / 'summary.json'} must hold a JSON object.")
     minutes = _find(summary, MINUTES_KEYS)
@@ -105,15 +108,13 @@ def _load(src: Path, slug: str) -> _Analysis:
         raise InputError(f"{src / 'summary.json'} lacks the walking speed ({' or '.join(SPEED_KEYS)}).")
     try:
         table = pd.read_csv(
-            src / "coverage.csv", dtype={"compound_id": str, "nearest_service_id": str, "category": str}
+            src / folder.COVERAGE.name, dtype={"compound_id": str, "nearest_service_id": str, "category": str}
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{src / 'coverage.csv'} is damaged ({exc}); run the analysis again.") from None
-    compounds = _read_layer(src / "compounds.gpkg", "compound_id")
-    services = _read_layer(src / "services.gpkg", "service_id")
-    layers = {
-        name: _read_layer(src / f"{name}.gpkg", None) for name in OPTIONAL_LAYERS if (src / f"{name}.gpkg").is_file()
-    }
+    compounds = _read_layer(src / folder.COMPOUNDS.name, "compound_id")
+    services = _read_layer(src / folder.SERVICES.name, "service_id")
+    layers = {name: _read_layer(src / file, None) for name, file in OPTIONAL_LAYERS.items() if (src / file).is_file()}
     return _Analysis(src, slug, summary, float(minutes), float(speed), table, compounds, services, layers)
 
 

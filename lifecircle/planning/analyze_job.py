@@ -11,6 +11,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from lifecircle import folder
+from lifecircle.folder import write_csv, write_gpkg
 from lifecircle.geo import validate
 from lifecircle.geo.inputs.chinese_crs import from_wgs84, normalize_coord_system
 from lifecircle.geo.inputs.layers import (
@@ -26,7 +28,7 @@ from lifecircle.geo.network.osm_meta import osm_data_date
 from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M
 from lifecircle.maps import check_basemap, coverage_map, save_map
 from lifecircle.planning.analysis import Analysis, analyze
-from lifecircle.planning.outputs import input_hashes, staged_directory, write_csv, write_gpkg, write_json
+from lifecircle.planning.outputs import input_hashes, staged_directory
 from lifecircle.planning.progress import Steps
 from lifecircle.planning.report import write_report
 from lifecircle.planning.standards import load_standard
@@ -36,15 +38,6 @@ log = logging.getLogger(__name__)
 
 AUTO_NETWORK = "auto"
 STUDY_MARGIN_M = 1000.0
-OUTPUT_FILES = (
-    "coverage.csv",
-    "compounds.gpkg",
-    "services.gpkg",
-    "summary.json",
-    "map.html",
-    "report.html",
-    "report.xlsx",
-)
 
 
 @dataclass(frozen=True)
@@ -85,7 +78,7 @@ class LayerSpec:
 class MapOptions:
     """How to draw and save the map: offline inlining, language (also the report's), basemap."""
 
-    offline: bool = False
+    offline: bool = True
     lang: str | None = None
     basemap: str = "osm"
     tianditu_key: str | None = None
@@ -106,6 +99,7 @@ def write_analysis(
     extra_summary: dict | None = None,
     extra_tables: dict[str, pd.DataFrame] | None = None,
     study_area: gpd.GeoDataFrame | None = None,
+    streets: nx.MultiDiGraph | gpd.GeoDataFrame | None = None,
 ) -> Path:
     """Write every output of an analysis into ``out_dir``, all together or none.
 
@@ -133,6 +127,8 @@ def write_analysis(
         More tables, each written as ``<name>.csv`` (walking comparisons, network sources).
     study_area
         The study area's outline, drawn on the map.
+    streets
+        The walking network the analysis used, drawn on the map as its street layer (no tiles needed).
     """
     map_options = map_options or MapOptions()
     lang, data_date = map_options.lang, map_options.data_date
@@ -156,21 +152,22 @@ def write_analysis(
         table = analysis.coverage.table.copy()
         table["walk_m"] = table["walk_m"].round(1)
         table["walk_min"] = table["walk_min"].round(2)
-        write_csv(table, stage / "coverage.csv")
-        write_gpkg(_out_geometries(analysis.compounds, out_system), stage / "compounds.gpkg", layer="compounds")
-        write_gpkg(_out_geometries(analysis.services, out_system), stage / "services.gpkg", layer="services")
+        write_csv(table, stage / folder.COVERAGE.name)
+        compounds, services = (_out_geometries(g, out_system) for g in (analysis.compounds, analysis.services))
+        for frame, spec in ((compounds, folder.COMPOUNDS), (services, folder.SERVICES)):
+            write_gpkg(frame, stage / spec.name, layer=spec.layers[0], index=spec.columns[0])
         for level, frame in analysis.rollups.items():
-            write_csv(frame.reset_index(), stage / f"rollup_{level}.csv")
+            write_csv(frame.reset_index(), stage / folder.rollup_name(level))
         if analysis.compliance is not None:
             comp = analysis.compliance.copy()
             comp.insert(0, "name", analysis.compounds["name"].reindex(comp.index))
-            write_csv(comp.reset_index(), stage / "compliance.csv")
+            write_csv(comp.reset_index(), stage / folder.COMPLIANCE.name)
         if analysis.served_area is not None:
             served = _out_geometries(analysis.served_area.to_crs(4326), out_system)
-            served.to_file(stage / "served_area.gpkg", layer="served_area", driver="GPKG")
+            served.to_file(stage / folder.SERVED_AREA.name, layer=folder.SERVED_AREA.layers[0], driver="GPKG")
         for name, frame in (extra_tables or {}).items():
             write_csv(frame, stage / f"{name}.csv")
-        write_json(summary, stage / "summary.json")
+        folder.write_summary(summary, stage)
         fmap = coverage_map(
             analysis.compounds,
             analysis.services,
@@ -180,14 +177,16 @@ def write_analysis(
             branches=analysis.branches,
             served_areas=analysis.served_area,
             study_area=study_area,
+            streets=streets,
+            category_minutes=params.get("category_max_walk_min"),
             lang=lang,
             basemap=map_options.basemap,
             tianditu_key=map_options.tianditu_key,
             data_date=data_date,
         )
-        save_map(fmap, stage / "map.html", offline=map_options.offline)
+        save_map(fmap, stage / folder.MAP.name, offline=map_options.offline)
         if report:
-            write_report(stage, lang=lang, source_dirs=[Path(out_dir)])
+            write_report(stage, lang=lang)
     return Path(out_dir)
 
 
@@ -329,6 +328,7 @@ def run_job(
             extra_summary=summary,
             extra_tables={**network_tables, **setup.tables, **walking_tables},
             study_area=layers.study_area,
+            streets=setup.graph,
         )
     steps.next()
     return analysis, written
@@ -413,10 +413,3 @@ def study_bbox(*layers: gpd.GeoDataFrame, margin_m: float = STUDY_MARGIN_M) -> t
     dlon = margin_m / (111_320.0 * max(np.cos(np.radians((south + north) / 2)), 0.1))
     return (west - dlon, south - dlat, east + dlon, north + dlat)
 
-
-def read_outputs(out_dir: str | Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Compounds and services back from an output folder (for publishing and reports)."""
-    out_dir = Path(out_dir)
-    compounds = gpd.read_file(out_dir / "compounds.gpkg").set_index("compound_id")
-    services = gpd.read_file(out_dir / "services.gpkg").set_index("service_id")
-    return compounds, services

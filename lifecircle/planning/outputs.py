@@ -13,10 +13,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import geopandas as gpd
-import pandas as pd
-
 from lifecircle.errors import InputError
+from lifecircle.folder import write_csv, write_gpkg, write_json
+
+__all__ = ["check_output_folder", "file_sha256", "input_hashes", "staged_directory", "write_csv", "write_gpkg",
+           "write_json"]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -150,37 +151,3 @@ def input_hashes(inputs: dict[str, str | Path | None]) -> dict[str, dict]:
         p = Path(path)
         out[role] = {"file": p.name if p.exists() else str(path), "sha256": file_sha256(p) if p.is_file() else None}
     return out
-
-
-def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """CSV in UTF-8 with a byte-order mark, so Excel shows Chinese text."""
-    df.to_csv(path, index=False, encoding="utf-8-sig")
-
-
-def write_json(data: dict, path: Path) -> None:
-    """JSON in UTF-8, Chinese kept readable."""
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
-
-
-def _json_default(value):
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, (set, tuple)):
-        return list(value)
-    if value is pd.NA:
-        return None
-    return str(value)
-
-
-def write_gpkg(gdf: gpd.GeoDataFrame, path: Path, *, layer: str) -> None:
-    """One GeoPackage layer; the index (the id) becomes a column, nullable columns become plain types."""
-    out = gdf.reset_index()
-    for column in out.columns:
-        if column == out.geometry.name:
-            continue
-        if out[column].dtype == object or str(out[column].dtype) in {"boolean", "string"}:
-            if out[column].isna().all():
-                out[column] = out[column].astype(object).where(out[column].notna(), None)
-            elif pd.api.types.is_bool_dtype(out[column].dropna()):
-                out[column] = out[column].astype(object)
-    out.to_file(path, layer=layer, driver="GPKG")
