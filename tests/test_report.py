@@ -47,8 +47,10 @@ def test_report_numbers_tables_and_escaping(analysed):
     assert "3 (75.0%)" in html and "650" in html  # compounds covered (share), households
     assert XSS not in html and html.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;") >= 2
     assert REPORT_LABELS["rollup_street"]["zh"] in html and "学院路街道" in html
-    assert 'src="map.html"' in html
-    images = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html)
+    # the map travels inside the report (no iframe to the neighbouring file)
+    assert 'src="map.html"' not in html and '<iframe id="lc-map"' in html and "srcdoc=" in html
+    assert "全部服务" in html and "75.0%" in html  # the category "all" and shares in words
+    images = re.findall(r'<img alt="[^"]*" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
     assert len(images) == 2 and all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
     # standard: kindergarten (幼儿园) within 300 m only for A (135 m); the rest of the checklist is not mapped
     assert "GB 50180-2018" in html
@@ -59,14 +61,59 @@ def test_report_numbers_tables_and_escaping(analysed):
     assert summary["standard"]["missing_counts"]["kindergarten"] == 3
     assert summary["standard"]["category_map"] == {"kindergarten": ["幼儿园"]}
     assert analysis.compounds.loc["D", "standard_compliant"] == False  # noqa: E712
-    # workbook: one sheet per table, the street table with its numbers
+
+
+def _rows(sheet):
+    return [[c.value for c in row] for row in sheet.iter_rows()]
+
+
+def test_workbook_is_in_chinese_with_named_compounds_and_percent_cells(analysed):
+    _, out = analysed
     book = openpyxl.load_workbook(out / "report.xlsx")
-    assert {"parameters", "categories", "status", "street", "community", "standard", "compliance"} <= set(
-        book.sheetnames
+    assert book.sheetnames == ["小区清单", "分类覆盖", "小区状态", "分街道统计", "分社区统计", "规划标准", "标准核查",
+                               "参数", "数据版本", "数据质量提示", "说明"]  # fmt: skip
+    compounds = book["小区清单"]
+    head = [c.value for c in compounds[1]]
+    assert head[:6] == ["编号", "名称", "街道", "社区", "户数", "状态"]
+    assert head[6:9] == ["全部服务步行（分钟）", "全部服务是否覆盖", "全部服务最近设施"]
+    assert {"幼儿园步行（分钟）", "幼儿园是否覆盖", "幼儿园最近设施", "卫生站最近设施"} <= set(head)
+    rows = {r[0]: dict(zip(head, r, strict=True)) for r in _rows(compounds)[1:]}
+    # walks on the line network: A-s1 135 m (1.8 min), C 1035 m from both (13.8 min)
+    assert rows["A"]["全部服务步行（分钟）"] == pytest.approx(1.8) and rows["A"]["全部服务是否覆盖"] == "是"
+    assert rows["A"]["状态"] == "已覆盖" and rows["A"]["户数"] == 100 and rows["A"]["幼儿园最近设施"] == "s1"
+    assert rows["C"]["状态"] == "无服务" and rows["C"]["全部服务是否覆盖"] == "否" and rows["C"]["名称"] == XSS
+    assert compounds.freeze_panes == "C2" and compounds.auto_filter.ref == "A1:O5"
+    assert compounds.cell(2, 7).number_format == "0.0" and compounds.cell(2, 5).number_format == "#,##0"
+    name_col = compounds.column_dimensions["B"].width
+    assert name_col >= len(XSS) and compounds.column_dimensions["C"].width >= 2 * len("学院路街道")
+    # shares are percentage cells holding fractions
+    cats = book["分类覆盖"]
+    assert [c.value for c in cats[1]][:4] == ["类别", "阈值（分钟）", "覆盖小区", "小区覆盖率"]
+    assert cats["A2"].value == "全部服务" and cats["D2"].value == 0.75 and cats["D2"].number_format == "0.0%"
+    street = {r[0]: r for r in _rows(book["分街道统计"])}
+    assert street["街道"][:4] == ["街道", "小区数", "户数", "全部服务小区覆盖率"]
+    assert street["学院路街道"][1:4] == [2, 400, 1] and street[XSS][3] == 0.5
+    assert book["分街道统计"]["D2"].number_format == "0.0%" and book["分街道统计"].freeze_panes == "A2"
+    assert [r[0] for r in _rows(book["小区状态"])] == ["小区状态", "已覆盖", "无服务", "无支部", "两者皆无"]
+    params = dict(_rows(book["参数"])[1:])
+    assert params["步行阈值"] == "10 分钟（750 米）" and params["步行速度"] == "每小时 4.5 公里"
+    assert params["出发点"] == "小区内一点"
+    assert _rows(book["规划标准"])[1] == ["幼儿园", 3]
+    compliance = {r[0]: r for r in _rows(book["标准核查"])}
+    assert compliance["编号"][:4] == ["编号", "名称", "是否达标", "缺少的设施"]
+    assert compliance["B"][2:4] == ["否", "幼儿园"]
+    # no formula anywhere, even from a name such as <img ...>
+    assert all(c.data_type != "f" for ws in book.worksheets for row in ws.iter_rows() for c in row)
+
+
+def test_coverage_csv_names_compounds_and_services(analysed):
+    _, out = analysed
+    table = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig", dtype=str).set_index(["compound_id", "category"])
+    assert {"compound_name", "nearest_service_name"} <= set(table.columns)
+    assert (
+        table.loc[("C", "all"), "compound_name"] == XSS and table.loc[("A", "幼儿园"), "nearest_service_name"] == "s1"
     )
-    street = pd.read_excel(out / "report.xlsx", sheet_name="street").set_index("街道")
-    assert street.loc["学院路街道", "compounds"] == 2 and street.loc[XSS, "worst_compound_name"] == XSS
-    assert street.loc[XSS, "share_all"] == 0.5
+    assert table.loc[("A", "all"), "covered"] == "True"  # machine-readable columns stay as they were
 
 
 def test_regenerate_with_siting_plan_and_english(analysed, tmp_path):
@@ -79,7 +126,10 @@ def test_regenerate_with_siting_plan_and_english(analysed, tmp_path):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert REPORT_LABELS["siting"]["en"] in html and "N1" in html and "highs" in html and XSS not in html
     assert REPORT_LABELS["headline"]["en"] in html
-    assert "sites" in openpyxl.load_workbook(out / "report.xlsx").sheetnames
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    assert book.sheetnames[:3] == ["Compounds", "Coverage by category", "Compound status"]
+    assert "Siting plan" in book.sheetnames and book["Compounds"]["A1"].value == "Id"
+    assert book["Coverage by category"]["A2"].value == "Any service"
     # a staged folder can read the siting plan from the final folder
     stage = tmp_path / "stage"
     stage.mkdir()
