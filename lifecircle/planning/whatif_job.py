@@ -1,0 +1,190 @@
+"""The what-if job: ``whatif.html`` for an analysis folder (``lifecircle what-if``, ``lifecircle analyze --what-if``).
+
+An analysis folder holds the compounds, the services, the parameters and the network's SHA-256, not the network
+itself. The page is rebuilt from the network file the user names (the one ``--network`` named), checked against
+the recorded hash, and its starting coverage is checked against the folder's ``coverage.csv``: the page opens only
+when it answers exactly as the analysis did. This keeps folders small (a district's network in typed arrays is
+several MB, in the page only) and makes one path for fresh and old folders alike.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from lifecircle.errors import InputError, LifecircleError
+from lifecircle.geo.network.graph import prepare_network
+from lifecircle.geo.network.osm import load_network
+from lifecircle.geo.reach.coverage import ALL, compound_origins
+from lifecircle.maps._offline import write_atomic
+from lifecircle.maps.whatif import render_whatif
+from lifecircle.maps.whatif_data import Baseline, WhatIfScene
+from lifecircle.planning.outputs import file_sha256
+
+log = logging.getLogger(__name__)
+
+WHATIF_HTML = "whatif.html"
+WALK_MIN_TOLERANCE = 0.01  # coverage.csv keeps walk_min to two decimals
+
+
+@dataclass(frozen=True)
+class WhatIfResult:
+    """What the job wrote: the page, and how many compounds × categories it checked against the analysis."""
+
+    path: Path
+    compounds: int
+    categories: int
+    covered_pairs: int
+
+
+def require_whatif_inputs(
+    *,
+    network: str | Path,
+    gates: Path | None = None,
+    output_coord_system: str = "wgs84",
+    walking: object | None = None,
+) -> None:
+    """Refuse, before any work, the analyses a what-if page cannot repeat.
+
+    Raises
+    ------
+    InputError
+        The network is downloaded rather than a file, or the analysis walks from gates, on compound roads, on a
+        DEM or merged lines (``walking``: the analysis's walking options), or writes shifted coordinates.
+    """
+    text = str(network)
+    if text == "auto" or text.startswith(("place:", "bbox:")) or not Path(text).is_file():
+        raise InputError(f"--what-if needs the walking network as a file (OSM extract or GraphML), not {text!r}.")
+    unsupported = [
+        f"--{name.replace('_', '-')}"
+        for name in ("compound_roads", "open_blocks", "gates_from_osm", "dem", "merge_lines")
+        if getattr(walking, name, None)
+    ]
+    if gates is not None:
+        unsupported.append("--gates")
+    if output_coord_system.lower() not in ("wgs84", "epsg:4326"):
+        unsupported.append(f"--output-coord-system {output_coord_system}")
+    if unsupported:
+        raise InputError(
+            "The what-if page walks from each compound's inside point on the plain walking network; "
+            f"it cannot repeat an analysis with {', '.join(unsupported)}."
+        )
+
+
+def read_folder(folder: Path) -> tuple[dict, gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+    """``summary.json``, compounds, services and ``coverage.csv`` of an analysis folder (one-line errors)."""
+    names = ("summary.json", "compounds.gpkg", "services.gpkg", "coverage.csv")
+    missing = [name for name in names if not (folder / name).is_file()]
+    if missing:
+        raise InputError(f"{folder} is not a complete analysis folder: {', '.join(missing)} missing.")
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        params = summary["parameters"]
+        float(params["max_walk_m"]), float(params["speed_kmh"]), float(params["max_snap_m"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{folder / 'summary.json'} does not hold an analysis's parameters ({exc}).") from None
+    compounds = gpd.read_file(folder / "compounds.gpkg").set_index("compound_id")
+    services = gpd.read_file(folder / "services.gpkg").set_index("service_id")
+    table = pd.read_csv(folder / "coverage.csv", encoding="utf-8-sig", dtype={"compound_id": str, "category": str})
+    return summary, compounds, services, table
+
+
+def _check_summary(summary: dict, network: Path, folder: Path) -> None:
+    """The folder's analysis must be one the page repeats, on this very network file."""
+    params = summary["parameters"]
+    walking = summary.get("walking", {})
+    rules = [flag for flag, on in (("gates", params.get("origin") == "gates"),) if on]
+    rules += [f"--{k.replace('_', '-')}" for k in ("compound_roads", "dem") if walking.get(k)]
+    if summary.get("output_coord_system", "wgs84") != "wgs84":
+        rules.append(f"--output-coord-system {summary['output_coord_system']}")
+    if rules or params.get("origin") not in (None, "representative_point"):
+        raise InputError(
+            f"The analysis in {folder} used {', '.join(rules) or params.get('origin')}: the what-if page walks from "
+            "each compound's inside point on the plain walking network and cannot repeat it."
+        )
+    recorded = summary.get("inputs", {}).get("network", {}).get("sha256")
+    if recorded and file_sha256(network) != recorded:
+        raise InputError(
+            f"Network {network} is not the file the analysis in {folder} ran on (its SHA-256 differs from the one "
+            "in summary.json)."
+        )
+
+
+def verify_baseline(base: Baseline, scene: WhatIfScene, table: pd.DataFrame) -> int:
+    """Check the page's starting coverage against ``coverage.csv``; returns the number of covered pairs.
+
+    Raises
+    ------
+    LifecircleError
+        A compound's covered flag or walk differs (the page would not answer as the analysis did).
+    """
+    speed_m_per_min = scene.speed_kmh * 1000.0 / 60.0
+    ids = pd.Index(scene.compounds.index.astype(str))
+    rows = [ALL, *scene.categories]
+    page = pd.DataFrame(
+        {
+            "compound_id": np.tile(ids, len(rows)),
+            "category": np.repeat(rows, len(ids)),
+            "page_min": (base.walk_m / speed_m_per_min).ravel(),
+        }
+    )
+    merged = page.merge(table[["compound_id", "category", "walk_min", "covered"]], how="outer", indicator=True)
+    covered = merged["covered"].astype(str).str.lower().isin(("true", "1"))
+    page_covered = np.isfinite(merged["page_min"])
+    bad = (merged["_merge"] != "both") | (covered != page_covered)
+    bad |= covered & ((merged["page_min"] - merged["walk_min"]).abs() > WALK_MIN_TOLERANCE)
+    if bad.any():
+        examples = ", ".join(f"{r.compound_id}/{r.category}" for r in merged[bad].head(5).itertuples())
+        raise LifecircleError(
+            f"The rebuilt network answers differently from the analysis for {int(bad.sum())} compound-category "
+            f"rows ({examples}); the what-if page was not written."
+        )
+    return int(covered.sum())
+
+
+def run_whatif(folder: str | Path, *, network: str | Path, lang: str | None = None) -> WhatIfResult:
+    """Write ``whatif.html`` into an analysis folder.
+
+    Parameters
+    ----------
+    folder
+        Output folder of ``lifecircle analyze``.
+    network
+        The network file the analysis ran on (checked against the SHA-256 in ``summary.json``).
+    lang
+        ``zh`` or ``en``; by default the analysis's language, else from the compound names.
+
+    Returns
+    -------
+    WhatIfResult
+    """
+    folder, network = Path(folder), Path(network)
+    require_whatif_inputs(network=network)
+    summary, compounds, services, table = read_folder(folder)
+    _check_summary(summary, network, folder)
+    params = summary["parameters"]
+    net = prepare_network(load_network(network))
+    max_snap_m = float(params["max_snap_m"])
+    scene = WhatIfScene(
+        net=net,
+        origins=compound_origins(net, compounds, max_snap_m=max_snap_m),
+        compounds=compounds,
+        services=services,
+        max_walk_m=float(params["max_walk_m"]),
+        speed_kmh=float(params["speed_kmh"]),
+        max_snap_m=max_snap_m,
+    )
+    html, base = render_whatif(scene, lang=lang or summary.get("lang"))
+    covered_pairs = verify_baseline(base, scene, table)
+    path = folder / WHATIF_HTML
+    write_atomic(path, html)
+    log.info("what-if page %s: %.1f MB", path, len(html.encode("utf-8")) / 1e6)
+    return WhatIfResult(
+        path=path, compounds=len(compounds), categories=len(scene.categories), covered_pairs=covered_pairs
+    )
