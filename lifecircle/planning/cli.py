@@ -81,7 +81,8 @@ def _add_walk_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_map_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("map")
-    group.add_argument("--offline", action="store_true", help="inline Leaflet so the map opens with no internet")
+    group.add_argument("--online", action="store_true", help="load Leaflet from its CDN (default: inlined)")
+    group.add_argument("--offline", action="store_true", help=argparse.SUPPRESS)  # the default now (old scripts)
     group.add_argument("--lang", choices=["zh", "en"], help="map language (default: zh when names are Chinese)")
     group.add_argument(
         "--basemap",
@@ -311,7 +312,8 @@ def _add_study_parsers(sub, analyze: argparse.ArgumentParser) -> None:
     run.add_argument("--standard", help="planning standard level (overrides standard.level)")
     run.add_argument("--output-coord-system", help="coordinate system of written layers (overrides output)")
     run.add_argument("--lang", choices=["zh", "en"], help="map and report language (overrides output.lang)")
-    run.add_argument("--offline", action="store_true", default=None, help="inline Leaflet in the map")
+    run.add_argument("--online", action="store_true", help="load Leaflet from its CDN (default: inlined)")
+    run.add_argument("--offline", action="store_true", default=None, help=argparse.SUPPRESS)  # the default now
     run.add_argument("--no-report", dest="report", action="store_false", default=None, help="skip report.html/xlsx")
     run.set_defaults(handler=_cmd_run)
 
@@ -338,7 +340,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         standard=args.standard,
         output_coord_system=args.output_coord_system,
         lang=args.lang,
-        offline_map=args.offline,
+        offline_map=False if args.online else None,
         report=args.report,
     )
     result = run_study(study, progress=not args.quiet)
@@ -427,7 +429,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 def _map_options(args: argparse.Namespace):
     from lifecircle.planning.analyze_job import MapOptions
 
-    return MapOptions(offline=args.offline, lang=args.lang, basemap=args.basemap, tianditu_key=args.tianditu_key)
+    return MapOptions(offline=not args.online, lang=args.lang, basemap=args.basemap, tianditu_key=args.tianditu_key)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

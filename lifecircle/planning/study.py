@@ -74,7 +74,7 @@ _SECTIONS = {
     "thresholds": None,
     "thresholds_m": None,
     "standard": {"level", "include_recommended", "facilities"},
-    "output": {"dir", "coord_system", "lang", "offline_map", "report", "served_area", "catchment_m"},
+    "output": {"dir", "coord_system", "lang", "offline_map", "online_map", "report", "served_area", "catchment_m"},
 }
 
 
@@ -139,7 +139,7 @@ class Study:
     out_dir: Path = Path("lifecircle-out")
     output_coord_system: str = "wgs84"
     lang: str | None = None
-    offline_map: bool = False
+    offline_map: bool = True
     report: bool = True
     walking: WalkingOptions = field(default_factory=WalkingOptions)
     study_area: Path | None = None
@@ -491,7 +491,7 @@ def parse_study(doc: Mapping, *, base: Path, source: str = "study", check_files:
         out_dir=chk.path(out_dir, "output.dir", base, check_files=False),
         output_coord_system=chk.coord_system(out, "coord_system", "output") or "wgs84",
         lang=lang,
-        offline_map=chk.boolean(out, "offline_map", "output", False),
+        offline_map=not chk.boolean(out, "online_map", "output", False),  # offline_map (old files): the default
         report=chk.boolean(out, "report", "output", True),
         walking=walking,
         study_area=None
@@ -735,7 +735,7 @@ max_snap_m = 300                         # farther than this from any walkable s
 dir = "lifecircle-out"
 coord_system = "wgs84"                   # gcj02 to overlay the GeoPackages on Amap
 lang = "zh"                              # zh | en (map and report)
-offline_map = false                      # true: the map opens without internet
+online_map = false                       # true: the map loads Leaflet from the internet (default: opens offline)
 report = true                            # report.html and report.xlsx
 served_area = true                       # the street area each category serves (map layers, area_share)
 # catchment_m = 45                       # street catchment width of served areas
