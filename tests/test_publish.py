@@ -70,8 +70,25 @@ def test_site_has_index_maps_and_downloads(two_analyses):
             assert (d / "data" / f).read_bytes() == (src / f).read_bytes()
     text = index.read_text(encoding="utf-8")
     assert "<b>东区</b>" not in text and "&lt;b&gt;东区&lt;/b&gt;" in text
-    assert "parameters.max_snap_m" in text
+    assert {d.name for d in slug_dirs} == {"东区 2026", "west"}  # folders keep their own names
     assert not list(tmp.glob(".site*"))  # no temporary folders left
+
+
+def _visible_text(html_text: str) -> str:
+    body = re.sub(r"<style>.*?</style>", "", html_text, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+def test_index_is_for_people_not_a_key_dump(two_analyses):
+    tmp, dirs, *_ = two_analyses
+    index = publish_site(dirs, tmp / "site", lang="zh")
+    text = _visible_text(index.read_text(encoding="utf-8"))
+    for dump in ("parameters.", "max_snap_m", "None", "{", "}", "n_compounds", "speed_kmh", "representative_point"):
+        assert dump not in text, dump
+    assert "步行 10 分钟（约 750 米）内可达即为覆盖" in text and "步行 15 分钟（约 1125 米）内可达即为覆盖" in text
+    assert "步行速度每小时 4.5 公里" in text and "距可步行道路超过 300 米的小区记为无法步行到达" in text
+    assert "数据日期：2026-02-01" in text and "发布日期：" in text and "全部服务" in text
+    assert "总览地图" in text and "分类地图" in text and "数据下载" in text and "OpenStreetMap 贡献者" in text
 
 
 def test_index_coverage_table_matches_the_analysis(two_analyses):
@@ -83,11 +100,11 @@ def test_index_coverage_table_matches_the_analysis(two_analyses):
         covered = int(t1[(t1["category"] == cat)]["covered"].sum())
         pop = int(comp1.loc[t1[(t1["category"] == cat) & t1["covered"]]["compound_id"], "population"].sum())
         assert re.search(
-            rf"<td>{cat}</td><td class=\"num\">{covered} / {n}</td>"
-            rf"<td class=\"num\">[0-9.]+%</td><td class=\"num\">{pop:,}</td>",
+            rf"<td>{cat}</td><td class=\"num\">10</td><td class=\"num\">{covered} / {n}</td>"
+            rf"<td class=\"num\">[0-9.]+%</td><td class=\"num\">[0-9.]+%</td><td class=\"num\">{pop:,}</td>",
             text,
         ), cat
-    assert "Threshold: 10 min walk" in text and "Data date: 2026-02-01" in text
+    assert "Covered means within 10 minutes on foot (about 750 m)" in text and "Data of 2026-02-01" in text
     assert "OpenStreetMap contributors" in text
 
 
@@ -137,8 +154,70 @@ def test_publish_real_osm_analysis(tmp_path):
     write_analysis(tmp_path / "cau", comp, svc)
     index = publish_site(tmp_path / "cau", tmp_path / "site")
     text = index.read_text(encoding="utf-8")
-    assert '<html lang="zh">' in text and "覆盖情况" in text
+    assert '<html lang="zh">' in text and "分类覆盖" in text
     cats = sorted(svc["category"].unique())
     assert len(list((tmp_path / "site" / "cau").glob("map-*.html"))) == len(cats)
     table = pd.read_csv(tmp_path / "site" / "cau" / "data" / "coverage.csv")
     assert set(table["category"]) == {"all", *cats}
+
+
+def test_index_has_streets_and_the_report(two_analyses):
+    tmp, dirs, *_ = two_analyses
+    a = dirs[0]
+    pd.DataFrame(
+        {"街道": ["学院路街道", "(none)"], "compounds": [12, 8], "share_all": [0.75, 0.5], "share_clinic": [0.5, 0.25],
+         "compounds_without_branch": [3, 1], "worst_compound_name": [XSS_NAME, "西园"]}
+    ).to_csv(a / "rollup_street.csv", index=False, encoding="utf-8-sig")  # fmt: skip
+    (a / "report.html").write_text("<!DOCTYPE html><title>report</title><p>报告</p>", encoding="utf-8")
+    index = publish_site(a, tmp / "site")
+    html_text = index.read_text(encoding="utf-8")
+    assert (
+        "分街道覆盖" in html_text and "学院路街道" in html_text and "75.0%" in html_text and "（未填写）" in html_text
+    )
+    assert XSS_NAME not in html_text and "全部服务覆盖率" in html_text and "clinic覆盖率" in html_text
+    assert 'href="%E4%B8%9C%E5%8C%BA%202026/report.html"' in html_text
+    assert (tmp / "site" / "东区 2026" / "report.html").read_text(encoding="utf-8").endswith("<p>报告</p>")
+
+
+def test_publish_never_follows_a_symlink_nor_copies_foreign_files(two_analyses, tmp_path):
+    tmp, dirs, *_ = two_analyses
+    a = dirs[0]
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password=hunter2", encoding="utf-8")
+    (a / "rollup_street.csv").symlink_to(secret)  # named like an output, pointing out of the folder
+    (a / "leak.csv").symlink_to(secret)
+    (a / "sites.gpkg").symlink_to("/etc/passwd")
+    (a / "mine.csv").write_text("a,b\n1,2\n", encoding="utf-8")  # the user's own file, not lifecircle's
+    index = publish_site(a, tmp / "site")
+    site = index.parent
+    published = [p for p in site.rglob("*") if p.is_file()]
+    assert not any("hunter2" in p.read_bytes().decode("utf-8", "replace") for p in published)
+    assert not any(p.is_symlink() for p in site.rglob("*"))
+    names = {p.name for p in (site / "东区 2026" / "data").iterdir()}
+    assert names == {"coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json"}
+    text = index.read_text(encoding="utf-8")
+    assert "leak.csv" not in text and "mine.csv" not in text and "分街道覆盖" not in text
+    assert "rollup_street.csv" in text  # said to be left out, not published
+    # a required file that is a link is refused, nothing written
+    (a / "coverage.csv").rename(a / "real.csv")
+    (a / "coverage.csv").symlink_to(a / "real.csv")
+    with pytest.raises(InputError, match="symbolic link"):
+        publish_site(a, tmp / "site2")
+    assert not (tmp / "site2").exists()
+
+
+def test_publish_copies_only_what_the_manifest_lists_unchanged(two_analyses):
+    from lifecircle import folder
+    from lifecircle.folder import Manifest
+    from lifecircle.planning.outputs import file_sha256
+
+    tmp, dirs, *_ = two_analyses
+    a = dirs[0]
+    files = {f: file_sha256(a / f) for f in ("coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json")}
+    (a / "report.xlsx").write_bytes(b"PK\x03\x04 not the workbook lifecircle wrote")
+    files["report.xlsx"] = "0" * 64  # recorded hash of the workbook lifecircle wrote; the file changed since
+    (a / "rollup_grid.csv").write_text("网格,compounds\n", encoding="utf-8")  # not in the manifest
+    (a / folder.MANIFEST).write_text(json.dumps(Manifest(jobs={"analyze": files}).to_json()), encoding="utf-8")
+    index = publish_site(a, tmp / "site")
+    names = {p.name for p in (index.parent / "东区 2026" / "data").iterdir()}
+    assert names == {"coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json"}

@@ -1,32 +1,41 @@
-"""Static site from one or more analysis output folders: index, maps, downloads.
+"""Static site from one or more analysis output folders: an index for people, maps, the report, downloads.
 
-Each analysis folder holds ``coverage.csv`` (the coverage engine's long table), ``compounds.gpkg``,
-``services.gpkg`` and ``summary.json``; optionally ``served_area.gpkg`` and ``sites.gpkg`` (file names from
-:mod:`lifecircle.folder`). The site uses relative links only and no external asset, so it
-works from ``file://`` and from any static host.
+Each analysis folder holds ``coverage.csv``, ``compounds.gpkg``, ``services.gpkg`` and ``summary.json``;
+optionally ``served_area.gpkg``, ``sites.gpkg``, ``rollup_street.csv`` and ``report.html`` (file names from
+:mod:`lifecircle.folder`). Each analysis gets a folder of the site named like its own folder. The index
+(:mod:`lifecircle.maps.site_pages`) is in the run's language. The site uses relative links only and no
+external asset, so it works from ``file://`` and from any static host.
+
+Only regular files that lifecircle wrote are published: those its folder record lists (with their SHA-256
+when recorded, so a file changed since is left out), never a symbolic link: a link in an analysis folder to
+a secret elsewhere is not followed.
 """
 
 from __future__ import annotations
 
-import html
+import hashlib
+import json
 import logging
+import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import quote
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
-from lifecircle import folder
+from lifecircle import __version__, folder
+from lifecircle.cells import restore_frame
 from lifecircle.errors import InputError
-from lifecircle.maps import _offline
+from lifecircle.maps import _offline, site_pages
 from lifecircle.maps.coverage_map import coverage_map, save_map
-from lifecircle.maps.labels import category_label, check_lang, label, pick_lang
+from lifecircle.maps.labels import check_lang, pick_lang
+from lifecircle.maps.site_text import site_text
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +52,10 @@ OPTIONAL_LAYERS: dict[str, str] = {  # map layer -> file of the analysis folder
 MINUTES_KEYS: tuple[str, ...] = ("max_walk_min", "minutes", "walk_min", "threshold_min")
 SPEED_KEYS: tuple[str, ...] = ("speed_kmh", "walk_speed_kmh")
 _MARKER = ".lifecircle-site"
-
-_SITE_CSS = """
-body{font:15px/1.5 system-ui,"Noto Sans CJK SC","WenQuanYi Micro Hei","Microsoft YaHei",sans-serif;
-  margin:0 auto;max-width:980px;padding:16px 20px;color:#222}
-h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd}h3{font-size:15px}
-table{border-collapse:collapse;margin:6px 0 12px}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}
-td.num{text-align:right}ul{padding-left:20px}.note{color:#666;font-size:13px}
-"""
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+_KNOWN_NAME = re.compile(  # every name lifecircle gives a file (rollup_{level}.csv -> rollup_[^/]+\.csv)
+    "|".join("[^/]+".join(map(re.escape, re.split(r"\{[a-z_]+\}", f.name))) for f in folder.FILES)
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class _Analysis:
     compounds: gpd.GeoDataFrame
     services: gpd.GeoDataFrame
     layers: dict
+    owned: dict  # file name -> SHA-256 (None when not recorded) of the files lifecircle wrote there
 
 
 def _find(summary: dict, keys: Sequence[str]) -> object:
@@ -90,6 +96,51 @@ def _read_layer(path: Path, index_col: str | None) -> gpd.GeoDataFrame:
     return gdf
 
 
+def owned_files(src: Path) -> dict[str, str | None]:
+    """The files lifecircle wrote in ``src``: name -> SHA-256, or None where its record keeps no hash.
+
+    From the folder's manifest; else from the per-job lists of earlier versions (``.lifecircle-<job>.json``);
+    else, for a folder with no record, the files named as lifecircle names its outputs.
+    """
+    manifest = folder.read_manifest(src)
+    if manifest is not None:
+        return dict(manifest.owned())
+    names: dict[str, str | None] = {}
+    for record in sorted(src.glob(".lifecircle-*.json")):
+        if record.is_symlink() or not record.is_file():
+            continue
+        try:
+            listed = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            continue
+        if isinstance(listed, list):
+            names.update({n: None for n in listed if folder.safe_name(n)})
+    if names:
+        return names
+    return {p.name: None for p in src.iterdir() if folder.safe_name(p.name) and _KNOWN_NAME.fullmatch(p.name)}
+
+
+def copy_regular(src: Path, dest: Path, *, sha256: str | None = None) -> bool:
+    """Copy ``src`` to ``dest`` only when it is a regular file (never through a symbolic link) with the
+    expected SHA-256 (when given); return whether it was copied."""
+    try:
+        fd = os.open(src, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:  # a symbolic link (ELOOP), gone, or unreadable
+        return False
+    digest = hashlib.sha256()
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return False
+        with open(dest, "wb") as out:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+                out.write(block)
+    if sha256 is not None and digest.hexdigest() != sha256:
+        dest.unlink()
+        return False
+    return True
+
+
 def _load(src: Path, slug: str) -> _Analysis:
     if not src.is_dir():
         raise InputError(f"The analysis folder {src} does not exist.")
@@ -97,6 +148,11 @@ def _load(src: Path, slug: str) -> _Analysis:
     missing = [f for f in REQUIRED_FILES if not (src / f).is_file()]
     if missing:
         raise InputError(f"The analysis folder {src} lacks {', '.join(missing)}.")
+    linked = [f for f in REQUIRED_FILES if (src / f).is_symlink()]
+    if linked:
+        raise InputError(
+            f"In {src}, {', '.join(linked)} is a symbolic link: publish reads only files lifecircle wrote."
+        )
     summary = folder.read_json(src / folder.SUMMARY.name)
     if not isinstance(summary, dict):
         raise InputError(f"{src / 'summary.json'} must hold a JSON object.")
@@ -106,153 +162,164 @@ def _load(src: Path, slug: str) -> _Analysis:
         raise InputError(f"{src / 'summary.json'} lacks the walking threshold ({' or '.join(MINUTES_KEYS)}).")
     if not isinstance(speed, (int, float)) or isinstance(speed, bool):
         raise InputError(f"{src / 'summary.json'} lacks the walking speed ({' or '.join(SPEED_KEYS)}).")
+    text = {"compound_id": str, "nearest_service_id": str, "category": str, "compound_name": str,
+            "nearest_service_name": str}  # fmt: skip
     try:
-        table = pd.read_csv(
-            src / folder.COVERAGE.name, dtype={"compound_id": str, "nearest_service_id": str, "category": str}
-        )
+        table = restore_frame(pd.read_csv(src / folder.COVERAGE.name, dtype=text, encoding="utf-8-sig"))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{src / 'coverage.csv'} is damaged ({exc}); run the analysis again.") from None
     compounds = _read_layer(src / folder.COMPOUNDS.name, "compound_id")
     services = _read_layer(src / folder.SERVICES.name, "service_id")
-    layers = {name: _read_layer(src / file, None) for name, file in OPTIONAL_LAYERS.items() if (src / file).is_file()}
-    return _Analysis(src, slug, summary, float(minutes), float(speed), table, compounds, services, layers)
+    layers = {
+        name: _read_layer(src / file, None)
+        for name, file in OPTIONAL_LAYERS.items()
+        if (src / file).is_file() and not (src / file).is_symlink()
+    }
+    return _Analysis(src, slug, summary, float(minutes), float(speed), table, compounds, services, layers,
+                     owned_files(src))  # fmt: skip
 
 
 def _slugs(dirs: Sequence[Path]) -> list[str]:
+    """Each analysis's folder in the site: its own name (only characters no file system takes are replaced)."""
     out: list[str] = []
     for i, d in enumerate(dirs, start=1):
-        base = re.sub(r"[^A-Za-z0-9_-]+", "-", d.resolve().name).strip("-").lower() or f"analysis-{i}"
+        base = _UNSAFE_NAME.sub("-", d.resolve().name).strip(" .-") or f"analysis-{i}"
         slug, n = base, 2
-        while slug in out:
+        while slug.lower() in {s.lower() for s in out} or slug.lower() == "index.html":
             slug, n = f"{base}-{n}", n + 1
         out.append(slug)
     return out
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+def _data_date(summary: dict) -> str | None:
+    date = _find(summary, ("data_date", "osm_date"))
+    if isinstance(date, dict):
+        date = date.get("date")
+    network = (summary.get("inputs") or {}).get("network") if isinstance(summary.get("inputs"), dict) else None
+    if date is None and isinstance(network, dict) and isinstance(network.get("osm_date"), dict):
+        date = network["osm_date"].get("date")
+    return None if date is None else str(date)[:10]
 
 
-def _href(*parts: str) -> str:
-    return "/".join(quote(p) for p in parts)
+def _title(a: _Analysis) -> str | None:
+    study = a.summary.get("study")
+    if isinstance(study, dict) and study.get("name"):
+        return str(study["name"])
+    title = a.summary.get("title", a.summary.get("name"))
+    return None if title is None or isinstance(title, (dict, list)) else str(title)
 
 
-def _coverage_rows(a: _Analysis, lang: str) -> str:
-    t = a.table.copy()
-    covered = (
-        t["covered"].astype(str).str.lower().isin(["true", "1"])
-        if t["covered"].dtype == object
-        else t["covered"].fillna(False).astype(bool)
-    )
-    t["covered"] = covered
-    n = len(a.compounds)
-    if "population" in a.compounds.columns:
-        pop = pd.to_numeric(a.compounds["population"], errors="coerce")
-        pop.index = a.compounds.index.astype(str)
-        t["pop"] = t["compound_id"].map(pop).where(t["covered"], 0)
-    g = t.groupby("category", sort=True)
-    agg = pd.DataFrame({"covered": g["covered"].sum()})
-    if "pop" in t:
-        agg["pop"] = g["pop"].sum()
-    order = (["all"] if "all" in agg.index else []) + [c for c in agg.index if c != "all"]
-    agg = agg.reindex(order)
-    head = [label("site_col_category", lang), label("site_col_covered", lang), label("site_col_share", lang)]
-    if "pop" in agg:
-        head.append(label("site_col_population", lang))
-    rows = ["<tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
-    share = agg["covered"] / n if n else agg["covered"] * np.nan
-    for cat, row in agg.iterrows():  # one row per category (a handful), not per compound
-        cells = [
-            f"<td>{_e(category_label(cat, lang))}</td>",
-            f'<td class="num">{int(row["covered"])} / {n}</td>',
-            f'<td class="num">{share[cat]:.1%}</td>',
-        ]
-        if "pop" in agg:
-            cells.append(f'<td class="num">{int(row["pop"]):,}</td>')
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return "<table>" + "".join(rows) + "</table>"
+def _street_table(a: _Analysis) -> pd.DataFrame | None:
+    path = a.src / folder.rollup_name("street")
+    if path.name not in a.owned or path.is_symlink() or not path.is_file():
+        return None
+    try:
+        header = pd.read_csv(path, encoding="utf-8-sig", nrows=0).columns
+        table = pd.read_csv(path, encoding="utf-8-sig", dtype={header[0]: str, "worst_compound_name": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, IndexError):
+        logger.warning("%s is damaged; the street table is left out of the site", path)
+        return None
+    return restore_frame(table) if "compounds" in table.columns else None
 
 
-def _summary_rows(summary: dict, lang: str) -> str:
-    flat: dict[str, object] = {}
-    for k, v in summary.items():
-        if isinstance(v, dict):
-            for k2, v2 in v.items():
-                if not isinstance(v2, (dict, list)):
-                    flat[f"{k}.{k2}"] = v2
-        elif isinstance(v, list):
-            if all(not isinstance(x, (dict, list)) for x in v):
-                flat[k] = ", ".join(str(x) for x in v)
-        else:
-            flat[k] = v
-    key, value = _e(label("site_col_key", lang)), _e(label("site_col_value", lang))
-    rows = [f"<tr><th>{key}</th><th>{value}</th></tr>"]
-    rows += [f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in flat.items()]
-    return "<table>" + "".join(rows) + "</table>"
-
-
-def _page(title: str, body: str, lang: str) -> str:
-    return (
-        f'<!DOCTYPE html>\n<html lang="{_e(lang)}">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_e(title)}</title>\n<style>{_SITE_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
-    )
-
-
-def _publish_one(a: _Analysis, dest: Path, *, lang: str, offline: bool) -> str:
-    """Write one analysis's maps and downloads under dest/slug; return its index section."""
-    d = dest / a.slug
-    (d / "data").mkdir(parents=True)
-    date = _find(a.summary, ("data_date", "osm_date", "date"))
-    title = _find(a.summary, ("title", "name"))
+def _write_maps(a: _Analysis, d: Path, *, lang: str, offline: bool) -> list[tuple[str, str]]:
+    """The overview map and one map per category; returns (category, file) of the category maps."""
+    params = a.summary.get("parameters") if isinstance(a.summary.get("parameters"), dict) else {}
+    limits = params.get("category_max_walk_min") if isinstance(params.get("category_max_walk_min"), dict) else None
     common = {
         "minutes": a.minutes,
         "speed_kmh": a.speed_kmh,
+        "category_minutes": limits or None,
         "lang": lang,
-        "data_date": None if date is None else str(date),
+        "data_date": _data_date(a.summary),
         "branches": a.layers.get("branches"),
-        "sites": a.layers.get("sites"),
         "served_areas": a.layers.get("served_areas"),
         "study_area": a.layers.get("study_area"),
     }
-    m = coverage_map(a.compounds, a.services, a.table, title=None if title is None else str(title), **common)
+    m = coverage_map(a.compounds, a.services, a.table, title=_title(a), sites=a.layers.get("sites"), **common)
     save_map(m, d / "map.html", offline=offline)
     cats = sorted((set(a.table["category"].astype(str)) - {"all"}) | set(a.services["category"].astype(str)))
-    cat_links = []
+    links = []
     for k, cat in enumerate(cats, start=1):
-        common_c = {**common, "sites": None}
-        mc = coverage_map(a.compounds, a.services, a.table, category=cat, **common_c)
         name = f"map-{k:02d}.html"
-        save_map(mc, d / name, offline=offline)
-        cat_links.append(f'<li><a href="{_href(a.slug, name)}">{_e(category_label(cat, lang))}</a></li>')
-    downloads = []
-    for f in sorted(
-        p.name
-        for p in a.src.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in DOWNLOAD_SUFFIXES
-    ):
-        shutil.copy2(a.src / f, d / "data" / f)
-        size = (d / "data" / f).stat().st_size
-        downloads.append(
-            f'<li><a href="{_href(a.slug, "data", f)}" download>{_e(f)}</a> '
-            f'<span class="note">({size / 1024:,.1f} kB)</span></li>'
+        save_map(coverage_map(a.compounds, a.services, a.table, category=cat, **common), d / name, offline=offline)
+        links.append((cat, name))
+    return links
+
+
+def _copy_files(a: _Analysis, d: Path) -> tuple[bool, list[site_pages.Download], list[str]]:
+    """The report and the downloads lifecircle wrote, copied; returns (report copied, downloads, left out)."""
+    downloads, left_out = [], []
+    report = False
+    for name in sorted(a.owned):
+        suffix = Path(name).suffix.lower()
+        if name != folder.REPORT_HTML.name and suffix not in DOWNLOAD_SUFFIXES:
+            continue
+        src = a.src / name
+        if not src.exists() and not src.is_symlink():
+            continue
+        target = d / name if name == folder.REPORT_HTML.name else d / "data" / name
+        if not copy_regular(src, target, sha256=a.owned[name]):
+            logger.warning(
+                "%s is not published: it is a link, not a regular file, or changed since it was written", src
+            )
+            left_out.append(name)
+        elif target.parent == d:
+            report = True
+        else:
+            downloads.append(site_pages.Download(name, target.stat().st_size))
+    return report, downloads, left_out
+
+
+def _publish_one(a: _Analysis, dest: Path, *, lang: str, offline: bool) -> str:
+    """Write one analysis's maps, report and downloads under dest/slug; return its index section."""
+    d = dest / a.slug
+    (d / "data").mkdir(parents=True)
+    category_maps = _write_maps(a, d, lang=lang, offline=offline)
+    report, downloads, left_out = _copy_files(a, d)
+    tables = [
+        (
+            site_text("by_category", lang),
+            site_pages.category_rows(a.table, a.compounds, a.summary, minutes=a.minutes, lang=lang),
         )
-    heading = str(title) if title is not None else a.src.resolve().name
-    params = " · ".join(
-        [
-            label("param_threshold", lang, minutes=f"{a.minutes:g}"),
-            label("param_speed", lang, speed=f"{a.speed_kmh:g}"),
-            *([label("param_date", lang, date=str(date))] if date is not None else []),
-        ]
+    ]
+    streets = _street_table(a)
+    if streets is not None and len(streets):
+        tables.append((site_text("by_street", lang), site_pages.street_rows(streets, a.summary, lang)))
+    date = _data_date(a.summary)
+    links = site_pages.SectionLinks(a.slug, tuple(category_maps), report, tuple(downloads), tuple(left_out))
+    return site_pages.section(
+        _title(a) or a.src.resolve().name,
+        [site_text("data_date", lang, date=date)] if date else [],
+        site_pages.parameter_lines(a.summary, minutes=a.minutes, speed_kmh=a.speed_kmh, lang=lang),
+        tables,
+        links,
+        lang,
     )
-    return (
-        f'<h2 id="{_e(a.slug)}">{_e(heading)}</h2>\n<p>{_e(params)}</p>\n'
-        f'<p><a href="{_href(a.slug, "map.html")}">{_e(label("site_overview_map", lang))}</a></p>\n'
-        f"<h3>{_e(label('site_coverage_table', lang))}</h3>\n{_coverage_rows(a, lang)}\n"
-        f"<h3>{_e(label('site_category_maps', lang))}</h3>\n<ul>{''.join(cat_links)}</ul>\n"
-        f"<h3>{_e(label('site_summary', lang))}</h3>\n{_summary_rows(a.summary, lang)}\n"
-        f"<h3>{_e(label('site_downloads', lang))}</h3>\n<ul>{''.join(downloads)}</ul>\n"
+
+
+def _language(lang: str | None, analyses: Sequence[_Analysis]) -> str:
+    if lang is not None:
+        return check_lang(lang)
+    recorded = analyses[0].summary.get("lang")
+    return recorded if recorded in ("zh", "en") else pick_lang(analyses[0].compounds.get("name", []))
+
+
+def _index(analyses: Sequence[_Analysis], sections: Sequence[str], *, lang: str, offline: bool) -> str:
+    title = (_title(analyses[0]) if len(analyses) == 1 else None) or site_text("title", lang)
+    published = site_text("published", lang, date=datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+    toc = "".join(
+        f'<li><a href="#{site_pages.e(a.slug)}">{site_pages.e(_title(a) or a.slug)}</a></li>' for a in analyses
     )
+    notes = [site_text("offline_note", lang)] if offline else []
+    notes += [site_text("attribution", lang), site_text("generated", lang, version=__version__)]
+    body = (
+        f'<h1>{site_pages.e(title)}</h1>\n<p class="note">{site_pages.e(published)}</p>\n'
+        + (f"<h2>{site_pages.e(site_text('contents', lang))}</h2><ul>{toc}</ul>\n" if len(analyses) > 1 else "")
+        + "\n".join(sections)
+        + f'\n<p class="note">{site_pages.e(" · ".join(notes))}</p>'
+    )
+    return site_pages.page(title, body, lang)
 
 
 def publish_site(
@@ -269,14 +336,14 @@ def publish_site(
     analysis_dirs
         One folder or several, each with ``coverage.csv``, ``compounds.gpkg``, ``services.gpkg`` and
         ``summary.json`` (which must give the threshold as ``max_walk_min`` or ``minutes`` and the
-        speed as ``speed_kmh``; ``data_date`` and ``title`` are used when present).
+        speed as ``speed_kmh``; a study name or ``title`` and the data date are used when present).
     out_dir
         Site folder to create. An existing site written by this function is replaced; any other
         non-empty folder is refused.
     offline
         Inline Leaflet into every map so the site needs no CDN (tiles stay remote).
     lang
-        ``"zh"`` or ``"en"``; by default from the compound names of the first analysis.
+        ``"zh"`` or ``"en"``; by default the language of the first analysis.
 
     Returns
     -------
@@ -292,21 +359,13 @@ def publish_site(
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / _MARKER).is_file())):
         raise InputError(f"The output folder {out} exists and is not a lifecircle site; choose a new or empty one.")
     analyses = [_load(d, slug) for d, slug in zip(dirs, _slugs(dirs), strict=True)]
-    lang = check_lang(lang) if lang is not None else pick_lang(analyses[0].compounds.get("name", []))
+    lang = _language(lang, analyses)
     out.parent.mkdir(parents=True, exist_ok=True)  # once the analyses are known to be readable
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         sections = [_publish_one(a, tmp, lang=lang, offline=offline) for a in analyses]
-        toc = "".join(f'<li><a href="#{_e(a.slug)}">{_e(a.src.resolve().name)}</a></li>' for a in analyses)
-        body = (
-            f"<h1>{_e(label('site_title', lang))}</h1>\n"
-            + (f"<ul>{toc}</ul>\n" if len(analyses) > 1 else "")
-            + "\n".join(sections)
-            + f'<p class="note">{_e(label("site_offline_note", lang) if offline else "")} '
-            f"{_e(label('attribution_data', lang))}. {_e(label('site_generated', lang))}.</p>"
-        )
-        _offline.write_atomic(tmp / "index.html", _page(label("site_title", lang), body, lang))
+        _offline.write_atomic(tmp / "index.html", _index(analyses, sections, lang=lang, offline=offline))
         (tmp / _MARKER).write_text("lifecircle published site\n", encoding="utf-8")
         tmp.chmod(0o755)
         old = None
