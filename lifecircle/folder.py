@@ -23,6 +23,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from lifecircle.cells import inert_frame, restore_frame
 from lifecircle.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -166,8 +167,10 @@ def files_of(job: str) -> tuple[FolderFile, ...]:
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """CSV in UTF-8 with a byte-order mark, so Excel shows Chinese text."""
-    df.to_csv(path, index=False, encoding="utf-8-sig")
+    """CSV in UTF-8 with a byte-order mark, so Excel shows Chinese text; a text cell that a spreadsheet would run
+    as a formula (``=``, ``+``, ``-``, ``@``...) is made inert (:func:`lifecircle.cells.inert_frame`); CRLF line
+    ends (RFC 4180), so a carriage return inside a cell is quoted."""
+    inert_frame(df).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
 def write_json(data: Mapping, path: Path) -> None:
@@ -235,24 +238,37 @@ def read_json(path: Path) -> object:
 
 @dataclass(frozen=True)
 class Manifest:
-    """What the manifest of a folder says: the files of each job (name -> SHA-256) and whether it is complete."""
+    """What the manifest of a folder says: the files of each job and whether the folder is complete.
 
-    jobs: dict[str, dict[str, str]] = field(default_factory=dict)
+    Each file maps to the SHA-256 digests it may have: one when complete, the old and the new one while a
+    run replaces files in place (``complete`` is then false).
+    """
+
+    jobs: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     complete: bool = True
     schema_version: int = SCHEMA_VERSION
 
-    def owned(self) -> dict[str, str]:
-        """Every file any job wrote, name -> SHA-256."""
-        return {name: digest for files in self.jobs.values() for name, digest in files.items()}
+    def owned(self) -> dict[str, tuple[str, ...]]:
+        """Every file any job wrote, name -> its possible SHA-256 digests."""
+        return {name: digests for files in self.jobs.values() for name, digests in files.items()}
 
     def to_json(self) -> dict:
         """The manifest as written."""
-        return {
-            "format": MANIFEST_FORMAT,
-            "schema_version": self.schema_version,
-            "complete": self.complete,
-            "jobs": {job: dict(sorted(files.items())) for job, files in sorted(self.jobs.items())},
+        jobs = {
+            job: {name: d[0] if len(d) == 1 else list(d) for name, d in sorted(files.items())}
+            for job, files in sorted(self.jobs.items())
         }
+        head = {"format": MANIFEST_FORMAT, "schema_version": self.schema_version, "complete": self.complete}
+        return {**head, "jobs": jobs}
+
+    def write(self, folder: Path) -> None:
+        """Write the manifest into ``folder`` atomically (a temporary file renamed over the old one)."""
+        path = Path(folder) / MANIFEST
+        tmp = path.with_name(MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
 
 
 def read_manifest(folder: Path) -> Manifest | None:
@@ -279,13 +295,15 @@ def read_manifest(folder: Path) -> Manifest | None:
         return None
 
 
-def _checked_files(files) -> dict[str, str]:
+def _checked_files(files) -> dict[str, tuple[str, ...]]:
     out = {}
     for name, digest in files.items():
-        if not safe_name(name) or not (isinstance(digest, str) and len(digest) == 64):
+        digests = (digest,) if isinstance(digest, str) else tuple(digest)
+        if not safe_name(name) or not digests or not all(isinstance(d, str) and len(d) == 64 for d in digests):
             raise ValueError(name)
-        int(digest, 16)
-        out[name] = digest
+        for d in digests:
+            int(d, 16)
+        out[name] = digests
     return out
 
 
@@ -371,7 +389,7 @@ def read_table(path: Path, spec: FolderFile | None = None, *, text_columns: tupl
     missing = [c for c in (spec.columns if spec else ()) if c and c not in table.columns]
     if missing:
         raise InputError(f"{path} has no column {missing[0]!r}: it is not a lifecircle result; run the analysis again.")
-    return table
+    return restore_frame(table)
 
 
 def read_layer(path: Path, *, layer: str | None = None, index: str | None = None) -> gpd.GeoDataFrame:

@@ -13,22 +13,21 @@ import pandas as pd
 
 from lifecircle.errors import InputError
 from lifecircle.geo.crs import to_crs
-from lifecircle.geo.inputs.chinese_crs import detect_gcj02_shift
 from lifecircle.geo.inputs.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
 from lifecircle.geo.inputs.layers import COORD_SYSTEM_KEY
+from lifecircle.geo.inputs.shift_check import detect_gcj02_shift
 from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
 from lifecircle.geo.reach.coverage import (
     ALL,
     DEFAULT_MAX_WALK_MIN,
-    DEFAULT_SPEED_KMH,
     CoverageResult,
     Origins,
     coverage,
-    metres_per_minute,
 )
 from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M, ShapeOptions, area_share, isochrones
 from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
-from lifecircle.geo.validate import quality_notes, require_positive, weight_values
+from lifecircle.geo.validate import quality_notes, weight_values
+from lifecircle.geo.walk import DEFAULT_SPEED_KMH, Walk, metres_per_minute
 from lifecircle.planning.rollups import governance_columns, rollup_all
 from lifecircle.planning.standards import Standard, compliance
 
@@ -152,6 +151,7 @@ def analyze(
     origins: Origins | None = None,
     served_area: bool = False,
     catchment_m: float = DEFAULT_CATCHMENT_M,
+    walk: Walk | None = None,
 ) -> Analysis:
     """Run a coverage analysis on layers already read.
 
@@ -186,6 +186,9 @@ def analyze(
     origins
         Where walks start, already attached to ``network`` (for example gated origins that walked the compound's
         own internal roads, :func:`lifecircle.geo.walkers.gated.gated_origins`); ``network`` must then be prepared.
+    walk
+        Speed, limits (per category too) and edge costs in one value (:class:`~lifecircle.geo.walk.Walk`);
+        when given, ``max_walk_min``, ``speed_kmh``, ``max_walk_m`` and the per-category thresholds are not used.
     served_area, catchment_m
         Also draw each category's served area at the threshold from the streets really reached
         (:func:`lifecircle.geo.reach.isochrones.isochrones`, catchment width ``catchment_m``) and add ``area_share``
@@ -198,22 +201,25 @@ def analyze(
     for column in filter(None, (find_column(compounds, HOUSEHOLD_COLUMNS), find_column(compounds, POPULATION_COLUMNS))):
         weight_values(compounds, column)  # text or negative weights are refused before any work
     governance_columns(compounds, governance)  # and governance columns that are not there
-    net = network if isinstance(network, PreparedNetwork) else prepare_network(network)
-    mpm = metres_per_minute(speed_kmh)
-    max_walk_min = DEFAULT_MAX_WALK_MIN if max_walk_min is None else max_walk_min
-    if max_walk_m is not None:
-        max_walk_min = require_positive(max_walk_m, "The walking distance threshold", "m") / mpm
-    limits_m = {str(k): float(v) * mpm for k, v in (category_max_walk_min or {}).items()}
-    limits_m.update({str(k): float(v) for k, v in (category_max_walk_m or {}).items()})
-    for category, limit_m in limits_m.items():
-        require_positive(limit_m, f"The threshold of category {category!r}", "m")
+    if walk is None:
+        walk = Walk(
+            speed_kmh=speed_kmh,
+            limit_min=DEFAULT_MAX_WALK_MIN if max_walk_min is None else max_walk_min,
+            limit_dist_m=max_walk_m,
+            category_limit_min=category_max_walk_min or {},
+            category_limit_m=category_max_walk_m or {},
+        )
+    net = network if isinstance(network, PreparedNetwork) else _prepared(network, walk)
+    mpm = walk.metres_per_minute
+    max_walk_min = walk.max_walk_min
+    limits_m = {c: walk.limit_m_of(c) for c in (*walk.category_limit_min, *walk.category_limit_m)}
     longest_min = max([max_walk_min, *(v / mpm for v in limits_m.values())])
     result = coverage(
         net,
         compounds,
         services,
         max_walk_min=longest_min,
-        speed_kmh=speed_kmh,
+        speed_kmh=walk.speed_kmh,
         category_column=category_column,
         gates=gates,
         max_snap_m=max_snap_m,
@@ -302,6 +308,12 @@ def analyze(
         compliance=comp,
         served_area=served_gdf,
     )
+
+
+def _prepared(network: nx.MultiDiGraph, walk: Walk) -> PreparedNetwork:
+    """The network prepared with the walk's edge cost (steps priced, hills with a DEM)."""
+    graph, weight = walk.cost_graph(network, terrain_applied="terrain" in network.graph)
+    return prepare_network(graph, weight=weight)
 
 
 def _with_served_area(
