@@ -302,7 +302,7 @@ def test_tianditu_without_key_fails_before_any_work(cau_inputs, tmp_path, capsys
     def no_work(*args, **kwargs):
         raise AssertionError("the network was read before the map options were checked")
 
-    monkeypatch.setattr("lifecircle.planning.analyze_job.build_walking", no_work)
+    monkeypatch.setattr("lifecircle.planning.jobs.analyze.build_walking", no_work)
     assert _analyze(cau_inputs, tmp_path / "a" / "b", "--basemap", "tianditu") == 2
     assert "needs tianditu_key" in capsys.readouterr().err and not (tmp_path / "a").exists()
 
@@ -320,7 +320,7 @@ def test_online_network_offline_is_one_clear_error(cau_inputs, tmp_path, capsys,
         calls.append(bbox)
         return real_from_bbox(bbox, cache_dir=tmp_path / "cache", **kwargs)
 
-    monkeypatch.setattr("lifecircle.planning.analyze_job.network_from_bbox", spy)
+    monkeypatch.setattr("lifecircle.planning.inputs.network_from_bbox", spy)
     for network in ("auto", "place:攀枝花市东区", "bbox:116.3,39.9,116.4,40.0"):
         code = _analyze({**cau_inputs, "network": network}, tmp_path / "out")
         assert code == 2

@@ -16,10 +16,14 @@ from conftest import make_graph, points, squares
 
 from lifecircle.errors import InputError
 from lifecircle.geo.network.graph import prepare_network
-from lifecircle.planning import site_job
-from lifecircle.planning.analyze_job import LayerSpec
+from lifecircle.geo.walk import Walk
 from lifecircle.planning.cli import main
-from lifecircle.planning.site_job import OUTPUT_FILES, plan_sites, run_site
+from lifecircle.planning.inputs import LayerSpec
+from lifecircle.planning.jobs import site as site_job
+from lifecircle.planning.jobs.site import OUTPUT_FILES, run_site
+from lifecircle.planning.options import SitingOptions
+from lifecircle.planning.siting import plan_sites
+from lifecircle.planning.study import Study
 
 SITES_COLUMNS = ["site_id", "name", "source", "lon", "lat", "rank", "new_compounds", "cum_compounds", "cum_share"]
 BEFORE_AFTER_COLUMNS = [
@@ -66,9 +70,15 @@ def town():
     }
 
 
-def _plan(town, **kw):
-    kw.setdefault("minutes", 4)
-    return plan_sites(town["net"], town["compounds"], town["services"], **kw)
+def _plan(town, *, minutes=4, candidates=None, compounds=None, services=None, **options):
+    return plan_sites(
+        town["net"],
+        town["compounds"] if compounds is None else compounds,
+        town["services"] if services is None else services,
+        options=SitingOptions(**options),
+        walk=Walk(limit_min=minutes),
+        candidates=candidates,
+    )
 
 
 def test_add_one_picks_the_heavier_cluster(town):
@@ -89,7 +99,7 @@ def test_add_one_picks_the_heavier_cluster(town):
 def test_weights_decide(town):
     """Counting compounds instead of households, the three-compound cluster wins."""
     unweighted = town["compounds"].drop(columns="households")
-    plan = plan_sites(town["net"], unweighted, town["services"], candidates=town["candidates"], add=1, minutes=4)
+    plan = _plan(town, compounds=unweighted, candidates=town["candidates"], add=1)
     assert plan.result.site_ids == ("ka",)
     assert "new_households" not in plan.sites.columns
     assert plan.summary["parameters"]["weight"] == "compounds"
@@ -176,7 +186,7 @@ def test_critical_services(town):
     assert crit.loc["s0", "sole_compounds"] == 1 and crit.loc["s0", "sole_households"] == 5
     assert crit.loc["s0", "compound_ids"] == "c0"
     backup = pd.concat([town["services"], points([(150, 5)], ids=["s1"], category=["shop"])])
-    plan2 = plan_sites(town["net"], town["compounds"], backup, candidates=town["candidates"], add=1, minutes=4)
+    plan2 = _plan(town, services=backup, candidates=town["candidates"], add=1)
     assert plan2.critical.empty
 
 
@@ -190,10 +200,21 @@ def _write_layers(town, folder: Path) -> dict[str, LayerSpec]:
     return paths
 
 
+def _run_site(town, layers, out, **options):
+    study = Study(
+        network="(given)",
+        max_walk_min=4,
+        site_dir=out,
+        siting=SitingOptions(**options),
+        **layers,
+    )
+    return run_site(study, graph=town["graph"])
+
+
 def test_outputs_contract_and_consistency(town, tmp_path):
     layers = _write_layers(town, tmp_path / "in")
     out = tmp_path / "plan"
-    run_site(network=town["graph"], out_dir=out, minutes=4, cover_all=True, **layers)
+    _run_site(town, layers, out, cover_all=True)
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(OUTPUT_FILES)
     sites = pd.read_csv(out / "sites.csv", encoding="utf-8-sig", dtype={"site_id": str})
     assert {*SITES_COLUMNS, "new_households", "cum_households"} <= set(sites.columns)
@@ -248,12 +269,12 @@ def test_atomic_on_error(town, tmp_path, monkeypatch):
 
     monkeypatch.setattr(site_job, "save_map", broken_map)
     with pytest.raises(RuntimeError, match="disk full"):
-        run_site(network=town["graph"], out_dir=out, minutes=4, add=1, **layers)
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+        _run_site(town, layers, out, add=1)
+    assert [p.name for p in out.iterdir() if not p.name.startswith(".")] == ["keep.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "plan"]  # no staging folder left behind
     fresh = tmp_path / "never"
     with pytest.raises(InputError):
-        run_site(network=town["graph"], out_dir=fresh, minutes=4, add=0, **layers)
+        _run_site(town, layers, fresh, add=0)
     assert not fresh.exists()
 
 
@@ -414,7 +435,7 @@ def test_capacity_splits_a_cluster(town):
 
 
 def test_capacity_below_every_weight_is_said(town, caplog):
-    with caplog.at_level(logging.WARNING, logger="lifecircle.planning.site_job"):
+    with caplog.at_level(logging.WARNING, logger="lifecircle.planning.siting.planner"):
         tiny = _plan(town, add=1, capacity=1)
     assert "below the weight of every uncovered compound" in caplog.text
     assert tiny.sites["new_compounds"].sum() == 0

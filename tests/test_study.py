@@ -16,7 +16,10 @@ import pytest
 from lifecircle.errors import InputError
 from lifecircle.geo.inputs.chinese_crs import wgs84_to_gcj02
 from lifecircle.planning.cli import main
-from lifecircle.planning.study import TEMPLATE, group_categories, load_study, run_study, write_template
+from lifecircle.planning.inputs import group_categories
+from lifecircle.planning.jobs import run_study
+from lifecircle.planning.jobs.analyze import run_analysis
+from lifecircle.planning.study import TEMPLATE, Study, load_study, write_template
 
 MINIMAL = """
 [study]
@@ -295,8 +298,6 @@ def test_undeclared_gcj02_ledger_is_suspected(cau_study):
 
 def test_study_takes_the_walking_options_of_analyze(cau_study, tmp_path):
     """A study file runs the same job as ``lifecircle analyze``: gated compounds and walker profiles included."""
-    from lifecircle.planning.analyze_job import run_analyze
-
     path = cau_study["walking"]
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("[compounds]", f'study_area = "{cau_study["area"].name}"\n[compounds]', 1), "utf-8")
@@ -312,16 +313,18 @@ def test_study_takes_the_walking_options_of_analyze(cau_study, tmp_path):
     assert set(by_profile["profile"]) == {"adult", "wheelchair"}
     assert "area_share" not in gpd.read_file(out / "compounds.gpkg").columns  # served areas off
     # the same layers and options through analyze walk the same ("all": the study's category grouping aside)
-    direct = run_analyze(
-        network=study.network,
-        compounds=study.compounds,
-        services=study.services,
-        out_dir=tmp_path / "analyze",
-        category_column=study.category_column,
-        max_walk_min=5,
-        walking=study.walking,
-        served_area=False,
-    )
+    direct = run_analysis(
+        Study(
+            network=study.network,
+            compounds=study.compounds,
+            services=study.services,
+            out_dir=tmp_path / "analyze",
+            category_column=study.category_column,
+            max_walk_min=5,
+            walking=study.walking,
+            served_area=False,
+        )
+    ).analysis
     mine = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig").query("category == 'all'")
     theirs = direct.coverage.table.query("category == 'all'")
     np.testing.assert_allclose(mine["walk_m"].to_numpy(), theirs["walk_m"].to_numpy(), atol=0.051)  # csv: 0.1 m
@@ -340,7 +343,7 @@ def test_category_groups_naming_no_ledger_value_are_said(caplog):
     services = gpd.GeoDataFrame(
         {"category": ["超市", "便民服务点", "卫生站"]}, geometry=gpd.points_from_xy([0, 1, 2], [0, 1, 2]), crs=4326
     )
-    with caplog.at_level(logging.WARNING, logger="lifecircle.planning.study"):
+    with caplog.at_level(logging.WARNING, logger="lifecircle.planning.inputs"):
         grouped = group_categories(services, {"便民服务": ("超市", "便民服务点", "便利点"), "医疗": ("卫生站",)})
     assert list(grouped["category"]) == ["便民服务", "便民服务", "医疗"]
     assert "no service has (a typo?): 便民服务: '便利点'" in caplog.text

@@ -14,6 +14,7 @@ from rasterio.transform import from_origin
 
 from lifecircle.errors import InputError
 from lifecircle.geo.network.osm import network_from_osm
+from lifecircle.geo.walk import Walk
 from lifecircle.planning.cli import main
 from lifecircle.planning.walking import WalkingOptions, build_walking
 
@@ -175,7 +176,7 @@ def test_gates_from_osm_needs_an_osm_file(layers, cau_osm):
             compounds,
             options=WalkingOptions(gates_from_osm=True),
             gates=None,
-            speed_kmh=4.5,
+            walk=Walk(),
             max_snap_m=300,
             network_path=layers["roads"],
         )

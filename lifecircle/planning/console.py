@@ -85,3 +85,23 @@ def print_summary(summary: dict, *, out_dir: Path, lang: str = "en") -> None:
     """Print the summary table and where the outputs are, in ``lang`` (``zh``/``en``)."""
     print(format_summary(summary, lang=lang))
     print(_t("written", lang, out=out_dir))
+
+
+def print_site_plan(summary: dict, *, out_dir: Path) -> None:
+    """Print what a siting run planned: model, status, sites, compounds covered before and after, notes."""
+    c = summary["compounds"]
+    gap = "unknown" if summary["gap"] is None else f"{summary['gap']:.2%}"
+    print(
+        f"{summary['model']} ({summary['status']}, gap {gap}): {len(summary['sites'])} new sites; "
+        f"covered compounds {c['covered_before']} -> {c['covered_after']} of {c['total']}, "
+        f"{c['unreachable']} unreachable; results in {out_dir}"
+    )
+    for note in summary.get("notes", []):
+        print(f"  {note}")
+
+
+def print_isochrones(served_area, paths) -> None:
+    """Print the served area of each category and break (km²) and the files written."""
+    for row in served_area.itertuples():
+        print(f"{_left(str(row.category), 24)}{row.break_min:>6g} min {row.area_m2 / 1e6:>9.2f} km²")
+    print(f"written: {', '.join(str(p) for p in paths)}")

@@ -1,26 +1,18 @@
-"""The ``lifecircle isochrones`` job: read a network and service points, write isochrone files atomically."""
+"""Where the isochrone job used to live; it is :mod:`lifecircle.planning.jobs.isochrones` now.
+
+:func:`run_isochrones` keeps its old call (file paths and keywords) and runs that job.
+"""
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from lifecircle.geo.inputs.layers import read_services
-from lifecircle.geo.network.osm import load_network
-from lifecircle.geo.reach.coverage import DEFAULT_SPEED_KMH
-from lifecircle.geo.reach.isochrones import (
-    DEFAULT_CATCHMENT_M,
-    DEFAULT_MINUTES,
-    IsochroneResult,
-    ShapeOptions,
-    isochrones,
-    write_isochrones,
-)
-from lifecircle.planning.outputs import staged_directory
+from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M, DEFAULT_MINUTES, IsochroneResult
+from lifecircle.geo.walk import DEFAULT_SPEED_KMH
 
-log = logging.getLogger(__name__)
+__all__ = ["run_isochrones"]
 
 
 def run_isochrones(
@@ -36,47 +28,20 @@ def run_isochrones(
     rings: bool = False,
     workers: int = 1,
 ) -> tuple[IsochroneResult, list[Path]]:
-    """Compute walking isochrones of service points and write ``isochrones.gpkg`` plus WGS84 GeoJSON.
+    """Isochrones of the services in a file, written to ``out_dir`` (see
+    :func:`lifecircle.planning.jobs.isochrones.run_isochrones`)."""
+    from lifecircle.planning.inputs import LayerSpec
+    from lifecircle.planning.jobs.isochrones import run_isochrones as job
+    from lifecircle.planning.options import IsochroneOptions
+    from lifecircle.planning.study import Study
 
-    Files are first written to a temporary folder beside ``out_dir`` and then moved in, so ``out_dir`` never
-    holds half-written output (when ``out_dir`` does not exist yet, the whole folder appears at once).
-
-    Parameters
-    ----------
-    network_path
-        OSM extract, GraphML, ``place:<name>`` or ``bbox:w,s,e,n`` (see ``load_network``).
-    services_path
-        Service points file (see :func:`lifecircle.geo.inputs.layers.read_services`).
-    out_dir
-        Output folder.
-    read_kw
-        How to read the services file: id/name/coordinate columns, CRS, coordinate system, encoding, layer
-        or sheet (keyword arguments of :func:`lifecircle.geo.inputs.layers.read_services`).
-    minutes, speed_kmh, catchment_m, rings, workers
-        See :func:`lifecircle.geo.reach.isochrones.isochrones`.
-    category_column
-        Column of the services file naming the category (auto-detected when None).
-
-    Returns
-    -------
-    (IsochroneResult, list of pathlib.Path)
-        The isochrones and the files written.
-    """
-    services = read_services(services_path, category_column=category_column, **(read_kw or {}))
-    graph = load_network(network_path)
-    result = isochrones(
-        graph,
-        services,
-        minutes=minutes,
+    study = Study(
+        network=str(network_path),
+        compounds=None,
+        services=LayerSpec(Path(services_path), **{k: v for k, v in (read_kw or {}).items() if v is not None}),
+        category_column=category_column,
         speed_kmh=speed_kmh,
-        options=ShapeOptions(catchment_m=catchment_m),
-        category_column="category",
-        rings=rings,
-        workers=workers,
+        isochrones=IsochroneOptions(minutes=tuple(minutes), catchment_m=catchment_m, rings=rings, workers=workers),
+        isochrones_dir=Path(out_dir),
     )
-    out = Path(out_dir)
-    with staged_directory(out, job="isochrones", inputs=[network_path, services_path]) as stage:
-        staged = write_isochrones(result, stage)
-    written = [out / p.name for p in staged]
-    log.info("isochrones written to %s", out)
-    return result, written
+    return job(study)

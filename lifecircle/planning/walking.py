@@ -1,6 +1,7 @@
 """How residents really walk, as options of an analysis: gated compounds, local roads, hills, walker profiles.
 
-:class:`WalkingOptions` says what to take into account; :func:`build_walking` turns the loaded network into what
+:class:`WalkingOptions` says which scenarios to take into account (the walk itself, speed, limits, steps and
+hills, is a :class:`lifecircle.geo.walk.Walk`); :func:`build_walking` turns the loaded network into what
 the main coverage runs on (the network, and gated origins when compounds' own roads count); :func:`walking_extras`
 adds the comparisons a planner asks for (open blocks, slope, walker profiles) as tables and a summary.
 """
@@ -17,21 +18,21 @@ import pandas as pd
 
 from lifecircle.errors import InputError
 from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
-from lifecircle.geo.network.lines import merge_networks, network_from_lines
-from lifecircle.geo.network.osm import load_network
 from lifecircle.geo.reach.coverage import Origins
+from lifecircle.geo.walk import Walk
 from lifecircle.geo.walkers.gated import gated_origins, gates_from_osm, open_blocks_comparison, public_graph
 from lifecircle.geo.walkers.profiles import coverage_by_profile, get_profiles
-from lifecircle.geo.walkers.terrain import apply_terrain, slope_comparison
+from lifecircle.geo.walkers.terrain import slope_comparison
+from lifecircle.planning.inputs import is_line_layer
 
 log = logging.getLogger(__name__)
-
-LINE_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".fgb"}
 
 
 @dataclass(frozen=True)
 class WalkingOptions:
-    """What walking rules an analysis takes into account (all off: osmnx ``walk`` network, flat, one walker).
+    """What walking scenarios an analysis takes into account (all off: osmnx ``walk`` network, one walker).
+
+    Speed, limits and edge costs (hills, steps) are the :class:`~lifecircle.geo.walk.Walk`'s.
 
     Attributes
     ----------
@@ -43,10 +44,6 @@ class WalkingOptions:
     gates_from_osm
         Take gates from the OSM file's ``barrier=gate``/``entrance`` nodes on compound boundaries when no gates
         layer is given.
-    dem
-        A DEM (GeoTIFF, any CRS): walking effort follows Tobler's hiking function, steps get a penalty.
-    steps_factor
-        Effort multiplier of steps with a DEM.
     profiles
         Walker profiles run together (``adult``, ``elderly``, ``child``, ``wheelchair``).
     merge_lines
@@ -58,8 +55,6 @@ class WalkingOptions:
     compound_roads: bool = False
     open_blocks: bool = False
     gates_from_osm: bool = False
-    dem: Path | None = None
-    steps_factor: float = 1.5
     profiles: tuple[str, ...] = ()
     merge_lines: Path | None = None
     level_column: str | None = None
@@ -74,7 +69,7 @@ class WalkingOptions:
 class WalkingSetup:
     """What the main coverage runs on, and what building it found."""
 
-    graph: nx.MultiDiGraph
+    graph: nx.MultiDiGraph  # with every cost attribute (length, effort_m with a DEM, walk_cost_m with priced steps)
     network: PreparedNetwork
     origins: Origins | None
     weight: str
@@ -83,56 +78,36 @@ class WalkingSetup:
     summary: dict = field(default_factory=dict)
 
 
-def load_walking_graph(source: str | Path, options: WalkingOptions) -> tuple[nx.MultiDiGraph, dict[str, pd.DataFrame]]:
-    """Load the network named on the command line: OSM/GraphML/online, or a road-centreline layer, plus merges.
-
-    Returns
-    -------
-    graph, tables
-        The walking graph and, when local lines were merged, the ``network_sources`` table (km per source).
-    """
-    path = Path(str(source))
-    tables: dict[str, pd.DataFrame] = {}
-    if path.suffix.lower() in LINE_SUFFIXES and path.exists():
-        graph = network_from_lines(path, level_column=options.level_column)
-    else:
-        graph = load_network(source, include_private=options.needs_private_roads)
-    if options.merge_lines is not None:
-        local = network_from_lines(options.merge_lines, level_column=options.level_column)
-        graph, report = merge_networks(graph, local)
-        tables["network_sources"] = report.table.reset_index()
-    return graph, tables
-
-
 def build_walking(
     graph: nx.MultiDiGraph,
     compounds: gpd.GeoDataFrame,
     *,
     options: WalkingOptions,
+    walk: Walk,
     gates: gpd.GeoDataFrame | None,
-    speed_kmh: float,
     max_snap_m: float,
     network_path: str | Path | None = None,
 ) -> WalkingSetup:
     """Turn the loaded graph into the network (and origins) the main coverage runs on.
 
-    With a DEM the cost is Tobler effort in flat-equivalent metres (``effort_m``); with compound roads the public
-    network is searched from gated origins that walked their own compound's internal roads first.
+    The edge cost is the walk's (:meth:`~lifecircle.geo.walk.Walk.cost_graph`): with a DEM Tobler effort in
+    flat-equivalent metres (``effort_m``), with a steps factor steps priced (``walk_cost_m``); with compound roads
+    the public network is searched from gated origins that walked their own compound's internal roads first.
     """
     summary: dict = {"compound_roads": options.compound_roads, "dem": None, "weight": "length"}
     if options.gates_from_osm and gates is None:
-        if network_path is None or Path(network_path).suffix.lower() in LINE_SUFFIXES:
+        if network_path is None or is_line_layer(network_path):
             raise InputError("--gates-from-osm needs an OSM extract as --network.")
         gates = gates_from_osm(network_path, compounds)
         summary["gates_from_osm"] = len(gates)
         if gates.empty:
             gates = None
-    weight = "length"
-    if options.dem is not None:
-        graph = apply_terrain(graph, options.dem, speed_kmh=speed_kmh, steps_factor=options.steps_factor)
-        weight = "effort_m"
-        summary["dem"] = str(options.dem)
-        summary["weight"] = weight
+    graph, weight = walk.cost_graph(graph)
+    if walk.dem is not None:
+        summary["dem"] = str(walk.dem)
+    if walk.prices_steps:
+        summary["steps_factor"] = walk.steps_factor
+    summary["weight"] = weight
     if options.compound_roads:
         network = prepare_network(public_graph(graph), weight=weight)
         origins = gated_origins(graph, network, compounds, gates=gates, weight=weight, max_snap_m=max_snap_m)
@@ -148,8 +123,7 @@ def walking_extras(
     services: gpd.GeoDataFrame,
     *,
     options: WalkingOptions,
-    max_walk_min: float,
-    speed_kmh: float,
+    walk: Walk,
     max_snap_m: float,
     category_column: str | None = "category",
 ) -> tuple[dict[str, pd.DataFrame], dict]:
@@ -163,7 +137,8 @@ def walking_extras(
     """
     tables: dict[str, pd.DataFrame] = {}
     summary: dict = {}
-    kw = {"max_walk_min": max_walk_min, "speed_kmh": speed_kmh, "max_snap_m": max_snap_m}
+    max_walk_min = walk.max_walk_min
+    kw = {"max_walk_min": max_walk_min, "speed_kmh": walk.speed_kmh, "max_snap_m": max_snap_m}
     if options.open_blocks:
         comparison = open_blocks_comparison(
             setup.graph,
@@ -176,10 +151,10 @@ def walking_extras(
         )
         tables["open_blocks"] = comparison.diff.reset_index()
         summary["open_blocks"] = comparison.summary
-    if options.dem is not None:
+    if walk.dem is not None:
         flat_or_hilly = public_graph(setup.graph) if options.needs_private_roads else setup.graph
-        # without gated origins the main coverage ran on exactly this hilly network: reuse it
-        hilly = setup.network if setup.origins is None else None
+        # without gated origins (and priced steps) the main coverage ran on exactly this hilly network: reuse it
+        hilly = setup.network if setup.origins is None and setup.weight == "effort_m" else None
         comparison = slope_comparison(
             flat_or_hilly, compounds, services, category_column=category_column, hilly=hilly, **kw
         )
@@ -196,7 +171,7 @@ def walking_extras(
             category_column=category_column,
             gates=setup.gates,
             max_snap_m=max_snap_m,
-            weight=setup.weight,
+            weight=walk.base_weight(),  # a walker profile prices steps by its own rule
         )
         tables["coverage_by_profile"] = by_profile.table
         tables["profiles_summary"] = by_profile.summary.reset_index(drop=True)

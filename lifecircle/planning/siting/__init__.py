@@ -1,4 +1,5 @@
-"""Siting new service points: coverage matrix, exact reductions, models, solvers and a ranked plan.
+"""Siting new service points: coverage matrix, exact reductions, models, solvers, a ranked plan, and
+:func:`plan_sites`, which plans new sites on a walking network with existing services fixed.
 
 >>> from lifecircle.planning.siting import CoverageMatrix, MaxCoverage
 >>> m = CoverageMatrix.from_pairs(["a", "b"], ["s1", "s2"], [0, 1], [0, 1])
@@ -9,6 +10,7 @@
 from lifecircle.planning.siting.matrix import CoverageMatrix, build_coverage_matrix
 from lifecircle.planning.siting.models import CoverAll, MaxCoverage, PMedian
 from lifecircle.planning.siting.plan import critical_services, ranked_plan
+from lifecircle.planning.siting.planner import SitePlan, plan_sites
 from lifecircle.planning.siting.result import SitingResult
 
 __all__ = [
@@ -16,8 +18,10 @@ __all__ = [
     "CoverageMatrix",
     "MaxCoverage",
     "PMedian",
+    "SitePlan",
     "SitingResult",
     "build_coverage_matrix",
     "critical_services",
+    "plan_sites",
     "ranked_plan",
 ]

@@ -25,6 +25,7 @@ from lifecircle.planning.siting.solvers import (
     INFEASIBLE,
     NO_SOLUTION,
     OPTIMAL,
+    SOLVERS,
     MilpOutcome,
     relative_gap,
     solve_cbc,
@@ -36,8 +37,6 @@ from lifecircle.planning.siting.solvers import (
 log = logging.getLogger(__name__)
 
 __all__ = ["CoverAll", "MaxCoverage", "PMedian"]
-
-SOLVERS = ("highs", "scipy", "cbc", "greedy")
 
 
 def _capacity_vector(capacity, n: int) -> np.ndarray | None:

@@ -23,7 +23,9 @@ from lifecircle.planning.siting.formulation import MilpModel
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MilpOutcome", "relative_gap", "solve_cbc", "solve_highs", "solve_lp_bound", "solve_scipy"]
+SOLVERS = ("highs", "cbc", "scipy", "greedy")  # the exact MILP solvers, and the greedy heuristic alone
+
+__all__ = ["SOLVERS", "MilpOutcome", "relative_gap", "solve_cbc", "solve_highs", "solve_lp_bound", "solve_scipy"]
 
 OPTIMAL, TIME_LIMIT, NO_SOLUTION, INFEASIBLE = "optimal", "time_limit", "no_solution", "infeasible"
 

@@ -1,0 +1,65 @@
+"""The isochrone job (``lifecircle isochrones``, the ``isochrones`` step of ``lifecircle run``): read a network and
+service points, draw walking isochrones from the streets really reached, write them atomically."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import networkx as nx
+
+from lifecircle.geo.network.graph import prepare_network
+from lifecircle.geo.reach.isochrones import IsochroneResult, isochrones, write_isochrones
+from lifecircle.geo.reach.shapes import ShapeOptions
+from lifecircle.planning.jobs._shared import read_study_layers, study_graph, study_walk
+from lifecircle.planning.outputs import staged_directory
+from lifecircle.planning.progress import Steps
+from lifecircle.planning.study import Study
+
+log = logging.getLogger(__name__)
+
+__all__ = ["run_isochrones"]
+
+
+def run_isochrones(
+    study: Study, *, progress: bool = False, graph: nx.MultiDiGraph | None = None
+) -> tuple[IsochroneResult, list[Path]]:
+    """Walking isochrones of the study's services (``study.isochrones``), written into ``study.isochrones_dir``.
+
+    Files are first written to a temporary folder beside the output folder and then moved in, so it never holds
+    half-written output. The study's category groups and walk (speed, steps, hills) apply.
+
+    Returns
+    -------
+    (IsochroneResult, list of pathlib.Path)
+        The isochrones and the files written.
+    """
+    options = study.isochrones
+    walk = study_walk(study)
+    steps = Steps(["read layers", "load network", "isochrones", "write outputs"], enabled=progress)
+    with steps:
+        layers = read_study_layers(study, job="isochrones", compounds=False)
+        steps.next()
+        loaded, _ = study_graph(study, layers, graph=graph)
+        priced, weight = walk.cost_graph(loaded)
+        network = loaded if priced is loaded else prepare_network(priced, weight=weight)
+        steps.next()
+        result = isochrones(
+            network,
+            layers.services,
+            minutes=options.minutes,
+            speed_kmh=walk.speed_kmh,
+            options=ShapeOptions(catchment_m=options.catchment_m),
+            category_column="category",
+            max_snap_m=study.max_snap_m,
+            rings=options.rings,
+            workers=options.workers,
+        )
+        steps.next()
+        out = Path(study.isochrones_dir)
+        inputs = [None if graph is not None else study.network, study.services.path]
+        with staged_directory(out, job="isochrones", inputs=inputs) as stage:
+            staged = write_isochrones(result, stage)
+        steps.next()
+    log.info("isochrones written to %s", out)
+    return result, [out / p.name for p in staged]

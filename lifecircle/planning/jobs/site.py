@@ -1,0 +1,124 @@
+"""The siting job (``lifecircle site``, the ``siting`` step of ``lifecircle run``): read the inputs, plan new
+service sites with :func:`lifecircle.planning.siting.plan_sites`, and write the plan's folder together."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+
+from lifecircle import folder
+from lifecircle.geo.reach.coverage import ALL
+from lifecircle.maps import coverage_map, save_map
+from lifecircle.planning.candidates import read_candidates
+from lifecircle.planning.jobs._shared import read_study_layers, study_graph, study_standard, study_walk
+from lifecircle.planning.options import MapOptions
+from lifecircle.planning.outputs import input_hashes, staged_directory, write_csv, write_gpkg, write_json
+from lifecircle.planning.progress import Steps
+from lifecircle.planning.siting.planner import SitePlan, plan_sites
+from lifecircle.planning.study import Study
+
+log = logging.getLogger(__name__)
+
+__all__ = ["OUTPUT_FILES", "run_site", "write_site_plan"]
+
+OUTPUT_FILES = tuple(f.name for f in folder.files_of("site"))
+
+
+def run_site(study: Study, *, progress: bool = False, graph: nx.MultiDiGraph | None = None) -> SitePlan:
+    """Read every input of the study, plan the sites (``study.siting``) and write them into ``study.site_dir``.
+
+    The walk is the study's (speed, steps, hills; the planned category's own threshold when it has one) and
+    its category groups apply.
+
+    Raises
+    ------
+    lifecircle.errors.LifecircleError
+        Any input problem, before anything is written.
+    """
+    study.siting.resolve_model(candidate_layer=study.candidates is not None)  # before reading anything
+    map_options = study.map_options()
+    walk = study_walk(study, study_standard(study))
+    steps = Steps(["read layers", "load network", "plan sites", "write outputs"], enabled=progress)
+    with steps:
+        layers = read_study_layers(study, job="siting")
+        candidates = None
+        if study.candidates is not None:
+            spec = study.candidates
+            candidates = read_candidates(spec.path, cost_column=study.siting.cost_column, **spec.read_kw())
+        steps.next()
+        loaded, _ = study_graph(study, layers, graph=graph)
+        steps.next()
+        plan = plan_sites(
+            loaded,
+            layers.compounds,
+            layers.services,
+            options=study.siting,
+            walk=walk,
+            candidates=candidates,
+            gates=layers.gates,
+            max_snap_m=study.max_snap_m,
+        )
+        steps.next()
+        inputs = {
+            "network": None if graph is not None else study.network,
+            "compounds": study.compounds.path,
+            "services": study.services.path,
+            "candidates": study.candidates.path if study.candidates else None,
+            "gates": study.gates.path if study.gates else None,
+        }
+        write_site_plan(plan, study.site_dir, inputs=inputs, map_options=map_options)
+        steps.next()
+    return plan
+
+
+def write_site_plan(
+    plan: SitePlan,
+    out_dir: str | Path,
+    *,
+    inputs: dict[str, str | Path | None] | None = None,
+    map_options: MapOptions | None = None,
+) -> Path:
+    """Write ``sites.csv``, ``sites.gpkg``, ``siting.json``, ``before_after.csv``, ``critical_services.csv``
+    and ``map.html``: all of them appear in ``out_dir`` together, or none does."""
+    map_options = map_options or MapOptions()
+    summary = {**plan.summary, "inputs": input_hashes(inputs or {})}
+    params = plan.summary["parameters"]
+    with staged_directory(out_dir, job="site", inputs=(inputs or {}).values()) as stage:
+        write_csv(
+            pd.DataFrame(plan.sites.drop(columns=plan.sites.geometry.name)).reset_index(), stage / folder.SITES_CSV.name
+        )
+        write_gpkg(plan.sites, stage / folder.SITES_GPKG.name, layer=folder.SITES_GPKG.layers[0])
+        if not plan.catchments.empty:
+            write_gpkg(plan.catchments, stage / folder.SITES_GPKG.name, layer=folder.SITES_GPKG.layers[1])
+        write_json(summary, stage / folder.SITING.name)
+        write_csv(plan.before_after, stage / folder.BEFORE_AFTER.name)
+        write_csv(plan.critical, stage / folder.CRITICAL.name)
+        category = params["category"]
+        fmap = coverage_map(
+            plan.compounds,
+            plan.services,
+            plan.coverage.table,
+            minutes=params["minutes"],
+            speed_kmh=params["speed_kmh"],
+            sites=plan.sites[
+                [
+                    "name",
+                    "rank",
+                    *[c for c in plan.sites.columns if c.startswith("new_")],
+                    "cum_share",
+                    "covers",
+                    "geometry",
+                ]
+            ],
+            site_areas=plan.catchments,
+            category=None if category == ALL else category,
+            lang=map_options.lang,
+            basemap=map_options.basemap,
+            tianditu_key=map_options.tianditu_key,
+            data_date=map_options.data_date,
+        )
+        save_map(fmap, stage / folder.SITE_MAP.name, offline=map_options.offline)
+    return Path(out_dir)

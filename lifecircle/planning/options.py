@@ -1,0 +1,60 @@
+"""Frozen options of the jobs: how to draw the map, where to site, which isochrones, how to publish.
+
+Each job takes its options as one value, built once from the command line or a study file (flags override the
+file). The walk itself (speed, limits, edge costs) is :class:`lifecircle.geo.walk.Walk`; which walking scenarios
+are compared is :class:`lifecircle.planning.walking.WalkingOptions`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M, DEFAULT_MINUTES
+from lifecircle.maps import check_basemap
+from lifecircle.planning.siting.options import CANDIDATE_SOURCES, MODELS, SitingOptions
+
+__all__ = ["CANDIDATE_SOURCES", "MODELS", "IsochroneOptions", "MapOptions", "PublishOptions", "SitingOptions"]
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """How to draw and save the map: offline (inlined Leaflet, the default), language (also the report's), basemap."""
+
+    offline: bool = True
+    lang: str | None = None
+    basemap: str = "osm"
+    tianditu_key: str | None = None
+    data_date: str | None = None
+
+    def __post_init__(self) -> None:
+        check_basemap(self.basemap, self.tianditu_key)  # before any work, not after the analysis
+
+
+@dataclass(frozen=True)
+class IsochroneOptions:
+    """Which isochrones to draw (``lifecircle isochrones``).
+
+    Attributes
+    ----------
+    minutes
+        The breaks, in minutes (e.g. 5, 10, 15).
+    catchment_m
+        Width of the street catchments.
+    rings
+        Also write non-overlapping rings (0-5, 5-10...).
+    workers
+        Processes across service points.
+    """
+
+    minutes: tuple[float, ...] = tuple(DEFAULT_MINUTES)
+    catchment_m: float = DEFAULT_CATCHMENT_M
+    rings: bool = False
+    workers: int = 1
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    """How to publish analysis folders as a static site (``lifecircle publish``)."""
+
+    online: bool = False
+    lang: str | None = None
