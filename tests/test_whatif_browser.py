@@ -168,6 +168,11 @@ def test_demo_scenario_answers_as_the_cli(browser, demo, tmp_path):
     folder = rerun_scenario(page, network=demo["network"], compounds=demo["compounds"], out=tmp_path)
     assert_same_as_cli(page.js("lifecircle.coverage()"), folder)
     page.close()
+    # the scenario's CSV is what `lifecircle site` plans from
+    site = ["-q", "site", "--network", str(demo["network"]), "--compounds", str(demo["compounds"])]
+    site += ["--services", str(tmp_path / "scenario_services.csv"), "--add", "1", "--out", str(tmp_path / "site")]
+    assert main(site) == 0
+    assert (tmp_path / "site" / "sites.csv").is_file()
 
 
 def test_click_adds_a_snapped_service_and_a_far_click_is_refused(browser, demo):

@@ -42,10 +42,13 @@
   for (var o = 0; o < oComp.length; o++) { if (oSnapped[o]) { offNetwork[oComp[o]] = 0; } }
 
   /* ---- map ---- */
+  /* one canvas per layer kind: restyling a compound repaints the compounds' canvas only, never the streets */
+  var streetRenderer = L.canvas({ padding: 0.3 });
   var renderer = L.canvas({ padding: 0.3 });
+  var serviceRenderer = L.canvas({ padding: 0.3 });
   var map = L.map("lc-map", { preferCanvas: true, renderer: renderer });
   var streets = L.polyline(engine.streetLines(), {
-    color: "#8a9099", weight: 1, opacity: 0.9, interactive: false, renderer: renderer
+    color: "#8a9099", weight: 1, opacity: 0.9, interactive: false, renderer: streetRenderer
   }).addTo(map);
   map.fitBounds(streets.getBounds());
   var view = -1;  /* category row coloured (-1: all) */
@@ -123,7 +126,7 @@
           api.moveService(svc.id, p.lng, p.lat);
         });
       } else {
-        item.marker = L.circleMarker(ll, Object.assign({ renderer: renderer }, serviceStyle(svc))).addTo(map);
+        item.marker = L.circleMarker(ll, Object.assign({ renderer: serviceRenderer }, serviceStyle(svc))).addTo(map);
       }
       item.marker.bindPopup(function () { return servicePopup(k); });
       item.marker.bindTooltip(function () { return el("span", (svc.added ? svc.id : (svc.name || svc.id)) + " · " + catName(svc.cat)); });
@@ -133,7 +136,7 @@
     if (!svc.added) { item.marker.setStyle(serviceStyle(svc)); }
     if (item.line) { map.removeLayer(item.line); item.line = null; }
     if (join && svc.active) {
-      item.line = L.polyline([ll, [join[1], join[0]]], { color: "#222", weight: 1.5, dashArray: "3 3", interactive: false, renderer: renderer }).addTo(map);
+      item.line = L.polyline([ll, [join[1], join[0]]], { color: "#222", weight: 1.5, dashArray: "3 3", interactive: false, renderer: serviceRenderer }).addTo(map);
     }
   }
   engine.services.forEach(function (svc, k) { drawService(k); });
