@@ -57,6 +57,13 @@ def restore_text(text: str) -> str:
     return text[1:] if text[:1] == _QUOTE and is_formula_like(text[1:]) else text
 
 
+def _has_text(values: pd.Series) -> bool:
+    try:
+        return bool(values.str.len().notna().any())
+    except AttributeError:  # an object column without any text
+        return False
+
+
 def _map_text(frame: pd.DataFrame, func) -> pd.DataFrame:
     out = frame.copy()
     out.columns = [func(c) if isinstance(c, str) else c for c in out.columns]
@@ -64,8 +71,13 @@ def _map_text(frame: pd.DataFrame, func) -> pd.DataFrame:
         values = out[column]
         if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
             continue
-        text = values.map(lambda v: func(v) if isinstance(v, str) else v)
-        out[column] = text.astype(values.dtype) if isinstance(values.dtype, pd.StringDtype) else text
+        first = values.str[:1] if _has_text(values) else None
+        if first is None:
+            continue
+        candidates = first.isin([*FORMULA_START, _QUOTE]).to_numpy(dtype=bool)  # few cells ever are
+        if candidates.any():
+            changed = values[candidates].map(lambda v: func(v) if isinstance(v, str) else v)
+            out[column] = values.astype(object).where(~candidates, changed).astype(values.dtype)
     return out
 
 

@@ -180,3 +180,26 @@ def test_report_of_a_hand_edited_summary_is_refused(analysed, capsys):
         assert main(["report", str(out)]) == 2
         err = capsys.readouterr().err
         assert problem in err and "Traceback" not in err
+
+
+def test_hostile_ids_and_names_stay_data_in_csv_and_workbook(tmp_path):
+    hyperlink = '=HYPERLINK("http://evil.example","click")'
+    G = make_graph({0: (0, 0), 1: (1000, 0)}, [(0, 1)])
+    compounds = squares([(100, 30), (900, 30), (500, 30)], ids=["=1+2", "00007", "@SUM(A1)"], half_m=20)
+    compounds["name"] = [hyperlink, "-1+2", "+86 10 1234"]
+    services = points([(0, 5)], ids=["-s1"], category=["=cmd|' /C calc'!A0"])
+    out = tmp_path / "out"
+    write_analysis(analyze(G, compounds, services, max_walk_min=10), out, inputs={}, map_options=MapOptions(lang="en"))
+    raw = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    cells = [*raw.to_numpy().ravel(), *raw.columns]
+    assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]  # nothing a spreadsheet would run
+    assert "'=1+2" in set(raw["compound_id"]) and "00007" in set(raw["compound_id"]) and "'-s1" in set(raw[
+        "nearest_service_id"])  # fmt: skip
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    assert all(c.data_type != "f" for ws in book.worksheets for row in ws.iter_rows() for c in row)
+    rows = {r[0]: r for r in _rows(book["Compounds"])}
+    assert set(rows) == {"Id", "=1+2", "00007", "@SUM(A1)"}  # ids as written, read back through the CSV
+    assert rows["=1+2"][1] == hyperlink and rows["00007"][1] == "-1+2"
+    head = rows["Id"]
+    assert "=cmd|' /C calc'!A0: nearest service" in head
+    assert rows["=1+2"][head.index("=cmd|' /C calc'!A0: nearest service")] == "-s1"

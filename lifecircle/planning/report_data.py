@@ -72,8 +72,9 @@ class ReportData:
 
 
 def coverage_with_names(table: pd.DataFrame, compounds: pd.DataFrame, services: pd.DataFrame) -> pd.DataFrame:
-    """The coverage table with ``compound_name`` after ``compound_id`` and ``nearest_service_name`` after
-    ``nearest_service_id`` (so ``coverage.csv`` reads alone); layers without a ``name`` column add nothing.
+    """The coverage table with ``compound_name`` and ``nearest_service_name`` added as its last columns (so
+    ``coverage.csv`` reads alone, and scripts reading its columns by position keep working); layers without a
+    ``name`` column add nothing.
     """
     out = table.copy()
     for id_col, name_col, layer in (
@@ -86,7 +87,7 @@ def coverage_with_names(table: pd.DataFrame, compounds: pd.DataFrame, services: 
         names = names[~names.index.duplicated()]
         ids = out[id_col].astype(object)
         values = ids.where(ids.isna(), ids.astype(str)).map(names)
-        out.insert(out.columns.get_loc(id_col) + 1, name_col, values)
+        out[name_col] = values
     return out
 
 
