@@ -347,3 +347,34 @@ def test_category_groups_naming_no_ledger_value_are_said(caplog):
         grouped = group_categories(services, {"便民服务": ("超市", "便民服务点", "便利点"), "医疗": ("卫生站",)})
     assert list(grouped["category"]) == ["便民服务", "便民服务", "医疗"]
     assert "no service has (a typo?): 便民服务: '便利点'" in caplog.text
+
+
+def test_every_command_runs_from_one_study_file(cau_study, tmp_path):
+    """analyze, site and isochrones --study read one file (flags override it); run does the steps it lists;
+    the study's category groups and per-category thresholds reach siting and isochrones."""
+    text = cau_study["wgs84"].read_text(encoding="utf-8").replace('dir = "out_wgs84"', 'dir = "out_all"')
+    text += '\n[run]\nsteps = ["analysis", "siting", "isochrones"]\n[site]\ndir = "site_all"\nadd = 1\n'
+    text += 'category = "医疗"\n[isochrones]\ndir = "iso_all"\nminutes = [5]\n'
+    path = cau_study["folder"] / "all.toml"
+    path.write_text(text, encoding="utf-8")
+    folder = cau_study["folder"]
+
+    assert main(["-q", "analyze", "--study", str(path), "--minutes", "7", "--out", str(tmp_path / "a")]) == 0
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["parameters"]["max_walk_min"] == 7 and "便民服务" in summary["categories"]
+    assert summary["parameters"]["category_max_walk_min"] == {"医疗": 8.0}
+
+    assert main(["-q", "site", "--study", str(path), "--out", str(tmp_path / "s")]) == 0
+    siting = json.loads((tmp_path / "s" / "siting.json").read_text(encoding="utf-8"))
+    assert siting["parameters"]["category"] == "医疗" and siting["parameters"]["minutes"] == 8  # its own limit
+    assert main(["-q", "site", "--study", str(path), "--category", "便民服务", "--out", str(tmp_path / "g")]) == 0
+    grouped = json.loads((tmp_path / "g" / "siting.json").read_text(encoding="utf-8"))
+    assert grouped["parameters"]["category"] == "便民服务" and grouped["parameters"]["minutes"] == 5
+
+    assert main(["-q", "isochrones", "--study", str(path), "--out", str(tmp_path / "i")]) == 0
+    served = gpd.read_file(tmp_path / "i" / "isochrones.gpkg", layer="served_area")
+    assert "便民服务" in set(served["category"]) and set(served["break_min"]) == {5.0}
+
+    assert main(["-q", "run", str(path)]) == 0
+    for name in ("out_all/coverage.csv", "site_all/siting.json", "iso_all/isochrones.gpkg"):
+        assert (folder / name).is_file(), name
