@@ -92,7 +92,7 @@ CONTROLS_JS = r"""
           dl.appendChild(o);
         }
       });
-      var msg = el("span");
+      var msg = el("span"), found = L.popup({ maxWidth: 460 });
       function go() {
         var q = input.value.trim();
         msg.textContent = "";
@@ -103,7 +103,7 @@ CONTROLS_JS = r"""
         if (!hit) { msg.textContent = Lb.search_none; return; }
         if (!map.hasLayer(hit.group)) { map.addLayer(hit.group); }
         map.fitBounds(hit.layer.getBounds(), { maxZoom: 17 });
-        hit.layer.openPopup(hit.layer.getBounds().getCenter());
+        found.setLatLng(hit.layer.getBounds().getCenter()).setContent(ctx.popup.compound(hit.i)).openOn(map);
       }
       input.addEventListener("change", go);
       input.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { go(); } });

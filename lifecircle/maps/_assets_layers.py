@@ -94,8 +94,30 @@ LAYERS_JS = (
     document.body.appendChild(svg);
   }
 
+  function hatchCanvas(color) {  // the same hatching as a canvas fill (compounds drawn on a canvas)
+    var c = document.createElement("canvas");
+    c.width = 7;
+    c.height = 7;
+    var g = c.getContext("2d");
+    g.fillStyle = "#e9ecef";
+    g.fillRect(0, 0, 7, 7);
+    g.strokeStyle = color;
+    g.lineWidth = 2.5;
+    g.beginPath();
+    g.moveTo(-1, 8);
+    g.lineTo(8, -1);
+    g.moveTo(-1, 1);
+    g.lineTo(1, -1);
+    g.moveTo(6, 8);
+    g.lineTo(8, 6);
+    g.stroke();
+    return g.createPattern(c, "repeat");
+  }
+
   function drawCompounds(ctx) {
     var D = ctx.D, C = D.compounds, Lb = ctx.Lb;
+    // many compounds: one canvas instead of thousands of SVG paths (interactive within seconds)
+    var canvas = C.geoms.length > D.canvasMin ? L.canvas({ padding: 0.3, tolerance: 0 }) : null;
     var byStatus = {};
     C.geoms.forEach(function (g, i) {
       var st = C.status[i];
@@ -103,41 +125,56 @@ LAYERS_JS = (
     });
     Object.keys(byStatus).forEach(function (st) {
       var color = D.statusColors[st], group = ctx.G.compounds[st];
-      var hatched = st === "unreachable";
-      if (hatched) { hatchPattern(color); }
-      L.geoJSON({ type: "FeatureCollection", features: byStatus[st] }, {
-        style: { color: color, weight: 1.2, opacity: 0.9, fillColor: hatched ? "url(#" + HATCH_ID + ")" : color,
-                 fillOpacity: hatched ? 0.8 : 0.45, className: "lc-compound lc-status-" + st },
+      var hatched = st === "unreachable", fill = color;
+      if (hatched && canvas) {
+        fill = hatchCanvas(color);
+      } else if (hatched) {
+        hatchPattern(color);
+        fill = "url(#" + HATCH_ID + ")";
+      }
+      var style = { color: color, weight: 1.2, opacity: 0.9, fillColor: fill, fillOpacity: hatched ? 0.8 : 0.45,
+                    className: "lc-compound lc-status-" + st };
+      if (canvas) { style.renderer = canvas; }
+      var gj = L.geoJSON({ type: "FeatureCollection", features: byStatus[st] }, {
+        style: style,
         onEachFeature: function (f, layer) {
-          var i = f.properties.i;
-          layer.bindPopup(function () { return ctx.popup.compound(i); }, { maxWidth: 460 });
-          layer.bindTooltip(textTip((C.name[i] || Lb.unnamed) + " · " + (D.statusLabels[st] || "")),
-                            { sticky: true });
-          ctx.index.push({ name: C.name[i] || "", layer: layer, group: group });
+          ctx.index.push({ name: C.name[f.properties.i] || "", i: f.properties.i, layer: layer, group: group });
         }
-      }).addTo(group);
+      });
+      // one popup and one tooltip for the whole group (binding thousands of layers one by one is slow)
+      gj.bindPopup(function (layer) { return ctx.popup.compound(layer.feature.properties.i); }, { maxWidth: 460 });
+      gj.bindTooltip(function (layer) {
+        return el("span", (C.name[layer.feature.properties.i] || Lb.unnamed) + " · " + (D.statusLabels[st] || ""));
+      }, { sticky: true });
+      gj.addTo(group);
     });
   }
 
   function drawServices(ctx) {
-    var D = ctx.D, S = D.services, Lb = ctx.Lb;
+    var D = ctx.D, S = D.services, Lb = ctx.Lb, byCat = {};
     S.id.forEach(function (id, k) {
-      var c = S.cat[k], tgt = ctx.G.services[c];
-      if (!tgt) { return; }
-      if (!tgt._lcTarget) {
-        tgt._lcTarget = tgt;
-        if (D.cluster[c] && typeof L.markerClusterGroup === "function") {
-          tgt._lcTarget = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
-          tgt.addLayer(tgt._lcTarget);
-        }
-      }
+      var c = S.cat[k];
+      if (!ctx.G.services[c]) { return; }
       var mk = L.circleMarker([S.lat[k], S.lon[k]], {
         radius: 6, color: "#ffffff", weight: 1.5, fillColor: D.catColors[c], fillOpacity: 0.95,
         className: "lc-service"
       });
-      mk.bindPopup(function () { return ctx.popup.service(k); });
-      mk.bindTooltip(textTip((S.name[k] || Lb.unnamed) + " · " + D.catLabels[c]));
-      tgt._lcTarget.addLayer(mk);
+      mk._lcK = k;
+      (byCat[c] = byCat[c] || []).push(mk);
+    });
+    Object.keys(byCat).forEach(function (c) {  // in bulk: one cluster computation per category
+      var group = ctx.G.services[c];
+      group.bindPopup(function (mk) { return ctx.popup.service(mk._lcK); });
+      group.bindTooltip(function (mk) {
+        return el("span", mk._lcK === undefined ? "" : (S.name[mk._lcK] || Lb.unnamed) + " · " + D.catLabels[c]);
+      });
+      if (D.cluster[c] && typeof L.markerClusterGroup === "function") {
+        var cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40, chunkedLoading: true });
+        cluster.addLayers(byCat[c]);
+        group.addLayer(cluster);
+      } else {
+        byCat[c].forEach(function (mk) { group.addLayer(mk); });
+      }
     });
   }
 

@@ -23,9 +23,10 @@ from lifecircle.maps._style import CATEGORY_COLORS, STATUS_COLORS, STATUS_ORDER,
 from lifecircle.maps._table import prepare_table, service_reach, statuses, within_counts
 from lifecircle.maps.labels import category_label, label, labels_for
 
-__all__ = ["CLUSTER_MIN", "Categories", "MapData", "MapOptions", "build_map_data"]
+__all__ = ["CANVAS_MIN", "CLUSTER_MIN", "Categories", "MapData", "MapOptions", "build_map_data"]
 
 CLUSTER_MIN = 150  # a service category with more points than this is clustered
+CANVAS_MIN = 1500  # more compounds than this are drawn on a canvas rather than as SVG paths
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,7 @@ def build_map_data(
             "labels": labels_for(opts.lang),
             "minutes": cats.minutes[opts.category or "all"],
             "minutesValue": float(opts.minutes),
+            "canvasMin": CANVAS_MIN,
             **_title_block(opts, cats),
             "attribution": html_text(label("attribution_data", opts.lang)),
         },

@@ -91,13 +91,15 @@ def service_reach(
 
 
 def _unreachable(compounds: gpd.GeoDataFrame, t: pd.DataFrame, ids: pd.Index) -> np.ndarray:
-    """Compounds that cannot walk to any service: the status says so, or the table's ``reach`` (category all)."""
+    """Compounds that cannot walk to any service: the status says so, or the table's ``reach`` (category all)
+    says the compound is off the network or on a piece of network with no service."""
+    out = np.zeros(len(ids), bool)
     if "status" in compounds.columns:
-        return (compounds["status"].astype(object) == UNREACHABLE).to_numpy(bool)
-    if "reach" not in t.columns:
-        return np.zeros(len(ids), bool)
-    reach = t[t["category"] == "all"].set_index("compound_id")["reach"].reindex(ids)
-    return reach.isin(_REACH_UNREACHABLE).to_numpy(bool)
+        out |= (compounds["status"].astype(object) == UNREACHABLE).to_numpy(bool)
+    if "reach" in t.columns:
+        reach = t[t["category"] == "all"].set_index("compound_id")["reach"].reindex(ids)
+        out |= reach.isin(_REACH_UNREACHABLE).to_numpy(bool)
+    return out
 
 
 def statuses(
