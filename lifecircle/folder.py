@@ -238,28 +238,33 @@ def read_json(path: Path) -> object:
 
 @dataclass(frozen=True)
 class Manifest:
-    """What the manifest of a folder says: the files of each job and whether the folder is complete.
+    """What the manifest of a folder says: the files of each job (name -> SHA-256) and whether it is complete.
 
-    Each file maps to the SHA-256 digests it may have: one when complete, the old and the new one while a
-    run replaces files in place (``complete`` is then false).
+    While a run replaces files in place (``complete`` is then false), ``previous`` holds the SHA-256 the files
+    had before: either version is lifecircle's.
     """
 
-    jobs: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    jobs: dict[str, dict[str, str]] = field(default_factory=dict)
     complete: bool = True
     schema_version: int = SCHEMA_VERSION
+    previous: dict[str, str] = field(default_factory=dict)
 
-    def owned(self) -> dict[str, tuple[str, ...]]:
-        """Every file any job wrote, name -> its possible SHA-256 digests."""
-        return {name: digests for files in self.jobs.values() for name, digests in files.items()}
+    def owned(self) -> dict[str, str]:
+        """Every file any job wrote, name -> SHA-256."""
+        return {name: digest for files in self.jobs.values() for name, digest in files.items()}
+
+    def accepted(self) -> dict[str, frozenset[str]]:
+        """Every file any job wrote, name -> the SHA-256 digests it may have (two while replaced in place)."""
+        out = {name: {digest} for name, digest in self.owned().items()}
+        for name, digest in self.previous.items():
+            out.setdefault(name, set()).add(digest)
+        return {name: frozenset(digests) for name, digests in out.items()}
 
     def to_json(self) -> dict:
         """The manifest as written."""
-        jobs = {
-            job: {name: d[0] if len(d) == 1 else list(d) for name, d in sorted(files.items())}
-            for job, files in sorted(self.jobs.items())
-        }
+        jobs = {job: dict(sorted(files.items())) for job, files in sorted(self.jobs.items())}
         head = {"format": MANIFEST_FORMAT, "schema_version": self.schema_version, "complete": self.complete}
-        return {**head, "jobs": jobs}
+        return {**head, "jobs": jobs, **({"previous": dict(sorted(self.previous.items()))} if self.previous else {})}
 
     def write(self, folder: Path) -> None:
         """Write the manifest into ``folder`` atomically (a temporary file renamed over the old one)."""
@@ -289,21 +294,21 @@ def read_manifest(folder: Path) -> Manifest | None:
         if data["format"] != MANIFEST_FORMAT or not isinstance(data["complete"], bool):
             raise ValueError("format")
         jobs = {str(job): _checked_files(files) for job, files in data["jobs"].items()}
-        return Manifest(jobs=jobs, complete=data["complete"], schema_version=int(data["schema_version"]))
+        previous = _checked_files(data.get("previous", {}))
+        version = int(data["schema_version"])
+        return Manifest(jobs=jobs, complete=data["complete"], schema_version=version, previous=previous)
     except (KeyError, TypeError, ValueError, AttributeError):
         log.warning("%s is not a manifest lifecircle wrote; it is ignored and nothing it lists is removed", path)
         return None
 
 
-def _checked_files(files) -> dict[str, tuple[str, ...]]:
+def _checked_files(files) -> dict[str, str]:
     out = {}
     for name, digest in files.items():
-        digests = (digest,) if isinstance(digest, str) else tuple(digest)
-        if not safe_name(name) or not digests or not all(isinstance(d, str) and len(d) == 64 for d in digests):
+        if not safe_name(name) or not (isinstance(digest, str) and len(digest) == 64):
             raise ValueError(name)
-        for d in digests:
-            int(d, 16)
-        out[name] = digests
+        int(digest, 16)
+        out[name] = digest
     return out
 
 

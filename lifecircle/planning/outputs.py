@@ -18,7 +18,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lifecircle.errors import InputError
@@ -107,7 +107,7 @@ class _Before:
     """The output folder before the run: its manifest, what in it is lifecircle's, and how to commit."""
 
     manifest: Manifest
-    verified: dict[str, tuple[str, ...]]  # name -> digests, files whose hash matches the manifest
+    verified: dict[str, str]  # name -> SHA-256 of the files whose hash is one the manifest gives them
     legacy: frozenset[str]  # files listed by an older lifecircle (no hashes: replaced, never removed)
     foreign: tuple[str, ...]  # entries that are not lifecircle's
     swap: bool  # the whole folder may be swapped
@@ -117,15 +117,16 @@ def _survey(out_dir: Path) -> _Before:
     if not out_dir.is_dir():
         return _Before(Manifest(), {}, frozenset(), (), swap=True)
     manifest = read_manifest(out_dir) or Manifest()
-    owned = manifest.owned()
+    owned = manifest.accepted()
     legacy = frozenset(_stage.legacy_names(out_dir))
     verified, foreign = {}, []
     for entry in sorted(out_dir.iterdir(), key=lambda p: p.name):
         name = entry.name
         if name == MANIFEST or _stage.is_ours(entry) or name in {f".lifecircle-{j}.json" for j in _stage.JOBS}:
             continue
-        if name in owned and entry.is_file() and not entry.is_symlink() and file_sha256(entry) in owned[name]:
-            verified[name] = owned[name]
+        digest = file_sha256(entry) if name in owned and entry.is_file() and not entry.is_symlink() else None
+        if digest is not None and digest in owned[name]:
+            verified[name] = digest
         elif not (name in legacy and entry.is_file() and not entry.is_symlink()):
             foreign.append(name)
     has_manifest = (out_dir / MANIFEST).is_file()
@@ -203,12 +204,12 @@ def _written(stage: Path) -> list[str]:
 def _new_manifest(before: _Before, job: str, written: dict[str, str], *, complete: bool) -> Manifest:
     """The manifest after ``job`` wrote ``written``: other jobs keep their files, except names now rewritten."""
     jobs = {
-        other: {n: d for n, d in files.items() if n not in written and n in before.verified}
+        other: {n: before.verified[n] for n in files if n not in written and n in before.verified}
         for other, files in before.manifest.jobs.items()
         if other != job
     }
     jobs = {other: files for other, files in jobs.items() if files}
-    jobs[job] = {name: (digest,) for name, digest in written.items()}
+    jobs[job] = dict(written)
     return Manifest(jobs=jobs, complete=complete)
 
 
@@ -228,9 +229,9 @@ def _commit_swap(out_dir: Path, stage: Stage, job: str, written: list[str], befo
 
 def _remove_previous(old: Path, before: _Before) -> None:
     """Remove the previous result (now at ``old``): only files whose hash is what lifecircle wrote."""
-    for name, digests in before.verified.items():
+    for name, digest in before.verified.items():
         path = old / name
-        if path.is_file() and not path.is_symlink() and file_sha256(path) in digests:
+        if path.is_file() and not path.is_symlink() and file_sha256(path) == digest:
             path.unlink()
     for name in (MANIFEST, MANIFEST + ".tmp"):
         with contextlib.suppress(FileNotFoundError):
@@ -255,19 +256,19 @@ def _commit_in_place(out_dir: Path, stage: Stage, job: str, written: list[str], 
             f"{target} is {what} lifecircle did not write (or one changed since): move it away, then run again."
         )
     digests = {name: file_sha256(stage.path / name) for name in written}
-    pending = _new_manifest(before, job, digests, complete=False)
-    previous = before.manifest.jobs.get(job, {})
-    for name in previous:  # while files move, the old and the new file are both this run's
-        if name in before.verified:
-            old = before.verified[name]
-            pending.jobs[job][name] = pending.jobs[job].get(name, ()) + old
+    others = {n for other, files in before.manifest.jobs.items() if other != job for n in files}
+    previous = set(before.manifest.jobs.get(job, {})) | (set(before.manifest.previous) - others)
+    pending = replace(  # while files move, the old and the new file are both lifecircle's
+        _new_manifest(before, job, digests, complete=False),
+        previous=dict(before.verified),
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     pending.write(out_dir)
     for name in written:
         os.replace(stage.path / name, out_dir / name)
-    for name in sorted(set(previous) - set(written)):
+    for name in sorted(previous - set(written)):
         path = out_dir / name
-        if name in before.verified and path.is_file() and file_sha256(path) in before.verified[name]:
+        if name in before.verified and path.is_file() and file_sha256(path) == before.verified[name]:
             path.unlink()
     _stage.remove_legacy_manifests(out_dir)
     _new_manifest(before, job, digests, complete=True).write(out_dir)
