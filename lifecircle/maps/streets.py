@@ -16,7 +16,8 @@ import pandas as pd
 import shapely
 
 from lifecircle.errors import InputError
-from lifecircle.geo.network.graph import PreparedNetwork
+from lifecircle.geo.crs import metric_crs_for_lonlat
+from lifecircle.geo.network.graph import PreparedNetwork, edge_table
 from lifecircle.maps._geometry import COORD_DECIMALS, check_gdf, to_display_crs
 
 logger = logging.getLogger(__name__)
@@ -77,61 +78,76 @@ def street_edges(network: nx.MultiDiGraph | PreparedNetwork) -> gpd.GeoDataFrame
     crs = network.graph.get("crs")
     if crs is None:
         raise InputError("The walking network has no 'crs' in its graph attributes.")
-    nodes = network.nodes
-    seen: set[tuple] = set()
-    highway, name, geoms = [], [], []
-    edges = network.edges(keys=True, data=True) if network.is_multigraph() else network.edges(data=True)
-    for edge in edges:
-        u, v, d = edge[0], edge[1], edge[-1]
-        key = (min(u, v, key=str), max(u, v, key=str), edge[2] if len(edge) == 4 else 0)
-        if key in seen:
-            continue
-        seen.add(key)
-        geom = d.get("geometry")
-        if geom is None:
-            geom = shapely.LineString([(nodes[u]["x"], nodes[u]["y"]), (nodes[v]["x"], nodes[v]["y"])])
-        highway.append(d.get("highway"))
-        name.append(_first_text(d.get("name")))
-        geoms.append(geom)
-    return gpd.GeoDataFrame({"highway": highway, "name": name}, geometry=geoms, crs=crs)
+    table = edge_table(network)
+    xy = np.array([(d["x"], d["y"]) for _, d in network.nodes(data=True)], dtype=float).reshape(-1, 2)
+    lo, hi = np.minimum(table.u, table.v), np.maximum(table.u, table.v)
+    keys = [d.get("osmid") if not isinstance(d.get("osmid"), list) else tuple(d["osmid"]) for d in table.data]
+    pair = pd.DataFrame({"lo": lo, "hi": hi, "way": pd.Series(keys, dtype=object).astype(str)})
+    once = np.flatnonzero(~pair.duplicated().to_numpy())  # the two directions of a street: one line
+    data = [table.data[k] for k in once]
+    geoms = np.array([d.get("geometry") for d in data], dtype=object)
+    straight = np.flatnonzero(pd.isna(pd.Series(geoms, dtype=object)).to_numpy())
+    ends = np.stack([xy[table.u[once[straight]]], xy[table.v[once[straight]]]], axis=1)
+    geoms[straight] = shapely.linestrings(ends) if len(straight) else []
+    return gpd.GeoDataFrame(
+        {"highway": [d.get("highway") for d in data], "name": [_first_text(d.get("name")) for d in data]},
+        geometry=geoms,
+        crs=crs,
+    )
+
+
+def _classes_and_names(streets: gpd.GeoDataFrame) -> tuple[np.ndarray, pd.Series]:
+    """Road class index (into :data:`ROAD_CLASSES`) and name (None when unnamed) of each street line."""
+    if "highway" in streets.columns:
+        first = streets["highway"].map(lambda v: (v[0] if len(v) else None) if isinstance(v, (list, tuple)) else v)
+        first = first.where(first.map(lambda v: isinstance(v, str)), None)
+        lookup = {h: ROAD_CLASSES.index(road_class(h)) for h in pd.unique(first.dropna())}
+        cls = first.map(lookup).fillna(ROAD_CLASSES.index("minor")).to_numpy(int)
+    else:
+        cls = np.full(len(streets), ROAD_CLASSES.index("minor"))
+    names = streets["name"].map(_first_text) if "name" in streets.columns else pd.Series(None, index=streets.index)
+    return cls, names
 
 
 def _merged_lines(streets: gpd.GeoDataFrame) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """Lines merged per (class, name): names, class index, name index (-1: unnamed) and merged geometries."""
-    highway = streets["highway"] if "highway" in streets.columns else pd.Series(None, index=streets.index)
-    names = streets["name"] if "name" in streets.columns else pd.Series(None, index=streets.index)
-    frame = pd.DataFrame(
-        {
-            "cls": highway.map(road_class).map(ROAD_CLASSES.index).to_numpy(),
-            "name": names.map(_first_text).to_numpy(),
-            "geom": streets.geometry.to_numpy(),
-        }
-    )
-    frame = frame[~(shapely.is_missing(frame["geom"].to_numpy()) | shapely.is_empty(frame["geom"].to_numpy()))]
-    name_list = sorted(frame["name"].dropna().unique().tolist())
-    frame["name_idx"] = frame["name"].map({n: k for k, n in enumerate(name_list)}).fillna(-1).astype(int)
-    cls, idx, merged = [], [], []
-    for (c, k), group in frame.groupby(["cls", "name_idx"], sort=True):
-        lines = shapely.get_parts(group["geom"].to_numpy())
-        cls.append(c)
-        idx.append(k)
-        merged.append(shapely.line_merge(shapely.multilinestrings(lines)))
-    return name_list, np.array(cls, int), np.array(idx, int), np.array(merged, dtype=object)
+    cls, names = _classes_and_names(streets)
+    geoms = streets.geometry.to_numpy()
+    drawn = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    cls, names, geoms = cls[drawn], names[drawn], geoms[drawn]
+    name_list = sorted(names.dropna().unique().tolist())
+    name_idx = names.map({n: k for k, n in enumerate(name_list)}).fillna(-1).to_numpy(int)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    key = cls[owner].astype(np.int64) * (len(name_list) + 1) + (name_idx[owner] + 1)
+    groups, group_of = np.unique(key, return_inverse=True)
+    order = np.argsort(group_of, kind="stable")
+    merged = shapely.line_merge(shapely.multilinestrings(parts[order], indices=group_of[order]))
+    return name_list, groups // (len(name_list) + 1), groups % (len(name_list) + 1) - 1, merged
 
 
-def _encode(geom: shapely.Geometry) -> str:
-    """Parts of a (multi)line as JSON arrays of integer coordinates (1e-5 degrees), each after the first a delta."""
-    out = []
-    for part in shapely.get_parts(geom):
-        xy = np.rint(shapely.get_coordinates(part) * _SCALE).astype(np.int64)
-        keep = np.ones(len(xy), bool)
-        keep[1:] = np.any(np.diff(xy, axis=0) != 0, axis=1)
-        xy = xy[keep]
-        if len(xy) < 2:
-            continue
-        xy[1:] = np.diff(xy, axis=0)
-        out.append("[" + ",".join(map(str, xy.ravel().tolist())) + "]")
-    return ",".join(out)
+def _encode(lines: np.ndarray) -> list[str]:
+    """Each (multi)line's parts as JSON arrays of integer coordinates (1e-5 degrees), each after the first a delta.
+
+    Returns one text per line: its parts joined by commas ("" when nothing of it is left to draw).
+    """
+    parts, owner = shapely.get_parts(lines, return_index=True)
+    xy, part = shapely.get_coordinates(parts, return_index=True)
+    xy = np.rint(xy * _SCALE).astype(np.int64)
+    first = np.ones(len(xy), bool)
+    first[1:] = part[1:] != part[:-1]
+    keep = first.copy()
+    keep[1:] |= np.any(xy[1:] != xy[:-1], axis=1)  # repeated points after rounding are dropped
+    xy, part, first = xy[keep], part[keep], first[keep]
+    delta = xy.copy()
+    delta[~first] = xy[~first] - xy[np.flatnonzero(~first) - 1]
+    counts = np.bincount(part, minlength=len(parts))
+    tokens = ",".join(map(str, delta.ravel().tolist())).split(",")
+    ends = np.cumsum(counts) * 2
+    texts = [[] for _ in range(len(lines))]
+    for p, (n, end) in enumerate(zip(counts, ends, strict=True)):
+        if n >= 2:
+            texts[owner[p]].append("[" + ",".join(tokens[end - 2 * n : end]) + "]")
+    return [",".join(t) for t in texts]
 
 
 def street_data(streets: gpd.GeoDataFrame, *, gcj: bool, simplify_m: float = STREET_SIMPLIFY_M) -> tuple[list, str]:
@@ -155,16 +171,12 @@ def street_data(streets: gpd.GeoDataFrame, *, gcj: bool, simplify_m: float = STR
     streets = check_gdf(streets, "streets", geom_types=("LineString", "MultiLineString"))
     if streets.empty:
         return [], "[]"
-    metric = streets.geometry.to_crs(4326).estimate_utm_crs()
-    streets = streets.set_geometry(streets.geometry.to_crs(metric))
-    names, cls, idx, merged = _merged_lines(streets)
+    wgs = streets.geometry.to_crs(4326)
+    x0, y0, x1, y1 = wgs.total_bounds
+    metric = metric_crs_for_lonlat(np.array([(x0 + x1) / 2]), np.array([(y0 + y1) / 2]))
+    names, cls, idx, merged = _merged_lines(streets.set_geometry(wgs.to_crs(metric)))
     merged = shapely.simplify(merged, simplify_m, preserve_topology=False)
-    wgs = gpd.GeoSeries(merged, crs=metric).to_crs(4326).to_numpy()
-    wgs = to_display_crs(wgs, gcj=gcj)
-    rows = []
-    for c, k, g in zip(cls, idx, wgs, strict=True):
-        parts = _encode(g)
-        if parts:
-            rows.append(f"[{c},{k},{parts}]")
+    shown = to_display_crs(gpd.GeoSeries(merged, crs=metric).to_crs(4326).to_numpy(), gcj=gcj)
+    rows = [f"[{c},{k},{parts}]" for c, k, parts in zip(cls, idx, _encode(shown), strict=True) if parts]
     logger.debug("street layer: %d segments in %d lines, %d names", len(streets), len(rows), len(names))
     return names, "[" + ",".join(rows) + "]"
