@@ -156,6 +156,11 @@ def test_demo_page_opens_offline_in_chinese_and_starts_as_the_analysis(browser, 
     summary = page.js("lifecircle.summary()")
     csv_all = pd.read_csv(demo["folder"] / "coverage.csv", encoding="utf-8-sig").query("category == 'all'")
     assert summary["categories"]["all"]["now"]["compounds_covered"] == int(csv_all["covered"].sum())
+    analysis = json.loads((demo["folder"] / "summary.json").read_text(encoding="utf-8"))
+    for category, counts in analysis["categories"].items():
+        now = summary["categories"][category]["now"]
+        assert now["households_covered"] == counts["households_covered"]
+        assert now["compounds_share"] == pytest.approx(counts["compounds_share"], abs=1e-4)
     ARTIFACTS.mkdir(exist_ok=True)
     page.page.screenshot(path=str(ARTIFACTS / "whatif_demo.png"))
     page.close()
@@ -200,6 +205,27 @@ def test_click_adds_a_snapped_service_and_a_far_click_is_refused(browser, demo):
             "() => { const b = lifecircle.map.getBounds(); "
             "return lifecircle.addService(b.getWest(), b.getSouth(), null); }"
         )
+    page.close()
+
+
+def test_hover_names_a_compound_and_a_click_disables_a_service(browser, demo):
+    page = Page(browser, demo["folder"] / "whatif.html")
+    compounds = gpd.read_file(demo["folder"] / "compounds.gpkg").to_crs(4326)
+    inside = compounds.geometry.representative_point().iloc[0]
+    to_pixel = "([x, y]) => { const p = lifecircle.map.latLngToContainerPoint([y, x]); return [p.x, p.y]; }"
+    page.page.mouse.move(*page.js(to_pixel, [inside.x, inside.y]))
+    assert page.page.inner_text(".leaflet-tooltip") == compounds["name"].iloc[0]
+    feature = page.js("lifecircle.scenario().geojson.features[0]")
+    spot = page.js(to_pixel, feature["geometry"]["coordinates"])
+    page.page.mouse.click(*spot)
+    page.page.click(".lc-wi-popup button")
+    assert page.js("lifecircle.summary().removed") == 1
+    changes = page.js("lifecircle.scenario().changes_csv").lstrip("\ufeff").splitlines()
+    assert changes[1].startswith(feature["properties"]["service_id"] + ",") and ",removed," in changes[1]
+    page.page.mouse.click(*spot)
+    assert page.page.inner_text(".lc-wi-popup button") == "恢复"
+    page.page.click(".lc-wi-popup button")
+    assert page.js("lifecircle.summary().removed") == 0
     page.close()
 
 

@@ -63,6 +63,10 @@ WHATIF_LABELS: dict[str, dict[str, str]] = {
     "off_network": {"zh": "离路网太远，不服务任何小区", "en": "Too far from the network: serves nobody"},
     "min": {"zh": "分钟", "en": "min"},
     "beyond": {"zh": "超出阈值", "en": "beyond the limit"},
+    "osm_credit": {
+        "zh": "街道数据 © OpenStreetMap 贡献者（ODbL）",
+        "en": "Streets © OpenStreetMap contributors (ODbL)",
+    },
 }
 
 PAGE_CSS = """
@@ -82,6 +86,8 @@ html,body{margin:0;height:100%}
 .lc-wi-changes h4{margin:0 0 3px 0;font-size:13px}
 .lc-wi-changes ol{margin:0;padding-left:20px;font-size:12px;cursor:pointer}
 .lc-in{color:#22703a}.lc-out{color:#b02a2a}
+.lc-wi-dot{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:4px;border:1px solid #fff;
+  box-shadow:0 0 1px #000}
 .lc-wi-new{border:2px solid #111;border-radius:50%;box-shadow:0 0 3px #000}
 .lc-wi-popup h4{margin:0 0 4px 0;font-size:14px}
 .lc-wi-popup table{border-collapse:collapse;font-size:12px}
@@ -89,10 +95,12 @@ html,body{margin:0;height:100%}
 """
 
 
-def page_texts(lang: str, categories: list[str]) -> dict:
-    """The page's texts in one language, with the display name of every category."""
+def page_texts(lang: str, categories: list[str], *, osm_streets: bool = False) -> dict:
+    """The page's texts in one language, with the display name of every category and the streets' credit."""
     check_lang(lang)
     texts = {key: entry[lang] for key, entry in WHATIF_LABELS.items()}
+    credit = texts.pop("osm_credit")
+    texts["attribution"] = credit if osm_streets else None
     texts["all"] = category_label("all", lang)
     texts["category_names"] = {c: category_label(c, lang) for c in categories}
     return texts
@@ -104,7 +112,7 @@ def _script(name: str) -> str:
     return "<script>" + text.replace("</script", "<\\/script") + "</script>"
 
 
-def render_whatif(scene: WhatIfScene, *, lang: str | None = None) -> tuple[str, Baseline]:
+def render_whatif(scene: WhatIfScene, *, lang: str | None = None, osm_streets: bool = False) -> tuple[str, Baseline]:
     """The what-if page as HTML text, and the baseline coverage it starts from.
 
     Parameters
@@ -113,6 +121,8 @@ def render_whatif(scene: WhatIfScene, *, lang: str | None = None) -> tuple[str, 
         The analysis (network, origins, compounds, services, limits).
     lang
         ``zh`` or ``en``; by default from the compound names (as the maps choose).
+    osm_streets
+        The network comes from OpenStreetMap: the map credits it (ODbL).
 
     Returns
     -------
@@ -120,7 +130,7 @@ def render_whatif(scene: WhatIfScene, *, lang: str | None = None) -> tuple[str, 
     """
     lang = lang or pick_lang(scene.compounds.get("name", []))
     payload, base = scene_payload(scene)
-    texts = page_texts(lang, scene.categories)
+    texts = page_texts(lang, scene.categories, osm_streets=osm_streets)
     html = (
         f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -134,9 +144,11 @@ def render_whatif(scene: WhatIfScene, *, lang: str | None = None) -> tuple[str, 
     return inline_assets(html), base
 
 
-def write_whatif(scene: WhatIfScene, path: str | Path, *, lang: str | None = None) -> Baseline:
+def write_whatif(
+    scene: WhatIfScene, path: str | Path, *, lang: str | None = None, osm_streets: bool = False
+) -> Baseline:
     """Write ``whatif.html`` (atomically) and return the baseline coverage it starts from."""
-    html, base = render_whatif(scene, lang=lang)
+    html, base = render_whatif(scene, lang=lang, osm_streets=osm_streets)
     write_atomic(Path(path), html)
     log.info("what-if page: %s (%.1f MB)", path, len(html.encode("utf-8")) / 1e6)
     return base

@@ -42,15 +42,16 @@
   for (var o = 0; o < oComp.length; o++) { if (oSnapped[o]) { offNetwork[oComp[o]] = 0; } }
 
   /* ---- map ---- */
-  /* one canvas per layer kind: restyling a compound repaints the compounds' canvas only, never the streets */
+  /* the streets on a canvas of their own (not interactive: clicks pass through), so restyling a compound never
+     repaints them; compounds and services share the interactive canvas above (one canvas takes the mouse) */
   var streetRenderer = L.canvas({ padding: 0.3 });
   var renderer = L.canvas({ padding: 0.3 });
-  var serviceRenderer = L.canvas({ padding: 0.3 });
+  var serviceRenderer = renderer;
   var map = L.map("lc-map", { preferCanvas: true, renderer: renderer });
   var streets = L.polyline(engine.streetLines(), {
     color: "#8a9099", weight: 1, opacity: 0.9, interactive: false, renderer: streetRenderer
   }).addTo(map);
-  map.fitBounds(streets.getBounds());
+  if (T.attribution) { map.attributionControl.addAttribution(T.attribution); }
   var view = -1;  /* category row coloured (-1: all) */
 
   var polygons = [];
@@ -61,6 +62,8 @@
     poly.on("click", (function (k) { return function (e) { compoundPopup(k, e.latlng); }; })(c));
     polygons.push(poly.addTo(map));
   }
+  var homeBounds = polygons.length ? L.featureGroup(polygons).getBounds() : streets.getBounds();
+  map.fitBounds(homeBounds.isValid() ? homeBounds : streets.getBounds(), { padding: [30, 30] });
 
   function covered(k, c, base) { return engine.walk(k, c, base) <= limit; }
   function styleOf(c) {
@@ -214,7 +217,13 @@
     for (var k = -1; k < cats.length; k++) {
       var b = counts(k, true), n = counts(k, false), diff = n.compounds_covered - b.compounds_covered;
       var tr = el("tr");
-      tr.appendChild(el("th", catName(k)));
+      var name = el("th", catName(k));
+      if (k >= 0) {
+        var dot = el("span", null, "lc-wi-dot");
+        dot.style.background = PALETTE[k % PALETTE.length];
+        name.insertBefore(dot, name.firstChild);
+      }
+      tr.appendChild(name);
       tr.appendChild(el("td", b.compounds_covered));
       tr.appendChild(el("td", n.compounds_covered + (diff ? " (" + (diff > 0 ? "+" : "") + diff + ")" : ""), diff > 0 ? "lc-in" : (diff < 0 ? "lc-out" : null)));
       tr.appendChild(el("td", pct(n.compounds_share)));

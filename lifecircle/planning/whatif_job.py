@@ -20,6 +20,7 @@ import pandas as pd
 
 from lifecircle.errors import InputError, LifecircleError
 from lifecircle.geo.network.graph import prepare_network
+from lifecircle.geo.network.lines import network_from_lines
 from lifecircle.geo.network.osm import load_network
 from lifecircle.geo.reach.coverage import ALL, compound_origins
 from lifecircle.maps._offline import write_atomic
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 WHATIF_HTML = "whatif.html"
 WALK_MIN_TOLERANCE = 0.01  # coverage.csv keeps walk_min to two decimals
+LINE_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".fgb"}  # road-centreline layers, as analyze reads them
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,11 @@ def run_whatif(folder: str | Path, *, network: str | Path, lang: str | None = No
     summary, compounds, services, table = read_folder(folder)
     _check_summary(summary, network, folder)
     params = summary["parameters"]
-    net = prepare_network(load_network(network))
+    households = (summary.get("weight_columns") or {}).get("households")
+    if households in compounds.columns and households != "households":  # the column the analysis counted
+        compounds = compounds.assign(households=compounds[households])
+    from_lines = network.suffix.lower() in LINE_SUFFIXES
+    net = prepare_network(network_from_lines(network) if from_lines else load_network(network))
     max_snap_m = float(params["max_snap_m"])
     scene = WhatIfScene(
         net=net,
@@ -180,7 +186,8 @@ def run_whatif(folder: str | Path, *, network: str | Path, lang: str | None = No
         speed_kmh=float(params["speed_kmh"]),
         max_snap_m=max_snap_m,
     )
-    html, base = render_whatif(scene, lang=lang or summary.get("lang"))
+    osm = not from_lines and network.suffix.lower() != ".graphml"
+    html, base = render_whatif(scene, lang=lang or summary.get("lang"), osm_streets=osm)
     covered_pairs = verify_baseline(base, scene, table)
     path = folder / WHATIF_HTML
     write_atomic(path, html)
