@@ -24,6 +24,7 @@ from lifecircle.geo.routing.paths import nearest_destination, pairs_within
 from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.validate import weight_values
 from lifecircle.geo.walk import Walk
+from lifecircle.maps.streets import street_edges
 from lifecircle.planning.candidates import (
     Candidates,
     attach_candidates,
@@ -31,6 +32,7 @@ from lifecircle.planning.candidates import (
     compound_candidates,
     street_candidates,
 )
+from lifecircle.planning.site_names import street_site_names
 from lifecircle.planning.siting.matrix import CoverageMatrix
 from lifecircle.planning.siting.models import CoverAll, MaxCoverage, PMedian
 from lifecircle.planning.siting.options import SitingOptions
@@ -188,6 +190,9 @@ def plan_sites(
     _warn_capacity_below_every_weight(matrix, options.capacity)
     t_matrix = time.perf_counter()
     result = _solve(matrix, chosen, options)
+    if source == "streets" and not isinstance(network, PreparedNetwork) and result.site_ids:  # named after streets
+        picked = pd.Index(result.site_ids)
+        cand.sites.loc[picked, "name"] = street_site_names(cand.sites.loc[picked], street_edges(network))
 
     # reports
     unreachable = ~existing.covered & ~(np.diff(matrix.cover.indptr) > 0)
