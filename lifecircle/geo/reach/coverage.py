@@ -19,11 +19,11 @@ from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
 from lifecircle.geo.routing.paths import nearest_destination, pairs_within
 from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
 from lifecircle.geo.validate import require_positive, require_some_on_network
+from lifecircle.geo.walk import DEFAULT_SPEED_KMH, metres_per_minute
 
 log = logging.getLogger(__name__)
 
 ALL = "all"
-DEFAULT_SPEED_KMH = 4.5
 DEFAULT_MAX_WALK_MIN = 10.0
 GATE_ASSIGN_M = 50.0  # a gate with no compound id belongs to the nearest compound within this distance
 TABLE_COLUMNS = [
@@ -36,11 +36,6 @@ TABLE_COLUMNS = [
     "covered",
     "reach",
 ]
-
-
-def metres_per_minute(speed_kmh: float) -> float:
-    """Walking metres in one minute at ``speed_kmh``."""
-    return require_positive(speed_kmh, "Walking speed", "km/h") * 1000.0 / 60.0
 
 
 @dataclass(frozen=True, eq=False)

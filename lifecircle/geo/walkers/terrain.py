@@ -27,6 +27,7 @@ from lifecircle.geo.crs import metric_crs_for_lonlat
 from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
 from lifecircle.geo.reach.coverage import CoverageResult, coverage
 from lifecircle.geo.validate import require_positive
+from lifecircle.geo.walk import DEFAULT_SPEED_KMH
 from lifecircle.geo.walkers.compare import ScenarioComparison
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def apply_terrain(
     G: nx.MultiDiGraph,
     dem_path: str | Path,
     *,
-    speed_kmh: float = 4.5,
+    speed_kmh: float = DEFAULT_SPEED_KMH,
     steps_factor: float = DEFAULT_STEPS_FACTOR,
     sample_m: float = DEFAULT_SAMPLE_M,
 ) -> nx.MultiDiGraph:
