@@ -14,6 +14,7 @@ import osmnx as ox
 import pandas as pd
 import pyproj
 import pytest
+from conftest import shared_file
 
 from lifecircle.geo.inputs.layers import read_services
 from lifecircle.planning.cli import main
@@ -309,13 +310,14 @@ def test_user_text_never_runs(browser, demo, tmp_path):
     page.close()
 
 
-# ---------------------------------------------------------------- a Chinese OSM extract, through analyze --what-if
+# ------------------------------------------------------- another Chinese OSM extract, through analyze --what-if
 
 
 @pytest.fixture(scope="module")
-def cau(tmp_path_factory, cau_osm):
-    folder = tmp_path_factory.mktemp("cau_whatif")
-    features = ox.features_from_xml(cau_osm, tags={"landuse": "residential", "amenity": True, "shop": True})
+def nanjing(tmp_path_factory):
+    osm = shared_file("osm/nanjing_xinjiekou.osm.bz2")
+    folder = tmp_path_factory.mktemp("nanjing_whatif")
+    features = ox.features_from_xml(osm, tags={"landuse": "residential", "amenity": True, "shop": True})
     polygonal = features.geom_type.isin(["Polygon", "MultiPolygon"])
     homes = features[polygonal & (features.get("landuse") == "residential")].reset_index()
     compounds = gpd.GeoDataFrame(
@@ -336,18 +338,18 @@ def cau(tmp_path_factory, cau_osm):
     )
     services.to_file(folder / "services.gpkg")
     out = folder / "out"
-    argv = ["-q", "analyze", "--network", str(cau_osm), "--compounds", str(folder / "compounds.gpkg")]
+    argv = ["-q", "analyze", "--network", str(osm), "--compounds", str(folder / "compounds.gpkg")]
     assert main([*argv, "--services", str(folder / "services.gpkg"), "--out", str(out), "--what-if"]) == 0
-    return {"folder": out, "network": cau_osm, "compounds": folder / "compounds.gpkg"}
+    return {"folder": out, "network": osm, "compounds": folder / "compounds.gpkg"}
 
 
-def test_chinese_extract_scenario_answers_as_the_cli(browser, cau, tmp_path):
-    page = Page(browser, cau["folder"] / "whatif.html")
+def test_chinese_extract_scenario_answers_as_the_cli(browser, nanjing, tmp_path):
+    page = Page(browser, nanjing["folder"] / "whatif.html")
     assert page.page.locator("html").get_attribute("lang") == "zh-CN"
-    assert_same_as_cli(page.js("lifecircle.coverage()"), cau["folder"])
-    play_scenario(page, cau["compounds"])
+    assert_same_as_cli(page.js("lifecircle.coverage()"), nanjing["folder"])
+    play_scenario(page, nanjing["compounds"])
     # and a spread of services added anywhere near the streets
-    homes = gpd.read_file(cau["compounds"]).to_crs(4326).geometry.representative_point()
+    homes = gpd.read_file(nanjing["compounds"]).to_crs(4326).geometry.representative_point()
     rng = np.random.default_rng(5)
     added = 0
     for k in rng.choice(len(homes), 20):
@@ -356,6 +358,6 @@ def test_chinese_extract_scenario_answers_as_the_cli(browser, cau, tmp_path):
             page.js("([x, y]) => lifecircle.addService(x, y, '公共服务')", [lon, lat])
             added += 1
     assert added >= 10
-    folder = rerun_scenario(page, network=cau["network"], compounds=cau["compounds"], out=tmp_path)
+    folder = rerun_scenario(page, network=nanjing["network"], compounds=nanjing["compounds"], out=tmp_path)
     assert_same_as_cli(page.js("lifecircle.coverage()"), folder)
     page.close()
