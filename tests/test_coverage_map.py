@@ -8,7 +8,6 @@ import pytest
 import shapely
 from _maps_fixtures import (
     SCRIPT_NAME,
-    SHARED,
     XSS_NAME,
     approx_coverage_table,
     osm_beijing,
@@ -17,8 +16,8 @@ from _maps_fixtures import (
 )
 
 from lifecircle.errors import InputError
-from lifecircle.maps import _offline
 from lifecircle.geo.inputs.chinese_crs import wgs84_to_gcj02
+from lifecircle.maps import _offline
 from lifecircle.maps.coverage_map import CLUSTER_MIN, coverage_map, save_map
 
 _DATA = re.compile(r"var (\w+)_data = (.+);\n")
@@ -420,3 +419,138 @@ def test_real_osm_compounds_in_chinese():
     assert d["compounds"]["geoms"][0]["type"] in {"Polygon", "MultiPolygon"}
     b = d["bounds"]
     assert 39.9 < b[0][0] < b[1][0] < 40.1 and 116.2 < b[0][1] < b[1][1] < 116.5
+
+
+# ------------------------------------------------------------------------------ per-category limits, statuses
+def test_each_category_says_its_own_limit(case):
+    comp, svc, table = case
+    t = table.copy()
+    clinic = t["category"] == "clinic"
+    t.loc[clinic, "covered"] = t.loc[clinic, "walk_min"] <= 15
+    d = _data(coverage_map(comp, svc, t, minutes=10, speed_kmh=4.5, category_minutes={"clinic": 15}, lang="zh"))
+    cats = d["catLabels"]
+    assert d["catMinutes"][cats.index("clinic")] == "15" and d["catMinutes"][cats.index("grocery")] == "10"
+    c = d["compounds"]
+    assert dict(zip(c["cats"], c["catMinutes"], strict=True)) == {
+        "all": "10",
+        "clinic": "15",
+        "grocery": "10",
+        "kindergarten": "10",
+    }
+    assert "分类阈值：clinic 15 分钟" in d["params"] and d["params"][0] == "步行阈值：10 分钟"
+    assert d["labels"]["legend_category"].format(category="clinic", minutes=15, n=3) == "clinic 15 分钟（3）"
+    one = _data(
+        coverage_map(comp, svc, t, minutes=10, speed_kmh=4.5, category_minutes={"clinic": 15}, category="clinic")
+    )
+    assert one["params"][0] == "步行阈值：15 分钟" and one["statusLabels"]["covered"] == "15 分钟内可达"
+    with pytest.raises(InputError, match="clinic"):
+        coverage_map(comp, svc, t, minutes=10, speed_kmh=4.5, category_minutes={"clinic": -1})
+
+
+def test_unreachable_compounds_get_their_own_status(case):
+    comp, svc, table = case
+    marked = comp.assign(status=comp["status"].where(np.arange(len(comp)) != 2, "unreachable"))
+    t = table.copy()
+    off = (t["compound_id"] == comp.index[5]) & (t["category"] == "all")
+    t.loc[off, "reach"] = "off_network"  # the table alone also says so
+    d = _data(coverage_map(marked, svc, t, minutes=10, speed_kmh=4.5, lang="zh"))
+    status = d["compounds"]["status"]
+    assert status[2] == "unreachable" and status[5] == "unreachable"
+    assert d["legendStatuses"] == ["covered", "no_service", "no_branch", "neither", "unreachable"]
+    assert d["statusLabels"]["unreachable"] == "无法步行到达" and d["statusCounts"]["unreachable"] == 2
+    assert d["statusColors"]["unreachable"] != d["statusColors"]["unknown"]
+
+
+def _lab(hex_color: str) -> np.ndarray:
+    """CIELAB (D65) of an sRGB colour."""
+    rgb = np.array([int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+    lin = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ lin
+    f = np.cbrt(xyz / np.array([0.95047, 1.0, 1.08883]))
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_category_colours_never_look_like_a_status():
+    from lifecircle.maps.coverage_map import CATEGORY_COLORS, STATUS_COLORS
+
+    status = [_lab(c) for c in STATUS_COLORS.values()]
+    for color in CATEGORY_COLORS:
+        assert min(np.linalg.norm(_lab(color) - s) for s in status) >= 30, color
+    assert len(set(CATEGORY_COLORS)) == len(CATEGORY_COLORS)
+
+
+def test_households_and_population_under_chinese_names(case):
+    comp, svc, table = case
+    zh = comp.rename(columns={"households": "户数", "population": "常住人口"})
+    d = _data(coverage_map(zh, svc, table, minutes=10, speed_kmh=4.5))
+    assert d["compounds"]["hh"] == comp["households"].tolist()
+    assert d["compounds"]["pop"] == comp["population"].tolist()
+    assert d["services"]["nHh"] is not None and sum(d["services"]["nHh"]) > 0
+
+
+# ----------------------------------------------------------------------------------------------- streets
+@pytest.fixture(scope="module")
+def beijing_graph():
+    from _maps_fixtures import OSM_BEIJING
+
+    if not OSM_BEIJING.is_file():
+        pytest.skip("shared OSM extract beijing_haidian_cau_xueyuanlu.osm.bz2 is absent")
+    from lifecircle.geo.network.osm import network_from_osm
+
+    return network_from_osm(OSM_BEIJING)
+
+
+def _decode(d):
+    """The street layer back as WGS84 lines: (class, name, LineString) per part."""
+    s = d["streets"]
+    out = []
+    for row in s["lines"]:
+        for part in row[2:]:
+            xy = np.cumsum(np.array(part, dtype=np.int64).reshape(-1, 2), axis=0) / s["scale"]
+            out.append((row[0], None if row[1] < 0 else s["names"][row[1]], shapely.LineString(xy)))
+    return out
+
+
+def test_street_layer_is_the_network_simplified_and_rounded(case, beijing_graph):
+    from lifecircle.maps.streets import ROAD_CLASSES, road_class, street_edges
+
+    comp, svc, table = case
+    edges = street_edges(beijing_graph)
+    assert len(edges) < beijing_graph.number_of_edges()  # each two-way street once
+    d = _data(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, streets=edges))
+    parts = _decode(d)
+    drawn = shapely.union_all([g for _, _, g in parts])
+    crs = edges.estimate_utm_crs()
+    drawn_m = gpd.GeoSeries([drawn], crs=4326).to_crs(crs).iloc[0]
+    truth = edges.to_crs(crs)
+    # every street segment lies within 3 m of what is drawn (2 m simplification + ~1 m rounding), and back
+    mids = truth.geometry.interpolate(0.5, normalized=True)
+    assert float(mids.distance(drawn_m).max()) < 3.0
+    assert shapely.hausdorff_distance(drawn_m, truth.union_all()) < 3.0
+    # classes and names come from the OSM tags
+    expected = truth.assign(cls=truth["highway"].map(road_class))
+    for cls, name, line in parts[:: max(1, len(parts) // 200)]:
+        line_m = gpd.GeoSeries([line], crs=4326).to_crs(crs).iloc[0]
+        near = expected[expected.distance(line_m.interpolate(0.5, normalized=True)) < 3.0]
+        assert ROAD_CLASSES[cls] in set(near["cls"]), name
+        if name is not None:
+            assert name in set(near["name"])
+    names = {n for _, n, _ in parts if n}
+    assert "学院路" in names and {c for c, _, _ in parts} == {0, 1, 2}
+    # far smaller than the network's own GeoJSON
+    assert len(json.dumps(d["streets"])) < 0.25 * len(truth.to_crs(4326).to_json())
+
+
+def test_streets_from_a_graph_or_a_prepared_network_and_names_stay_text(case, beijing_graph):
+    from lifecircle.geo.network.graph import prepare_network
+
+    comp, svc, table = case
+    g = beijing_graph.copy()
+    u, v, k = next(iter(g.edges(keys=True)))
+    g.edges[u, v, k]["name"] = XSS_NAME
+    text = _html(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, streets=g))
+    assert "<img src=x" not in text and XSS_NAME in _data(text)["streets"]["names"]
+    d = _data(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, streets=prepare_network(beijing_graph)))
+    assert d["streets"]["names"] == [] and len(_decode(d)) > 100
+    with pytest.raises(InputError, match="streets"):
+        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, streets=comp)

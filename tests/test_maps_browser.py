@@ -198,9 +198,7 @@ def test_search_finds_a_compound_by_partial_name(browser, offline_map):
 def test_many_services_cluster_offline(browser, tmp_path):
     comp, svc = synthetic_district(16, 3 * (CLUSTER_MIN + 10), seed=4)
     table = approx_coverage_table(comp, svc)
-    path = save_map(
-        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, lang="en"), tmp_path / "cluster.html"
-    )
+    path = save_map(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, lang="en"), tmp_path / "cluster.html")
     p = Page(browser)
     page = p.open(path)
     assert p.errors == []
@@ -230,3 +228,154 @@ def test_published_site_works_from_file_urls(browser, tmp_path, offline_map):
     assert p.errors == [] and p.dialogs == []
     page.close()
     shutil.rmtree(tmp_path / "site")
+
+
+# ------------------------------------------------------------------ streets, limits, statuses, symbols (real OSM)
+@pytest.fixture(scope="module")
+def street_map(tmp_path_factory):
+    """The Beijing extract's compounds, services and walking network; one compound unreachable, two branches."""
+    from _maps_fixtures import OSM_BEIJING, osm_beijing
+
+    data = osm_beijing()
+    if data is None:
+        pytest.skip("shared OSM extract beijing_haidian_cau_xueyuanlu.osm.bz2 is absent")
+    from lifecircle.geo.network.osm import network_from_osm
+    from lifecircle.maps.streets import street_edges
+
+    comp, svc = data
+    svc = svc.assign(category=svc["category"].replace({"clinic": "医疗卫生"}))
+    table = approx_coverage_table(comp, svc, minutes=10, speed_kmh=4.5)
+    comp = with_status(comp, table)
+    comp.iloc[0, comp.columns.get_loc("status")] = "unreachable"
+    branches = svc.iloc[:2][["name", "geometry"]]
+    streets = street_edges(network_from_osm(OSM_BEIJING))
+    m = coverage_map(
+        comp, svc, table, minutes=10, speed_kmh=4.5, category_minutes={"医疗卫生": 15}, streets=streets,
+        branches=branches,
+    )  # fmt: skip
+    path = save_map(m, tmp_path_factory.mktemp("streets") / "map.html")
+    return path, comp, svc, streets
+
+
+def test_streets_are_drawn_with_no_network(browser, street_map):
+    path, *_ = street_map
+    p = Page(browser)
+    page = p.open(path)
+    assert p.errors == [] and all("tile" in u or "basemaps" in u for u in p.blocked), p.blocked
+    assert page.evaluate("LC.last.streets.length") > 10  # one line per road class and street name
+    painted = page.evaluate(
+        """() => { const c = document.querySelector('.leaflet-lc-streets-pane canvas');
+                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; }
+                   return n / (d.length / 4); }"""
+    )
+    assert painted > 0.02  # a street grid, not an empty canvas
+    # tiles could not load: the map falls back to "no tiles", streets on a clean ground
+    page.wait_for_function("() => !document.querySelector('.leaflet-tile-pane img')", timeout=10000)
+    assert page.evaluate("LC.last.map.hasLayer(LC.last.groups.basemaps.blank[0])")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "coverage_map_streets.png"))
+    page.close()
+
+
+def test_street_name_on_hover(browser, street_map):
+    path, comp, svc, streets = street_map
+    crs = streets.estimate_utm_crs()
+    s = streets[streets["name"].notna()].to_crs(crs)
+    others = np.concatenate([comp.to_crs(crs).geometry.to_numpy(), svc.to_crs(crs).geometry.to_numpy()])
+    mids = s.geometry.interpolate(0.5, normalized=True)
+    clear = mids.distance(shapely.union_all(others)) > 40
+    row = s[clear & (s.length > 60)].iloc[0]
+    lonlat = shapely.get_coordinates(mids.loc[[row.name]].to_crs(4326).to_numpy())[0]
+    page = Page(browser).open(path)
+    xy = page.evaluate(
+        "([lat, lon]) => { const m = LC.last.map; m.setView([lat, lon], 18, {animate: false});"
+        " const p = m.latLngToContainerPoint([lat, lon]); const r = m.getContainer().getBoundingClientRect();"
+        " return [p.x + r.left, p.y + r.top]; }",
+        [lonlat[1], lonlat[0]],
+    )
+    page.wait_for_timeout(300)
+    page.mouse.move(xy[0] - 3, xy[1] - 3)
+    page.mouse.move(*xy)
+    tip = page.locator(".lc-street-tip")
+    tip.wait_for(timeout=5000)
+    assert tip.inner_text() == row["name"]
+    page.close()
+
+
+def test_legend_says_each_category_limit_and_symbols_match_markers(browser, street_map):
+    path, _comp, svc, _ = street_map
+    page = Page(browser).open(path)
+    legend = page.locator(".lc-legend").inner_text()
+    n_clinic = int((svc["category"] == "医疗卫生").sum())
+    assert f"医疗卫生 15 分钟（{n_clinic}）" in legend
+    assert "grocery 10 分钟" in legend and "无法步行到达 (1)" in legend
+    assert "分类阈值：医疗卫生 15 分钟" in page.locator(".lc-title").inner_text()
+    # unreachable: hatched on the map and in the legend
+    assert page.locator("path.lc-status-unreachable").get_attribute("fill") == "url(#lc-hatch)"
+    assert page.locator("pattern#lc-hatch").count() == 1
+    assert "repeating-linear-gradient" in page.evaluate(
+        "getComputedStyle(document.querySelector('[data-status=unreachable] .lc-sw')).backgroundImage"
+    )
+    # branches: the same rotated square (a diamond) on the map and in the legend
+    rotation = (
+        "(sel) => { const t = getComputedStyle(document.querySelector(sel)).transform;"
+        " const m = t.match(/matrix\\(([^)]*)\\)/); if (!m) return null;"
+        " const [a, b] = m[1].split(',').map(Number); return Math.round(Math.atan2(b, a) * 180 / Math.PI); }"
+    )
+    assert page.evaluate(rotation, ".leaflet-marker-pane .lc-branch-marker .lc-diamond") == 45
+    assert page.evaluate(rotation, ".lc-legend .lc-diamond") == 45
+    # the legend's service dots have the markers' colours
+    marker_fill = page.evaluate("[...document.querySelectorAll('path.lc-service')].map(p => p.getAttribute('fill'))")
+    dots = page.evaluate(
+        "[...document.querySelectorAll('[data-category] .lc-dot')].map(e => getComputedStyle(e).backgroundColor)"
+    )
+    assert len(set(marker_fill)) == len(dots)
+    page.close()
+
+
+def test_tooltips_hide_while_a_popup_is_open(browser, offline_map):
+    path, comp, svc, _ = offline_map
+    cid = _clear_compound(comp, svc)
+    page = Page(browser).open(path)
+    pt = comp.geometry.to_crs(4326).loc[cid].centroid
+    xy = page.evaluate(
+        "([lat, lon]) => { const m = LC.last.map; m.setView([lat, lon], 18, {animate: false});"
+        " const p = m.latLngToContainerPoint([lat, lon]); const r = m.getContainer().getBoundingClientRect();"
+        " return [p.x + r.left, p.y + r.top]; }",
+        [pt.y, pt.x],
+    )
+    page.mouse.move(*xy)
+    page.locator(".leaflet-tooltip").wait_for(timeout=5000)
+    page.mouse.click(*xy)
+    page.locator(".leaflet-popup-content").wait_for(timeout=5000)
+    page.mouse.move(xy[0] + 5, xy[1] + 40)  # still over the compound, below the popup
+    page.wait_for_timeout(200)
+    pane_display = "getComputedStyle(document.querySelector('.leaflet-tooltip-pane')).display"
+    assert page.evaluate(pane_display) == "none"
+    assert f"{comp.loc[cid, 'households']:,}" in page.locator(".leaflet-popup-content").inner_text()
+    page.evaluate("LC.last.map.closePopup()")
+    page.mouse.move(xy[0] + 2, xy[1] + 2)
+    page.mouse.move(*xy)
+    assert page.evaluate(pane_display) != "none"
+    page.locator(".leaflet-tooltip").wait_for(timeout=5000)
+    page.close()
+
+
+def test_many_compounds_draw_on_a_canvas(browser, tmp_path):
+    from lifecircle.maps._mapdata import CANVAS_MIN
+
+    comp, svc = synthetic_district(CANVAS_MIN + 100, 30, seed=9, vertices=12)
+    table = approx_coverage_table(comp, svc)
+    comp = with_status(comp, table)
+    comp.iloc[:3, comp.columns.get_loc("status")] = "unreachable"
+    p = Page(browser)
+    page = p.open(save_map(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5), tmp_path / "many.html"))
+    assert p.errors == []
+    assert page.locator("path.lc-compound").count() == 0 and page.evaluate("LC.last.index.length") == len(comp)
+    box = page.locator(".lc-search input")
+    box.fill(comp["name"].iloc[0])
+    box.press("Enter")
+    page.locator(".leaflet-popup-content").wait_for(timeout=5000)
+    assert "无法步行到达" in page.locator(".leaflet-popup-content").inner_text()
+    page.close()
