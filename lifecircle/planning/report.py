@@ -77,7 +77,6 @@ def write_report(
         charts(summary, data.coverage, lang),
         lang=lang,
         map_html=embedded_map(data.map_path, lang) if data.map_path is not None else None,
-        siting=data.siting,
         notes=notes,
     )
     html_path = out_dir / "report.html"
@@ -97,9 +96,11 @@ def regenerate_report(out_dir: str | Path, *, lang: str | None = None) -> tuple[
         The folder does not exist, holds no ``summary.json``, misses the ``coverage.csv`` of its analysis,
         or holds a damaged result table.
     """
+    from lifecircle.folder import require_complete
     from lifecircle.planning.outputs import staged_directory
 
     out_dir = Path(out_dir)
+    require_complete(out_dir)  # never a report of a mix of two runs
     if not (out_dir / "summary.json").is_file():
         raise InputError(f"{out_dir} holds no summary.json: run `lifecircle analyze` or `lifecircle run` first.")
     if "categories" in load_summary([out_dir]) and not (out_dir / "coverage.csv").is_file():

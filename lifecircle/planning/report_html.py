@@ -211,15 +211,9 @@ def _standard_section(summary: dict, tables: dict[str, Table], lang: str) -> lis
     return parts
 
 
-def _siting_section(siting: dict | None, tables: dict[str, Table], lang: str) -> list[str]:
+def _siting_section(tables: dict[str, Table], lang: str) -> list[str]:
     parts = [f"<h2>{_e(t('siting', lang))}</h2>"]
-    if isinstance(siting, dict):
-        scalars = {k: v for k, v in siting.items() if isinstance(v, str | int | float | bool) or v is None}
-        if scalars:
-            frame = pd.DataFrame({t("parameters", lang): list(scalars), t("value", lang): list(scalars.values())})
-            parts.append(html_table(Table("siting", "", frame.astype(object))))
-    if "sites" in tables:
-        parts.append(html_table(tables["sites"]))
+    parts += [html_table(tables[key]) for key in ("siting", "sites") if key in tables]
     return parts
 
 
@@ -230,7 +224,6 @@ def report_page(
     *,
     lang: str,
     map_html: str | None,
-    siting: dict | None,
     notes: Sequence[str],
 ) -> str:
     """The whole ``report.html`` page.
@@ -247,8 +240,6 @@ def report_page(
         ``zh`` or ``en``.
     map_html
         :func:`embedded_map`, or None when the folder has no map.
-    siting
-        ``siting.json`` when a siting plan is present.
     notes
         The data-quality notes in ``lang``.
     """
@@ -276,8 +267,8 @@ def report_page(
         parts += _standard_section(summary, tables, lang)
     parts.append(f"<h2>{_e(t('map', lang))}</h2>")
     parts.append(map_html if map_html is not None else f"<p>{_e(t('no_map', lang))}</p>")
-    if "sites" in tables or siting:
-        parts += _siting_section(siting, tables, lang)
+    if "sites" in tables or "siting" in tables:
+        parts += _siting_section(tables, lang)
     parts += [f"<h2>{_e(t('parameters', lang))}</h2>", html_table(tables["parameters"])]
     parts += [f"<h2>{_e(t('data_versions', lang))}</h2>", html_table(tables["inputs"])]
     parts.append(f"<h2>{_e(t('data_quality', lang))}</h2>")

@@ -77,6 +77,30 @@ NOTE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "{b} 米，{share} 的点更贴合道路；若数据来自该地图，请将该图层的坐标系声明为 {system} 后重新运行"
             "（--coord-system {system}，或研究文件中的 coord_system）。",
         ),
+        (
+            r"(?P<n>\d+) uncovered compounds have no candidate within (?P<m>[\d.]+) minutes on foot "
+            r"\((?P<ids>.*)\); cover-all covers every other compound\.",
+            "{n} 个未覆盖小区步行 {m} 分钟内没有候选地址（{ids}）；全覆盖方案覆盖其余所有小区。",
+        ),
+        (
+            r"(?P<n>\d+) uncovered compounds have no candidate within (?P<m>[\d.]+) minutes on foot "
+            r"\((?P<ids>.*)\); they stay uncovered\.",
+            "{n} 个未覆盖小区步行 {m} 分钟内没有候选地址（{ids}），仍无法覆盖。",
+        ),
+        (
+            r"(?P<n>\d+) candidates were dropped: (?P<off>\d+) lie farther than (?P<m>\d+) m from a walkable street, "
+            r"(?P<lone>\d+) are on network pieces no compound can walk to\.",
+            "{n} 个候选地址未采用：{off} 个距可步行道路超过 {m} 米，{lone} 个所在路网片段没有小区能步行到达。",
+        ),
+        (
+            r"The answer is not proven optimal \(status (?P<status>.+), gap (?P<gap>.+)\)\.",
+            "结果未被证明最优（状态 {status}，差距 {gap}）。",
+        ),
+        (r"No candidate site could be placed near the uncovered compounds\.", "未覆盖小区附近无法布置候选地址。"),
+        (
+            r"Every compound is already covered by existing services: no new site is needed\.",
+            "现有服务设施已覆盖全部小区，无需新增站点。",
+        ),
     )
 )
 

@@ -15,6 +15,7 @@ import pandas as pd
 from lifecircle.geo.inputs.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
 from lifecircle.planning.report_data import GOVERNANCE_LEVELS, ReportData
 from lifecircle.planning.report_labels import REPORT_LABELS, category_name, status_word, t, yes_no
+from lifecircle.planning.report_notes import notes_in
 
 __all__ = ["KINDS", "Table", "report_tables"]
 
@@ -351,6 +352,36 @@ def sites_table(frame: pd.DataFrame, lang: str) -> Table:
     return Table("sites", t("siting", lang), pd.DataFrame(out), kinds, source="sites.csv")
 
 
+def siting_table(siting: dict, lang: str, notes: list[str]) -> Table:
+    """The siting plan's model, solver, result, candidates and coverage before and after, in words."""
+    rows = []
+    model = siting.get("model_option", siting.get("model"))
+    if f"model_{model}" in REPORT_LABELS:
+        rows.append((t("siting_model", lang), t(f"model_{model}", lang)))
+    if siting.get("solver"):
+        rows.append((t("siting_solver", lang), str(siting["solver"])))
+    if siting.get("status"):
+        optimal = siting["status"] == "optimal"
+        rows.append((t("siting_status", lang), t("status_optimal", lang) if optimal else
+                     t("status_not_optimal", lang, status=siting["status"])))  # fmt: skip
+    cand = siting.get("candidates") if isinstance(siting.get("candidates"), dict) else {}
+    if cand:
+        source = f"source_{cand.get('source')}"
+        said = t(source, lang) if source in REPORT_LABELS else str(cand.get("source"))
+        text = t("candidates_value", lang, source=said, given=cand.get("given", ""), used=cand.get("used", ""))
+        rows.append((t("siting_candidates", lang), text))
+    if isinstance(siting.get("sites"), list):
+        rows.append((t("siting_new_sites", lang), str(len(siting["sites"]))))
+    comp = siting.get("compounds") if isinstance(siting.get("compounds"), dict) else {}
+    if {"covered_before", "covered_after", "newly_covered", "total"} <= set(comp):
+        text = t("covered_before_after", lang, before=comp["covered_before"], after=comp["covered_after"],
+                 new=comp["newly_covered"], total=comp["total"])  # fmt: skip
+        rows.append((t("siting_covered", lang), text))
+    rows += [(t("siting_notes", lang), note) for note in notes]
+    frame = pd.DataFrame(rows, columns=[t("parameters", lang), t("value", lang)])
+    return Table("siting", t("siting", lang), frame)
+
+
 def notes_table(notes: list[str], lang: str) -> Table:
     """The data-quality notes, one a row."""
     return Table("data_quality", t("data_quality", lang), pd.DataFrame({t("data_quality", lang): list(notes)}))
@@ -382,6 +413,9 @@ def report_tables(data: ReportData, lang: str, *, notes: list[str] | None = None
         tables["standard"] = standard
         if data.compliance is not None:
             tables["compliance"] = compliance_table(data.compliance, summary, lang)
+    if data.siting is not None:
+        siting_notes = notes_in(list(data.siting.get("notes") or []), lang)
+        tables["siting"] = siting_table(data.siting, lang, siting_notes)
     if data.sites is not None:
         tables["sites"] = sites_table(data.sites, lang)
     tables["parameters"] = parameter_table(summary, lang)
