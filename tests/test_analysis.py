@@ -86,6 +86,6 @@ def test_missing_governance_column_is_refused_before_the_walk(layers, monkeypatc
     def no_walk(*args, **kwargs):
         raise AssertionError("coverage ran before the inputs were checked")
 
-    monkeypatch.setattr("lifecircle.planning.analysis.coverage", no_walk)
+    monkeypatch.setattr("lifecircle.planning.analysis.coverage_within_limits", no_walk)
     with pytest.raises(InputError, match="no street column '街道'; its columns are name, households"):
         analyze(G, compounds, services, governance={"street": "街道"})

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from lifecircle.errors import InputError
+from lifecircle.planning import compliance as cp
 from lifecircle.planning import standards as st
 
 _REPO = Path(__file__).resolve().parents[1]
@@ -177,7 +178,7 @@ def test_compliance_semantics(tmp_path):
             ("C3", "all", np.nan), ("C3", "便民服务点", np.nan), ("C3", "幼儿园", np.nan),
         ]
     )  # fmt: skip
-    out = st.compliance(table, s, {"convenience_point": ["便民服务点", "超市"], "kindergarten": "幼儿园"})
+    out = cp.compliance(table, s, {"convenience_point": ["便民服务点", "超市"], "kindergarten": "幼儿园"})
     assert list(out.index) == ["C1", "C2", "C3"] and out.index.name == "compound_id"
     assert out.loc["C1", "missing"] == "" and bool(out.loc["C1", "compliant"])
     # 超市 at 100 m stands in for 便民服务点; the kindergarten at 310 m misses its own 300 m radius
@@ -187,7 +188,7 @@ def test_compliance_semantics(tmp_path):
     assert not out.loc["C3", "compliant"] and out["compliant"].dtype == "boolean"
     assert (out["standard"] == "dongqu-10").all() and (out["walk_m"] == 600).all()
 
-    partial = st.compliance(table, s, {"kindergarten": "幼儿园"})
+    partial = cp.compliance(table, s, {"kindergarten": "幼儿园"})
     assert list(partial["not_assessed"]) == ["convenience_point"] * 3
     assert pd.isna(partial.loc["C1", "compliant"])  # nothing missing, but not everything assessed
     assert not partial.loc["C2", "compliant"]
@@ -198,25 +199,25 @@ def test_compliance_inputs_are_checked(tmp_path, caplog):
     s = st.load_standard(_user_file(tmp_path, MINIMAL))
     table = _table([("C1", "all", 100.0), ("C1", "幼儿园", 100.0)])
     with pytest.raises(InputError, match=r"'school'.*not a facility of dongqu-10.*convenience_point, kindergarten"):
-        st.compliance(table, s, {"school": "学校"})
+        cp.compliance(table, s, {"school": "学校"})
     with pytest.raises(InputError, match="lacks column"):
-        st.compliance(table.drop(columns="walk_m"), s, {})
+        cp.compliance(table.drop(columns="walk_m"), s, {})
     with pytest.raises(InputError, match=r"category_map\['kindergarten'\] must be a category name"):
-        st.compliance(table, s, {"kindergarten": 3})
+        cp.compliance(table, s, {"kindergarten": 3})
     with pytest.raises(InputError, match="computed up to 450 m but dongqu-10 checks 600 m"):
-        st.compliance(table, s, {"convenience_point": "便民服务点"}, coverage_limit_m=450)
-    with caplog.at_level(logging.WARNING, logger="lifecircle.planning.standards"):
-        out = st.compliance(table, s, {"convenience_point": "便民服务点", "kindergarten": "幼儿园"})
+        cp.compliance(table, s, {"convenience_point": "便民服务点"}, coverage_limit_m=450)
+    with caplog.at_level(logging.WARNING, logger="lifecircle.planning.compliance"):
+        out = cp.compliance(table, s, {"convenience_point": "便民服务点", "kindergarten": "幼儿园"})
     assert "'便民服务点'" in caplog.text and out.loc["C1", "missing"] == "convenience_point"
 
 
 def test_recommended_facilities_only_on_request():
     s5 = st.load_standard("gb50180-5")
     table = _table([("C1", "all", 50.0), ("C1", "clinic", 900.0)])
-    base = st.compliance(table, s5, {"community_health_station": "clinic"})
+    base = cp.compliance(table, s5, {"community_health_station": "clinic"})
     assert "community_health_station" not in base.loc["C1", "missing"]  # △, not checked by default
     assert base.loc["C1", "n_checked"] == len(s5.required)
-    more = st.compliance(table, s5, {"community_health_station": "clinic"}, include_recommended=True)
+    more = cp.compliance(table, s5, {"community_health_station": "clinic"}, include_recommended=True)
     assert "community_health_station" in more.loc["C1", "missing"]
 
 
@@ -257,7 +258,7 @@ def test_compliance_on_beijing_extract():
         "neighbourhood_shops": ["supermarket", "convenience", "pharmacy"],
         "public_toilet": "toilets",
     }
-    out = st.compliance(table, s5, cmap)
+    out = cp.compliance(table, s5, cmap)
     assert len(out) == len(compounds) == 10
     wide = table.pivot(index="compound_id", columns="category", values="walk_m").reindex(out.index)
     lacks_kg = ~(wide["kindergarten"] <= 300)
@@ -270,5 +271,5 @@ def test_compliance_on_beijing_extract():
     assert (out["n_assessed"] == 3).all() and (out["n_checked"] == len(s5.required)).all()
 
     s10 = st.load_standard("gb50180-10")
-    out10 = st.compliance(table, s10, {"primary_school": "school"})
+    out10 = cp.compliance(table, s10, {"primary_school": "school"})
     assert (out10["missing"].eq("primary_school") == ~(wide["school"] <= 500)).all()

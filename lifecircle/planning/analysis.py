@@ -22,14 +22,15 @@ from lifecircle.geo.reach.coverage import (
     DEFAULT_MAX_WALK_MIN,
     CoverageResult,
     Origins,
-    coverage,
 )
 from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M, ShapeOptions, area_share, isochrones
 from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.validate import quality_notes, weight_values
-from lifecircle.geo.walk import DEFAULT_SPEED_KMH, Walk, metres_per_minute
+from lifecircle.geo.walk import DEFAULT_SPEED_KMH, Walk
+from lifecircle.planning.compliance import check_standard
 from lifecircle.planning.rollups import governance_columns, rollup_all
-from lifecircle.planning.standards import Standard, compliance
+from lifecircle.planning.standards import Standard
+from lifecircle.planning.thresholds import coverage_within_limits
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class Analysis:
     rollups
         Governance roll-ups: level (``street``, ``community``, ``grid``) -> table indexed by the unit name.
     compliance
-        Per-compound compliance with a planning standard (:func:`~lifecircle.planning.standards.compliance`),
+        Per-compound compliance with a planning standard (:func:`~lifecircle.planning.compliance.compliance`),
         or None when no standard was given.
     """
 
@@ -210,25 +211,16 @@ def analyze(
             category_limit_m=category_max_walk_m or {},
         )
     net = network if isinstance(network, PreparedNetwork) else _prepared(network, walk)
-    mpm = walk.metres_per_minute
-    max_walk_min = walk.max_walk_min
-    limits_m = {c: walk.limit_m_of(c) for c in (*walk.category_limit_min, *walk.category_limit_m)}
-    longest_min = max([max_walk_min, *(v / mpm for v in limits_m.values())])
-    result = coverage(
+    result = coverage_within_limits(
         net,
         compounds,
         services,
-        max_walk_min=longest_min,
-        speed_kmh=walk.speed_kmh,
+        walk=walk,
         category_column=category_column,
         gates=gates,
         max_snap_m=max_snap_m,
         origins=origins,
     )
-    if limits_m or longest_min != max_walk_min:
-        result = apply_thresholds(
-            result, services, default_m=max_walk_min * mpm, limits_m=limits_m, category_column=category_column
-        )
     served_gdf = None
     if served_area:
         served_gdf, result = _with_served_area(
@@ -264,20 +256,15 @@ def analyze(
         if (check_shift)
         else {}
     )
-    comp = None
+    comp, standard_entry = None, None
     if standard is not None:
-        category_map = (
-            dict(standard_categories)
-            if standard_categories is not None
-            else default_category_map(standard, result.categories)
-        )
-        comp = compliance(table, standard, category_map)
+        comp, standard_entry = check_standard(table, standard, standard_categories, result.categories)
         wide["standard_missing"] = comp["missing_names"].reindex(wide.index)
         wide["standard_compliant"] = comp["compliant"].reindex(wide.index)
 
     summary = summarize(wide, result, has_branch=has_branch)
-    if comp is not None:
-        summary["standard"] = standard_summary(comp, standard, category_map)
+    if standard_entry is not None:
+        summary["standard"] = standard_entry
     levels = governance_columns(wide, governance)
     rollups = rollup_all(wide, levels=levels) if levels else {}
     summary["governance_columns"] = levels
@@ -363,93 +350,6 @@ def _shift_checks(net: PreparedNetwork, layers: Mapping[str, gpd.GeoDataFrame | 
             continue
         out[name] = detect_gcj02_shift(layer.geometry, lines, name=name)
     return out
-
-
-def apply_thresholds(
-    result: CoverageResult,
-    services: gpd.GeoDataFrame,
-    *,
-    default_m: float,
-    limits_m: Mapping[str, float],
-    category_column: str | None = "category",
-) -> CoverageResult:
-    """Re-threshold a coverage computed up to the longest limit: each category with its own walking limit.
-
-    Walks to the nearest service do not depend on the limit, so one coverage run at the longest limit, cut per
-    category, equals a run per threshold group. ``all`` and categories without their own limit use
-    ``default_m``; the pairs kept are those within the limit of the service's category.
-
-    Returns
-    -------
-    CoverageResult
-        With ``params["max_walk_m"]`` the default limit and ``params["category_max_walk_m"]`` the others.
-    """
-    speed = result.params["speed_kmh"]
-    mpm = metres_per_minute(speed)
-    table = result.table.copy()
-    limit = np.array(table["category"].map(lambda c: limits_m.get(c, default_m)), dtype=float)
-    limit[(table["category"] == ALL).to_numpy()] = default_m
-    table["covered"] = table["walk_m"].notna().to_numpy() & (table["walk_m"].to_numpy() <= limit)
-    if category_column and category_column in services.columns:
-        svc_cat = services[category_column].astype(str)
-    else:
-        svc_cat = pd.Series(ALL, index=services.index)
-    pairs = result.pairs.copy()
-    pairs["category"] = svc_cat.reindex(pairs["service_id"]).to_numpy()
-    pair_limit = pairs["category"].map(lambda c: limits_m.get(c, default_m)).to_numpy(dtype=float)
-    own = pairs[pairs["walk_m"].to_numpy() <= pair_limit]
-    in_all = pairs[pairs["walk_m"].to_numpy() <= default_m]
-    counts = pd.concat(
-        [
-            own.groupby(["compound_id", "category"]).size(),
-            pd.concat({ALL: in_all.groupby("compound_id").size()}, names=["category", "compound_id"])
-            .swaplevel()
-            .sort_index(),
-        ]
-    )
-    key = pd.MultiIndex.from_arrays([table["compound_id"], table["category"]])
-    table["services_within"] = counts.reindex(key).fillna(0).astype(int).to_numpy()
-    params = {
-        **result.params,
-        "max_walk_m": float(default_m),
-        "max_walk_min": float(default_m / mpm),
-        "category_max_walk_m": {k: float(v) for k, v in limits_m.items()},
-        "category_max_walk_min": {k: round(float(v) / mpm, 3) for k, v in limits_m.items()},
-    }
-    return replace(result, table=table, pairs=own.drop(columns="category").reset_index(drop=True), params=params)
-
-
-def default_category_map(standard: Standard, categories: Sequence[str]) -> dict[str, list[str]]:
-    """Facility key -> the categories named like the facility (its key, Chinese name or English name)."""
-    by_name = {str(c).strip().lower(): c for c in categories if c != ALL}
-    out = {}
-    for fac in standard.facilities:
-        names = {fac.key.lower(), fac.name.strip().lower(), fac.name_en.strip().lower()}
-        hits = [by_name[n] for n in names if n in by_name]
-        if hits:
-            out[fac.key] = sorted(hits)
-    return out
-
-
-def standard_summary(comp: pd.DataFrame, standard: Standard, category_map: Mapping) -> dict:
-    """JSON-ready compliance counts: compounds compliant, missing something, and how often each facility lacks."""
-    missing = comp["missing"].str.split("; ").explode()
-    missing = missing[missing.astype(bool)]
-    return {
-        "key": standard.key,
-        "name": standard.name,
-        "label": standard.label,
-        "label_en": standard.label_en,
-        "walk_m": standard.walk_m,
-        "verified": standard.fully_verified,
-        "source": standard.source,
-        "category_map": {k: v for k, v in category_map.items()},
-        "compounds_compliant": int((comp["compliant"] == True).sum()),  # noqa: E712 - nullable boolean
-        "compounds_missing_any": int((comp["compliant"] == False).sum()),  # noqa: E712
-        "compounds_not_fully_assessed": int(comp["compliant"].isna().sum()),
-        "missing_counts": {str(k): int(v) for k, v in missing.value_counts().items()},
-        "not_assessed": sorted({f for s in comp["not_assessed"] for f in s.split("; ") if f}),
-    }
 
 
 def _network_notes(result: CoverageResult) -> list[str]:
