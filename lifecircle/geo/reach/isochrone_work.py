@@ -94,15 +94,14 @@ def _shapes_for(
 
 
 def _cell_shapes(work: IsochroneWork, reach: tuple[np.ndarray, ...], connectors: tuple, n_rows: int) -> np.ndarray:
-    """ "voronoi" polygons: the street cells wholly reached (coverage union), the partly reached cells trimmed
-    square across the street at the cut, and the access lines' catchment within the cells they cross, all within
-    the catchment band.
+    """ "voronoi" polygons: the street cells wholly reached (coverage union) and the partly reached cells trimmed
+    square across the street at the cut, within the catchment band; and the access lines' catchment within the
+    cells they cross, whole (a service far from the street lies inside its own polygon).
 
     Breaks are built smallest first: a cell wholly reached within a smaller limit is wholly reached within a larger
     one, so a larger break adds only its new cells to the smaller break's union.
     """
     row, k, seg, t0, t1 = reach
-    c_row, c_k, c_lines, c_cut = connectors
     cells = work.cells
     net = work.net
     width = cells.catchment_m
@@ -127,21 +126,42 @@ def _cell_shapes(work: IsochroneWork, reach: tuple[np.ndarray, ...], connectors:
         lines = work.vertices.cut(s[used], a0[used], a1[used])
         slabs = shapely.buffer(lines, 2.0 * width, cap_style="flat", quad_segs=opts.quad_segs)
         part = shapely.intersection(cells.cells[p_cell], slabs[inverse.ravel()])
-        # access lines: their catchment within the cells they cross (flat where the limit cuts them)
-        cb = np.flatnonzero(c_k == b)
-        conn = np.empty(len(cb), dtype=object)
-        cut = c_cut[cb]
-        conn[cut] = shapely.buffer(c_lines[cb][cut], width, cap_style="flat", quad_segs=opts.quad_segs)
-        conn[~cut] = shapely.buffer(c_lines[cb][~cut], width, quad_segs=opts.quad_segs)
-        ci, hit = cells.tree.query(c_lines[cb], predicate="intersects")
-        conn_part = shapely.intersection(cells.cells[hit], conn[ci])
-        extra = np.concatenate([part, conn_part])
-        extra_row = np.concatenate([r[p_stretch], c_row[cb][ci]])
-        whole = group_union(extra, extra_row, n_rows, base=union)
-        shaped = clip_to_catchment(whole, cells.catchment)
+        access, access_row, access_land = _access_areas(work, connectors, b, n_rows)
+        whole = group_union(np.concatenate([part, access]), np.concatenate([r[p_stretch], access_row]), n_rows, union)
+        shaped = clip_to_catchment(whole, cells.catchment, also=access_land)
         min_hole = opts.min_hole_m2
         polys[:, b] = fill_small_holes(shaped, min_hole_m2=min_hole) if min_hole > 0 else shaped
     return polys
+
+
+def _access_areas(
+    work: IsochroneWork, connectors: tuple, b: int, n_rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The land of the services' access lines at break ``b``: ``(pieces, row of each, land per row)``.
+
+    An access line's land is its catchment within the cells it crosses (flat where the limit cuts it, with the
+    service itself inside), and its catchment outside the cells' frame. ``land per row`` is each row's access
+    catchment as a whole, kept when the polygon is clipped to the band along the streets.
+    """
+    c_row, c_k, c_lines, c_cut = connectors
+    cells = work.cells
+    width, quad_segs = cells.catchment_m, work.options.quad_segs
+    cb = np.flatnonzero(c_k == b)
+    lines, cut = c_lines[cb], c_cut[cb]
+    conn = np.empty(len(cb), dtype=object)
+    conn[~cut] = shapely.buffer(lines[~cut], width, quad_segs=quad_segs)
+    service_disc = shapely.buffer(shapely.get_point(lines[cut], 0), width, quad_segs=quad_segs)
+    conn[cut] = shapely.union(shapely.buffer(lines[cut], width, cap_style="flat", quad_segs=quad_segs), service_disc)
+    ci, hit = cells.tree.query(lines, predicate="intersects")
+    inside = shapely.intersection(cells.cells[hit], conn[ci])
+    pieces, rows = inside, c_row[cb][ci]
+    if cells.frame is not None:  # a service beyond the cells' frame: its access land there too
+        pieces, rows = (
+            np.concatenate([inside, shapely.difference(conn, cells.frame)]),
+            np.concatenate([rows, c_row[cb]]),
+        )
+    land = group_union(conn, c_row[cb], n_rows)
+    return pieces, rows, land
 
 
 def _line_shapes(work: IsochroneWork, reach: tuple[np.ndarray, ...], connectors: tuple, n_rows: int) -> np.ndarray:

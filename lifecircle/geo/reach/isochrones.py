@@ -30,6 +30,7 @@ import shapely
 
 from lifecircle.errors import InputError
 from lifecircle.geo.crs import to_crs
+from lifecircle.geo.network.barriers import Barriers
 from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
 from lifecircle.geo.reach.coverage import ALL, DEFAULT_SPEED_KMH, metres_per_minute
 from lifecircle.geo.reach.isochrone_outputs import LAYERS, area_share, write_isochrones
@@ -130,6 +131,7 @@ def isochrones(
     workers: int = 1,
     chunk_size: int = DEFAULT_CHUNK,
     street_cells: StreetCells | None = None,
+    barriers: Barriers | None = None,
 ) -> IsochroneResult:
     """Walking isochrones of every service point at each time break, from the streets actually reached.
 
@@ -162,7 +164,10 @@ def isochrones(
     street_cells
         ``"voronoi"`` only: the street partition of this network from an earlier call
         (``result.street_cells``), to reuse instead of building it again; it must have been built with
-        the same ``catchment_m``.
+        the same ``catchment_m`` (and the barriers it was built with are kept).
+    barriers
+        ``"voronoi"`` only: water, railways and motorways (:mod:`lifecircle.geo.network.barriers`, any CRS) that no
+        polygon reaches across, except where a reached street crosses them.
 
     Returns
     -------
@@ -203,7 +208,7 @@ def isochrones(
         n_categories=len(cat_names),
         limits_m=limits,
         options=options,
-        cells=_street_cells(net, options, street_cells),
+        cells=_street_cells(net, options, street_cells, barriers),
     )
     off = ~att.snapped
     if off.any():
@@ -261,7 +266,9 @@ def _point_xy(points: np.ndarray) -> np.ndarray:
     return xy
 
 
-def _street_cells(net: PreparedNetwork, options: ShapeOptions, given: StreetCells | None) -> StreetCells | None:
+def _street_cells(
+    net: PreparedNetwork, options: ShapeOptions, given: StreetCells | None, barriers: Barriers | None
+) -> StreetCells | None:
     """The street partition of the ``"voronoi"`` shape: ``given`` (checked) or built now; None for other shapes."""
     if options.shape != "voronoi":
         return None
@@ -272,7 +279,11 @@ def _street_cells(net: PreparedNetwork, options: ShapeOptions, given: StreetCell
             )
         return given
     return StreetCells.build(
-        net, catchment_m=options.catchment_m, spacing_m=options.spacing_m, quad_segs=options.quad_segs
+        net,
+        catchment_m=options.catchment_m,
+        spacing_m=options.spacing_m,
+        quad_segs=options.quad_segs,
+        barriers=barriers,
     )
 
 

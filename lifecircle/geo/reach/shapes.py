@@ -213,11 +213,13 @@ def reach_shapes(
     return fill_small_holes(unions, min_hole_m2=options.min_hole_m2) if options.min_hole_m2 > 0 else unions
 
 
-def clip_to_catchment(polys: np.ndarray, catchment: shapely.Geometry) -> np.ndarray:
+def clip_to_catchment(polys: np.ndarray, catchment: shapely.Geometry, *, also: np.ndarray | None = None) -> np.ndarray:
     """Each polygon intersected with the land within catchment of any street (cut to its own bounding box first:
-    the band of a whole network has tens of thousands of vertices)."""
+    the band of a whole network has tens of thousands of vertices), and with ``also[i]`` kept whole."""
     out = polys.copy()
     for i in np.flatnonzero(~shapely.is_empty(polys)):  # per polygon: clip_by_rect takes one rectangle
         local = shapely.clip_by_rect(catchment, *shapely.bounds(polys[i]))
+        if also is not None and not shapely.is_empty(also[i]):
+            local = shapely.union(local, also[i])
         out[i] = shapely.intersection(polys[i], local)
     return out

@@ -24,7 +24,9 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from lifecircle.geo.network.barriers import Barriers
 from lifecircle.geo.network.graph import PreparedNetwork
+from lifecircle.geo.reach.barriercut import cut_cells_at_barriers
 from lifecircle.geo.reach.linecut import densify
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,8 @@ class StreetCells:
         The land within ``catchment_m`` of any street (the union of the buffered streets).
     tree
         STRtree over ``cells``.
+    frame
+        The rectangle the cells tile (land outside it belongs to no cell).
     """
 
     catchment_m: float
@@ -71,6 +75,7 @@ class StreetCells:
     pass_end: np.ndarray
     catchment: shapely.Geometry
     tree: shapely.STRtree
+    frame: shapely.Geometry | None = None
 
     @classmethod
     def build(
@@ -80,6 +85,7 @@ class StreetCells:
         catchment_m: float,
         spacing_m: float = DEFAULT_SPACING_M,
         quad_segs: int = 3,
+        barriers: Barriers | None = None,
     ) -> StreetCells:
         """Partition the land around ``net`` into the cells nearest to its street vertices.
 
@@ -94,48 +100,18 @@ class StreetCells:
             within half of it of the street's true nearest-street boundary.
         quad_segs
             Segments per quarter circle of the band's round ends.
+        barriers
+            Water, railways and motorways (any CRS): each cell loses them and the land they cut off from its
+            street (:func:`lifecircle.geo.reach.barriercut.cut_cells_at_barriers`).
         """
         lines = net.segment_lines
         n_nodes, n_seg = net.n_nodes, len(lines)
-        dense = densify(lines, spacing_m)
-        xy, owner = shapely.get_coordinates(dense, return_index=True)
-        counts = np.bincount(owner, minlength=n_seg)
-        first = np.concatenate([[0], np.cumsum(counts)])
-        inner = np.ones(len(xy), dtype=bool)
-        inner[first[:-1]] = False
-        inner[first[1:] - 1] = False
-        sites = np.concatenate([net.node_xy, xy[inner]])
+        sites = _street_sites(net, spacing_m)
         unique, site_cell = _merge_close_points(sites, MERGE_M)
         pad = 2.0 * catchment_m + spacing_m
         lo, hi = unique.min(axis=0) - pad, unique.max(axis=0) + pad
         frame = shapely.box(lo[0], lo[1], hi[0], hi[1])
-        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(unique), extend_to=frame, ordered=True))
-        odd = np.flatnonzero(shapely.get_type_id(cells) != shapely.GeometryType.POLYGON)
-        if len(odd):
-            # collinear sites can give a cell as a collection holding the polygon and a degenerate line
-            parts, owner = shapely.get_parts(cells[odd], return_index=True)
-            poly = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
-            fixed = np.array([shapely.Polygon()] * len(odd), dtype=object)
-            fixed[owner[poly]] = parts[poly]  # a Voronoi cell is convex: one polygon
-            cells[odd] = fixed
-        # co-circular sites (grids of streets) give Voronoi vertices computed twice with different rounding:
-        # snap to a millimetre grid so neighbouring cells share their vertices exactly (coverage union needs it)
-        cells = shapely.set_precision(cells, GRID_M, mode="pointwise")
-        # a Voronoi vertex computed for several cells may round to neighbouring grid points: make them one
-        coords = shapely.get_coordinates(cells)
-        points, which = _merge_close_points(coords, 2.5 * GRID_M)
-        cells = shapely.set_coordinates(cells, points[which])
-        cells = shapely.remove_repeated_points(cells)
-        bad = np.flatnonzero(~shapely.is_valid(cells))
-        if len(bad):  # slivers between sites a few millimetres apart can fold when snapped: keep the largest part
-            parts, owner = shapely.get_parts(shapely.make_valid(cells[bad]), return_index=True)
-            area = np.where(shapely.get_type_id(parts) == shapely.GeometryType.POLYGON, shapely.area(parts), -1.0)
-            order = np.lexsort((-area, owner))
-            firsts = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
-            fixed = np.array([shapely.Polygon()] * len(bad), dtype=object)
-            ok = area[firsts] > 0
-            fixed[owner[firsts][ok]] = parts[firsts][ok]
-            cells[bad] = fixed
+        cells = _snapped(_voronoi_cells(unique, frame))
         if len(cells) != len(unique) or not shapely.contains_xy(cells, unique[:, 0], unique[:, 1]).all():
             # GEOS merges sites closer than its own tolerance: find each site's cell instead of trusting the order
             tree = shapely.STRtree(cells)
@@ -144,22 +120,15 @@ class StreetCells:
             order[pts[::-1]] = found[::-1]
             site_cell = order[site_cell]
         tree = shapely.STRtree(cells)
-
-        # which cells each segment runs through, and where along it
-        seg, cell = tree.query(lines, predicate="intersects")
-        pieces = shapely.intersection(lines[seg], cells[cell])
-        coords, which = shapely.get_coordinates(pieces, return_index=True)
-        along = shapely.line_locate_point(lines[seg[which]], shapely.points(coords), normalized=True)
-        start = np.full(len(seg), np.inf)
-        end = np.full(len(seg), -np.inf)
-        np.minimum.at(start, which, along)
-        np.maximum.at(end, which, along)
-        keep = end - start > _EPS  # not just touching
-        seg, cell, start, end = seg[keep], cell[keep], start[keep], end[keep]
-        order = np.lexsort((start, seg))
-        seg, cell, start, end = seg[order], cell[order], start[order], end[order]
+        seg, cell, start, end, pieces = _passes(lines, cells, tree)
+        if barriers is not None and len(barriers):
+            cut = barriers.to_crs(net.crs).land_cut()
+            cell_site = np.full((len(cells), 2), np.nan)
+            known = site_cell >= 0
+            cell_site[site_cell[known]] = sites[known]
+            cells, _ = cut_cells_at_barriers(cells, cell_site, pieces, cell, cut, grid_m=GRID_M)
+            tree = shapely.STRtree(cells)
         segment_ptr = np.searchsorted(seg, np.arange(n_seg + 1))
-
         merged = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(lines)))
         catchment = shapely.union_all(shapely.buffer(merged, catchment_m, quad_segs=quad_segs))
         shapely.prepare(catchment)
@@ -181,6 +150,7 @@ class StreetCells:
             pass_end=end,
             catchment=catchment,
             tree=tree,
+            frame=frame,
         )
 
     def reached_cells(
@@ -232,6 +202,74 @@ class StreetCells:
         part_stretch, part_cell = stretch[part], self.pass_cell[p[part]]
         keep = ~np.isin(group[part_stretch] * n_cells + part_cell, whole_key)
         return whole_key // n_cells, whole_key % n_cells, part_stretch[keep], part_cell[keep]
+
+
+def _street_sites(net: PreparedNetwork, spacing_m: float) -> np.ndarray:
+    """The network's nodes, then the inner vertices of its segments densified every ``spacing_m``."""
+    lines = net.segment_lines
+    dense = densify(lines, spacing_m)
+    xy, owner = shapely.get_coordinates(dense, return_index=True)
+    counts = np.bincount(owner, minlength=len(lines))
+    first = np.concatenate([[0], np.cumsum(counts)])
+    inner = np.ones(len(xy), dtype=bool)
+    inner[first[:-1]] = False
+    inner[first[1:] - 1] = False
+    return np.concatenate([net.node_xy, xy[inner]])
+
+
+def _voronoi_cells(sites: np.ndarray, frame: shapely.Geometry) -> np.ndarray:
+    """Voronoi polygons of distinct ``sites`` in their order, extended to ``frame``."""
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(sites), extend_to=frame, ordered=True))
+    odd = np.flatnonzero(shapely.get_type_id(cells) != shapely.GeometryType.POLYGON)
+    if len(odd):
+        # collinear sites can give a cell as a collection holding the polygon and a degenerate line
+        parts, owner = shapely.get_parts(cells[odd], return_index=True)
+        poly = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+        fixed = np.array([shapely.Polygon()] * len(odd), dtype=object)
+        fixed[owner[poly]] = parts[poly]  # a Voronoi cell is convex: one polygon
+        cells[odd] = fixed
+    return cells
+
+
+def _snapped(cells: np.ndarray) -> np.ndarray:
+    """Cells on a millimetre grid, neighbours sharing their vertices exactly (coverage union needs it)."""
+    # co-circular sites (grids of streets) give Voronoi vertices computed twice with different rounding
+    cells = shapely.set_precision(cells, GRID_M, mode="pointwise")
+    # a Voronoi vertex computed for several cells may round to neighbouring grid points: make them one
+    coords = shapely.get_coordinates(cells)
+    points, which = _merge_close_points(coords, 2.5 * GRID_M)
+    cells = shapely.set_coordinates(cells, points[which])
+    cells = shapely.remove_repeated_points(cells)
+    bad = np.flatnonzero(~shapely.is_valid(cells))
+    if len(bad):  # slivers between sites a few millimetres apart can fold when snapped: keep the largest part
+        parts, owner = shapely.get_parts(shapely.make_valid(cells[bad]), return_index=True)
+        area = np.where(shapely.get_type_id(parts) == shapely.GeometryType.POLYGON, shapely.area(parts), -1.0)
+        order = np.lexsort((-area, owner))
+        firsts = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+        fixed = np.array([shapely.Polygon()] * len(bad), dtype=object)
+        ok = area[firsts] > 0
+        fixed[owner[firsts][ok]] = parts[firsts][ok]
+        cells[bad] = fixed
+    return cells
+
+
+def _passes(
+    lines: np.ndarray, cells: np.ndarray, tree: shapely.STRtree
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Which cells each segment runs through, and where along it: ``(segment, cell, start, end, piece)`` ordered
+    by segment and start (fractions of the segment's length; ``piece`` the stretch inside the cell)."""
+    seg, cell = tree.query(lines, predicate="intersects")
+    pieces = shapely.intersection(lines[seg], cells[cell])
+    coords, which = shapely.get_coordinates(pieces, return_index=True)
+    along = shapely.line_locate_point(lines[seg[which]], shapely.points(coords), normalized=True)
+    start = np.full(len(seg), np.inf)
+    end = np.full(len(seg), -np.inf)
+    np.minimum.at(start, which, along)
+    np.maximum.at(end, which, along)
+    keep = end - start > _EPS  # not just touching
+    seg, cell, start, end, pieces = seg[keep], cell[keep], start[keep], end[keep], pieces[keep]
+    order = np.lexsort((start, seg))
+    return seg[order], cell[order], start[order], end[order], pieces[order]
 
 
 def _merge_close_points(xy: np.ndarray, tol_m: float) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,124 @@
+"""Street cells cut at barriers: the land of a street stops at the water's edge, the railway and the motorway.
+
+A street cell is the land nearer to one street vertex than to any other. Where water or a railway runs through the
+cell, the land beyond it is nearer to the street as the crow flies but not on foot. Each cell touching a barrier
+loses the barrier's own area and every piece of land the barrier cuts off from the cell's street: a piece is kept
+when it lies within :data:`TOUCH_M` of the street running through the cell (the street on a bridge or at a level
+crossing touches land on both sides, so both are kept), or — for a street drawn a few metres inside the water —
+when it is as near as the nearest piece. What is cut off is left to no street: a strip across a river is not
+served from this bank.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import shapely
+
+log = logging.getLogger(__name__)
+
+TOUCH_M = 1.0  # a piece of land this near the cell's street is on its side of the barrier
+TILE_M = 200.0  # barriers are cut into tiles this large first: a lake or a canal crosses thousands of cells
+
+
+def cut_cells_at_barriers(
+    cells: np.ndarray,
+    sites: np.ndarray,
+    pieces: np.ndarray,
+    piece_cell: np.ndarray,
+    cut: np.ndarray,
+    *,
+    grid_m: float,
+) -> tuple[np.ndarray, int]:
+    """Cells without the barriers and without the land the barriers cut off from their street.
+
+    Parameters
+    ----------
+    cells
+        ``(n,)`` street cells (polygons tiling the network's extent), metric CRS.
+    sites
+        ``(n, 2)`` the street vertex of each cell.
+    pieces, piece_cell
+        The stretches of street running through the cells (LineStrings) and the cell of each.
+    cut
+        Polygons nobody walks across (:meth:`lifecircle.geo.network.barriers.Barriers.land_cut`), same CRS.
+    grid_m
+        The cut cells' coordinates are snapped to this grid, like the cells themselves.
+
+    Returns
+    -------
+    (numpy.ndarray, int)
+        The cut cells (a copy; cells clear of every barrier unchanged) and the number of pieces of land dropped.
+    """
+    out = cells.copy()
+    if len(cut) == 0 or len(cells) == 0:
+        return out, 0
+    cut = _tiled(cut, TILE_M)
+    barrier_idx, hit_cell = shapely.STRtree(cells).query(cut, predicate="intersects")
+    if len(hit_cell) == 0:
+        return out, 0
+    hit, local = np.unique(hit_cell, return_inverse=True)
+    local = local.ravel()
+    order = np.argsort(local, kind="stable")
+    blockers = _union_per_group(cut[barrier_idx[order]], local[order], len(hit))
+    rest = shapely.difference(cells[hit], blockers)
+    parts, owner = shapely.get_parts(rest, return_index=True)
+    polygon = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+    parts, owner = parts[polygon], owner[polygon]
+    # distance from each piece of land to the street through its cell (the site itself where no stretch is known)
+    street = _streets_of(hit, pieces, piece_cell, sites)
+    dist = shapely.distance(parts, street[owner])
+    dist[np.isnan(dist)] = 0.0  # no street known in the cell: keep its land as it was
+    nearest = np.full(len(hit), np.inf)
+    np.minimum.at(nearest, owner, dist)
+    keep = dist <= np.maximum(nearest[owner], 0.0) + TOUCH_M
+    kept = np.array([shapely.Polygon()] * len(hit), dtype=object)
+    order = np.argsort(owner[keep], kind="stable")
+    if keep.any():
+        shapely.multipolygons(parts[keep][order], indices=owner[keep][order], out=kept)
+        single = shapely.get_num_geometries(kept) == 1
+        kept[single] = shapely.get_geometry(kept[single], 0)
+    kept = shapely.set_precision(kept, grid_m, mode="pointwise")
+    kept[shapely.is_empty(kept)] = shapely.Polygon()  # a cell wholly under water: an empty polygon, not a ring
+    out[hit] = kept
+    dropped = int((~keep).sum())
+    log.info("barriers: %d street cells cut, %d pieces of land across a barrier dropped", len(hit), dropped)
+    return out, dropped
+
+
+def _tiled(polys: np.ndarray, tile_m: float) -> np.ndarray:
+    """The polygons cut along a square grid of ``tile_m``, so each cell meets only small pieces of them."""
+    x0, y0, x1, y1 = shapely.total_bounds(polys)
+    xs = np.arange(x0, x1 + tile_m, tile_m)
+    ys = np.arange(y0, y1 + tile_m, tile_m)
+    gx, gy = np.meshgrid(xs[:-1], ys[:-1]) if len(xs) > 1 and len(ys) > 1 else (np.array([x0]), np.array([y0]))
+    tiles = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + tile_m, gy.ravel() + tile_m)
+    which, tile = shapely.STRtree(tiles).query(polys, predicate="intersects")
+    parts = shapely.get_parts(shapely.intersection(polys[which], tiles[tile]))
+    polygon = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & ~shapely.is_empty(parts)
+    return parts[polygon]
+
+
+def _union_per_group(polys: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Union of the polygons of each group (``group`` sorted)."""
+    counts = np.bincount(group, minlength=n_groups)
+    rank = np.arange(len(group)) - np.repeat(np.cumsum(counts) - counts, counts)
+    table = np.full((n_groups, int(counts.max())), None, dtype=object)
+    table[group, rank] = polys
+    return shapely.union_all(table, axis=1)
+
+
+def _streets_of(hit: np.ndarray, pieces: np.ndarray, piece_cell: np.ndarray, sites: np.ndarray) -> np.ndarray:
+    """Per cell of ``hit``: the stretches of street through it, with its site (one geometry collection each)."""
+    position = np.full(int(max(hit.max(), piece_cell.max(initial=0))) + 1, -1)
+    position[hit] = np.arange(len(hit))
+    mine = position[piece_cell] if len(piece_cell) else np.zeros(0, dtype=np.int64)
+    take = np.flatnonzero(mine >= 0)
+    located = np.flatnonzero(np.isfinite(sites[hit]).all(axis=1))
+    geoms = np.concatenate([pieces[take], shapely.points(sites[hit][located])])
+    owner = np.concatenate([mine[take], located])
+    order = np.argsort(owner, kind="stable")
+    out = np.array([None] * len(hit), dtype=object)
+    shapely.geometrycollections(geoms[order], indices=owner[order], out=out)
+    return out
