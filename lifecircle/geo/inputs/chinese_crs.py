@@ -14,18 +14,18 @@ module implements the widely published formulas, vectorised with numpy:
 CGCS2000 (EPSG:4490) is accepted as WGS84: the two frames differ by well under one metre.
 
 ``to_wgs84`` / ``from_wgs84`` apply the conversions to every geometry of a GeoDataFrame with
-``shapely.transform`` (one vectorised call for all coordinates).
+``shapely.transform`` (one vectorised call for all coordinates). Whether a layer declared WGS84 looks shifted is
+checked against the streets by :mod:`lifecircle.geo.inputs.shift_check`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from lifecircle.errors import InputError
 
@@ -33,10 +33,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "COORD_SYSTEM_ALIASES",
-    "ShiftDiagnosis",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
-    "detect_gcj02_shift",
     "from_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
@@ -54,6 +52,7 @@ _X_PI = np.pi * 3000.0 / 180.0
 
 _TOL_DEG = 1e-10
 _MAX_ITER = 50
+_WEST, _SOUTH, _EAST, _NORTH = 72.004, 0.8293, 137.8347, 55.8271  # the usual out_of_china box
 
 #: Accepted spellings of each coordinate system (lower-case) -> canonical name.
 COORD_SYSTEM_ALIASES: dict[str, str] = {
@@ -129,7 +128,7 @@ def out_of_china(lon, lat) -> np.ndarray:
     """
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
-    inside = (lon >= 72.004) & (lon <= 137.8347) & (lat >= 0.8293) & (lat <= 55.8271)
+    inside = (lon >= _WEST) & (lon <= _EAST) & (lat >= _SOUTH) & (lat <= _NORTH)
     return ~inside
 
 
@@ -193,7 +192,12 @@ def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     -------
     (numpy.ndarray, numpy.ndarray)
         WGS84 longitudes and latitudes such that ``wgs84_to_gcj02`` maps them back to the input within
-        1e-10 degrees; points outside China unchanged.
+        1e-10 degrees. Like the forward formula, the inverse is the identity outside China's box: points
+        outside it are unchanged, and so are points just inside its edge that no WGS84 point inside the box maps
+        to (within ~0.005 degrees of the west and south edges; returning the formula's answer there would give a
+        point outside the box, which the forward formula does not move back). WGS84 points within ~0.005 degrees
+        of the east and north edges have GCJ-02 images outside the box and do not come back: the forward formula
+        is not one-to-one there.
     """
     glon, glat = _as_arrays(lon, lat)
     inside = ~out_of_china(glon, glat)
@@ -209,8 +213,15 @@ def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
             break
     else:  # pragma: no cover - the map is a contraction; this never happens inside China
         logger.warning("GCJ-02 inverse did not converge to %.0e degrees in %d steps", _TOL_DEG, _MAX_ITER)
-    glon[inside] = wlon
-    glat[inside] = wlat
+    # a result outside the box is no preimage (the forward formula leaves such points alone): identity there;
+    # one a rounding error outside the edge is put on it
+    wlon = np.where(np.abs(wlon - _WEST) < _TOL_DEG, np.maximum(wlon, _WEST), wlon)
+    wlat = np.where(np.abs(wlat - _SOUTH) < _TOL_DEG, np.maximum(wlat, _SOUTH), wlat)
+    wlon = np.where(np.abs(wlon - _EAST) < _TOL_DEG, np.minimum(wlon, _EAST), wlon)
+    wlat = np.where(np.abs(wlat - _NORTH) < _TOL_DEG, np.minimum(wlat, _NORTH), wlat)
+    found = ~out_of_china(wlon, wlat)
+    glon[inside] = np.where(found, wlon, tlon)
+    glat[inside] = np.where(found, wlat, tlat)
     return glon, glat
 
 
@@ -407,158 +418,3 @@ def from_wgs84(gdf: gpd.GeoDataFrame, coord_system: str) -> gpd.GeoDataFrame:
     geoms = _transform_geoms(out.geometry.to_numpy(), _FROM_WGS84[system])
     out[out.geometry.name] = gpd.GeoSeries(geoms, index=out.index, crs="EPSG:4326")
     return out
-
-
-# ----------------------------------------------------------------------------------------------------
-# Shift detection
-# ----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ShiftDiagnosis:
-    """Do points fit the streets better after undoing a GCJ-02 (or BD-09) shift?
-
-    Attributes
-    ----------
-    n_points : int
-        Points used (non-empty, inside the China box).
-    median_given_m : float
-        Median distance (metres) from the points as given to the nearest street.
-    median_if_gcj02_m, median_if_bd09_m : float
-        The same after treating the points as GCJ-02 / BD-09 and converting them to WGS84.
-    null_median_m : float
-        Median over shifts of the same size as the best conversion, in other directions, of the median
-        distance: what any shift of that size does (the conversion must beat it, not just the data as given).
-    share_closer : float
-        Share of points that come closer to a street under the best conversion.
-    suspected : str or None
-        ``"gcj02"`` or ``"bd09"`` when the data look shifted, else None.
-    message : str
-        One sentence for logs and reports.
-    """
-
-    n_points: int
-    median_given_m: float
-    median_if_gcj02_m: float
-    median_if_bd09_m: float
-    null_median_m: float
-    share_closer: float
-    suspected: str | None
-    message: str
-
-    @property
-    def shifted(self) -> bool:
-        """True when the points look GCJ-02 or BD-09 shifted."""
-        return self.suspected is not None
-
-
-def _metric_crs(edges: gpd.GeoSeries) -> CRS:
-    crs = CRS.from_user_input(edges.crs)
-    if crs.is_projected:
-        return crs
-    return edges.estimate_utm_crs()
-
-
-def detect_gcj02_shift(
-    points_wgs84_gs: gpd.GeoSeries,
-    edge_lines_gs: gpd.GeoSeries,
-    *,
-    min_points: int = 10,
-    max_ratio: float = 0.75,
-    max_null_ratio: float = 0.8,
-    name: str = "points",
-) -> ShiftDiagnosis:
-    """Check whether points labelled WGS84 actually look GCJ-02 (or BD-09) shifted against OSM streets.
-
-    Compares the median distance from the points to the nearest street line as given with the median after
-    converting them from GCJ-02 (and from BD-09) to WGS84. The data are flagged when the best conversion
-    (a) cuts the median to at most ``max_ratio`` of the given one, (b) beats shifts of the same length in
-    eleven other directions (median below ``max_null_ratio`` times their median), and (c) brings most points
-    closer. In dense street grids any ~500 m shift keeps points near *some* street, so (b) is what makes the
-    test specific. A warning is logged when the data look shifted.
-
-    Parameters
-    ----------
-    points_wgs84_gs : geopandas.GeoSeries
-        Points (any geometry; representative points are used) with a CRS, believed to be WGS84.
-    edge_lines_gs : geopandas.GeoSeries
-        Street lines (e.g. the walking network's edges) with a CRS; a projected CRS is used as is.
-    min_points : int, optional
-        Fewer usable points than this gives no verdict.
-    max_ratio, max_null_ratio : float, optional
-        Thresholds (a) and (b) above.
-    name : str, optional
-        Layer name for the message.
-
-    Returns
-    -------
-    ShiftDiagnosis
-    """
-    if points_wgs84_gs.crs is None or edge_lines_gs.crs is None:
-        raise InputError(f"Shift check of {name} needs a CRS on both the points and the street lines.")
-    nan = float("nan")
-    metric = _metric_crs(edge_lines_gs)
-    lines = edge_lines_gs.to_crs(metric).to_numpy()
-    lines = lines[~(shapely.is_empty(lines) | shapely.is_missing(lines))]
-    pts = points_wgs84_gs[~(points_wgs84_gs.is_empty | points_wgs84_gs.isna())]
-    pts = gpd.GeoSeries(shapely.point_on_surface(pts.to_numpy()), crs=pts.crs).to_crs("EPSG:4326")
-    lon, lat = pts.x.to_numpy(), pts.y.to_numpy()
-    keep = ~out_of_china(lon, lat)
-    lon, lat = lon[keep], lat[keep]
-    n = len(lon)
-    if n < min_points or len(lines) == 0:
-        msg = (
-            f"Shift check of {name} skipped: {n} points inside China (need {min_points}) and {len(lines)} street lines."
-        )
-        return ShiftDiagnosis(n, nan, nan, nan, nan, nan, None, msg)
-
-    transformer = Transformer.from_crs("EPSG:4326", metric, always_xy=True)
-    tree = shapely.STRtree(lines)
-
-    def _dist(xy: np.ndarray) -> np.ndarray:
-        _, d = tree.query_nearest(shapely.points(xy), return_distance=True, all_matches=False)
-        return d
-
-    xy_given = np.column_stack(transformer.transform(lon, lat))
-    d_given = _dist(xy_given)
-    cands = {}
-    for system, func in _TO_WGS84.items():
-        xy = np.column_stack(transformer.transform(*func(lon, lat)))
-        cands[system] = (xy, _dist(xy))
-    best = min(cands, key=lambda s: np.median(cands[s][1]))
-    xy_best, d_best = cands[best]
-    offset = np.median(xy_best - xy_given, axis=0)
-    nulls = []
-    for angle in np.deg2rad(np.arange(30, 360, 30)):
-        rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-        nulls.append(np.median(_dist(xy_given + rot @ offset)))
-    med_given = float(np.median(d_given))
-    med_best = float(np.median(d_best))
-    null_med = float(np.median(nulls))
-    share = float(np.mean(d_best < d_given))
-    shifted = med_best <= max_ratio * med_given and med_best <= max_null_ratio * null_med and share > 0.5
-    label = {"gcj02": "GCJ-02 (Amap/Gaode/Tencent)", "bd09": "BD-09 (Baidu)"}[best]
-    if shifted:
-        msg = (
-            f"{name} look shifted like {label} coordinates and were NOT converted: read as {label} their median "
-            f"distance to the nearest street would drop from {med_given:.0f} m to {med_best:.0f} m "
-            f"({share:.0%} of points come closer); if they come from that map, run again declaring the layer's "
-            f"coordinate system as {best} (--coord-system {best}, or coord_system in the study file)."
-        )
-        logger.warning(msg)
-    else:
-        msg = (
-            f"{name} do not look shifted: median distance to the nearest street {med_given:.0f} m as given, "
-            f"{med_best:.0f} m if converted from {label}."
-        )
-        logger.info(msg)
-    return ShiftDiagnosis(
-        n_points=n,
-        median_given_m=med_given,
-        median_if_gcj02_m=float(np.median(cands["gcj02"][1])),
-        median_if_bd09_m=float(np.median(cands["bd09"][1])),
-        null_median_m=null_med,
-        share_closer=share,
-        suspected=best if shifted else None,
-        message=msg,
-    )
