@@ -13,6 +13,7 @@ import pandas as pd
 
 from lifecircle.errors import InputError
 from lifecircle.geo.crs import to_crs
+from lifecircle.geo.inputs.branches import BY_NAME_KEY, branch_column_flags, match_branch_list
 from lifecircle.geo.inputs.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
 from lifecircle.geo.inputs.layers import COORD_SYSTEM_KEY
 from lifecircle.geo.inputs.shift_check import detect_gcj02_shift
@@ -25,7 +26,7 @@ from lifecircle.geo.reach.coverage import (
 )
 from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M, ShapeOptions, area_share, isochrones
 from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
-from lifecircle.geo.validate import quality_notes, weight_values
+from lifecircle.geo.validate import QUALITY_KEY, quality_notes, weight_values
 from lifecircle.geo.walk import DEFAULT_SPEED_KMH, Walk
 from lifecircle.planning.compliance import check_standard
 from lifecircle.planning.rollups import governance_columns, rollup_all
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 
 STATUSES = ("covered", "no_service", "no_branch", "neither")
 BRANCH_COLUMNS = ("has_branch", "branch", "支部", "有支部", "党支部")
-TRUE_WORDS = {"1", "true", "yes", "y", "t", "是", "有", "已建", "√"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,27 +82,42 @@ def branch_presence(
 ) -> pd.Series | None:
     """Whether each compound has its own party branch (支部建在小区).
 
-    A compound has a branch when a branch point lies in it (or names it in a ``compound_id`` column), or when its
-    branch attribute (``branch_column``, else ``has_branch``/``支部``...) is true.
+    A compound has a branch when a branch point lies in it, a branch names it (a ``compound_id`` column, or a
+    branch list by compound name: :func:`~lifecircle.geo.inputs.branches.match_branch_list`), or its branch
+    attribute (``branch_column``, else ``has_branch``/``支部``...) says so: yes/no in any usual spelling, or the
+    branch's name (:func:`~lifecircle.geo.inputs.branches.branch_column_flags`).
 
     Returns
     -------
     pandas.Series or None
-        Boolean per compound id, or None when neither a branch layer nor a branch attribute is given.
+        Boolean per compound id, with data-quality notes (empty cells, ambiguous and unmatched names) in its
+        ``attrs`` (:func:`~lifecircle.geo.validate.quality_notes`); None when neither a branch layer nor a branch
+        attribute is given.
+
+    Raises
+    ------
+    InputError
+        A missing or unreadable branch column, or a branch list whose names match no compound.
     """
     column = branch_column or find_column(compounds, BRANCH_COLUMNS)
     if branch_column is not None and branch_column not in compounds.columns:
-        raise InputError(f"The compound layer has no branch column {branch_column!r}.")
+        raise InputError(
+            f"The compound layer has no branch column {branch_column!r}; its columns are "
+            f"{', '.join(map(str, compounds.columns.drop(compounds.geometry.name)))}."
+        )
     if branches is None and column is None:
         return None
     present = pd.Series(False, index=compounds.index, name="has_branch")
+    notes: list[str] = []
     if column is not None:
-        values = compounds[column]
-        if values.dtype == bool:
-            present |= values.fillna(False)
-        else:
-            present |= values.astype(str).str.strip().str.lower().isin(TRUE_WORDS)
-    if branches is not None and not branches.empty:
+        flags, column_notes = branch_column_flags(compounds[column], column=column, source="The compound layer")
+        present |= flags
+        notes += column_notes
+    if branches is not None and not branches.empty and BY_NAME_KEY in branches.attrs:
+        named = match_branch_list(branches, compounds, source=branches.attrs.get("source", "The branch list"))
+        present |= compounds.index.isin(named.compound_ids.dropna())
+        notes += named.notes
+    elif branches is not None and not branches.empty:
         if "compound_id" in branches.columns:
             named = branches["compound_id"].dropna().astype(str)
             present |= compounds.index.isin(named)
@@ -115,7 +130,15 @@ def branch_presence(
         inside = np.zeros(len(compounds), dtype=bool)
         inside[located["index_right"].to_numpy(dtype=np.int64)] = True
         present |= inside
+    present.attrs[QUALITY_KEY] = notes
     return present
+
+
+def branch_points(compounds: gpd.GeoDataFrame, branches: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """The branches to draw: as given, or a branch list by compound name placed inside the compounds it names."""
+    if branches is None or branches.empty or BY_NAME_KEY not in branches.attrs:
+        return branches
+    return match_branch_list(branches, compounds, source=branches.attrs.get("source", "The branch list")).located
 
 
 def compound_status(covered: pd.Series, has_branch: pd.Series | None) -> pd.Series:
@@ -233,23 +256,9 @@ def analyze(
             max_snap_m=max_snap_m,
         )
     table = result.table
-    wide = compounds.copy()
-    wide.attrs = {}
     has_branch = branch_presence(compounds, branches, branch_column=branch_column)
-    wide["has_branch"] = has_branch if has_branch is not None else pd.NA
-    overall = table[table["category"] == ALL].set_index("compound_id")
-    wide["reach"] = overall["reach"].reindex(wide.index)
-    for category in result.categories:
-        rows = table[table["category"] == category].set_index("compound_id").reindex(wide.index)
-        wide[f"walk_min_{category}"] = rows["walk_min"].round(2)
-        wide[f"covered_{category}"] = rows["covered"].astype(bool)
-    wide["status"] = compound_status(wide[f"covered_{ALL}"], has_branch)
-
-    served = result.pairs.groupby("service_id")["compound_id"].nunique()
-    services_out = services.copy()
-    services_out.attrs = {}
-    services_out["compounds_served"] = served.reindex(services_out.index).fillna(0).astype(int)
-    services_out["on_network"] = ~services_out.index.isin(result.services_off_network)
+    wide = _compound_table(compounds, result, has_branch)
+    services_out = _service_table(services, result)
 
     checks = (
         _shift_checks(net, {"compounds": compounds, "services": services, "branches": branches})
@@ -269,32 +278,66 @@ def analyze(
     rollups = rollup_all(wide, levels=levels) if levels else {}
     summary["governance_columns"] = levels
     summary["rollups"] = {level: _records(frame) for level, frame in rollups.items()}
-    summary["coordinate_checks"] = {
-        name: {
-            "suspected": d.suspected,
-            "median_given_m": _round(d.median_given_m),
-            "median_if_gcj02_m": _round(d.median_if_gcj02_m),
-            "n_points": d.n_points,
-        }
-        for name, d in checks.items()
-    }
-    summary["data_quality"] = [
-        *quality_notes(compounds),
-        *quality_notes(services),
-        *([] if branches is None else quality_notes(branches)),
-        *_network_notes(result),
-        *(d.message for d in checks.values() if d.shifted),
-    ]
+    summary.update(_checks_summary(checks, result, compounds, services, branches, has_branch))
     return Analysis(
         compounds=wide,
         services=services_out,
-        branches=branches,
+        branches=branch_points(compounds, branches),
         coverage=result,
         summary=summary,
         rollups=rollups,
         compliance=comp,
         served_area=served_gdf,
     )
+
+
+def _compound_table(compounds: gpd.GeoDataFrame, result: CoverageResult, has_branch: pd.Series | None):
+    """Per compound: branch, reach, walk and coverage per category, status."""
+    table = result.table
+    wide = compounds.copy()
+    wide.attrs = {}
+    wide["has_branch"] = has_branch if has_branch is not None else pd.NA
+    overall = table[table["category"] == ALL].set_index("compound_id")
+    wide["reach"] = overall["reach"].reindex(wide.index)
+    for category in result.categories:
+        rows = table[table["category"] == category].set_index("compound_id").reindex(wide.index)
+        wide[f"walk_min_{category}"] = rows["walk_min"].round(2)
+        wide[f"covered_{category}"] = rows["covered"].astype(bool)
+    wide["status"] = compound_status(wide[f"covered_{ALL}"], has_branch)
+    return wide
+
+
+def _service_table(services: gpd.GeoDataFrame, result: CoverageResult) -> gpd.GeoDataFrame:
+    """Per service: compounds served and whether it is on the network."""
+    served = result.pairs.groupby("service_id")["compound_id"].nunique()
+    services_out = services.copy()
+    services_out.attrs = {}
+    services_out["compounds_served"] = served.reindex(services_out.index).fillna(0).astype(int)
+    services_out["on_network"] = ~services_out.index.isin(result.services_off_network)
+    return services_out
+
+
+def _checks_summary(checks: dict, result: CoverageResult, compounds, services, branches, has_branch=None) -> dict:
+    """The coordinate checks and data-quality notes of the summary."""
+    return {
+        "coordinate_checks": {
+            name: {
+                "suspected": d.suspected,
+                "median_given_m": _round(d.median_given_m),
+                "median_if_gcj02_m": _round(d.median_if_gcj02_m),
+                "n_points": d.n_points,
+            }
+            for name, d in checks.items()
+        },
+        "data_quality": [
+            *quality_notes(compounds),
+            *quality_notes(services),
+            *([] if branches is None else quality_notes(branches)),
+            *([] if has_branch is None else quality_notes(has_branch)),
+            *_network_notes(result),
+            *(d.message for d in checks.values() if d.shifted),
+        ],
+    }
 
 
 def _prepared(network: nx.MultiDiGraph, walk: Walk) -> PreparedNetwork:

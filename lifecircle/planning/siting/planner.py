@@ -196,15 +196,7 @@ def plan_sites(
 
     # reports
     unreachable = ~existing.covered & ~(np.diff(matrix.cover.indptr) > 0)
-    site_pos = cand.sites.index.get_indexer(pd.Index(result.site_ids))
-    first_site = _assign_sites(matrix, site_pos, options.capacity)
-    covered_after = existing.covered | (first_site >= 0)
-    if options.capacity is None and not np.array_equal(
-        covered_after, compounds.index.isin(pd.Index(result.covered_ids))
-    ):
-        log.warning("siting: the plan's coverage differs from the solver's covered compounds")
-    new_walk = _walk_to_sites(net, origins, cand, site_pos, len(compounds))
-    walk_after = np.fmin(np.where(np.isnan(existing.walk_m), np.inf, existing.walk_m), new_walk)
+    first_site, covered_after, walk_after = _after(net, origins, cand, matrix, result, existing, options, compounds)
     ba = before_after(
         compounds,
         existing.rows,
@@ -311,6 +303,20 @@ def _candidates(
         )
     costs = None if costs_all is None else costs_all[sites.index.get_indexer(cand.sites.index)]
     return cand, source, costs
+
+
+def _after(net, origins, cand: Candidates, matrix, result: SitingResult, existing: _Existing, options, compounds):
+    """Per compound after the plan: the site (build position) that newly covers it, covered, walking metres."""
+    site_pos = cand.sites.index.get_indexer(pd.Index(result.site_ids))
+    first_site = _assign_sites(matrix, site_pos, options.capacity)
+    covered_after = existing.covered | (first_site >= 0)
+    if options.capacity is None and not np.array_equal(
+        covered_after, compounds.index.isin(pd.Index(result.covered_ids))
+    ):
+        log.warning("siting: the plan's coverage differs from the solver's covered compounds")
+    new_walk = _walk_to_sites(net, origins, cand, site_pos, len(compounds))
+    walk_after = np.fmin(np.where(np.isnan(existing.walk_m), np.inf, existing.walk_m), new_walk)
+    return first_site, covered_after, walk_after
 
 
 def _solve(matrix: CoverageMatrix, chosen: str, options: SitingOptions) -> SitingResult:
