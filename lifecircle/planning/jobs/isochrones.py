@@ -4,10 +4,12 @@ service points, draw walking isochrones from the streets really reached, write t
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import networkx as nx
 
+from lifecircle.geo.inputs.chinese_crs import from_wgs84, normalize_coord_system
 from lifecircle.geo.network.graph import prepare_network
 from lifecircle.geo.reach.isochrones import IsochroneResult, isochrones, write_isochrones
 from lifecircle.geo.reach.shapes import ShapeOptions
@@ -19,6 +21,17 @@ from lifecircle.planning.study import Study
 log = logging.getLogger(__name__)
 
 __all__ = ["run_isochrones"]
+
+
+def in_coord_system(result: IsochroneResult, system: str) -> IsochroneResult:
+    """The isochrones in an output coordinate system other than WGS84 (``gcj02`` to overlay on Amap...); the
+    GeoPackage then holds lon/lat in that system instead of the network's metres."""
+    system = normalize_coord_system(system)
+    if system == "wgs84":
+        return result
+    layers = {"per_service": result.per_service, "served_area": result.served_area, "rings": result.rings}
+    moved = {name: None if gdf is None else from_wgs84(gdf, system) for name, gdf in layers.items()}
+    return replace(result, **moved)
 
 
 def run_isochrones(
@@ -59,7 +72,7 @@ def run_isochrones(
         out = Path(study.isochrones_dir)
         inputs = [None if graph is not None else study.network, study.services.path]
         with staged_directory(out, job="isochrones", inputs=inputs) as stage:
-            staged = write_isochrones(result, stage)
+            staged = write_isochrones(in_coord_system(result, study.output_coord_system), stage)
         steps.next()
     log.info("isochrones written to %s", out)
     return result, [out / p.name for p in staged]

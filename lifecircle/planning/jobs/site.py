@@ -10,6 +10,7 @@ import networkx as nx
 import pandas as pd
 
 from lifecircle import folder
+from lifecircle.geo.inputs.chinese_crs import from_wgs84, normalize_coord_system
 from lifecircle.geo.reach.coverage import ALL
 from lifecircle.maps import coverage_map, save_map
 from lifecircle.planning.candidates import read_candidates
@@ -69,7 +70,9 @@ def run_site(study: Study, *, progress: bool = False, graph: nx.MultiDiGraph | N
             "candidates": study.candidates.path if study.candidates else None,
             "gates": study.gates.path if study.gates else None,
         }
-        write_site_plan(plan, study.site_dir, inputs=inputs, map_options=map_options)
+        write_site_plan(
+            plan, study.site_dir, inputs=inputs, map_options=map_options, output_coord_system=study.output_coord_system
+        )
         steps.next()
     return plan
 
@@ -80,19 +83,25 @@ def write_site_plan(
     *,
     inputs: dict[str, str | Path | None] | None = None,
     map_options: MapOptions | None = None,
+    output_coord_system: str = "wgs84",
 ) -> Path:
     """Write ``sites.csv``, ``sites.gpkg``, ``siting.json``, ``before_after.csv``, ``critical_services.csv``
-    and ``map.html``: all of them appear in ``out_dir`` together, or none does."""
+    and ``map.html``: all of them appear in ``out_dir`` together, or none does.
+
+    ``output_coord_system`` (``wgs84``, ``gcj02``, ``bd09``, ``cgcs2000``) is the system of ``sites.gpkg`` and of the
+    ``lon``/``lat`` columns of ``sites.csv`` (to overlay on Amap, Baidu...); the map stays in WGS84."""
     map_options = map_options or MapOptions()
-    summary = {**plan.summary, "inputs": input_hashes(inputs or {})}
+    system = normalize_coord_system(output_coord_system)
+    summary = {**plan.summary, "inputs": input_hashes(inputs or {}), "output_coord_system": system}
     params = plan.summary["parameters"]
+    sites, catchments = (g if system == "wgs84" else from_wgs84(g, system) for g in (plan.sites, plan.catchments))
+    if system != "wgs84" and len(sites):
+        sites["lon"], sites["lat"] = sites.geometry.x.round(7), sites.geometry.y.round(7)
     with staged_directory(out_dir, job="site", inputs=(inputs or {}).values()) as stage:
-        write_csv(
-            pd.DataFrame(plan.sites.drop(columns=plan.sites.geometry.name)).reset_index(), stage / folder.SITES_CSV.name
-        )
-        write_gpkg(plan.sites, stage / folder.SITES_GPKG.name, layer=folder.SITES_GPKG.layers[0])
-        if not plan.catchments.empty:
-            write_gpkg(plan.catchments, stage / folder.SITES_GPKG.name, layer=folder.SITES_GPKG.layers[1])
+        write_csv(pd.DataFrame(sites.drop(columns=sites.geometry.name)).reset_index(), stage / folder.SITES_CSV.name)
+        write_gpkg(sites, stage / folder.SITES_GPKG.name, layer=folder.SITES_GPKG.layers[0])
+        if not catchments.empty:
+            write_gpkg(catchments, stage / folder.SITES_GPKG.name, layer=folder.SITES_GPKG.layers[1])
         write_json(summary, stage / folder.SITING.name)
         write_csv(plan.before_after, stage / folder.BEFORE_AFTER.name)
         write_csv(plan.critical, stage / folder.CRITICAL.name)
