@@ -187,9 +187,11 @@ def test_an_input_in_the_output_folder_is_never_overwritten(cau_inputs, tmp_path
     shutil.copy(cau_inputs["compounds"], compounds)
     before = compounds.read_bytes()
     assert _analyze({**cau_inputs, "compounds": compounds}, out, "--no-served-area") == 2
+    assert "holds files lifecircle did not write (compounds.gpkg)" in capsys.readouterr().err
+    assert _analyze({**cau_inputs, "compounds": compounds}, out, "--no-served-area", "--force") == 2
     assert "would overwrite the input file" in capsys.readouterr().err
     assert compounds.read_bytes() == before
-    assert sorted(p.name for p in out.iterdir()) == ["compounds.gpkg"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["compounds.gpkg"]
 
 
 def test_study_area_or_compounds_off_the_network(cau_inputs, tmp_path, capsys):
@@ -407,7 +409,7 @@ def test_rerun_replaces_its_own_outputs_only(cau_inputs, tmp_path):
     out = tmp_path / "again"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    assert _analyze(cau_inputs, out, "--profiles", "adult,elderly") == 0
+    assert _analyze(cau_inputs, out, "--profiles", "adult,elderly", "--force") == 0  # a folder with the user's file
     assert (out / "coverage_by_profile.csv").is_file()
     assert _analyze(cau_inputs, out) == 0  # no profiles this time: the stale table goes
     assert not (out / "coverage_by_profile.csv").exists()

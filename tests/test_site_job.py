@@ -22,6 +22,7 @@ from lifecircle.planning.inputs import LayerSpec
 from lifecircle.planning.jobs import site as site_job
 from lifecircle.planning.jobs.site import OUTPUT_FILES, run_site
 from lifecircle.planning.options import SitingOptions
+from lifecircle.planning.outputs import claim_output_folder
 from lifecircle.planning.siting import plan_sites
 from lifecircle.planning.study import Study
 
@@ -263,6 +264,7 @@ def test_atomic_on_error(town, tmp_path, monkeypatch):
     out = tmp_path / "plan"
     out.mkdir()
     (out / "keep.txt").write_text("earlier work")
+    claim_output_folder(out, force=True)  # a folder lifecircle did not make takes outputs only with --force
 
     def broken_map(*args, **kwargs):
         raise RuntimeError("disk full")

@@ -23,6 +23,7 @@ from types import MappingProxyType
 
 import networkx as nx
 
+from lifecircle.errors import InputError
 from lifecircle.geo.validate import require_positive
 
 __all__ = [
@@ -90,6 +91,11 @@ class Walk:
         set_(self, "steps_factor", factor)
         if self.dem is not None:
             set_(self, "dem", Path(self.dem))
+        if not math.isfinite(self.limit_m) or not math.isfinite(self.max_walk_min):
+            raise InputError(
+                f"A walking speed of {self.speed_kmh:g} km/h makes the limit an endless walk; "
+                "give the speed in km/h (4.5 is typical)."
+            )
 
     @property
     def metres_per_minute(self) -> float:

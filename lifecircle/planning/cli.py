@@ -36,6 +36,7 @@ from lifecircle.planning.cli_args import (
 log = logging.getLogger("lifecircle")
 
 EXIT_USER_ERROR = 2
+FORCE_HELP = "write into a non-empty folder lifecircle did not make (its files are kept, never overwritten)"
 ANALYZE_ROLES = ("compounds", "services", "branches", "gates")
 SITE_ROLES = ("compounds", "services", "candidates", "gates")
 
@@ -69,6 +70,7 @@ def _add_analyze(sub) -> None:
     add_inputs(analyze, *ANALYZE_ROLES)
     analyze.add_argument("--study-area", type=Path, help="study-area outline drawn on the map (optional)")
     analyze.add_argument("--out", type=Path, help="output folder (default lifecircle-out, or the study's)")
+    analyze.add_argument("--force", action="store_true", help=FORCE_HELP)
     add_walk_options(analyze)
     add_layer_options(analyze)
     add_map_options(analyze)
@@ -85,6 +87,7 @@ def _add_demo(sub) -> None:
         "demo", help="run the analysis on the embedded demo (a Beijing district's office files, from real OSM data)"
     )
     demo.add_argument("--out", type=Path, default=Path("lifecircle-demo"), help="output folder")
+    demo.add_argument("--force", action="store_true", help=FORCE_HELP)
     demo.add_argument(
         "--city",
         choices=["xueyuan", "helsinki"],
@@ -125,6 +128,7 @@ def _add_site(sub) -> None:
     site.add_argument("--solver", choices=["highs", "cbc", "scipy", "greedy"], help="default highs")
     site.add_argument("--time-limit-s", type=positive, help="solver time limit in seconds (default 60)")
     site.add_argument("--out", type=Path, help="output folder (default lifecircle-site-plan, or the study's)")
+    site.add_argument("--force", action="store_true", help=FORCE_HELP)
     site.add_argument("--output-coord-system", help="coordinate system of sites.gpkg and sites.csv (default wgs84)")
     add_walk_options(site)
     add_layer_options(site)
@@ -142,6 +146,7 @@ def _add_isochrones(sub) -> None:
     )
     iso.add_argument("--workers", type=positive_int, help="processes across service points (default 1)")
     iso.add_argument("--out", type=Path, help="output folder (default lifecircle-isochrones, or the study's)")
+    iso.add_argument("--force", action="store_true", help=FORCE_HELP)
     iso.add_argument("--output-coord-system", help="coordinate system of the isochrone files (default wgs84)")
     add_walk_options(iso, limit=False)
     group = add_layer_options(iso, compounds=False)
@@ -156,6 +161,7 @@ def _add_run(sub) -> None:
     run = sub.add_parser("run", help="run a whole study described in a TOML file (see `lifecircle init`)")
     run.add_argument("study", type=Path, help="the study file")
     run.add_argument("--out", type=Path, help="output folder (overrides output.dir)")
+    run.add_argument("--force", action="store_true", help=FORCE_HELP)
     run.add_argument("--minutes", type=positive, help="walking threshold in minutes (overrides walk.minutes)")
     run.add_argument("--distance-m", type=positive, help="walking threshold in metres (overrides walk.distance_m)")
     run.add_argument("--speed-kmh", type=positive, help="walking speed (overrides walk.speed_kmh)")
@@ -188,10 +194,13 @@ def _add_init_and_report(sub) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- commands
-def _checked_out(folder: Path) -> Path:
-    from lifecircle.planning.outputs import check_output_folder
+def _checked_out(folder: Path, *, force: bool | None = None) -> Path:
+    """Check an output folder before any work; with ``force`` given, also claim it for lifecircle's files."""
+    from lifecircle.planning.outputs import check_output_folder, claim_output_folder
 
     check_output_folder(folder)
+    if force is not None:
+        claim_output_folder(folder, force=force)
     return folder
 
 
@@ -202,7 +211,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     study = build_study(args, job="analyze", roles=ANALYZE_ROLES).with_overrides(
         out_dir=args.out, max_walk_min=args.minutes, catchment_m=args.catchment_m
     )
-    _checked_out(study.out_dir)
+    _checked_out(study.out_dir, force=args.force)
     if args.what_if:  # refused before any work, not after the analysis
         from lifecircle.planning.whatif_job import require_whatif_inputs
 
@@ -239,7 +248,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
     study = build_study(args, job="site", roles=SITE_ROLES).with_overrides(
         site_dir=args.out, max_walk_min=args.minutes, siting=option_fields(SitingOptions, args)
     )
-    _checked_out(study.site_dir)
+    _checked_out(study.site_dir, force=args.force)
     plan = run_site(study, progress=not args.quiet)
     if not args.quiet:
         print_site_plan(plan.summary, out_dir=study.site_dir)
@@ -254,7 +263,7 @@ def _cmd_isochrones(args: argparse.Namespace) -> int:
     study = build_study(args, job="isochrones", roles=("services",)).with_overrides(
         isochrones_dir=args.out, isochrones=option_fields(IsochroneOptions, args)
     )
-    _checked_out(study.isochrones_dir)
+    _checked_out(study.isochrones_dir, force=args.force)
     result, paths = run_isochrones(study, progress=not args.quiet)
     if not args.quiet:
         print_isochrones(result.served_area, paths)
@@ -279,7 +288,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         offline_map=False if args.online else None,
         report=args.report,
     )
-    _checked_out(study.out_dir)
+    _checked_out(study.out_dir, force=args.force)
     result = run_study(study, progress=not args.quiet)
     if not args.quiet and result.analysis is not None:
         print_summary(result.summary, out_dir=result.out_dir)
@@ -319,7 +328,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         offline=not args.online, lang=args.lang, basemap=args.basemap or "osm", tianditu_key=args.tianditu_key
     )
     analysis = run_demo(
-        load_demo(), _checked_out(args.out), walk=walk, max_snap_m=args.max_snap_m or 300.0, map_options=map_options
+        load_demo(),
+        _checked_out(args.out, force=args.force),
+        walk=walk,
+        max_snap_m=args.max_snap_m or 300.0,
+        map_options=map_options,
     )
     if not args.quiet:
         print_summary(analysis.summary, out_dir=args.out)
@@ -339,7 +352,7 @@ def _cmd_demo_office(args: argparse.Namespace) -> int:
     study = Study(
         network=str(files.network), compounds=LayerSpec(files.compounds), services=LayerSpec(files.services)
     ).with_overrides(
-        out_dir=_checked_out(args.out),
+        out_dir=_checked_out(args.out, force=args.force),
         max_walk_min=args.minutes,
         speed_kmh=args.speed_kmh,
         max_snap_m=args.max_snap_m,
@@ -383,8 +396,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args)
+    from lifecircle.planning.outputs import terminate_as_interrupt
+
     try:
-        with warnings.catch_warnings():
+        with terminate_as_interrupt(), warnings.catch_warnings():  # SIGTERM cleans up as Ctrl-C does
             warnings.simplefilter("ignore" if args.quiet else "default", UserWarning)
             warnings.showwarning = _show_warning
             return args.handler(args)

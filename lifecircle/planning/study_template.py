@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from lifecircle.errors import InputError
@@ -119,9 +120,21 @@ def write_template(path: str | Path) -> Path:
         ``path`` exists.
     """
     path = Path(path)
+    if path.is_symlink() and not path.exists():
+        raise InputError(
+            f"{path} is a symbolic link to {os.readlink(path)}, which does not exist; choose another name."
+        )
     if path.exists():
         raise InputError(f"{path} already exists; choose another name or remove it first.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("x", encoding="utf-8") as fh:
-        fh.write(TEMPLATE)
+    try:  # a broken link or a file above it, a long name, no permission: one line
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("x", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+    try:
+        with handle:
+            handle.write(TEMPLATE)
+    except OSError as exc:  # a full disk: the half-written template (made just now by this call) goes
+        path.unlink(missing_ok=True)
+        raise InputError(f"Cannot write {path}: {exc.strerror or exc}.") from None
     return path

@@ -104,7 +104,7 @@ def build_walking(
             gates = None
     graph, weight = walk.cost_graph(graph)
     if walk.dem is not None:
-        summary["dem"] = str(walk.dem)
+        summary["dem"] = Path(walk.dem).name  # file names only, never folders (summary.json is handed around)
     if walk.prices_steps:
         summary["steps_factor"] = walk.steps_factor
     summary["weight"] = weight
