@@ -134,6 +134,7 @@ SITE_MAP = FolderFile("map.html", "site", "the coverage map with the recommended
 ISOCHRONES = FolderFile("isochrones.gpkg", "isochrones", "isochrones per service, served areas, rings",
                         ("per_service", "served_area", "rings"), required=True)  # fmt: skip
 ISOCHRONE_GEOJSON = FolderFile("isochrones_{layer}.geojson", "isochrones", "one isochrone layer in WGS84")
+WHATIF = FolderFile("whatif.html", "analyze", "the what-if page (analyze --what-if, or lifecircle what-if later)")
 
 ANALYSIS_TABLES: tuple[FolderFile, ...] = (OPEN_BLOCKS, SLOPE_EFFECT, COVERAGE_BY_PROFILE, PROFILES_SUMMARY,
                                            NETWORK_SOURCES)  # fmt: skip
@@ -142,6 +143,7 @@ ANALYSIS_TABLES: tuple[FolderFile, ...] = (OPEN_BLOCKS, SLOPE_EFFECT, COVERAGE_B
 FILES: tuple[FolderFile, ...] = (
     COVERAGE, COMPOUNDS, SERVICES, SUMMARY, MAP, REPORT_HTML, REPORT_XLSX, SERVED_AREA, ROLLUP, COMPLIANCE,
     *ANALYSIS_TABLES, SITES_CSV, SITES_GPKG, SITING, BEFORE_AFTER, CRITICAL, SITE_MAP, ISOCHRONES, ISOCHRONE_GEOJSON,
+    WHATIF,
 )  # fmt: skip
 """Every file lifecircle writes into an output folder."""
 

@@ -106,7 +106,7 @@ def test_walking_rules_are_named(demo):
 def test_cli_errors_are_one_line(demo, tmp_path, capsys):
     assert main(["what-if", str(tmp_path / "nowhere"), "--network", str(demo["network"])]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("lifecircle: error:") and "summary.json" in err[0]
+    assert len(err) == 1 and err[0].startswith("lifecircle: error:") and "does not exist" in err[0]
 
 
 def test_cli_writes_the_page(demo, tmp_path, capsys):
@@ -117,3 +117,17 @@ def test_cli_writes_the_page(demo, tmp_path, capsys):
     html = (folder / "whatif.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in html and "Export scenario" in html
     assert "https://" not in re.sub(r"<script>.*?</script>|<style>.*?</style>", "", html, flags=re.S)
+
+
+def test_the_page_is_listed_in_the_manifest_and_a_new_run_replaces_it(demo, tmp_path):
+    from lifecircle.folder import read_manifest, require_complete
+    from lifecircle.planning.outputs import file_sha256
+
+    folder = tmp_path / "out"
+    assert main(["-q", "demo", "--out", str(folder)]) == 0
+    run_whatif(folder, network=demo["network"])
+    manifest = require_complete(folder)
+    assert manifest.jobs["analyze"]["whatif.html"] == file_sha256(folder / "whatif.html")
+    assert main(["-q", "demo", "--out", str(folder)]) == 0  # lifecircle's own page never blocks a new run
+    assert not (folder / "whatif.html").exists()  # and a page of the old analysis does not outlive it
+    assert "whatif.html" not in read_manifest(folder).jobs["analyze"]

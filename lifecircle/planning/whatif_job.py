@@ -9,16 +9,15 @@ several MB, in the page only) and makes one path for fresh and old folders alike
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from lifecircle.errors import InputError, LifecircleError
+from lifecircle.folder import SUMMARY, WHATIF, AnalysisFolder, read_analysis, read_manifest
 from lifecircle.geo.network.graph import prepare_network
 from lifecircle.geo.network.lines import network_from_lines
 from lifecircle.geo.network.osm import load_network
@@ -30,7 +29,6 @@ from lifecircle.planning.outputs import file_sha256
 
 log = logging.getLogger(__name__)
 
-WHATIF_HTML = "whatif.html"
 WALK_MIN_TOLERANCE = 0.01  # coverage.csv keeps walk_min to two decimals
 LINE_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".fgb"}  # road-centreline layers, as analyze reads them
 
@@ -79,22 +77,36 @@ def require_whatif_inputs(
         )
 
 
-def read_folder(folder: Path) -> tuple[dict, gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
-    """``summary.json``, compounds, services and ``coverage.csv`` of an analysis folder (one-line errors)."""
-    names = ("summary.json", "compounds.gpkg", "services.gpkg", "coverage.csv")
-    missing = [name for name in names if not (folder / name).is_file()]
-    if missing:
-        raise InputError(f"{folder} is not a complete analysis folder: {', '.join(missing)} missing.")
+def read_folder(folder: Path) -> AnalysisFolder:
+    """The analysis folder read back (checked complete), with its walking parameters checked (one-line errors)."""
+    analysis = read_analysis(folder)
     try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        params = summary["parameters"]
+        params = analysis.summary["parameters"]
         float(params["max_walk_m"]), float(params["speed_kmh"]), float(params["max_snap_m"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"{folder / 'summary.json'} does not hold an analysis's parameters ({exc}).") from None
-    compounds = gpd.read_file(folder / "compounds.gpkg").set_index("compound_id")
-    services = gpd.read_file(folder / "services.gpkg").set_index("service_id")
-    table = pd.read_csv(folder / "coverage.csv", encoding="utf-8-sig", dtype={"compound_id": str, "category": str})
-    return summary, compounds, services, table
+        raise InputError(f"{folder / SUMMARY.name} does not hold an analysis's parameters ({exc}).") from None
+    return analysis
+
+
+def forget_missing_page(folder: Path) -> None:
+    """A page deleted by hand is no unfinished analysis: drop it from the manifest before the folder is checked."""
+    manifest = read_manifest(folder)
+    files = manifest.jobs.get(WHATIF.job, {}) if manifest is not None else {}
+    if WHATIF.name in files and not (folder / WHATIF.name).is_file():
+        kept = {name: digest for name, digest in files.items() if name != WHATIF.name}
+        replace(manifest, jobs={**manifest.jobs, WHATIF.job: kept}).write(folder)
+
+
+def register_page(folder: Path, path: Path) -> None:
+    """List the page in the folder's manifest among the analysis's files.
+
+    Later runs then know it is lifecircle's, and the next ``analyze`` into the folder replaces the analysis whole:
+    a page of the old analysis never outlives it.
+    """
+    manifest = read_manifest(folder)
+    if manifest is not None:
+        files = {**manifest.jobs.get(WHATIF.job, {}), WHATIF.name: file_sha256(path)}
+        replace(manifest, jobs={**manifest.jobs, WHATIF.job: files}).write(folder)
 
 
 def _check_summary(summary: dict, network: Path, folder: Path) -> None:
@@ -168,7 +180,9 @@ def run_whatif(folder: str | Path, *, network: str | Path, lang: str | None = No
     """
     folder, network = Path(folder), Path(network)
     require_whatif_inputs(network=network)
-    summary, compounds, services, table = read_folder(folder)
+    forget_missing_page(folder)
+    analysis = read_folder(folder)
+    summary, compounds, services = analysis.summary, analysis.compounds, analysis.services
     _check_summary(summary, network, folder)
     params = summary["parameters"]
     households = (summary.get("weight_columns") or {}).get("households")
@@ -188,9 +202,10 @@ def run_whatif(folder: str | Path, *, network: str | Path, lang: str | None = No
     )
     osm = not from_lines and network.suffix.lower() != ".graphml"
     html, base = render_whatif(scene, lang=lang or summary.get("lang"), osm_streets=osm)
-    covered_pairs = verify_baseline(base, scene, table)
-    path = folder / WHATIF_HTML
+    covered_pairs = verify_baseline(base, scene, analysis.coverage)
+    path = folder / WHATIF.name
     write_atomic(path, html)
+    register_page(folder, path)
     log.info("what-if page %s: %.1f MB", path, len(html.encode("utf-8")) / 1e6)
     return WhatIfResult(
         path=path, compounds=len(compounds), categories=len(scene.categories), covered_pairs=covered_pairs
