@@ -251,8 +251,14 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def disk_error(exc: BaseException, out_dir: Path, needed_bytes: int) -> LifecircleError | None:
-    """A one-line error when ``exc`` came from a full disk (or quota); None otherwise."""
+def disk_error(
+    exc: BaseException, out_dir: Path, *, written_bytes: int, previous_bytes: int = 0
+) -> LifecircleError | None:
+    """A one-line error when ``exc`` came from a full disk (or quota); None otherwise.
+
+    It names the folder, the space free, what the run had written when the disk filled and, when a previous
+    result is there, its size (the best guess of what the new one needs).
+    """
     if not isinstance(exc, Exception):
         return None
     full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
@@ -268,9 +274,12 @@ def disk_error(exc: BaseException, out_dir: Path, needed_bytes: int) -> Lifecirc
         return None
     if not full and not isinstance(exc, (OSError, RuntimeError)) and "gpkg" not in str(exc).lower():
         return None
+    needed = max(written_bytes, previous_bytes)
+    guess = f"about {_mb(previous_bytes)} like the previous result" if previous_bytes else f"over {_mb(needed)}"
     return LifecircleError(
-        f"The disk holding {out_dir} is full: the results need more than {_mb(needed_bytes)} and "
-        f"{_mb(free)} are free; free some space (or choose another --out) and run again. Nothing was changed."
+        f"The disk holding {out_dir} is full ({_mb(free)} free): the results need {guess} "
+        f"({_mb(written_bytes)} were written when it filled); free space or choose another --out, then run again. "
+        "Nothing was changed."
     )
 
 

@@ -179,10 +179,11 @@ def staged_directory(out_dir: str | Path, *, job: str, inputs: Iterable[str | Pa
             else:
                 _commit_in_place(out_dir, stage, job, written, before)
     except BaseException as exc:
-        needed = stage.size()
+        written = stage.size()
         stage.remove()
         _stage.remove_empty(made)
-        full = disk_error(exc, out_dir, needed)
+        previous = sum((out_dir / name).stat().st_size for name in before.verified if (out_dir / name).is_file())
+        full = disk_error(exc, out_dir, written_bytes=written, previous_bytes=previous)
         if full is not None:
             raise full from None
         raise
