@@ -130,6 +130,8 @@ def branch_presence(
         inside = np.zeros(len(compounds), dtype=bool)
         inside[located["index_right"].to_numpy(dtype=np.int64)] = True
         present |= inside
+    for note in notes:
+        log.warning(note)
     present.attrs[QUALITY_KEY] = notes
     return present
 

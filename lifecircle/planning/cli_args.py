@@ -87,6 +87,10 @@ def add_layer_options(parser: argparse.ArgumentParser, *, compounds: bool = True
     group.add_argument("--category-column", help="service category column (default: category / 类别)")
     if compounds:
         group.add_argument("--branch-column", help="compound attribute: it has a branch (default: has_branch / 支部)")
+        group.add_argument(
+            "--branch-compound-column",
+            help="column of a branch list naming each branch's compound (default: 所在小区 / 小区名称 / compound_name)",
+        )
     group.add_argument("--lon-column", help="longitude column of CSV/XLSX layers (default: auto-detected)")
     group.add_argument("--lat-column", help="latitude column of CSV/XLSX layers (default: auto-detected)")
     group.add_argument("--crs", help="CRS of input layers that do not declare one (e.g. EPSG:4547)")
@@ -233,6 +237,8 @@ def _layer_flags(args: argparse.Namespace, role: str, *, ids: bool) -> dict:
     values["sheet"] = int(sheet) if sheet is not None and sheet.isdigit() else sheet
     values["coord_system"] = getattr(args, f"{role}_coord_system", None) or getattr(args, "coord_system", None)
     values["on_swap"] = "fix" if getattr(args, "fix_swapped", None) else None
+    if role == "branches" and getattr(args, "branch_compound_column", None):
+        values["extra"] = {"compound_column": args.branch_compound_column}
     return values
 
 

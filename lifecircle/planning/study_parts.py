@@ -8,6 +8,7 @@ categories and thresholds, ``[standard]``, ``[output]``, and the other jobs' ``[
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from lifecircle.errors import InputError
@@ -41,7 +42,7 @@ SECTIONS = {
     "study": {"name", "network", "study_area"},
     "compounds": _COMPOUND_KEYS,
     "services": _SERVICE_KEYS,
-    "branches": _LAYER_KEYS,
+    "branches": _LAYER_KEYS | {"compound_column"},
     "gates": _LAYER_KEYS,
     "candidates": _LAYER_KEYS,
     "walk": {"minutes", "distance_m", "speed_kmh", "max_snap_m"},
@@ -157,8 +158,11 @@ def _layers(chk: StudyCheck, doc: Mapping, base: Path, *, check_files: bool, com
     for key in ("branches", "gates", "candidates"):
         table = chk.table(doc, key)
         out[key] = (
-            None if table is None else layer_spec(chk, table, key, base, allowed=_LAYER_KEYS, check_files=check_files)
+            None if table is None else layer_spec(chk, table, key, base, allowed=SECTIONS[key], check_files=check_files)
         )
+    compound_column = chk.string(chk.table(doc, "branches") or {}, "compound_column", "branches")
+    if compound_column:  # a branch list naming the compound of each branch (所在小区)
+        out["branches"] = replace(out["branches"], extra={"compound_column": compound_column})
     if compounds_t is None:
         return out
     out["compounds"] = layer_spec(chk, compounds_t, "compounds", base, allowed=_COMPOUND_KEYS, check_files=check_files)

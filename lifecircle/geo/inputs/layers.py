@@ -22,6 +22,7 @@ import pyproj
 from lifecircle.errors import InputError
 from lifecircle.geo import validate
 from lifecircle.geo.crs import ensure_crs
+from lifecircle.geo.inputs.branches import BY_NAME_KEY, COMPOUND_NAME_COLUMNS
 from lifecircle.geo.inputs.chinese_crs import normalize_coord_system, to_wgs84
 from lifecircle.geo.inputs.columns import find_column
 from lifecircle.geo.inputs.coords import check_lonlat, coord_system_hint, detect_lonlat_columns, points_from_table
@@ -34,6 +35,7 @@ PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"}
 ID_NAMES = ("id", "编号", "序号", "fid")
 NAME_NAMES = ("name", "名称", "小区名称", "name_zh", "名字")
+BRANCH_NAME_COLUMNS = ("支部名称", "name", "名称", "branch_name", "支部", "名字")
 ALL_CATEGORY = "all"  # the category of every service together, in every result
 UNCATEGORISED = "uncategorised"
 CATEGORY_NAMES = ("category", "类别", "类型", "分类")
@@ -361,9 +363,62 @@ def read_study_area(path: str | Path, **read_kw) -> gpd.GeoDataFrame:
     return area
 
 
-def read_branches(path: str | Path, **read_kw) -> gpd.GeoDataFrame:
-    """Read party-branch points (支部), indexed by ``branch_id``; a ``compound_id`` column is kept when present."""
+def read_branches(path: str | Path, *, compound_column: str | None = None, **read_kw) -> gpd.GeoDataFrame:
+    """Read party branches (支部), indexed by ``branch_id``: points, or a list naming the compound of each branch.
+
+    A table (CSV/XLSX) without longitude/latitude columns is read as a list by compound name when a column names
+    the compound (``compound_column``, else 所在小区/小区名称/compound_name...): the branches then have no
+    geometry, a ``compound_name`` column, and ``attrs[BY_NAME_KEY]`` the column's name; they are matched to the
+    compounds by :func:`lifecircle.geo.inputs.branches.match_branch_list`. Otherwise branches are points (a
+    ``compound_id`` column is kept when present).
+
+    Raises
+    ------
+    InputError
+        ``compound_column`` is not a column of the table, or a table has neither coordinates nor a compound column.
+    """
+    path = Path(path)
+    if path.suffix.lower() in TABLE_SUFFIXES and path.exists():
+        named = _branch_list_by_name(path, compound_column=compound_column, read_kw=read_kw)
+        if named is not None:
+            return named
     return read_points(path, what="branches", id_name="branch_id", prefix="B", **read_kw)
+
+
+def _branch_list_by_name(path: Path, *, compound_column: str | None, read_kw: dict) -> gpd.GeoDataFrame | None:
+    """A branch table naming compounds, when it has no coordinates (None when it has: read it as points)."""
+    source = path.name
+    kw = (
+        {"encoding": read_kw["encoding"]} if read_kw.get("encoding") and path.suffix.lower() in {".csv", ".txt"} else {}
+    )
+    table = read_ledger(path, sheet=read_kw.get("sheet"), **kw)
+    column = _find_column(table, compound_column, COMPOUND_NAME_COLUMNS, source)
+    try:
+        detect_lonlat_columns(table, lon_column=read_kw.get("lon_column"), lat_column=read_kw.get("lat_column"))
+    except InputError:
+        if column is None:
+            raise InputError(
+                f"{source} has neither longitude/latitude columns nor a column naming each branch's compound "
+                f"(所在小区, 小区名称, compound_name; or name it with --branch-compound-column); its columns are "
+                f"{', '.join(map(str, table.columns))}."
+            ) from None
+    else:
+        return None
+    validate.require_not_empty(table, source)
+    table = table.rename(columns={column: "compound_name"}) if column != "compound_name" else table
+    names = [c for c in BRANCH_NAME_COLUMNS if c in table.columns and c != "compound_name"]
+    gdf = gpd.GeoDataFrame(table, geometry=[None] * len(table), crs="EPSG:4326")
+    gdf = _identify(
+        gdf,
+        id_column=read_kw.get("id_column"),
+        name_column=read_kw.get("name_column") or (names[0] if names else None),
+        id_name="branch_id",
+        prefix="B",
+        source=source,
+    )
+    gdf.attrs = {BY_NAME_KEY: column, COORD_SYSTEM_KEY: "wgs84", "source": source}
+    log.info("%s: %d branches listed by the compound they sit in (column %r)", source, len(gdf), column)
+    return gdf
 
 
 def read_gates(path: str | Path, **read_kw) -> gpd.GeoDataFrame:
