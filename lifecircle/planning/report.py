@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from lifecircle import folder
 from lifecircle.errors import InputError
 from lifecircle.planning.report_data import load_report_data, load_summary
 from lifecircle.planning.report_html import charts, embedded_map, report_page
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["REPORT_LABELS", "regenerate_report", "report_language", "write_report"]
 
-REPORT_FILES = ("report.html", "report.xlsx")
+REPORT_FILES = (folder.REPORT_HTML.name, folder.REPORT_XLSX.name)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -79,9 +80,9 @@ def write_report(
         map_html=embedded_map(data.map_path, lang) if data.map_path is not None else None,
         notes=notes,
     )
-    html_path = out_dir / "report.html"
+    html_path = out_dir / folder.REPORT_HTML.name
     html_path.write_text(page, encoding="utf-8")
-    xlsx_path = out_dir / "report.xlsx"
+    xlsx_path = out_dir / folder.REPORT_XLSX.name
     write_workbook(list(tables.values()), xlsx_path, lang=lang)
     log.info("report written to %s and %s", html_path, xlsx_path)
     return html_path, xlsx_path
@@ -96,14 +97,13 @@ def regenerate_report(out_dir: str | Path, *, lang: str | None = None) -> tuple[
         The folder does not exist, holds no ``summary.json``, misses the ``coverage.csv`` of its analysis,
         or holds a damaged result table.
     """
-    from lifecircle.folder import require_complete
     from lifecircle.planning.outputs import staged_directory
 
     out_dir = Path(out_dir)
-    require_complete(out_dir)  # never a report of a mix of two runs
-    if not (out_dir / "summary.json").is_file():
+    folder.require_complete(out_dir)  # never a report of a mix of two runs
+    if not (out_dir / folder.SUMMARY.name).is_file():
         raise InputError(f"{out_dir} holds no summary.json: run `lifecircle analyze` or `lifecircle run` first.")
-    if "categories" in load_summary([out_dir]) and not (out_dir / "coverage.csv").is_file():
+    if "categories" in load_summary([out_dir]) and not (out_dir / folder.COVERAGE.name).is_file():
         raise InputError(f"{out_dir} holds no coverage.csv: the analysis is incomplete; run it again.")
     with staged_directory(out_dir, job="report") as stage:
         try:
@@ -116,4 +116,4 @@ def regenerate_report(out_dir: str | Path, *, lang: str | None = None) -> tuple[
                 f"{out_dir / 'summary.json'} is not a summary lifecircle wrote (or was edited): "
                 f"{type(exc).__name__}: {exc}; run the analysis again."
             ) from None
-    return out_dir / "report.html", out_dir / "report.xlsx"
+    return out_dir / folder.REPORT_HTML.name, out_dir / folder.REPORT_XLSX.name

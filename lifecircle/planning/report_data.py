@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lifecircle import folder
 from lifecircle.cells import restore_frame
 from lifecircle.errors import InputError
 
@@ -134,7 +135,7 @@ def read_result_csv(path: Path, *, required: Sequence[str] = (), text: Sequence[
 
 def load_summary(dirs: Sequence[Path]) -> dict:
     """``summary.json`` of the first folder holding one; an InputError when none does or it is damaged."""
-    path = find_file("summary.json", dirs)
+    path = find_file(folder.SUMMARY.name, dirs)
     if path is None:
         raise InputError(f"{dirs[0]} holds no summary.json: run `lifecircle analyze` or `lifecircle run` first.")
     try:
@@ -166,8 +167,8 @@ def _read_attributes(path: Path, id_column: str) -> pd.DataFrame | None:
 
 
 def _read_sites(dirs: Sequence[Path]) -> tuple[pd.DataFrame | None, dict | None]:
-    sites_path = find_file("sites.csv", dirs)
-    siting_path = find_file("siting.json", dirs)
+    sites_path = find_file(folder.SITES_CSV.name, dirs)
+    siting_path = find_file(folder.SITING.name, dirs)
     sites = read_result_csv(sites_path) if sites_path else None
     siting = None
     if siting_path:
@@ -190,11 +191,11 @@ def load_report_data(dirs: Sequence[Path]) -> ReportData:
     """
     dirs = [Path(d) for d in dirs]
     summary = load_summary(dirs)
-    coverage_path = find_file("coverage.csv", dirs)
+    coverage_path = find_file(folder.COVERAGE.name, dirs)
     coverage = read_result_csv(coverage_path, required=COVERAGE_COLUMNS) if coverage_path else None
-    compounds_path = find_file("compounds.gpkg", dirs)
+    compounds_path = find_file(folder.COMPOUNDS.name, dirs)
     compounds = _read_attributes(compounds_path, "compound_id") if compounds_path else None
-    services_path = find_file("services.gpkg", dirs)
+    services_path = find_file(folder.SERVICES.name, dirs)
     names = pd.Series(dtype=object)
     if services_path is not None and (coverage is None or "nearest_service_name" not in coverage.columns):
         services = _read_attributes(services_path, "service_id")
@@ -203,14 +204,14 @@ def load_report_data(dirs: Sequence[Path]) -> ReportData:
     units = summary.get("governance_columns") or {}
     rollups = {}
     for level in GOVERNANCE_LEVELS:
-        path = find_file(f"rollup_{level}.csv", dirs)
+        path = find_file(folder.rollup_name(level), dirs)
         if path is not None:
             rollups[level] = read_result_csv(path, text=[units.get(level, "")] if isinstance(units, dict) else [])
             first = rollups[level].columns[0]
             rollups[level][first] = rollups[level][first].astype(object)
     compliance = None
-    if summary.get("standard") and find_file("compliance.csv", dirs) is not None:
-        compliance = read_result_csv(find_file("compliance.csv", dirs))
+    if summary.get("standard") and find_file(folder.COMPLIANCE.name, dirs) is not None:
+        compliance = read_result_csv(find_file(folder.COMPLIANCE.name, dirs))
     sites, siting = _read_sites(dirs)
     return ReportData(
         summary=summary,
@@ -221,5 +222,5 @@ def load_report_data(dirs: Sequence[Path]) -> ReportData:
         compliance=compliance,
         sites=sites,
         siting=siting,
-        map_path=find_file("map.html", dirs),
+        map_path=find_file(folder.MAP.name, dirs),
     )
