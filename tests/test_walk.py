@@ -119,3 +119,29 @@ def test_cli_refuses_a_steps_factor_below_one(capsys):
     with pytest.raises(SystemExit) as info:
         main(["analyze", "--network", "x.osm", "--compounds", "c", "--services", "s", "--steps-factor", "0.5"])
     assert info.value.code == 2 and "below 1" in capsys.readouterr().err
+
+
+def test_road_lines_and_steps_reach_siting(flight, tmp_path):
+    """A road-centreline layer is a network for site and isochrones too, and the steps factor reaches siting:
+    the compound below the flight is within 5 minutes of the service at level cost, not at 3×."""
+    import osmnx as ox
+
+    edges = ox.graph_to_gdfs(network_from_osm(STEPS_OSM), nodes=False, fill_edge_geometry=True).reset_index()
+    roads = tmp_path / "roads.geojson"
+    edges[edges["u"] < edges["v"]][["highway", "geometry"]].to_file(roads)
+    folder = flight["folder"]
+    layers = ["--compounds", str(folder / "compounds.geojson"), "--services", str(folder / "services.geojson")]
+    plans = {}
+    for factor in ("1", "3"):
+        out = tmp_path / f"site{factor}"
+        args = ["-q", "site", "--network", str(roads), *layers, "--minutes", "5", "--add", "1"]
+        assert main([*args, "--candidates-from", "compounds", "--steps-factor", factor, "--out", str(out)]) == 0
+        plans[factor] = pd.read_csv(out / "before_after.csv", encoding="utf-8-sig").iloc[0]
+    assert plans["1"]["outcome"] == "already_covered" and plans["1"]["walk_min_before"] < 5
+    assert (
+        plans["3"]["outcome"] == "newly_covered" and plans["3"]["walk_min_before"] > 2 * plans["1"]["walk_min_before"]
+    )
+    out = tmp_path / "iso"
+    iso = ["-q", "isochrones", "--network", str(roads), "--services", str(folder / "services.geojson")]
+    assert main([*iso, "--minutes", "5", "--steps-factor", "3", "--out", str(out)]) == 0
+    assert (out / "isochrones.gpkg").is_file()
