@@ -125,6 +125,18 @@ def test_a_folder_that_takes_no_files_is_one_error():
         pass
 
 
+def test_a_run_that_commits_meanwhile_does_not_break_the_next_commit(tmp_path):
+    out = tmp_path / "out"
+    write_run(out, {**RUN_A, "sites.csv": "s"}, job="site")
+    with staged_directory(out, job="analyze") as stage:
+        for name, text in RUN_A.items():
+            (stage / name).write_text(text, encoding="utf-8")
+        write_run(out, {"sites.csv": "t"}, job="site")  # another run commits while this one writes
+        write_run(out, RUN_B)
+    assert visible(out) == {**RUN_A, "sites.csv": "t"} and leftovers(out) == []
+    assert set(folder.require_complete(out).jobs["analyze"]) == set(RUN_A)
+
+
 # ---------------------------------------------------------------------------------------------- never others' files
 
 

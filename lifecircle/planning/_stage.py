@@ -221,6 +221,21 @@ def remove_empty(made: list[Path]) -> None:
 
 
 @contextlib.contextmanager
+def commit_lock(out_dir: Path) -> Iterator[None]:
+    """One commit at a time into the folders of ``out_dir``'s parent (an exclusive ``flock`` on the parent;
+    on ``out_dir`` itself where the parent cannot be opened)."""
+    try:
+        fd = os.open(out_dir.absolute().parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
 def signals_deferred() -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM while the commit's few renames run; they act right after."""
     if threading.current_thread() is not threading.main_thread():

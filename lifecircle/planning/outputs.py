@@ -172,18 +172,19 @@ def staged_directory(out_dir: str | Path, *, job: str, inputs: Iterable[str | Pa
     try:
         yield stage.path
         written = _written(stage.path)
-        _refuse_to_replace_inputs(out_dir, set(written) | set(before.manifest.jobs.get(job, {})), inputs)
-        with signals_deferred():
-            if before.swap:
+        with signals_deferred(), _stage.commit_lock(out_dir):
+            before = _survey(out_dir)  # again: another run may have committed meanwhile
+            _refuse_to_replace_inputs(out_dir, set(written) | set(before.manifest.jobs.get(job, {})), inputs)
+            if before.swap and stage.path.parent != out_dir:
                 _commit_swap(out_dir, stage, job, written, before)
             else:
                 _commit_in_place(out_dir, stage, job, written, before)
     except BaseException as exc:
-        written = stage.size()
+        written_bytes = stage.size()
         stage.remove()
         _stage.remove_empty(made)
         previous = sum((out_dir / name).stat().st_size for name in before.verified if (out_dir / name).is_file())
-        full = disk_error(exc, out_dir, written_bytes=written, previous_bytes=previous)
+        full = disk_error(exc, out_dir, written_bytes=written_bytes, previous_bytes=previous)
         if full is not None:
             raise full from None
         raise
