@@ -224,6 +224,7 @@ def test_outputs_contract_and_consistency(town, tmp_path):
         before_after.columns
     )
     summary = json.loads((out / "siting.json").read_text(encoding="utf-8"))
+    assert next(iter(summary)) == "schema_version"  # the folder's format version comes first
     for key in (
         "model",
         "objective",

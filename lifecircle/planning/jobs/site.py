@@ -16,7 +16,7 @@ from lifecircle.maps import coverage_map, save_map
 from lifecircle.planning.candidates import read_candidates
 from lifecircle.planning.jobs._shared import read_study_layers, study_graph, study_standard, study_walk
 from lifecircle.planning.options import MapOptions
-from lifecircle.planning.outputs import input_hashes, staged_directory, write_csv, write_gpkg, write_json
+from lifecircle.planning.outputs import input_hashes, staged_directory, write_csv, write_gpkg
 from lifecircle.planning.progress import Steps
 from lifecircle.planning.siting.planner import SitePlan, plan_sites
 from lifecircle.planning.study import Study
@@ -102,7 +102,7 @@ def write_site_plan(
         write_gpkg(sites, stage / folder.SITES_GPKG.name, layer=folder.SITES_GPKG.layers[0])
         if not catchments.empty:
             write_gpkg(catchments, stage / folder.SITES_GPKG.name, layer=folder.SITES_GPKG.layers[1])
-        write_json(summary, stage / folder.SITING.name)
+        folder.write_summary(summary, stage, spec=folder.SITING)
         write_csv(plan.before_after, stage / folder.BEFORE_AFTER.name)
         write_csv(plan.critical, stage / folder.CRITICAL.name)
         category = params["category"]
