@@ -17,6 +17,8 @@ class Steps:
     """A step counter shown as a tqdm bar on stderr once the run has taken longer than a second.
 
     Use as a context manager; call :meth:`next` after each step. Each step is also logged (debug) with its time.
+    When stderr is not a terminal (piped or redirected), no bar is drawn (its carriage returns would run into the
+    summary printed after it): each step done is one whole line instead.
 
     Parameters
     ----------
@@ -38,6 +40,8 @@ class Steps:
         return self
 
     def _ensure_bar(self) -> None:
+        if not _is_terminal(sys.stderr):
+            return
         if self._bar is None and self.enabled and time.perf_counter() - self._t0 >= MIN_SECONDS:
             from tqdm import tqdm
 
@@ -53,6 +57,8 @@ class Steps:
         self._t_step = now
         self._ensure_bar()  # created at the steps done so far, then moved on by one
         self._done += 1
+        if self.enabled and not _is_terminal(sys.stderr):
+            print(f"lifecircle: [{self._done}/{len(self.names)}] {name} done", file=sys.stderr, flush=True)
         if self._bar is not None:
             self._bar.update(1)
             if self._done < len(self.names):
@@ -61,3 +67,11 @@ class Steps:
     def __exit__(self, *exc) -> None:
         if self._bar is not None:
             self._bar.close()
+            sys.stderr.flush()  # the bar is gone before anything is printed after it
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # replaced or closed streams
+        return False
