@@ -3,6 +3,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from _maps_fixtures import XSS_NAME, approx_coverage_table, osm_beijing, synthetic_district, with_status
@@ -221,3 +222,20 @@ def test_publish_copies_only_what_the_manifest_lists_unchanged(two_analyses):
     index = publish_site(a, tmp / "site")
     names = {p.name for p in (index.parent / "东区 2026" / "data").iterdir()}
     assert names == {"coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json"}
+
+
+def test_the_analysis_own_map_is_the_overview(two_analyses):
+    from lifecircle.maps import coverage_map, save_map
+
+    tmp, dirs, comp1, t1 = two_analyses
+    a = dirs[0]
+    svc = gpd.read_file(a / "services.gpkg").set_index("service_id")
+    m = coverage_map(comp1, svc, t1, minutes=10, speed_kmh=4.5, title="学院路 with its streets")
+    save_map(m, a / "map.html", online=True)  # written for the web: the site inlines Leaflet
+    index = publish_site(a, tmp / "site")
+    published = (index.parent / "东区 2026" / "map.html").read_text(encoding="utf-8")
+    assert "学院路 with its streets" in published and not _EXTERNAL_TAG.search(published)
+    (a / "map.html").unlink()
+    (a / "map.html").symlink_to(tmp / "site" / "index.html")  # a link is never the overview
+    index = publish_site(a, tmp / "site2")
+    assert "学院路 with its streets" not in (index.parent / "东区 2026" / "map.html").read_text(encoding="utf-8")

@@ -222,6 +222,18 @@ def _street_table(a: _Analysis) -> pd.DataFrame | None:
     return restore_frame(table) if "compounds" in table.columns else None
 
 
+def _copy_own_map(a: _Analysis, target: Path, *, offline: bool) -> bool:
+    """The analysis's own map as the overview (it carries the streets of its network), Leaflet inlined when
+    ``offline``; False when the folder holds no map lifecircle wrote."""
+    name = folder.MAP.name
+    if name not in a.owned or not copy_regular(a.src / name, target, sha256=a.owned[name]):
+        target.unlink(missing_ok=True)
+        return False
+    if offline:
+        _offline.write_atomic(target, _offline.inline_assets(target.read_text(encoding="utf-8")))
+    return True
+
+
 def _write_maps(a: _Analysis, d: Path, *, lang: str, offline: bool) -> list[tuple[str, str]]:
     """The overview map and one map per category; returns (category, file) of the category maps."""
     params = a.summary.get("parameters") if isinstance(a.summary.get("parameters"), dict) else {}
@@ -236,8 +248,9 @@ def _write_maps(a: _Analysis, d: Path, *, lang: str, offline: bool) -> list[tupl
         "served_areas": a.layers.get("served_areas"),
         "study_area": a.layers.get("study_area"),
     }
-    m = coverage_map(a.compounds, a.services, a.table, title=_title(a), sites=a.layers.get("sites"), **common)
-    save_map(m, d / "map.html", offline=offline)
+    if not _copy_own_map(a, d / "map.html", offline=offline):
+        m = coverage_map(a.compounds, a.services, a.table, title=_title(a), sites=a.layers.get("sites"), **common)
+        save_map(m, d / "map.html", offline=offline)
     cats = sorted((set(a.table["category"].astype(str)) - {"all"}) | set(a.services["category"].astype(str)))
     links = []
     for k, cat in enumerate(cats, start=1):

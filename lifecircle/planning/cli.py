@@ -350,7 +350,10 @@ def _cmd_demo_office(args: argparse.Namespace) -> int:
     files = xueyuan_inputs()
     lang = args.lang or "zh"
     study = Study(
-        network=str(files.network), compounds=LayerSpec(files.compounds), services=LayerSpec(files.services)
+        network=str(files.network),
+        compounds=LayerSpec(files.compounds),
+        services=LayerSpec(files.services),
+        branches=LayerSpec(files.branches),
     ).with_overrides(
         out_dir=_checked_out(args.out, force=args.force),
         max_walk_min=args.minutes,

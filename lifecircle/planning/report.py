@@ -84,7 +84,7 @@ def write_report(
     html_path.write_text(page, encoding="utf-8")
     xlsx_path = out_dir / folder.REPORT_XLSX.name
     write_workbook(list(tables.values()), xlsx_path, lang=lang)
-    log.info("report written to %s and %s", html_path, xlsx_path)
+    log.info("wrote %s and %s", html_path.name, xlsx_path.name)  # often in a stage folder: names only
     return html_path, xlsx_path
 
 

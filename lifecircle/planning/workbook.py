@@ -186,5 +186,5 @@ def write_workbook(
             note_table = Table("notes", t("sheet_notes", lang), pd.DataFrame({t("note", lang): notes}))
             _write_part(book, _Part(note_table, _sheet_name(note_table.title, {p.name.lower() for p in parts}), 0,
                                     len(notes)), formats, header_fmt)  # fmt: skip
-    log.info("workbook written to %s (%d sheets)", path, len(parts) + bool(notes))
+    log.debug("workbook %s written (%d sheets)", path.name, len(parts) + bool(notes))  # the stage: no folder
     return notes
