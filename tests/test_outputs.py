@@ -14,9 +14,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lifecircle import folder
 from lifecircle.errors import InputError, LifecircleError
@@ -530,3 +533,52 @@ def test_flock_is_per_stage(tmp_path):
     os.close(fd)
     stage.remove()
     assert not stage.path.exists()
+
+
+# ---------------------------------------------------------------------------------------------- properties
+
+_NAMES = st.sampled_from(["coverage.csv", "summary.json", "map.html", "sites.csv", "rollup_street.csv", "备注.csv"])
+_RUN = st.tuples(st.sampled_from(["analyze", "site", "report"]), st.dictionaries(_NAMES, st.text("ab东\n", max_size=5)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(runs=st.lists(_RUN, min_size=1, max_size=5), user_file=st.booleans())
+def test_any_sequence_of_runs_leaves_exactly_the_latest_files(runs, user_file):
+    """Whatever jobs run in whatever order, the folder holds each job's latest files (a later job takes over a
+    name it writes too), the manifest matches the disk, and a file of the user's is never touched."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        if user_file:
+            out.mkdir()
+            (out / "mine.txt").write_text("mine")
+            claim_output_folder(out, force=True)
+        expected: dict[str, tuple[str, str]] = {}  # name -> (job, text)
+        for job, files in runs:
+            write_run(out, files, job=job)
+            expected = {n: v for n, v in expected.items() if v[0] != job and n not in files}
+            expected.update({n: (job, text) for n, text in files.items()})
+        on_disk = visible(out) if out.is_dir() else {}
+        assert on_disk == {
+            **{n: text for n, (_, text) in expected.items()},
+            **({"mine.txt": "mine"} if user_file else {}),
+        }
+        manifest = folder.require_complete(out) if out.is_dir() else None
+        owned = manifest.owned() if manifest is not None else {}
+        assert {n: job for job, files in (manifest.jobs.items() if manifest else ()) for n in files} == {
+            n: job for n, (job, _) in expected.items()
+        }
+        assert all(outputs.file_sha256(out / n) == digest for n, digest in owned.items())
+        assert leftovers(out) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(files=st.dictionaries(st.text(max_size=12), st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)))
+def test_a_manifest_never_names_a_path_outside_its_folder(files):
+    with tempfile.TemporaryDirectory() as tmp:
+        data = {"format": folder.MANIFEST_FORMAT, "schema_version": 1, "complete": True, "jobs": {"analyze": files}}
+        (Path(tmp) / folder.MANIFEST).write_text(json.dumps(data), encoding="utf-8")
+        manifest = folder.read_manifest(Path(tmp))
+        if manifest is not None:
+            for name in manifest.owned():
+                target = (Path(tmp) / name).resolve()
+                assert target.parent == Path(tmp).resolve() and not name.startswith(".")
