@@ -6,10 +6,17 @@ import networkx as nx
 import numpy as np
 import osmnx as ox
 import pytest
-from conftest import INPUT_DATA
+from conftest import INPUT_DATA, shared_file
 
 from lifecircle.errors import InputError, NetworkError
-from lifecircle.geo.network.osm import great_circle_m, load_network, network_from_graphml, network_from_osm
+from lifecircle.geo.network.osm import (
+    WALK_TAGS,
+    great_circle_m,
+    load_network,
+    network_from_graphml,
+    network_from_osm,
+    walkable_graph,
+)
 from lifecircle.geo.network.walkfilter import is_walkable
 
 
@@ -94,8 +101,9 @@ def test_graphml_round_trip(tmp_path, walk_rules_osm):
     assert load_network(path).number_of_nodes() == G.number_of_nodes()
 
 
-def test_graphml_of_every_osm_way_gets_the_walk_filter(tmp_path, cau_osm):
+def test_graphml_of_every_osm_way_gets_the_walk_filter(tmp_path, cau_osm, monkeypatch):
     # osmnx's graph_from_xml keeps every way (buildings, landuse, motorways) and one-way streets one way only
+    monkeypatch.setattr(ox.settings, "useful_tags_way", [*ox.settings.useful_tags_way, *WALK_TAGS])
     everything = ox.graph_from_xml(cau_osm, simplify=False, retain_all=True)
     path = tmp_path / "all_ways.graphml"
     ox.save_graphml(everything, path)
@@ -104,6 +112,24 @@ def test_graphml_of_every_osm_way_gets_the_walk_filter(tmp_path, cau_osm):
     assert everything.number_of_edges() > 2 * G.number_of_edges()
     assert _edge_pairs(H) == _edge_pairs(G)
     assert H.number_of_edges() == G.number_of_edges()
+
+
+@pytest.mark.shared
+def test_graphml_without_foot_and_sidewalk_tags_is_refused(tmp_path, monkeypatch):
+    """osmnx drops foot and sidewalk unless told: 151 ways of central Shanghai (重庆南路...) would be walked."""
+    shanghai = shared_file("osm/shanghai_center_roads_only.osm.bz2")
+    reference = _edge_pairs(network_from_osm(shanghai))
+    default = ox.graph_from_xml(shanghai, simplify=False, retain_all=True)
+    wrong = _edge_pairs(walkable_graph(default)) - reference
+    assert len({d["osmid"] for u, v, d in default.edges(data=True) if (u, v) in wrong}) == 151
+    ox.save_graphml(default, tmp_path / "default.graphml")
+    with pytest.raises(InputError, match="no foot or sidewalk tags") as err:
+        load_network(tmp_path / "default.graphml")
+    assert "useful_tags_way" in str(err.value) and "OSM extract" in str(err.value) and "\n" not in str(err.value)
+
+    monkeypatch.setattr(ox.settings, "useful_tags_way", [*ox.settings.useful_tags_way, *WALK_TAGS])
+    kept = ox.graph_from_xml(shanghai, simplify=False, retain_all=True)  # saved and loaded: see the CAU test
+    assert _edge_pairs(walkable_graph(kept)) == reference
 
 
 def test_graphml_without_walkable_way_or_without_tags(tmp_path):

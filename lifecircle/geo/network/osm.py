@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 EARTH_RADIUS_M = 6_371_009.0  # osmnx.distance.EARTH_RADIUS_M
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml", ".osm.xml")
 _EDGE_TAGS = ("highway", "name", "access", "foot", "service", "bridge", "tunnel", "layer", "incline")
+#: Graph attribute of networks whose ways already passed the walk filter (saved GraphML keeps it).
+WALK_FILTERED = "osmnx walk, applied by lifecircle"
+#: Way tags the walk filter reads that osmnx leaves out of graphs unless ``ox.settings.useful_tags_way`` keeps them.
+WALK_TAGS = ("foot", "sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right")
 
 
 def great_circle_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
@@ -139,7 +143,7 @@ def network_from_osm(
             raise NetworkError(f"Network file {path} has no walkable way inside the bounding box {tuple(bbox)}.")
 
     length_m = great_circle_m(node_xy[ui, 1], node_xy[ui, 0], node_xy[vi, 1], node_xy[vi, 0])
-    G = nx.MultiDiGraph(crs="EPSG:4326", source=str(path), simplified=False)
+    G = nx.MultiDiGraph(crs="EPSG:4326", source=str(path), simplified=False, walk_filter=WALK_FILTERED)
     used = np.unique(np.concatenate([ui, vi]))
     G.add_nodes_from((int(node_ids[i]), {"x": float(node_xy[i, 0]), "y": float(node_xy[i, 1])}) for i in used.tolist())
     lengths = length_m.tolist()
@@ -170,7 +174,8 @@ def network_from_graphml(path: str | Path, *, include_private: bool = False) -> 
     Raises
     ------
     InputError
-        The file is missing or is not an osmnx GraphML graph.
+        The file is missing or is not an osmnx GraphML graph, or its OSM ways lack the ``foot`` and ``sidewalk``
+        tags the walk filter reads (osmnx drops them unless ``ox.settings.useful_tags_way`` keeps them).
     NetworkError
         The graph has no edge, or no walkable one.
     """
@@ -187,7 +192,32 @@ def network_from_graphml(path: str | Path, *, include_private: bool = False) -> 
         raise InputError(f"Network file {path} does not say its coordinate reference system (graph attribute 'crs').")
     if G.number_of_edges() == 0:
         raise NetworkError(f"Network file {path} holds no edges.")
-    return walkable_graph(G, include_private=include_private, source=f"Network file {path}")
+    walkable = walkable_graph(G, include_private=include_private, source=f"Network file {path}")
+    _require_walk_tags(G, path)
+    return walkable
+
+
+def _require_walk_tags(G: nx.MultiDiGraph, path: Path) -> None:
+    """Refuse a graph of OSM ways saved without the tags the walk filter reads (``foot``, ``sidewalk``).
+
+    osmnx keeps only ``ox.settings.useful_tags_way`` on its edges, by default without ``foot`` and ``sidewalk``:
+    its graph would walk ``foot=no`` roads and roads drawn with ``sidewalk=separate``. A graph that lifecircle
+    filtered itself, or a user's own network without OSM tags, needs none.
+    """
+    if G.graph.get("walk_filter") == WALK_FILTERED:
+        return
+    keys = set()
+    osm_ways = False
+    for *_, data in G.edges(keys=True, data=True):
+        osm_ways = osm_ways or "highway" in data
+        keys.update(k for k in WALK_TAGS if k in data)
+    if osm_ways and not keys:
+        raise InputError(
+            f"Network file {path} has no foot or sidewalk tags on any street, so lifecircle cannot leave out "
+            "foot=no roads and roads walked on separate sidewalks; save the GraphML with those tags kept "
+            '(ox.settings.useful_tags_way += ["foot", "sidewalk", "sidewalk:both", "sidewalk:left", '
+            '"sidewalk:right"] before building the graph) or pass the OSM extract (.osm, .osm.pbf) instead.'
+        )
 
 
 def walkable_graph(
