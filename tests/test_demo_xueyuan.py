@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import osmium
 import pandas as pd
@@ -163,3 +164,23 @@ def test_chinese_summary_aligns_cjk(demo_run):
     assert len({display_width(line) for line in [lines[2], *table]}) == 1  # every row as wide on a terminal
     english = format_summary(summary, lang="en")
     assert english.splitlines()[3].startswith("all ")
+
+
+def test_demo_branches_matched_by_name_except_the_unknown(demo_run):
+    _, out = demo_run
+    compounds = gpd.read_file(out / "compounds.gpkg").set_index("compound_id")
+    with_branch = set(compounds.index[compounds["has_branch"].astype(bool)])
+    # the seven compounds the list names, two of them spelled 清华东路２７号院 and 静淑苑小区
+    assert set(compounds.loc[sorted(with_branch), "name"]) == {
+        "富润家园",
+        "石科院生活区",
+        "农大小区-北区",
+        "清华东路27号院",
+        "静淑苑",
+        "中建壹品·学府公馆",
+        "双泉嘉苑",
+    }
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["compounds_without_branch"] == 3
+    unmatched = [n for n in summary["data_quality"] if "zhibu_mingdan.xlsx" in n]
+    assert len(unmatched) == 1 and "街道办事处机关" in unmatched[0] and "静淑苑" not in unmatched[0]
