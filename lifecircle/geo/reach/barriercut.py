@@ -15,6 +15,9 @@ import logging
 
 import numpy as np
 import shapely
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,7 @@ def cut_cells_at_barriers(
     piece_cell: np.ndarray,
     cut: np.ndarray,
     *,
+    reach_m: float,
     grid_m: float,
 ) -> tuple[np.ndarray, int]:
     """Cells without the barriers and without the land the barriers cut off from their street.
@@ -43,6 +47,10 @@ def cut_cells_at_barriers(
         The stretches of street running through the cells (LineStrings) and the cell of each.
     cut
         Polygons nobody walks across (:meth:`lifecircle.geo.network.barriers.Barriers.land_cut`), same CRS.
+    reach_m
+        A cell meeting a barrier keeps only its land within this distance of its street (the catchment width and
+        a little more): land farther out never shows in a served area, and a piece across the water must not
+        count as joined to the street through land beyond the catchment (around the end of a pond).
     grid_m
         The cut cells' coordinates are snapped to this grid, like the cells themselves.
 
@@ -62,12 +70,13 @@ def cut_cells_at_barriers(
     local = local.ravel()
     order = np.argsort(local, kind="stable")
     blockers = _union_per_group(cut[barrier_idx[order]], local[order], len(hit))
-    rest = shapely.difference(cells[hit], blockers)
+    # the street through each cell (the site itself where no stretch is known), and the cell's land near it
+    street = _streets_of(hit, pieces, piece_cell, sites)
+    near = shapely.intersection(cells[hit], shapely.buffer(street, reach_m, quad_segs=4))
+    rest = shapely.difference(near, blockers)
     parts, owner = shapely.get_parts(rest, return_index=True)
     polygon = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
     parts, owner = parts[polygon], owner[polygon]
-    # distance from each piece of land to the street through its cell (the site itself where no stretch is known)
-    street = _streets_of(hit, pieces, piece_cell, sites)
     dist = shapely.distance(parts, street[owner])
     dist[np.isnan(dist)] = 0.0  # no street known in the cell: keep its land as it was
     nearest = np.full(len(hit), np.inf)
@@ -82,9 +91,73 @@ def cut_cells_at_barriers(
     kept = shapely.set_precision(kept, grid_m, mode="pointwise")
     kept[shapely.is_empty(kept)] = shapely.Polygon()  # a cell wholly under water: an empty polygon, not a ring
     out[hit] = kept
+    out = _renoded(out, hit, 2.5 * grid_m)
     dropped = int((~keep).sum())
     log.info("barriers: %d street cells cut, %d pieces of land across a barrier dropped", len(hit), dropped)
     return out, dropped
+
+
+def _renoded(cells: np.ndarray, changed: np.ndarray, tol_m: float) -> np.ndarray:
+    """Cells around the ``changed`` ones sharing their edges vertex for vertex again (coverage union needs it).
+
+    Neighbours get the changed cells' new vertices on their shared edges (snapped within ``tol_m``); then vertices
+    of all these cells closer than ``tol_m`` become one, a vertex of an unchanged cell winning (its other
+    neighbours keep matching it).
+    """
+    changed = changed[~shapely.is_empty(cells[changed])]
+    if len(changed) == 0:
+        return cells
+    src, nbr = shapely.STRtree(cells).query(cells[changed], predicate="dwithin", distance=tol_m)
+    src = changed[src]
+    pair = src != nbr
+    src, nbr = src[pair], nbr[pair]
+    coords, which = shapely.get_coordinates(cells[changed], return_index=True)
+    points = shapely.multipoints(coords, indices=which)
+    position = np.full(len(cells), -1)
+    position[changed] = np.arange(len(changed))
+    order = np.argsort(nbr, kind="stable")
+    targets, first = np.unique(nbr[order], return_index=True)
+    group = np.repeat(np.arange(len(targets)), np.diff(np.r_[first, len(order)]))
+    out = cells.copy()
+    out[targets] = shapely.snap(
+        cells[targets], _union_per_group(points[position[src[order]]], group, len(targets)), tol_m
+    )
+    affected = np.union1d(targets, changed)
+    fixed = np.ones(len(cells), dtype=bool)
+    fixed[changed] = False
+    out[affected] = _merged_vertices(out[affected], fixed[affected], tol_m)
+    return out
+
+
+def _merged_vertices(cells: np.ndarray, fixed: np.ndarray, tol_m: float) -> np.ndarray:
+    """Vertices closer than ``tol_m`` made one (a vertex of a ``fixed`` cell first), then polygons made valid."""
+    coords, which = shapely.get_coordinates(cells, return_index=True)
+    distinct, inverse = np.unique(coords, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    n = len(distinct)
+    pinned = np.zeros(n, dtype=bool)
+    pinned[inverse[fixed[which]]] = True
+    pairs = cKDTree(distinct).query_pairs(tol_m, output_type="ndarray")
+    if len(pairs) == 0:
+        return cells
+    graph = coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    rank = np.where(pinned, 0, n) + np.arange(n)
+    best = np.full(label.max() + 1, 2 * n)
+    np.minimum.at(best, label, rank)
+    rep = best % n
+    out = shapely.remove_repeated_points(shapely.set_coordinates(cells.copy(), distinct[rep[label[inverse]]]))
+    bad = np.flatnonzero(~shapely.is_valid(out))
+    if len(bad):  # a sliver folded by the merge: its polygonal parts
+        parts, owner = shapely.get_parts(shapely.make_valid(out[bad]), return_index=True)
+        poly = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+        fixed_geoms = np.array([shapely.Polygon()] * len(bad), dtype=object)
+        if poly.any():
+            shapely.multipolygons(parts[poly], indices=owner[poly], out=fixed_geoms)
+            single = shapely.get_num_geometries(fixed_geoms) == 1
+            fixed_geoms[single] = shapely.get_geometry(fixed_geoms[single], 0)
+        out[bad] = fixed_geoms
+    return out
 
 
 def _tiled(polys: np.ndarray, tile_m: float) -> np.ndarray:

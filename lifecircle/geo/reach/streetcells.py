@@ -126,7 +126,9 @@ class StreetCells:
             cell_site = np.full((len(cells), 2), np.nan)
             known = site_cell >= 0
             cell_site[site_cell[known]] = sites[known]
-            cells, _ = cut_cells_at_barriers(cells, cell_site, pieces, cell, cut, grid_m=GRID_M)
+            cells, _ = cut_cells_at_barriers(
+                cells, cell_site, pieces, cell, cut, reach_m=catchment_m + spacing_m, grid_m=GRID_M
+            )
             tree = shapely.STRtree(cells)
         segment_ptr = np.searchsorted(seg, np.arange(n_seg + 1))
         merged = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(lines)))
