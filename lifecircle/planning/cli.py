@@ -102,7 +102,7 @@ def _add_demo(sub) -> None:
 def _add_publish(sub) -> None:
     publish = sub.add_parser("publish", help="a static site (index, one map per category, downloads) from analyses")
     publish.add_argument("analyses", nargs="+", type=Path, help="output folders of `lifecircle analyze`")
-    publish.add_argument("--out", type=Path, default=Path("lifecircle-site"), help="site folder")
+    publish.add_argument("--out", type=Path, help="site folder (default lifecircle-site)")
     publish.add_argument("--online", action="store_true", help="load Leaflet from its CDN instead of inlining it")
     publish.add_argument("--lang", choices=["zh", "en"], help="site language (default: zh when names are Chinese)")
     publish.set_defaults(handler=_cmd_publish)
@@ -319,6 +319,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if args.city != "helsinki":
         return _cmd_demo_office(args)
     from lifecircle.data.demo import load_demo
+    from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
     from lifecircle.geo.walk import DEFAULT_LIMIT_MIN, DEFAULT_SPEED_KMH, Walk
     from lifecircle.planning.jobs.analyze import run_demo
     from lifecircle.planning.options import MapOptions
@@ -331,7 +332,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         load_demo(),
         _checked_out(args.out, force=args.force),
         walk=walk,
-        max_snap_m=args.max_snap_m or 300.0,
+        max_snap_m=args.max_snap_m or DEFAULT_MAX_SNAP_M,
         map_options=map_options,
     )
     if not args.quiet:
@@ -372,9 +373,10 @@ def _cmd_demo_office(args: argparse.Namespace) -> int:
 
 def _cmd_publish(args: argparse.Namespace) -> int:
     from lifecircle.planning.jobs.publish import run_publish
-    from lifecircle.planning.options import PublishOptions
+    from lifecircle.planning.options import PUBLISH_DIR, PublishOptions
 
-    index = run_publish(args.analyses, _checked_out(args.out), options=PublishOptions(args.online, args.lang))
+    out = _checked_out(args.out or Path(PUBLISH_DIR))
+    index = run_publish(args.analyses, out, options=PublishOptions(args.online, args.lang))
     if not args.quiet:
         print(f"site written: {index}")
     return 0

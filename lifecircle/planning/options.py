@@ -16,6 +16,13 @@ from lifecircle.planning.siting.options import CANDIDATE_SOURCES, MODELS, Siting
 __all__ = ["CANDIDATE_SOURCES", "MODELS", "IsochroneOptions", "MapOptions", "PublishOptions", "SitingOptions"]
 
 
+ANALYSIS_DIR = "lifecircle-out"
+SITE_DIR = "lifecircle-site-plan"
+ISOCHRONES_DIR = "lifecircle-isochrones"
+PUBLISH_DIR = "lifecircle-site"
+"""The default folders of the jobs (relative to the working folder, or to a study file)."""
+
+
 @dataclass(frozen=True)
 class MapOptions:
     """How to draw and save the map: offline (inlined Leaflet, the default), language (also the report's), basemap."""

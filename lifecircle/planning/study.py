@@ -26,9 +26,19 @@ from pathlib import Path
 from lifecircle.errors import InputError
 from lifecircle.geo.inputs.chinese_crs import normalize_coord_system
 from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M
+from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.walk import DEFAULT_LIMIT_MIN, DEFAULT_SPEED_KMH, DEFAULT_STEPS_FACTOR, Walk
 from lifecircle.planning.inputs import AUTO_NETWORK, LayerSpec
-from lifecircle.planning.options import IsochroneOptions, MapOptions, PublishOptions, SitingOptions
+from lifecircle.planning.options import (
+    ANALYSIS_DIR,
+    ISOCHRONES_DIR,
+    PUBLISH_DIR,
+    SITE_DIR,
+    IsochroneOptions,
+    MapOptions,
+    PublishOptions,
+    SitingOptions,
+)
 from lifecircle.planning.study_parts import STEPS, parse_parts
 from lifecircle.planning.study_template import TEMPLATE, write_template
 from lifecircle.planning.walking import WalkingOptions
@@ -100,7 +110,7 @@ class Study:
     max_walk_min: float | None = None
     max_walk_m: float | None = None
     speed_kmh: float = DEFAULT_SPEED_KMH
-    max_snap_m: float = 300.0
+    max_snap_m: float = DEFAULT_MAX_SNAP_M
     steps_factor: float = DEFAULT_STEPS_FACTOR
     dem: Path | None = None
     category_max_walk_min: dict = field(default_factory=dict)
@@ -108,7 +118,7 @@ class Study:
     standard: str | None = None
     standard_facilities: dict | None = None
     include_recommended: bool = False
-    out_dir: Path = Path("lifecircle-out")
+    out_dir: Path = Path(ANALYSIS_DIR)
     output_coord_system: str = "wgs84"
     lang: str | None = None
     offline_map: bool = True
@@ -120,11 +130,11 @@ class Study:
     basemap: str = "osm"
     tianditu_key: str | None = None
     siting: SitingOptions = field(default_factory=SitingOptions)
-    site_dir: Path = Path("lifecircle-site-plan")
+    site_dir: Path = Path(SITE_DIR)
     isochrones: IsochroneOptions = field(default_factory=IsochroneOptions)
-    isochrones_dir: Path = Path("lifecircle-isochrones")
+    isochrones_dir: Path = Path(ISOCHRONES_DIR)
     publish: PublishOptions = field(default_factory=PublishOptions)
-    publish_dir: Path = Path("lifecircle-site")
+    publish_dir: Path = Path(PUBLISH_DIR)
     steps: tuple[str, ...] = ("analysis",)
 
     def with_overrides(self, **changes) -> Study:

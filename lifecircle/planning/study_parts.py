@@ -13,11 +13,17 @@ from pathlib import Path
 
 from lifecircle.errors import InputError
 from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M
+from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.walk import DEFAULT_SPEED_KMH, DEFAULT_STEPS_FACTOR
 from lifecircle.geo.walkers.profiles import get_profiles
+from lifecircle.planning.inputs import AUTO_NETWORK
 from lifecircle.planning.options import (
+    ANALYSIS_DIR,
     CANDIDATE_SOURCES,
+    ISOCHRONES_DIR,
     MODELS,
+    PUBLISH_DIR,
+    SITE_DIR,
     IsochroneOptions,
     PublishOptions,
     SitingOptions,
@@ -133,7 +139,7 @@ def _head(chk: StudyCheck, doc: Mapping, base: Path, *, check_files: bool) -> di
     chk.keys(study, SECTIONS["study"], "study")
     network = chk.string(study, "network", "study", required=True)
     lower = network.lower()
-    if not (lower.startswith(("place:", "bbox:")) or lower == "auto"):
+    if not (lower.startswith(("place:", "bbox:")) or lower == AUTO_NETWORK):
         network = str(chk.path(network, "study.network", base, check_files=check_files))
     study_area = chk.string(study, "study_area", "study")
     return {
@@ -211,7 +217,7 @@ def _walk(chk: StudyCheck, doc: Mapping, base: Path, *, check_files: bool) -> di
         "max_walk_min": minutes,
         "max_walk_m": distance,
         "speed_kmh": chk.number(walk, "speed_kmh", "walk", "4.5") or DEFAULT_SPEED_KMH,
-        "max_snap_m": chk.number(walk, "max_snap_m", "walk", "300") or 300.0,
+        "max_snap_m": chk.number(walk, "max_snap_m", "walk", "300") or DEFAULT_MAX_SNAP_M,
         "steps_factor": steps_factor or DEFAULT_STEPS_FACTOR,
         "dem": None if dem is None else chk.path(dem, "walking.dem", base, check_files=check_files),
         "walking": walking,
@@ -280,9 +286,7 @@ def _lang(chk: StudyCheck, table: Mapping, where: str) -> str | None:
 def _output(chk: StudyCheck, doc: Mapping, base: Path) -> dict:
     out = _table(chk, doc, "output")
     return {
-        "out_dir": chk.path(
-            chk.string(out, "dir", "output") or "lifecircle-out", "output.dir", base, check_files=False
-        ),
+        "out_dir": chk.path(chk.string(out, "dir", "output") or ANALYSIS_DIR, "output.dir", base, check_files=False),
         "output_coord_system": chk.coord_system(out, "coord_system", "output") or "wgs84",
         "lang": _lang(chk, out, "output"),
         # maps open offline unless online_map = true (offline_map, from older study files, is the default now)
@@ -324,9 +328,9 @@ def _jobs(chk: StudyCheck, doc: Mapping, base: Path) -> dict:
 
     return {
         "siting": siting,
-        "site_dir": folder(site, "site", "lifecircle-site-plan"),
+        "site_dir": folder(site, "site", SITE_DIR),
         "isochrones": isochrones,
-        "isochrones_dir": folder(iso, "isochrones", "lifecircle-isochrones"),
+        "isochrones_dir": folder(iso, "isochrones", ISOCHRONES_DIR),
         "publish": publish,
-        "publish_dir": folder(pub, "publish", "lifecircle-site"),
+        "publish_dir": folder(pub, "publish", PUBLISH_DIR),
     }
