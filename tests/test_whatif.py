@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import shutil
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,8 @@ def page_payload(path: Path) -> dict:
 
 def array(payload: dict, name: str) -> np.ndarray:
     spec = payload["arrays"][name]
-    return np.frombuffer(base64.b64decode(spec["b"]), dtype=np.dtype(spec["t"]).newbyteorder("<"))
+    raw = zlib.decompress(base64.b64decode(spec["b"]))
+    return np.frombuffer(raw, dtype=np.dtype(spec["t"]).newbyteorder("<"))
 
 
 def test_page_holds_the_analysis_and_its_network(demo, tmp_path):

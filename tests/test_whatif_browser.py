@@ -171,6 +171,13 @@ def test_demo_scenario_answers_as_the_cli(browser, demo, tmp_path):
     page = Page(browser, demo["folder"] / "whatif.html")
     summary = play_scenario(page, demo["compounds"])
     assert summary["compounds_changed"] > 0
+    # and one service dropped by a real click (the category chosen in the panel)
+    page.page.select_option("#lc-wi-add-cat", index=1)
+    centre = page.js(
+        "(() => { const m = lifecircle.map; const p = m.latLngToContainerPoint(m.getCenter()); return [p.x, p.y]; })()"
+    )
+    page.page.mouse.click(*centre)
+    assert page.js("lifecircle.summary().added") == summary["added"] + 1
     folder = rerun_scenario(page, network=demo["network"], compounds=demo["compounds"], out=tmp_path)
     assert_same_as_cli(page.js("lifecircle.coverage()"), folder)
     page.close()
@@ -227,6 +234,13 @@ def test_hover_names_a_compound_and_a_click_disables_a_service(browser, demo):
     assert page.page.inner_text(".lc-wi-popup button") == "恢复"
     page.page.click(".lc-wi-popup button")
     assert page.js("lifecircle.summary().removed") == 0
+    assert page.js("lifecircle.summary().added") == 0  # a click on a service never drops another one there
+    # with adding off, a click on a compound shows its walks (before and now, every category)
+    page.page.uncheck("#lc-wi-add-on")
+    page.page.mouse.click(*page.js(to_pixel, [inside.x, inside.y]))
+    popup = page.page.inner_text(".lc-wi-popup")
+    assert compounds["name"].iloc[0] in popup and "原有" in popup
+    assert page.js("lifecircle.summary().added") == 0
     page.close()
 
 
@@ -272,6 +286,17 @@ def test_export_button_downloads_the_scenario(browser, demo):
     scenario = page.js("lifecircle.scenario()")
     assert json.loads(files["scenario_services.geojson"]) == scenario["geojson"]
     assert files["scenario_changes.csv"].lstrip("\ufeff").splitlines()[1].startswith("new-1,,")
+    page.close()
+
+
+def test_a_browser_without_decompression_says_so(browser, demo):
+    page = browser.new_page()
+    page.add_init_script("delete window.DecompressionStream;")
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((demo["folder"] / "whatif.html").as_uri())
+    assert "Chrome" in page.inner_text(".lc-wi-loading") and errors == []
+    assert page.evaluate("window.lifecircle === undefined")
     page.close()
 
 

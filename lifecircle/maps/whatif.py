@@ -42,9 +42,10 @@ WHATIF_LABELS: dict[str, dict[str, str]] = {
     "reset": {"zh": "全部撤销", "en": "Undo all"},
     "legend": {
         "zh": "绿色：阈值内可达；红色：不可达；灰色：离路网太远。粗边框：状态已改变（蓝：新覆盖，橙：失去覆盖）。"
-        "点击设施可停用或删除，新增设施可拖动。",
+        "点击设施可停用或删除，新增设施可拖动；取消勾选“点击地图新增设施”后，点击小区可查看各类步行时间。",
         "en": "Green: within the limit; red: not; grey: too far from any street. Thick outline: status changed "
-        "(blue gained, orange lost). Click a service to disable or remove it; drag a new one.",
+        "(blue gained, orange lost). Click a service to disable or remove it; drag a new one. With adding off, "
+        "click a compound for its walks.",
     },
     "changed_head": {"zh": "状态改变的小区（{n}）", "en": "Compounds that changed status ({n})"},
     "now_covered": {"zh": "现可达，{minutes} 分钟", "en": "now within reach, {minutes} min"},
@@ -63,6 +64,11 @@ WHATIF_LABELS: dict[str, dict[str, str]] = {
     "off_network": {"zh": "离路网太远，不服务任何小区", "en": "Too far from the network: serves nobody"},
     "min": {"zh": "分钟", "en": "min"},
     "beyond": {"zh": "超出阈值", "en": "beyond the limit"},
+    "loading": {"zh": "正在载入路网……", "en": "Loading the walking network…"},
+    "old_browser": {
+        "zh": "此浏览器无法打开本页：请用 Chrome、Edge（80 以上）、Firefox（113 以上）或 Safari（16.4 以上）。",
+        "en": "This browser cannot open the page: use Chrome or Edge 80+, Firefox 113+ or Safari 16.4+.",
+    },
     "osm_credit": {
         "zh": "街道数据 © OpenStreetMap 贡献者（ODbL）",
         "en": "Streets © OpenStreetMap contributors (ODbL)",
@@ -75,6 +81,7 @@ html,body{margin:0;height:100%}
 .lc-wi-box{background:rgba(255,255,255,.95);padding:6px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35);
   font:13px/1.35 system-ui,"Noto Sans CJK SC","WenQuanYi Micro Hei","Microsoft YaHei",sans-serif;color:#222}
 .lc-wi-panel{max-width:360px}
+.lc-wi-loading{position:absolute;top:40%;left:50%;transform:translate(-50%,-50%);z-index:1000;font-size:15px}
 .lc-wi-panel h3{margin:0 0 3px 0;font-size:15px}
 .lc-wi-row{margin:4px 0}
 .lc-wi-row select,.lc-wi-row button{font-size:13px;margin-left:4px}

@@ -3,24 +3,38 @@
  * Reads the payload written by lifecircle/maps/whatif_data.py. A point joins the nearest point of the nearest
  * street segment (straight access walk counted), reaches the two junctions of that segment's chain at costs read
  * along the chain, and a search bounded by the walking limit runs backwards over the junction graph from a
- * service; origins on the same chain may also walk straight along it. Exposes LCWhatIfEngine(payload) -> engine.
+ * service; origins on the same chain may also walk straight along it. Exposes LCWhatIfEngine(payload) -> a
+ * Promise of the engine.
  * No DOM here.
  */
 (function () {
   "use strict";
   var ZERO_COST = 1e-9;
 
+  /* One packed array: base64 of zlib-compressed little-endian bytes (Python's zlib.compress), unpacked by the
+     browser's own DecompressionStream. Resolves to a typed array. */
   function decode(spec) {
     var bin = atob(spec.b);
     var bytes = new Uint8Array(bin.length);
     for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
-    var buf = bytes.buffer;
-    switch (spec.t) {
-      case "f8": return new Float64Array(buf, 0, spec.n);
-      case "i4": return new Int32Array(buf, 0, spec.n);
-      case "u1": return new Uint8Array(buf, 0, spec.n);
-      default: throw new Error("unknown array type " + spec.t);
-    }
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Response(stream).arrayBuffer().then(function (buf) {
+      switch (spec.t) {
+        case "f8": return new Float64Array(buf, 0, spec.n);
+        case "i4": return new Int32Array(buf, 0, spec.n);
+        case "u1": return new Uint8Array(buf, 0, spec.n);
+        default: throw new Error("unknown array type " + spec.t);
+      }
+    });
+  }
+
+  function decodeAll(arrays) {
+    var names = Object.keys(arrays);
+    return Promise.all(names.map(function (name) { return decode(arrays[name]); })).then(function (list) {
+      var A = {};
+      names.forEach(function (name, k) { A[name] = list[k]; });
+      return A;
+    });
   }
 
   /* Transverse Mercator (Krüger series to n^6, after Karney 2011): forward and inverse, millimetre-exact. */
@@ -214,9 +228,7 @@
     return { push: push, pop: pop, size: function () { return size; }, clear: function () { size = 0; } };
   }
 
-  function LCWhatIfEngine(payload) {
-    var A = {};
-    Object.keys(payload.arrays).forEach(function (name) { A[name] = decode(payload.arrays[name]); });
+  function makeEngine(payload, A) {
     var tm = makeTM(payload.tm);
     var snapper = makeSnapper(A, 50);
     var limit = payload.max_walk_m, cats = payload.categories, nCat = cats.length;
@@ -450,5 +462,9 @@
     };
   }
 
-  window.LCWhatIfEngine = LCWhatIfEngine;
+  /* The engine of a payload, once its arrays are unpacked (a Promise); null without DecompressionStream. */
+  window.LCWhatIfEngine = function (payload) {
+    if (typeof DecompressionStream === "undefined") { return null; }
+    return decodeAll(payload.arrays).then(function (A) { return makeEngine(payload, A); });
+  };
 })();
