@@ -554,3 +554,14 @@ def test_streets_from_a_graph_or_a_prepared_network_and_names_stay_text(case, be
     assert d["streets"]["names"] == [] and len(_decode(d)) > 100
     with pytest.raises(InputError, match="streets"):
         coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, streets=comp)
+
+
+def test_street_rows_stay_small_for_the_runtime_slices(beijing_graph):
+    from lifecircle.maps.streets import ROW_POINTS, street_data, street_edges
+
+    names, lines = street_data(street_edges(beijing_graph), gcj=False)
+    rows = json.loads(lines)
+    sizes = [sum(len(p) // 2 for p in r[2:]) for r in rows]
+    longest_part = max(len(p) // 2 for r in rows for p in r[2:])
+    assert max(sizes) <= max(ROW_POINTS, longest_part)
+    assert all(-1 <= r[1] < len(names) and r[0] in (0, 1, 2) for r in rows)

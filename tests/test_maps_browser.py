@@ -262,6 +262,7 @@ def test_streets_are_drawn_with_no_network(browser, street_map):
     p = Page(browser)
     page = p.open(path)
     assert p.errors == [] and all("tile" in u or "basemaps" in u for u in p.blocked), p.blocked
+    page.wait_for_function("LC.last.streetsDone")  # drawn in short slices after the rest
     assert page.evaluate("LC.last.streets.length") > 10  # one line per road class and street name
     painted = page.evaluate(
         """() => { const c = document.querySelector('.leaflet-lc-streets-pane canvas');
@@ -288,6 +289,7 @@ def test_street_name_on_hover(browser, street_map):
     row = s[clear & (s.length > 60)].iloc[0]
     lonlat = shapely.get_coordinates(mids.loc[[row.name]].to_crs(4326).to_numpy())[0]
     page = Page(browser).open(path)
+    page.wait_for_function("LC.last.streetsDone")
     xy = page.evaluate(
         "([lat, lon]) => { const m = LC.last.map; m.setView([lat, lon], 18, {animate: false});"
         " const p = m.latLngToContainerPoint([lat, lon]); const r = m.getContainer().getBoundingClientRect();"

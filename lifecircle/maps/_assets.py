@@ -155,7 +155,8 @@ _BUILD_JS = r"""
       L.DomUtil.removeClass(map.getContainer(), "lc-popup-open");
     });
     if (D.attribution) { map.attributionControl.addAttribution(D.attribution); }
-    window.LC.last = { map: map, index: ctx.index, groups: G, streets: ctx.streets || [], timing: timing };
+    window.LC.last = { map: map, index: ctx.index, groups: G, streets: ctx.streets || [], timing: timing,
+                       streetsDone: !D.streets || ctx.streetsDone === true };
   }
 """
 

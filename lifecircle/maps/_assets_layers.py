@@ -17,6 +17,7 @@ LAYERS_JS = (
     + STREET_STYLES
     + r""";
   var HATCH_ID = "lc-hatch";
+  var PATHS_MIN_ZOOM = 15;
 
   function basemapFallback(ctx) {
     var B = ctx.G.basemaps;
@@ -41,8 +42,15 @@ LAYERS_JS = (
     pane.style.zIndex = 350;
     var renderer = L.canvas({ pane: "lc-streets", tolerance: 4 });
     var scale = D.streets.scale, names = D.streets.names;
+    // footways and paths only from zoom 15: a city-wide view stays light to draw and to pan
+    var paths = L.layerGroup(), map = ctx.map;
+    function showPaths() {
+      var want = map.getZoom() >= PATHS_MIN_ZOOM && map.hasLayer(G.streets);
+      if (want && !G.streets.hasLayer(paths)) { G.streets.addLayer(paths); }
+      if (!want && G.streets.hasLayer(paths)) { G.streets.removeLayer(paths); }
+    }
     ctx.streets = [];
-    D.streets.lines.forEach(function (r) {
+    function addRow(r) {
       var parts = [];
       for (var j = 2; j < r.length; j++) {
         var a = r[j], x = a[0], y = a[1], ll = [[y / scale, x / scale]];
@@ -59,9 +67,21 @@ LAYERS_JS = (
         smoothFactor: 1.5, lineCap: "round", lineJoin: "round"
       });
       if (named) { line.bindTooltip(textTip(names[r[1]]), { sticky: true, className: "lc-street-tip" }); }
-      line.addTo(G.streets);
+      line.addTo(r[0] === 0 ? paths : G.streets);
       ctx.streets.push({ name: named ? names[r[1]] : null, cls: r[0], layer: line });
-    });
+    }
+    // drawn in slices of ~25 ms (rows hold a few thousand points at most): the page answers input meanwhile
+    var rows = D.streets.lines, k = 0;
+    function slice() {
+      var t0 = performance.now();
+      while (k < rows.length && performance.now() - t0 < 25) { addRow(rows[k++]); }
+      if (k < rows.length) { setTimeout(slice, 0); return; }
+      map.on("zoomend", showPaths);
+      showPaths();
+      ctx.streetsDone = true;
+      if (window.LC.last && window.LC.last.map === map) { window.LC.last.streetsDone = true; }
+    }
+    slice();
   }
 
   function hatchPattern(color) {
@@ -117,7 +137,7 @@ LAYERS_JS = (
   function drawCompounds(ctx) {
     var D = ctx.D, C = D.compounds, Lb = ctx.Lb;
     // many compounds: one canvas instead of thousands of SVG paths (interactive within seconds)
-    var canvas = C.geoms.length > D.canvasMin ? L.canvas({ padding: 0.3, tolerance: 0 }) : null;
+    var canvas = C.geoms.length > D.canvasMin ? L.canvas({ tolerance: 0 }) : null;
     var byStatus = {};
     C.geoms.forEach(function (g, i) {
       var st = C.status[i];

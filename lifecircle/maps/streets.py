@@ -27,6 +27,7 @@ __all__ = ["ROAD_CLASSES", "STREET_SIMPLIFY_M", "road_class", "street_data", "st
 #: Drawing classes, lightest first (drawn in this order, main roads on top).
 ROAD_CLASSES: tuple[str, ...] = ("path", "minor", "major")
 STREET_SIMPLIFY_M = 2.0  # display simplification of streets, metres
+ROW_POINTS = 3000  # points per drawn line at most: the runtime draws rows in short slices
 _MAJOR = {"motorway", "trunk", "primary", "secondary"}
 _PATH = {
     "footway", "path", "pedestrian", "steps", "cycleway", "track", "bridleway",
@@ -125,10 +126,10 @@ def _merged_lines(streets: gpd.GeoDataFrame) -> tuple[list[str], np.ndarray, np.
     return name_list, groups // (len(name_list) + 1), groups % (len(name_list) + 1) - 1, merged
 
 
-def _encode(lines: np.ndarray) -> list[str]:
+def _encode(lines: np.ndarray) -> list[list[tuple[str, int]]]:
     """Each (multi)line's parts as JSON arrays of integer coordinates (1e-5 degrees), each after the first a delta.
 
-    Returns one text per line: its parts joined by commas ("" when nothing of it is left to draw).
+    Returns per line its parts as (text, number of points); parts left with fewer than two points are dropped.
     """
     parts, owner = shapely.get_parts(lines, return_index=True)
     xy, part = shapely.get_coordinates(parts, return_index=True)
@@ -143,11 +144,25 @@ def _encode(lines: np.ndarray) -> list[str]:
     counts = np.bincount(part, minlength=len(parts))
     tokens = ",".join(map(str, delta.ravel().tolist())).split(",")
     ends = np.cumsum(counts) * 2
-    texts = [[] for _ in range(len(lines))]
-    for p, (n, end) in enumerate(zip(counts, ends, strict=True)):
+    out: list[list[tuple[str, int]]] = [[] for _ in range(len(lines))]
+    for p, (n, end) in enumerate(zip(counts.tolist(), ends.tolist(), strict=True)):
         if n >= 2:
-            texts[owner[p]].append("[" + ",".join(tokens[end - 2 * n : end]) + "]")
-    return [",".join(t) for t in texts]
+            out[owner[p]].append(("[" + ",".join(tokens[end - 2 * n : end]) + "]", n))
+    return out
+
+
+def _rows(cls: int, name_idx: int, parts: list[tuple[str, int]]) -> list[str]:
+    """JSON rows ``[class, name index, part, …]`` of at most :data:`ROW_POINTS` points (one part may exceed it)."""
+    rows, texts, size = [], [], 0
+    for text, n in parts:
+        if texts and size + n > ROW_POINTS:
+            rows.append(f"[{cls},{name_idx},{','.join(texts)}]")
+            texts, size = [], 0
+        texts.append(text)
+        size += n
+    if texts:
+        rows.append(f"[{cls},{name_idx},{','.join(texts)}]")
+    return rows
 
 
 def street_data(streets: gpd.GeoDataFrame, *, gcj: bool, simplify_m: float = STREET_SIMPLIFY_M) -> tuple[list, str]:
@@ -177,6 +192,6 @@ def street_data(streets: gpd.GeoDataFrame, *, gcj: bool, simplify_m: float = STR
     names, cls, idx, merged = _merged_lines(streets.set_geometry(wgs.to_crs(metric)))
     merged = shapely.simplify(merged, simplify_m, preserve_topology=False)
     shown = to_display_crs(gpd.GeoSeries(merged, crs=metric).to_crs(4326).to_numpy(), gcj=gcj)
-    rows = [f"[{c},{k},{parts}]" for c, k, parts in zip(cls, idx, _encode(shown), strict=True) if parts]
+    rows = [row for c, k, parts in zip(cls, idx, _encode(shown), strict=True) for row in _rows(c, k, parts)]
     logger.debug("street layer: %d segments in %d lines, %d names", len(streets), len(rows), len(names))
     return names, "[" + ",".join(rows) + "]"
