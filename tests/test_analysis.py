@@ -61,7 +61,7 @@ def test_analysis_end_to_end(layers):
     assert s["categories"]["all"]["compounds_covered"] == 1
     assert s["categories"]["all"]["households_share"] == pytest.approx(100 / 450, abs=1e-4)
     assert s["compounds_without_branch"] == 1
-    assert s["status"] == {"covered": 1, "no_service": 1, "no_branch": 0, "neither": 1}
+    assert s["status"] == {"covered": 1, "no_service": 1, "no_branch": 0, "neither": 1, "unreachable": 0}
     assert s["weight_columns"]["households"] == "households"
     # the inputs are untouched
     assert "status" not in compounds.columns

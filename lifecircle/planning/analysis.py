@@ -29,13 +29,21 @@ from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.validate import QUALITY_KEY, quality_notes, weight_values
 from lifecircle.geo.walk import DEFAULT_SPEED_KMH, Walk
 from lifecircle.planning.compliance import check_standard
+from lifecircle.planning.reachability import (
+    STATUSES,
+    UNREACHABLE_REACH,
+    blank_unreachable_shares,
+    compound_status,
+    headline_counts,
+    network_notes,
+    unreachable_summary,
+)
 from lifecircle.planning.rollups import governance_columns, rollup_all
 from lifecircle.planning.standards import Standard
 from lifecircle.planning.thresholds import coverage_within_limits
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("covered", "no_service", "no_branch", "neither")
 BRANCH_COLUMNS = ("has_branch", "branch", "支部", "有支部", "党支部")
 
 
@@ -141,18 +149,6 @@ def branch_points(compounds: gpd.GeoDataFrame, branches: gpd.GeoDataFrame | None
     if branches is None or branches.empty or BY_NAME_KEY not in branches.attrs:
         return branches
     return match_branch_list(branches, compounds, source=branches.attrs.get("source", "The branch list")).located
-
-
-def compound_status(covered: pd.Series, has_branch: pd.Series | None) -> pd.Series:
-    """Status per compound: ``covered``, ``no_service``, ``no_branch`` or ``neither`` (no branch data: first two)."""
-    if has_branch is None:
-        return pd.Series(np.where(covered, "covered", "no_service"), index=covered.index, name="status")
-    status = np.select(
-        [covered & has_branch, ~covered & has_branch, covered & ~has_branch],
-        ["covered", "no_service", "no_branch"],
-        default="neither",
-    )
-    return pd.Series(status, index=covered.index, name="status")
 
 
 def analyze(
@@ -305,7 +301,7 @@ def _compound_table(compounds: gpd.GeoDataFrame, result: CoverageResult, has_bra
         rows = table[table["category"] == category].set_index("compound_id").reindex(wide.index)
         wide[f"walk_min_{category}"] = rows["walk_min"].round(2)
         wide[f"covered_{category}"] = rows["covered"].astype(bool)
-    wide["status"] = compound_status(wide[f"covered_{ALL}"], has_branch)
+    wide["status"] = compound_status(wide[f"covered_{ALL}"], has_branch, wide["reach"].isin(UNREACHABLE_REACH))
     return wide
 
 
@@ -336,7 +332,7 @@ def _checks_summary(checks: dict, result: CoverageResult, compounds, services, b
             *quality_notes(services),
             *([] if branches is None else quality_notes(branches)),
             *([] if has_branch is None else quality_notes(has_branch)),
-            *_network_notes(result),
+            *network_notes(result),
             *(d.message for d in checks.values() if d.shifted),
         ],
     }
@@ -374,6 +370,7 @@ def _with_served_area(
     key = ["compound_id", "category"]
     table = result.table.merge(shares.astype({"compound_id": object}), on=key, how="left")
     table["area_share"] = table["area_share"].fillna(0.0).round(4)
+    table = blank_unreachable_shares(table)  # empty, not 0, for compounds nobody walks to
     return iso.served_area, replace(result, table=table)
 
 
@@ -397,32 +394,6 @@ def _shift_checks(net: PreparedNetwork, layers: Mapping[str, gpd.GeoDataFrame | 
     return out
 
 
-def _network_notes(result: CoverageResult) -> list[str]:
-    notes = []
-    snap = result.params["max_snap_m"]
-    if len(result.compounds_off_network):
-        ids = ", ".join(map(str, result.compounds_off_network[:10]))
-        notes.append(
-            f"{len(result.compounds_off_network)} compounds lie farther than {snap:.0f} m from any walkable street "
-            f"and are reported unreachable ({ids})."
-        )
-    table = result.table
-    lonely = table[(table["category"] == ALL) & (table["reach"] == "no_service_connected")]["compound_id"]
-    if len(lonely):
-        ids = ", ".join(map(str, lonely[:10]))
-        notes.append(
-            f"{len(lonely)} compounds are on a piece of the walking network that no service reaches "
-            f"(an island of streets) and are reported unreachable ({ids})."
-        )
-    if len(result.services_off_network):
-        ids = ", ".join(map(str, result.services_off_network[:10]))
-        notes.append(
-            f"{len(result.services_off_network)} services lie farther than {snap:.0f} m from any walkable street "
-            f"and serve no compound ({ids})."
-        )
-    return notes
-
-
 def summarize(compounds: gpd.GeoDataFrame, result: CoverageResult, *, has_branch: pd.Series | None) -> dict:
     """Counts and shares per category (compounds, and households/population when a column gives them)."""
     table = result.table
@@ -434,6 +405,8 @@ def summarize(compounds: gpd.GeoDataFrame, result: CoverageResult, *, has_branch
     if population:
         weights["population"] = weight_values(compounds, population).fillna(0)
     categories = {}
+    overall = table[table["category"] == ALL].set_index("compound_id")["reach"].reindex(compounds.index)
+    overall_lost = overall.fillna("off_network").isin(UNREACHABLE_REACH)
     for category in result.categories:
         rows = table[table["category"] == category].set_index("compound_id")
         covered = rows["covered"].reindex(compounds.index).fillna(False).astype(bool)
@@ -443,6 +416,8 @@ def summarize(compounds: gpd.GeoDataFrame, result: CoverageResult, *, has_branch
             hit = float(weight[covered].sum())
             entry[f"{name}_covered"] = round(hit, 3) if name != "compounds" else int(hit)
             entry[f"{name}_share"] = round(hit / total, 4) if total > 0 else None
+        for name, weight in weights.items():  # unreachable compounds apart from those not covered
+            entry.update(headline_counts(name, weight, covered, overall_lost))
         walk = rows["walk_min"]
         entry["median_walk_min"] = None if walk.isna().all() else round(float(walk.median()), 2)
         entry["unreachable"] = int((rows["reach"] != "ok").sum())
@@ -456,10 +431,7 @@ def summarize(compounds: gpd.GeoDataFrame, result: CoverageResult, *, has_branch
         "categories": categories,
         "status": {status: int(status_counts.get(status, 0)) for status in STATUSES},
         "compounds_without_branch": None if has_branch is None else int((~has_branch).sum()),
-        "unreachable_compounds": {
-            "off_network": int((reach == "off_network").sum()),
-            "no_service_connected": int((reach == "no_service_connected").sum()),
-        },
+        "unreachable_compounds": unreachable_summary(reach),
         "services_off_network": len(result.services_off_network),
         "parameters": dict(result.params),
         "weight_columns": {"households": households, "population": population},
