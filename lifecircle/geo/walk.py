@@ -33,6 +33,7 @@ __all__ = [
     "STEPS_COST",
     "Walk",
     "metres_per_minute",
+    "prepared",
 ]
 
 DEFAULT_SPEED_KMH = 4.5
@@ -179,6 +180,18 @@ class Walk:
         if not self.prices_steps:
             return G, weight
         return price_steps(G, weight=weight, factor=self.steps_factor), STEPS_COST
+
+
+def prepared(G, walk: Walk | None = None):
+    """``G`` prepared for searches with the walk's edge cost (plain length without a walk)."""
+    from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
+
+    if isinstance(G, PreparedNetwork):
+        return G
+    if walk is None:
+        return prepare_network(G)
+    graph, weight = walk.cost_graph(G, terrain_applied="terrain" in G.graph)
+    return prepare_network(graph, weight=weight)
 
 
 def price_steps(G: nx.MultiDiGraph, *, weight: str, factor: float) -> nx.MultiDiGraph:

@@ -17,7 +17,7 @@ from lifecircle.geo.inputs.branches import BY_NAME_KEY, branch_column_flags, mat
 from lifecircle.geo.inputs.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
 from lifecircle.geo.inputs.layers import COORD_SYSTEM_KEY
 from lifecircle.geo.inputs.shift_check import detect_gcj02_shift
-from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
+from lifecircle.geo.network.graph import PreparedNetwork
 from lifecircle.geo.reach.coverage import (
     ALL,
     DEFAULT_MAX_WALK_MIN,
@@ -27,7 +27,7 @@ from lifecircle.geo.reach.coverage import (
 from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M, ShapeOptions, area_share, isochrones
 from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.validate import QUALITY_KEY, quality_notes, weight_values
-from lifecircle.geo.walk import DEFAULT_SPEED_KMH, Walk
+from lifecircle.geo.walk import DEFAULT_SPEED_KMH, Walk, prepared
 from lifecircle.planning.compliance import check_standard
 from lifecircle.planning.reachability import (
     STATUSES,
@@ -231,7 +231,7 @@ def analyze(
             category_limit_min=category_max_walk_min or {},
             category_limit_m=category_max_walk_m or {},
         )
-    net = network if isinstance(network, PreparedNetwork) else _prepared(network, walk)
+    net = prepared(network, walk)
     result = coverage_within_limits(
         net,
         compounds,
@@ -336,12 +336,6 @@ def _checks_summary(checks: dict, result: CoverageResult, compounds, services, b
             *(d.message for d in checks.values() if d.shifted),
         ],
     }
-
-
-def _prepared(network: nx.MultiDiGraph, walk: Walk) -> PreparedNetwork:
-    """The network prepared with the walk's edge cost (steps priced, hills with a DEM)."""
-    graph, weight = walk.cost_graph(network, terrain_applied="terrain" in network.graph)
-    return prepare_network(graph, weight=weight)
 
 
 def _with_served_area(

@@ -15,11 +15,11 @@ import shapely
 from lifecircle.errors import InputError, NetworkError
 from lifecircle.geo.crs import to_crs
 from lifecircle.geo.network.costs import min_per_pair
-from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
+from lifecircle.geo.network.graph import PreparedNetwork
 from lifecircle.geo.routing.paths import nearest_destination, pairs_within
 from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
 from lifecircle.geo.validate import require_positive, require_some_on_network
-from lifecircle.geo.walk import DEFAULT_SPEED_KMH, metres_per_minute
+from lifecircle.geo.walk import DEFAULT_SPEED_KMH, Walk, metres_per_minute, prepared
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +160,7 @@ def coverage(
     gates: gpd.GeoDataFrame | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     origins: Origins | None = None,
+    walk: Walk | None = None,
 ) -> CoverageResult:
     """Which compounds reach which service category within ``max_walk_min`` minutes on foot.
 
@@ -185,6 +186,9 @@ def coverage(
         Walk origins computed beforehand on this same prepared network (for example by
         :func:`~.walkers.gated.gated_origins`, which starts walks on private roads); they replace
         the origins :func:`compound_origins` would make, and ``gates`` is then ignored.
+    walk
+        Speed, limit and edge costs in one value (:class:`~lifecircle.geo.walk.Walk`): when given it replaces
+        ``max_walk_min`` and ``speed_kmh``, and a graph is prepared with its edge costs (steps, hills).
 
     Returns
     -------
@@ -195,10 +199,12 @@ def coverage(
     NetworkError
         No compound or no service lies near the network (the network does not cover the study area).
     """
+    if walk is not None:
+        max_walk_min, speed_kmh = walk.max_walk_min, walk.speed_kmh
     max_walk_min = require_positive(max_walk_min, "The walking-time threshold", "minutes")
     if origins is not None and not isinstance(network, PreparedNetwork):
         raise InputError("Walk origins given beforehand need the prepared network they were computed on.")
-    net = network if isinstance(network, PreparedNetwork) else prepare_network(network)
+    net = prepared(network, walk)
     max_walk_m = max_walk_min * metres_per_minute(speed_kmh)
 
     if origins is None:

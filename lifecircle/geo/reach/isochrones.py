@@ -31,8 +31,8 @@ import shapely
 from lifecircle.errors import InputError
 from lifecircle.geo.crs import to_crs
 from lifecircle.geo.network.barriers import Barriers
-from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
-from lifecircle.geo.reach.coverage import ALL, DEFAULT_SPEED_KMH, metres_per_minute
+from lifecircle.geo.network.graph import PreparedNetwork
+from lifecircle.geo.reach.coverage import ALL, DEFAULT_SPEED_KMH
 from lifecircle.geo.reach.isochrone_outputs import LAYERS, area_share, write_isochrones
 from lifecircle.geo.reach.isochrone_work import IsochroneWork, category_task, init_worker, service_task
 from lifecircle.geo.reach.linecut import SegmentVertices
@@ -53,6 +53,7 @@ from lifecircle.geo.reach.streetreach import DEFAULT_CHUNK, StreetReach, segment
 from lifecircle.geo.routing.paths import node_costs_to_nearest
 from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M, Attachment, snap_points
 from lifecircle.geo.validate import require_positive, require_some_on_network
+from lifecircle.geo.walk import Walk, metres_per_minute, prepared
 
 __all__ = [
     "DEFAULT_CATCHMENT_M",
@@ -132,6 +133,7 @@ def isochrones(
     chunk_size: int = DEFAULT_CHUNK,
     street_cells: StreetCells | None = None,
     barriers: Barriers | None = None,
+    walk: Walk | None = None,
 ) -> IsochroneResult:
     """Walking isochrones of every service point at each time break, from the streets actually reached.
 
@@ -168,6 +170,9 @@ def isochrones(
     barriers
         ``"voronoi"`` only: water, railways and motorways (:mod:`lifecircle.geo.network.barriers`, any CRS) that no
         polygon reaches across, except where a reached street crosses them.
+    walk
+        The walk (:class:`~lifecircle.geo.walk.Walk`): its speed replaces ``speed_kmh`` and a graph is prepared
+        with its edge costs (steps, hills); the breaks stay ``minutes``.
 
     Returns
     -------
@@ -186,7 +191,9 @@ def isochrones(
         raise InputError("Isochrones need at least one time break in minutes.")
     if not services.index.is_unique:
         raise InputError("Service ids (the index of the services layer) are not unique.")
-    net = network if isinstance(network, PreparedNetwork) else prepare_network(network)
+    if walk is not None:
+        speed_kmh = walk.speed_kmh
+    net = prepared(network, walk)
     limits = np.asarray(breaks) * metres_per_minute(speed_kmh)
     services_m = to_crs(services, net.crs)
     points = services_m.geometry.to_numpy()

@@ -10,7 +10,6 @@ from pathlib import Path
 import networkx as nx
 
 from lifecircle.geo.inputs.chinese_crs import from_wgs84, normalize_coord_system
-from lifecircle.geo.network.graph import prepare_network
 from lifecircle.geo.reach.isochrones import IsochroneResult, isochrones, write_isochrones
 from lifecircle.geo.reach.shapes import ShapeOptions
 from lifecircle.planning.jobs._shared import read_study_layers, study_graph, study_walk
@@ -54,14 +53,12 @@ def run_isochrones(
         layers = read_study_layers(study, job="isochrones", compounds=False)
         steps.next()
         loaded, _ = study_graph(study, layers, graph=graph)
-        priced, weight = walk.cost_graph(loaded)
-        network = loaded if priced is loaded else prepare_network(priced, weight=weight)
         steps.next()
         result = isochrones(
-            network,
+            loaded,
             layers.services,
             minutes=options.minutes,
-            speed_kmh=walk.speed_kmh,
+            walk=walk,
             options=ShapeOptions(catchment_m=options.catchment_m),
             category_column="category",
             max_snap_m=study.max_snap_m,
