@@ -45,6 +45,9 @@ class SitingOptions:
         Weight (households...) one new site can serve.
     solver, time_limit_s
         ``highs`` (default), ``cbc``, ``scipy`` or ``greedy``, and the solver's time limit in seconds.
+    include_unreachable
+        Also plan for compounds nobody can walk to (off the network, or on an island of streets without any
+        service, :mod:`lifecircle.planning.reachability`); by default they are no demand and listed apart.
     """
 
     add: int | None = None
@@ -59,6 +62,7 @@ class SitingOptions:
     capacity: float | None = None
     solver: str = "highs"
     time_limit_s: float = 60.0
+    include_unreachable: bool = False
 
     @property
     def spacing_m(self) -> float:
