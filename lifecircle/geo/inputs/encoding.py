@@ -12,6 +12,8 @@ the file itself:
 - CSV: a BOM decides (UTF-8-BOM, UTF-16); else UTF-8, else GB18030 (Chinese text), else an ``InputError``.
 - XLSX stores Unicode; :func:`read_ledger` reads it with openpyxl, and finds the header row when a ledger
   starts with a title row (``XX街道便民服务点台账``).
+- A CSV's delimiter and decimal mark (``;`` and ``116,3``) and an XLSX's unpacked size are checked first
+  (:mod:`lifecircle.geo.inputs.sniff`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import geopandas as gpd
 import pandas as pd
 
 from lifecircle.errors import InputError
+from lifecircle.geo.inputs.sniff import check_xlsx_size, csv_dialect
 
 logger = logging.getLogger(__name__)
 
@@ -357,12 +360,18 @@ def read_ledger(
         if suffix == ".tsv":
             kwargs.setdefault("sep", "\t")
         kwargs["encoding"] = kwargs.get("encoding") or csv_encoding(path)
+        if "sep" not in kwargs and "delimiter" not in kwargs:  # 名称;经度;纬度 with 116,3: said by the file
+            kwargs["sep"], decimal = csv_dialect(path, encoding=kwargs["encoding"])
+            if decimal != ".":
+                kwargs.setdefault("decimal", decimal)
         if header_row is None and "header" not in kwargs and "skiprows" not in kwargs:
             header_row = _csv_header_row(path, kwargs)
         return _number_rows(read_csv_any(path, header_row=header_row, **kwargs), header_row)
     if suffix not in (".xlsx", ".xlsm", ".xls"):
         raise InputError(f"Ledger {path} has an unsupported type {suffix!r}; use .csv, .tsv, .xlsx or .xls.")
     sheet_name = 0 if sheet is None else sheet
+    if suffix in (".xlsx", ".xlsm"):
+        check_xlsx_size(path)  # before openpyxl unpacks a zip bomb into memory
     try:
         with pd.ExcelFile(path) as book:
             if isinstance(sheet_name, str) and sheet_name not in book.sheet_names:
