@@ -250,6 +250,8 @@ class Manifest:
     complete: bool = True
     schema_version: int = SCHEMA_VERSION
     previous: dict[str, str] = field(default_factory=dict)
+    stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    """Size, modification time (ns) and inode of each file when written: an unchanged file is not hashed again."""
 
     def owned(self) -> dict[str, str]:
         """Every file any job wrote, name -> SHA-256."""
@@ -266,7 +268,10 @@ class Manifest:
         """The manifest as written."""
         jobs = {job: dict(sorted(files.items())) for job, files in sorted(self.jobs.items())}
         head = {"format": MANIFEST_FORMAT, "schema_version": self.schema_version, "complete": self.complete}
-        return {**head, "jobs": jobs, **({"previous": dict(sorted(self.previous.items()))} if self.previous else {})}
+        extra = {"previous": dict(sorted(self.previous.items()))} if self.previous else {}
+        if self.stats:
+            extra["stat"] = {name: list(st) for name, st in sorted(self.stats.items())}
+        return {**head, "jobs": jobs, **extra}
 
     def write(self, folder: Path) -> None:
         """Write the manifest into ``folder`` atomically (a temporary file renamed over the old one)."""
@@ -298,7 +303,12 @@ def read_manifest(folder: Path) -> Manifest | None:
         jobs = {str(job): _checked_files(files) for job, files in data["jobs"].items()}
         previous = _checked_files(data.get("previous", {}))
         version = int(data["schema_version"])
-        return Manifest(jobs=jobs, complete=data["complete"], schema_version=version, previous=previous)
+        stats = {
+            name: (int(st[0]), int(st[1]), int(st[2]))
+            for name, st in data.get("stat", {}).items()
+            if safe_name(name) and isinstance(st, list) and len(st) == 3
+        }
+        return Manifest(jobs=jobs, complete=data["complete"], schema_version=version, previous=previous, stats=stats)
     except (KeyError, TypeError, ValueError, AttributeError):
         log.warning("%s is not a manifest lifecircle wrote; it is ignored and nothing it lists is removed", path)
         return None

@@ -58,9 +58,11 @@ def test_publish_keeps_the_served_areas(written, tmp_path):
     index = publish_site([out], tmp_path / "site", lang="en")
     page = (index.parent / "out" / "map.html").read_text(encoding="utf-8")
     # the served area of each category is a layer of the published map (the label names it)
+    from lifecircle.maps.labels import label
+
     for category in ("幼儿园", "卫生站"):
-        name = f"Served area: {category}"
-        assert name in page or json.dumps(name)[1:-1] in page, category
+        names = [label("layer_served", lang, category=category) for lang in ("zh", "en")]
+        assert any(n in page or json.dumps(n)[1:-1] in page for n in names), category
     assert (index.parent / "out" / "data" / folder.SERVED_AREA.name).is_file()
 
 

@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -108,30 +109,52 @@ class _Before:
 
     manifest: Manifest
     verified: dict[str, str]  # name -> SHA-256 of the files whose hash is one the manifest gives them
+    stats: dict[str, tuple[int, int, int]]  # name -> (size, mtime_ns, inode) of those files now
     legacy: frozenset[str]  # files listed by an older lifecircle (no hashes: replaced, never removed)
     foreign: tuple[str, ...]  # entries that are not lifecircle's
     swap: bool  # the whole folder may be swapped
 
 
 def _survey(out_dir: Path) -> _Before:
+    """What in ``out_dir`` is lifecircle's: files listed in its manifest with their hash (not hashed again when
+    size, modification time and inode are those recorded)."""
     if not out_dir.is_dir():
-        return _Before(Manifest(), {}, frozenset(), (), swap=True)
+        return _Before(Manifest(), {}, {}, frozenset(), (), swap=True)
     manifest = read_manifest(out_dir) or Manifest()
-    owned = manifest.accepted()
+    owned, current = manifest.accepted(), manifest.owned()
     legacy = frozenset(_stage.legacy_names(out_dir))
-    verified, foreign = {}, []
+    verified, stats, foreign = {}, {}, []
     for entry in sorted(out_dir.iterdir(), key=lambda p: p.name):
         name = entry.name
         if name == MANIFEST or _stage.is_ours(entry) or name in {f".lifecircle-{j}.json" for j in _stage.JOBS}:
             continue
-        digest = file_sha256(entry) if name in owned and entry.is_file() and not entry.is_symlink() else None
+        found = _stat(entry) if name in owned else None
+        if found is not None and manifest.stats.get(name) == found and name in current:
+            digest = current[name]
+        else:
+            digest = file_sha256(entry) if found is not None else None
         if digest is not None and digest in owned[name]:
-            verified[name] = digest
+            verified[name], stats[name] = digest, found
         elif not (name in legacy and entry.is_file() and not entry.is_symlink()):
             foreign.append(name)
     has_manifest = (out_dir / MANIFEST).is_file()
     swap = has_manifest and not foreign and not legacy and _stage.parent_writable(out_dir)
-    return _Before(manifest, verified, legacy, tuple(foreign), swap)
+    return _Before(manifest, verified, stats, legacy, tuple(foreign), swap)
+
+
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    """Size, modification time (ns) and inode of a regular file (never through a link); None otherwise."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino) if stat.S_ISREG(st.st_mode) else None
+
+
+def _with_stats(manifest: Manifest, where: Path) -> Manifest:
+    """The manifest with the size, time and inode of its files as they are in ``where``."""
+    stats = {name: st for name in manifest.owned() if (st := _stat(where / name)) is not None}
+    return replace(manifest, stats=stats)
 
 
 @contextmanager
@@ -223,7 +246,7 @@ def _commit_swap(out_dir: Path, stage: Stage, job: str, written: list[str], befo
         for name in files:
             if name not in digests:
                 _stage.link_or_copy(out_dir / name, stage.path / name)
-    stage.finish(manifest)
+    stage.finish(_with_stats(manifest, stage.path))
     old = stage.swap_into(out_dir)
     if old is not None:
         _remove_previous(old, before)
@@ -231,9 +254,9 @@ def _commit_swap(out_dir: Path, stage: Stage, job: str, written: list[str], befo
 
 def _remove_previous(old: Path, before: _Before) -> None:
     """Remove the previous result (now at ``old``): only files whose hash is what lifecircle wrote."""
-    for name, digest in before.verified.items():
+    for name in before.verified:
         path = old / name
-        if path.is_file() and not path.is_symlink() and file_sha256(path) == digest:
+        if _stat(path) == before.stats[name]:  # the very file found (and hashed or known) before the swap
             path.unlink()
     for name in (MANIFEST, MANIFEST + ".tmp"):
         with contextlib.suppress(FileNotFoundError):
@@ -270,10 +293,10 @@ def _commit_in_place(out_dir: Path, stage: Stage, job: str, written: list[str], 
         os.replace(stage.path / name, out_dir / name)
     for name in sorted(previous - set(written)):
         path = out_dir / name
-        if name in before.verified and path.is_file() and file_sha256(path) == before.verified[name]:
+        if name in before.verified and _stat(path) == before.stats[name]:
             path.unlink()
     _stage.remove_legacy_manifests(out_dir)
-    _new_manifest(before, job, digests, complete=True).write(out_dir)
+    _with_stats(_new_manifest(before, job, digests, complete=True), out_dir).write(out_dir)
 
 
 def _refuse_to_replace_inputs(out_dir: Path, names: set[str], inputs: Iterable[str | Path | None]) -> None:
