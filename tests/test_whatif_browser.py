@@ -386,3 +386,62 @@ def test_chinese_extract_scenario_answers_as_the_cli(browser, nanjing, tmp_path)
     folder = rerun_scenario(page, network=nanjing["network"], compounds=nanjing["compounds"], out=tmp_path)
     assert_same_as_cli(page.js("lifecircle.coverage()"), folder)
     page.close()
+
+
+STUDY = """[study]
+name = "新街口"
+network = "{network}"
+[compounds]
+path = "{compounds}"
+[services]
+path = "{services}"
+category_column = "{category}"
+[walk]
+minutes = 8
+[walking]
+steps_factor = 3
+[thresholds]
+"商业" = 4
+[output]
+dir = "{out}"
+served_area = false
+"""
+
+
+def test_own_category_limits_and_priced_steps_answer_as_the_cli(browser, nanjing, tmp_path):
+    folder = nanjing["compounds"].parent
+    study = tmp_path / "study.toml"
+    study.write_text(
+        STUDY.format(
+            network=nanjing["network"],
+            compounds=nanjing["compounds"],
+            services=folder / "services.gpkg",
+            category="类别",
+            out=tmp_path / "out",
+        ),
+        encoding="utf-8",
+    )
+    assert main(["-q", "analyze", "--study", str(study), "--what-if"]) == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["walking"]["steps_factor"] == 3  # the page's network prices steps as the analysis did
+    page = Page(browser, tmp_path / "out" / "whatif.html")
+    limits = page.js("lifecircle.summary().category_max_walk_min")
+    assert limits["商业"] == pytest.approx(4) and limits["公共服务"] == pytest.approx(8)
+    assert_same_as_cli(page.js("lifecircle.coverage()"), tmp_path / "out")
+    play_scenario(page, nanjing["compounds"])
+    scenario = tmp_path / "scenario.geojson"
+    scenario.write_text(json.dumps(page.js("lifecircle.scenario().geojson")), encoding="utf-8")
+    rerun = tmp_path / "rerun.toml"
+    rerun.write_text(
+        STUDY.format(
+            network=nanjing["network"],
+            compounds=nanjing["compounds"],
+            services=scenario,
+            category="category",
+            out=tmp_path / "rerun",
+        ),
+        encoding="utf-8",
+    )
+    assert main(["-q", "analyze", "--study", str(rerun)]) == 0
+    assert_same_as_cli(page.js("lifecircle.coverage()"), tmp_path / "rerun")
+    page.close()

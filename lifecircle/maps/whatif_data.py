@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import base64
 import zlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -54,11 +55,13 @@ class WhatIfScene:
     services
         Existing service points (any CRS) indexed by service id, with ``category`` and optionally ``name``.
     max_walk_m
-        The walking limit in metres.
+        The walking limit in metres (of ``all`` and of every category without its own).
     speed_kmh
         Walking speed (minutes shown are ``walk_m`` at this speed).
     max_snap_m
         Largest distance from a point to its street.
+    category_max_walk_m
+        Categories with their own limit (a study's per-category thresholds), in metres.
     """
 
     net: PreparedNetwork
@@ -68,6 +71,15 @@ class WhatIfScene:
     max_walk_m: float
     speed_kmh: float
     max_snap_m: float
+    category_max_walk_m: Mapping[str, float] = field(default_factory=dict)
+
+    def limit_m(self, category: str) -> float:
+        """The walking limit of a category (``all``: the general one)."""
+        return float(self.category_max_walk_m.get(category, self.max_walk_m))
+
+    def search_m(self, category: str) -> float:
+        """How far to search from a service of a category: its own limit, and far enough for ``all`` too."""
+        return max(self.limit_m(category), float(self.max_walk_m))
 
     @property
     def categories(self) -> list[str]:
@@ -87,9 +99,11 @@ class Baseline:
     Attributes
     ----------
     pair_origin, pair_service, pair_walk_m
-        Every origin–service pair within the limit (positions in origins and services), sorted by service.
+        Every origin–service pair within the service category's search distance (positions in origins and
+        services), sorted by service.
     walk_m
-        ``len(categories) + 1`` × compounds: the shortest walk within the limit (``inf`` beyond), ``all`` first.
+        ``len(categories) + 1`` × compounds: the shortest walk within the search distance (``inf`` beyond),
+        ``all`` first.
     """
 
     pair_origin: np.ndarray
@@ -124,11 +138,14 @@ def tm_parameters(crs: pyproj.CRS) -> dict[str, float]:
 def baseline(scene: WhatIfScene, service_att: Attachment) -> Baseline:
     """Every origin–service pair within the limit and the best walk of each compound per category."""
     net, origins = scene.net, scene.origins
-    o, s, w = pairs_within(net, origins.attachment, service_att, limit_m=scene.max_walk_m)
-    order = np.lexsort((o, s))
-    o, s, w = o[order], s[order], w[order]
-    category = scene.services["category"].astype(str).to_numpy()
     categories = scene.categories
+    category = scene.services["category"].astype(str).to_numpy()
+    search = np.array([scene.search_m(c) for c in category], dtype=float)
+    longest = float(search.max()) if len(search) else scene.max_walk_m
+    o, s, w = pairs_within(net, origins.attachment, service_att, limit_m=longest)
+    keep = w <= search[s]
+    order = np.lexsort((o[keep], s[keep]))
+    o, s, w = o[keep][order], s[keep][order], w[keep][order]
     n_comp = len(scene.compounds)
     walk = np.full((len(categories) + 1, n_comp), np.inf)
     pair_compound = origins.compound_pos[o]
@@ -255,6 +272,8 @@ def scene_payload(scene: WhatIfScene) -> tuple[dict, Baseline]:
         "tm": tm_parameters(scene.net.crs),
         "crs": scene.net.crs.to_string(),
         "max_walk_m": float(scene.max_walk_m),
+        "limits_m": [scene.limit_m(c) for c in scene.categories],
+        "search_m": [scene.search_m(c) for c in scene.categories],
         "max_snap_m": float(scene.max_snap_m),
         "m_per_min": float(scene.speed_kmh) * 1000.0 / 60.0,
         "categories": scene.categories,

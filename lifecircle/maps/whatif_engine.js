@@ -231,7 +231,7 @@
   function makeEngine(payload, A) {
     var tm = makeTM(payload.tm);
     var snapper = makeSnapper(A, 50);
-    var limit = payload.max_walk_m, cats = payload.categories, nCat = cats.length;
+    var cats = payload.categories, nCat = cats.length;
     var nJ = A.j_ptr.length - 1, nO = A.o_comp.length, nC = payload.compound_ids.length;
     var dist = new Float64Array(nJ).fill(Infinity), touched = new Int32Array(nJ), heap = makeHeap(1024);
 
@@ -276,8 +276,8 @@
       return A.o_access[o] + Math.max(along, 0) + dAccess;
     }
 
-    /* Every origin within the limit of a service attached at (seg, frac, access): one bounded search. */
-    function pairsOf(seg, frac, access) {
+    /* Every origin within `limit` metres of a service attached at (seg, frac, access): one bounded search. */
+    function pairsOf(seg, frac, access, limit) {
       var chain = A.seg_chain[seg], ends = arriving(seg, frac, access);
       var a = A.chain_a[chain], b = A.chain_b[chain], nTouched = 0, out = [0, 0];
       heap.clear();
@@ -384,7 +384,7 @@
     function place(svc, lon, lat) {
       var hit = snapLonLat(lon, lat);
       if (!hit) { return false; }
-      var pairs = pairsOf(hit.segment, hit.fraction, hit.access_m);
+      var pairs = pairsOf(hit.segment, hit.fraction, hit.access_m, payload.search_m[svc.cat]);
       svc.lon = Number(lon); svc.lat = Number(lat);
       svc.seg = hit.segment; svc.frac = hit.fraction; svc.access = hit.access_m;
       svc.origins = pairs.origins; svc.walks = pairs.walks;
@@ -450,7 +450,7 @@
       remove: function (k) { if (services[k].active) { deactivate(k); } },
       restore: function (k) { if (!services[k].active && services[k].seg >= 0) { activate(k); } },
       index: function (id) { return byId.has(String(id)) ? byId.get(String(id)) : -1; },
-      /* walk in metres within the limit (Infinity beyond) of compound c for category row k (-1: all) */
+      /* walk in metres of compound c for category row k (-1: all), Infinity beyond the search distance */
       walk: function (k, c, base) {
         var src = base ? baseline : best;
         if (k >= 0) { return src[k * nC + c]; }

@@ -39,6 +39,7 @@
 
   function start(engine) {
     var cats = engine.categories, nC = engine.nCompounds, limit = payload.max_walk_m, mpm = payload.m_per_min;
+    var limitOf = function (k) { return k < 0 ? limit : payload.limits_m[k]; };  /* a category may have its own */
     var ids = payload.compound_ids, names = payload.compound_names, households = payload.households;
     var catName = function (k) { return k < 0 ? T.all : (T.category_names[cats[k]] || cats[k]); };
     var nf1 = function (v) { return (Math.round(v * 10) / 10).toFixed(1); };
@@ -74,7 +75,7 @@
     var homeBounds = polygons.length ? L.featureGroup(polygons).getBounds() : streets.getBounds();
     map.fitBounds(homeBounds.isValid() ? homeBounds : streets.getBounds(), { padding: [30, 30] });
 
-    function covered(k, c, base) { return engine.walk(k, c, base) <= limit; }
+    function covered(k, c, base) { return engine.walk(k, c, base) <= limitOf(k); }
     function styleOf(c) {
       if (offNetwork[c]) { return { color: "#666", fillColor: COLOURS.off, weight: 1 }; }
       var now = covered(view, c, false), before = covered(view, c, true);
@@ -84,7 +85,7 @@
     }
     function recolour(list) { list.forEach(function (c) { polygons[c].setStyle(styleOf(c)); }); }
 
-    function minutesText(m) { return isFinite(m) && m <= limit ? nf1(m / mpm) + " " + T.min : T.beyond; }
+    function minutesText(m, k) { return m <= limitOf(k) ? nf1(m / mpm) + " " + T.min : T.beyond; }
 
     function compoundPopup(c, latlng) {
       var box = el("div", null, "lc-wi-popup");
@@ -95,8 +96,8 @@
       for (var k = -1; k < cats.length; k++) {
         var tr = el("tr");
         tr.appendChild(el("th", catName(k)));
-        tr.appendChild(el("td", minutesText(engine.walk(k, c, true))));
-        tr.appendChild(el("td", minutesText(engine.walk(k, c, false)), covered(k, c, false) ? "lc-in" : "lc-out"));
+        tr.appendChild(el("td", minutesText(engine.walk(k, c, true), k)));
+        tr.appendChild(el("td", minutesText(engine.walk(k, c, false), k), covered(k, c, false) ? "lc-in" : "lc-out"));
         tbl.appendChild(tr);
       }
       box.appendChild(tbl);
@@ -226,7 +227,8 @@
       for (var k = -1; k < cats.length; k++) {
         var b = counts(k, true), n = counts(k, false), diff = n.compounds_covered - b.compounds_covered;
         var tr = el("tr");
-        var name = el("th", catName(k));
+        var own = k >= 0 && limitOf(k) !== limit ? " (" + nf1(limitOf(k) / mpm) + " " + T.min + ")" : "";
+        var name = el("th", catName(k) + own);
         if (k >= 0) {
           var dot = el("span", null, "lc-wi-dot");
           dot.style.background = PALETTE[k % PALETTE.length];
@@ -361,7 +363,7 @@
           var row = {};
           for (var k = -1; k < cats.length; k++) {
             var w = engine.walk(k, c, false);
-            row[k < 0 ? "all" : cats[k]] = w <= limit ? w / mpm : null;
+            row[k < 0 ? "all" : cats[k]] = w <= limitOf(k) ? w / mpm : null;
           }
           out[ids[c]] = row;
         }
@@ -369,7 +371,8 @@
       },
       summary: function () {
         var out = { categories: {}, added: 0, removed: 0, compounds_changed: 0, last_change_ms: lastMs,
-          max_walk_min: limit / mpm };
+          max_walk_min: limit / mpm, category_max_walk_min: {} };
+        cats.forEach(function (name, k) { out.category_max_walk_min[name] = limitOf(k) / mpm; });
         for (var k = -1; k < cats.length; k++) {
           out.categories[k < 0 ? "all" : cats[k]] = { now: counts(k, false), before: counts(k, true) };
         }

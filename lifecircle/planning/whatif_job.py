@@ -18,10 +18,10 @@ import pandas as pd
 
 from lifecircle.errors import InputError, LifecircleError
 from lifecircle.folder import SUMMARY, WHATIF, AnalysisFolder, read_analysis, read_manifest
-from lifecircle.geo.network.graph import prepare_network
 from lifecircle.geo.network.lines import network_from_lines
 from lifecircle.geo.network.osm import load_network
 from lifecircle.geo.reach.coverage import ALL, compound_origins
+from lifecircle.geo.walk import DEFAULT_STEPS_FACTOR, Walk, prepared
 from lifecircle.maps._offline import write_atomic
 from lifecircle.maps.whatif import render_whatif
 from lifecircle.maps.whatif_data import Baseline, WhatIfScene
@@ -141,11 +141,13 @@ def verify_baseline(base: Baseline, scene: WhatIfScene, table: pd.DataFrame) -> 
     speed_m_per_min = scene.speed_kmh * 1000.0 / 60.0
     ids = pd.Index(scene.compounds.index.astype(str))
     rows = [ALL, *scene.categories]
+    limits = np.array([scene.limit_m(row) for row in rows])[:, None]
+    within = np.where(base.walk_m <= limits, base.walk_m, np.inf)
     page = pd.DataFrame(
         {
             "compound_id": np.tile(ids, len(rows)),
             "category": np.repeat(rows, len(ids)),
-            "page_min": (base.walk_m / speed_m_per_min).ravel(),
+            "page_min": (within / speed_m_per_min).ravel(),
         }
     )
     merged = page.merge(table[["compound_id", "category", "walk_min", "covered"]], how="outer", indicator=True)
@@ -189,7 +191,9 @@ def run_whatif(folder: str | Path, *, network: str | Path, lang: str | None = No
     if households in compounds.columns and households != "households":  # the column the analysis counted
         compounds = compounds.assign(households=compounds[households])
     from_lines = network.suffix.lower() in LINE_SUFFIXES
-    net = prepare_network(network_from_lines(network) if from_lines else load_network(network))
+    graph = network_from_lines(network) if from_lines else load_network(network)
+    steps_factor = float((summary.get("walking") or {}).get("steps_factor", DEFAULT_STEPS_FACTOR))
+    net = prepared(graph, Walk(steps_factor=steps_factor))  # steps priced as the analysis priced them
     max_snap_m = float(params["max_snap_m"])
     scene = WhatIfScene(
         net=net,
@@ -199,6 +203,7 @@ def run_whatif(folder: str | Path, *, network: str | Path, lang: str | None = No
         max_walk_m=float(params["max_walk_m"]),
         speed_kmh=float(params["speed_kmh"]),
         max_snap_m=max_snap_m,
+        category_max_walk_m={str(k): float(v) for k, v in (params.get("category_max_walk_m") or {}).items()},
     )
     osm = not from_lines and network.suffix.lower() != ".graphml"
     html, base = render_whatif(scene, lang=lang or summary.get("lang"), osm_streets=osm)
