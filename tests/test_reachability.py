@@ -84,3 +84,22 @@ def test_no_unreachable_compound_gives_no_hint(town):
     lost = result.summary["unreachable_compounds"]
     assert lost["total"] == 0 and lost["check"] is None
     assert result.summary["categories"]["all"]["compounds_share_of_reachable"] == 0.5
+
+
+def test_site_leaves_unreachable_compounds_out_of_the_demand_unless_asked(town):
+    from lifecircle.geo.walk import Walk
+    from lifecircle.planning.siting.options import SitingOptions
+    from lifecircle.planning.siting.planner import plan_sites
+
+    G, compounds, services = town
+    walk = Walk(limit_min=10)
+    plan = plan_sites(G, compounds, services, options=SitingOptions(add=1), walk=walk)
+    outcome = plan.before_after.set_index("compound_id")["outcome"]
+    assert outcome["island"] == "unreachable" and outcome["nowhere"] == "unreachable"
+    assert outcome["far"] == "newly_covered"  # the one site goes to the real gap, not into the walled island
+    assert plan.summary["set_aside_unreachable"] == ["island", "nowhere"]
+    assert any("--include-unreachable" in note for note in plan.summary["notes"])
+    asked = plan_sites(G, compounds, services, options=SitingOptions(add=1, include_unreachable=True), walk=walk)
+    outcome = asked.before_after.set_index("compound_id")["outcome"]
+    assert outcome["island"] == "newly_covered"  # 300 households on the island outweigh the 200 far away
+    assert "set_aside_unreachable" not in asked.summary

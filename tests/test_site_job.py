@@ -141,9 +141,16 @@ def test_generated_street_candidates(town):
     assert (plan.sites["source"] == "street").all()
     ba = plan.before_after.set_index("compound_id")
     assert set(ba.index[ba["outcome"] == "newly_covered"]) == {"b1", "b2"}
-    # the island compound has street points of its own: not unreachable with generated candidates
-    assert plan.summary["unreachable"] == []
+    # the island compound (no service on its streets) is no demand by default: listed, never given a site
+    assert plan.summary["unreachable"] == ["i1"] and plan.summary["set_aside_unreachable"] == ["i1"]
     cover = _plan(town, cover_all=True, candidate_spacing_m=50)
+    assert (
+        len(cover.result.site_ids) == 2 and not cover.before_after.set_index("compound_id").loc["i1", "covered_after"]
+    )
+    # asked for, it has street points of its own: not unreachable with generated candidates
+    asked = _plan(town, add=1, include_unreachable=True)
+    assert asked.summary["unreachable"] == []
+    cover = _plan(town, cover_all=True, candidate_spacing_m=50, include_unreachable=True)
     assert cover.before_after["covered_after"].all()
     assert len(cover.result.site_ids) == 3  # cluster a, cluster b, the island
 

@@ -127,6 +127,13 @@ def _add_site(sub) -> None:
     site.add_argument("--capacity", type=positive, help="households (weight) one new site can serve")
     site.add_argument("--solver", choices=["highs", "cbc", "scipy", "greedy"], help="default highs")
     site.add_argument("--time-limit-s", type=positive, help="solver time limit in seconds (default 60)")
+    site.add_argument(
+        "--include-unreachable",
+        action="store_true",
+        default=None,
+        help="also plan for compounds nobody can walk to (off the network, or on an island of streets without "
+        "any service); by default they are left out of the demand and listed",
+    )
     site.add_argument("--out", type=Path, help="output folder (default lifecircle-site-plan, or the study's)")
     site.add_argument("--force", action="store_true", help=FORCE_HELP)
     site.add_argument("--output-coord-system", help="coordinate system of sites.gpkg and sites.csv (default wgs84)")

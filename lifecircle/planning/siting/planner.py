@@ -33,6 +33,7 @@ from lifecircle.planning.candidates import (
     street_candidates,
 )
 from lifecircle.planning.reachability import CHECK_HINT, unreachable_mask
+from lifecircle.planning.reachability import CHECK_HINT, unreachable_mask
 from lifecircle.planning.site_names import street_site_names
 from lifecircle.planning.siting.matrix import CoverageMatrix
 from lifecircle.planning.siting.models import CoverAll, MaxCoverage, PMedian
@@ -180,6 +181,11 @@ def plan_sites(
         set_aside = unreachable_mask(existing.coverage, compounds.index).to_numpy() & ~existing.covered
         keep = ~set_aside[origins.compound_pos[o]]
         o, s, w = o[keep], s[keep], w[keep]
+    set_aside = np.zeros(len(compounds), dtype=bool)
+    if not options.include_unreachable:  # compounds nobody walks to are no demand: they lack a way in, not a site
+        set_aside = unreachable_mask(existing.coverage, compounds.index).to_numpy() & ~existing.covered
+        keep = ~set_aside[origins.compound_pos[o]]
+        o, s, w = o[keep], s[keep], w[keep]
     matrix = CoverageMatrix.from_pairs(
         compounds.index,
         cand.sites.index,
@@ -222,6 +228,14 @@ def plan_sites(
     critical = critical_table(compounds, services, existing.coverage, category, weights, weight_label)
     params = _parameters(options, walk, existing, category, weight_col, weight_label, source, max_snap_m)
     summary = siting_summary(result, chosen, compounds, cand, source, ba, weights, unreachable, params=params)
+    if set_aside.any():
+        ids = [str(c) for c in compounds.index[set_aside]]
+        summary["set_aside_unreachable"] = ids
+        summary["notes"].append(
+            f"{len(ids)} compounds nobody can walk to (off the network or on an island of streets without service) "
+            f"were left out of the demand ({', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}); "
+            f"{CHECK_HINT}, or plan for them with --include-unreachable."
+        )
     if set_aside.any():
         ids = [str(c) for c in compounds.index[set_aside]]
         summary["set_aside_unreachable"] = ids
