@@ -18,12 +18,12 @@ import pandas as pd
 
 from lifecircle.errors import InputError
 from lifecircle.geo.inputs.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
-from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
+from lifecircle.geo.network.graph import PreparedNetwork
 from lifecircle.geo.reach.coverage import ALL, CoverageResult, Origins, compound_origins, coverage
 from lifecircle.geo.routing.paths import nearest_destination, pairs_within
 from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.validate import weight_values
-from lifecircle.geo.walk import Walk
+from lifecircle.geo.walk import Walk, prepared
 from lifecircle.maps.streets import street_edges
 from lifecircle.planning.candidates import (
     Candidates,
@@ -32,7 +32,6 @@ from lifecircle.planning.candidates import (
     compound_candidates,
     street_candidates,
 )
-from lifecircle.planning.reachability import CHECK_HINT, unreachable_mask
 from lifecircle.planning.reachability import CHECK_HINT, unreachable_mask
 from lifecircle.planning.site_names import street_site_names
 from lifecircle.planning.siting.matrix import CoverageMatrix
@@ -164,41 +163,13 @@ def plan_sites(
     category = ALL if options.category is None else str(options.category)
 
     t0 = time.perf_counter()
-    if isinstance(network, PreparedNetwork):
-        net = network
-    else:
-        graph, weight = walk.cost_graph(network)
-        net = prepare_network(graph, weight=weight)
+    net = prepared(network, walk)
     existing = _Existing.of(net, compounds, services, walk=walk, category=category, gates=gates, max_snap_m=max_snap_m)
     t_cov = time.perf_counter()
     origins = compound_origins(net, compounds, gates=gates, max_snap_m=max_snap_m)
     cand, source, costs = _candidates(net, compounds, existing, origins, options, candidates, costs_all, max_snap_m)
     t_cand = time.perf_counter()
-    # walking coverage matrix: compounds (min over their origins) × candidates
-    o, s, w = pairs_within(net, origins.attachment, cand.attachment, limit_m=existing.limit_m)
-    set_aside = np.zeros(len(compounds), dtype=bool)
-    if not options.include_unreachable:  # compounds nobody walks to are no demand: they lack a way in, not a site
-        set_aside = unreachable_mask(existing.coverage, compounds.index).to_numpy() & ~existing.covered
-        keep = ~set_aside[origins.compound_pos[o]]
-        o, s, w = o[keep], s[keep], w[keep]
-    set_aside = np.zeros(len(compounds), dtype=bool)
-    if not options.include_unreachable:  # compounds nobody walks to are no demand: they lack a way in, not a site
-        set_aside = unreachable_mask(existing.coverage, compounds.index).to_numpy() & ~existing.covered
-        keep = ~set_aside[origins.compound_pos[o]]
-        o, s, w = o[keep], s[keep], w[keep]
-    matrix = CoverageMatrix.from_pairs(
-        compounds.index,
-        cand.sites.index,
-        origins.compound_pos[o],
-        s,
-        walk_m=w,
-        limit_m=existing.limit_m,
-        weights=weights,
-        covered=existing.covered,
-        existing_walk_m=existing.walk_m,
-        costs=costs,
-    )
-    log.info("siting: %r", matrix)
+    matrix, set_aside = _demand(net, compounds, origins, cand, existing, weights, costs, options)
     _warn_capacity_below_every_weight(matrix, options.capacity)
     t_matrix = time.perf_counter()
     result = _solve(matrix, chosen, options)
@@ -229,21 +200,7 @@ def plan_sites(
     params = _parameters(options, walk, existing, category, weight_col, weight_label, source, max_snap_m)
     summary = siting_summary(result, chosen, compounds, cand, source, ba, weights, unreachable, params=params)
     if set_aside.any():
-        ids = [str(c) for c in compounds.index[set_aside]]
-        summary["set_aside_unreachable"] = ids
-        summary["notes"].append(
-            f"{len(ids)} compounds nobody can walk to (off the network or on an island of streets without service) "
-            f"were left out of the demand ({', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}); "
-            f"{CHECK_HINT}, or plan for them with --include-unreachable."
-        )
-    if set_aside.any():
-        ids = [str(c) for c in compounds.index[set_aside]]
-        summary["set_aside_unreachable"] = ids
-        summary["notes"].append(
-            f"{len(ids)} compounds nobody can walk to (off the network or on an island of streets without service) "
-            f"were left out of the demand ({', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}); "
-            f"{CHECK_HINT}, or plan for them with --include-unreachable."
-        )
+        _note_set_aside(summary, compounds.index[set_aside])
     summary["timings"] = {
         "network_and_coverage_s": round(t_cov - t0, 3),
         "candidates_s": round(t_cand - t_cov, 3),
@@ -330,6 +287,44 @@ def _candidates(
         )
     costs = None if costs_all is None else costs_all[sites.index.get_indexer(cand.sites.index)]
     return cand, source, costs
+
+
+def _demand(net, compounds, origins: Origins, cand: Candidates, existing: _Existing, weights, costs, options):
+    """The walking coverage matrix (compounds, min over their origins, × candidates) and the compounds set aside.
+
+    Compounds nobody can walk to are no demand unless ``options.include_unreachable``: they lack a way in, not a
+    site.
+    """
+    o, s, w = pairs_within(net, origins.attachment, cand.attachment, limit_m=existing.limit_m)
+    set_aside = np.zeros(len(compounds), dtype=bool)
+    if not options.include_unreachable:
+        set_aside = unreachable_mask(existing.coverage, compounds.index).to_numpy() & ~existing.covered
+        keep = ~set_aside[origins.compound_pos[o]]
+        o, s, w = o[keep], s[keep], w[keep]
+    matrix = CoverageMatrix.from_pairs(
+        compounds.index,
+        cand.sites.index,
+        origins.compound_pos[o],
+        s,
+        walk_m=w,
+        limit_m=existing.limit_m,
+        weights=weights,
+        covered=existing.covered,
+        existing_walk_m=existing.walk_m,
+        costs=costs,
+    )
+    log.info("siting: %r", matrix)
+    return matrix, set_aside
+
+
+def _note_set_aside(summary: dict, set_aside: pd.Index) -> None:
+    ids = [str(c) for c in set_aside]
+    summary["set_aside_unreachable"] = ids
+    summary["notes"].append(
+        f"{len(ids)} compounds nobody can walk to (off the network or on an island of streets without service) "
+        f"were left out of the demand ({', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}); "
+        f"{CHECK_HINT}, or plan for them with --include-unreachable."
+    )
 
 
 def _after(net, origins, cand: Candidates, matrix, result: SitingResult, existing: _Existing, options, compounds):
