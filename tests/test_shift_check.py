@@ -140,3 +140,20 @@ def test_shift_check_needs_enough_features_in_china():
     assert diag.suspected is None and diag.n_points == 0 and "skipped" in diag.message
     with pytest.raises(InputError, match="CRS"):
         detect_gcj02_shift(gpd.GeoSeries(pts.to_numpy()), streets)
+
+
+def test_every_geometry_type_is_sampled_along_its_edges():
+    streets = gpd.GeoSeries([shapely.LineString([(116.30, 39.90), (116.31, 39.90)])], crs="EPSG:4326")
+    box = shapely.box(116.301, 39.9001, 116.302, 39.9006)
+    layer = gpd.GeoSeries(
+        [
+            shapely.Point(116.305, 39.9001),
+            shapely.GeometryCollection([box, shapely.Point(116.303, 39.9001)]),  # what make_valid may leave
+            shapely.MultiPolygon([box, shapely.box(116.303, 39.9001, 116.304, 39.9004)]),
+            shapely.LineString([(116.306, 39.9001), (116.307, 39.9001)]),
+        ]
+        * 3,
+        crs="EPSG:4326",
+    )
+    diag = detect_gcj02_shift(layer, streets)
+    assert diag.n_points == 12 and diag.n_samples > 12 * 10 and not diag.shifted

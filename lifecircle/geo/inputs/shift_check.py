@@ -101,9 +101,11 @@ def _samples(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lon/lat samples of each feature (points as they are, edges every ``step_m``) and their feature index."""
     metric = shapely.transform(geoms_wgs84, lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
-    edges = np.where(shapely.get_dimensions(metric) == 2, shapely.boundary(metric), metric)
-    dense = shapely.segmentize(edges, step_m)
-    xy, owner = shapely.get_coordinates(dense, return_index=True)
+    parts, part_owner = shapely.get_parts(metric, return_index=True)  # multi-parts and collections apart
+    polygons = shapely.get_type_id(parts) == 3
+    parts[polygons] = shapely.boundary(parts[polygons])
+    xy, index = shapely.get_coordinates(shapely.segmentize(parts, step_m), return_index=True)
+    owner = part_owner[index]
     if len(xy) > max_samples:  # a fixed random subset: the same answer on every run
         keep = np.sort(np.random.default_rng(0).choice(len(xy), max_samples, replace=False))
         xy, owner = xy[keep], owner[keep]
