@@ -246,6 +246,111 @@ def reduce_instance(
     if kind not in ("cover", "max", "median"):
         raise ValueError(f"unknown model kind {kind!r}")
     n0, m0 = m.shape
+    work = _initial_rows(m, kind, unserved_m)
+    work.cap = None if capacity is None else np.asarray(capacity, dtype=float).copy()
+    stats = {"compounds": n0, "candidates": m0, "pairs": int(m.cover.nnz), "rows_in": int(work.rows_in)}
+    for _ in range(max_rounds):
+        before = work.A.shape
+        work.merge_rows()
+        if kind == "cover" and work.cap is None and work.A.shape[0]:
+            work.force_single_rows()
+            if dominance and work.A.shape[0]:
+                work.drop_dominated_rows()
+        work.drop_columns(kind, dominance)
+        if work.A.shape == before:
+            break
+    A, vals = work.A, work.vals
+    stats.update(
+        groups=int(A.shape[0]),
+        columns=int(A.shape[1]),
+        pairs_reduced=int(A.nnz),
+        fixed=int(sum(f.size for f in work.fixed)),
+        unreachable=int(work.unreachable.size),
+    )
+    log.info("siting reduction (%s): %s", kind, stats)
+    return ReducedInstance(
+        A=A,
+        D=None if vals is None else sp.csr_matrix((vals, A.indices, A.indptr), shape=A.shape),
+        weight=work.weight,
+        fallback=work.fallback,
+        cols=work.cols,
+        cost=work.cost,
+        capacity=work.cap,
+        fixed=np.concatenate(work.fixed) if work.fixed else np.zeros(0, dtype=np.int64),
+        unreachable=work.unreachable,
+        constant=work.constant,
+        stats=stats,
+    )
+
+
+@dataclass(eq=False)
+class _Work:
+    """The instance while it is being reduced: groups × candidates, their weights, costs and what was fixed."""
+
+    A: sp.csr_matrix
+    vals: np.ndarray | None
+    weight: np.ndarray
+    fallback: np.ndarray | None
+    cols: np.ndarray
+    cost: np.ndarray
+    unreachable: np.ndarray
+    constant: float
+    rows_in: int
+    cap: np.ndarray | None = None
+    fixed: list = field(default_factory=list)
+
+    def merge_rows(self) -> None:
+        """Merge identical rows (their weights add up)."""
+        if not self.A.shape[0]:
+            return
+        group, rep = merge_rows(self.A, self.vals, self.fallback)
+        if rep.size < self.A.shape[0]:
+            self.weight = np.bincount(group, weights=self.weight, minlength=rep.size)
+            self.A, self.vals = _take_rows(self.A, self.vals, rep)
+            self.fallback = None if self.fallback is None else self.fallback[rep]
+
+    def force_single_rows(self) -> None:
+        """Cover-all: a row one candidate reaches forces that candidate; the rows it covers are done."""
+        A = self.A
+        single = np.diff(A.indptr) == 1
+        if not single.any():
+            return
+        ess = np.zeros(A.shape[1], dtype=bool)
+        ess[A.indices[A.indptr[:-1][single]]] = True
+        self.fixed.append(self.cols[ess])
+        hit = np.bincount(_row_ids(A.indptr)[ess[A.indices]], minlength=A.shape[0]) > 0
+        A, _ = _take_rows(A, None, ~hit)
+        self.weight = self.weight[~hit]
+        self.A, _ = _take_cols(A, None, ~ess)
+        self.cols, self.cost = self.cols[~ess], self.cost[~ess]
+
+    def drop_dominated_rows(self) -> None:
+        """Cover-all: a row whose candidates include another row's is covered whenever that one is."""
+        rd = _dominated_rows(self.A)
+        if rd.any():
+            self.A, _ = _take_rows(self.A, None, ~rd)
+            self.weight = self.weight[~rd]
+
+    def drop_columns(self, kind: str, dominance: bool) -> None:
+        """Drop dominated candidates (without capacities) and candidates reaching nothing."""
+        A = self.A
+        dc = np.zeros(A.shape[1], dtype=bool)
+        if dominance and self.cap is None and A.shape[1] and A.shape[0]:
+            if kind == "median":
+                dc = _dominated_median_cols(A, sp.csr_matrix((self.vals, A.indices, A.indptr), shape=A.shape))
+            else:
+                dc = _dominated_cover_cols(A, self.cost)
+        dc |= np.bincount(A.indices, minlength=A.shape[1]) == 0  # columns reaching nothing left
+        if dc.any():
+            self.A, self.vals = _take_cols(A, self.vals, ~dc)
+            self.cols, self.cost = self.cols[~dc], self.cost[~dc]
+            self.cap = None if self.cap is None else self.cap[~dc]
+
+
+def _initial_rows(m: CoverageMatrix, kind: str, unserved_m: float | None) -> _Work:
+    """The rows a model needs: uncovered (max: weighted) compounds some candidate reaches; p-median: compounds a
+    candidate serves better than their fallback (existing service or ``unserved_m``), the rest a constant."""
+    n0, m0 = m.shape
     w = m.weights
     reach = np.diff(m.cover.indptr) > 0
     fallback = None
@@ -276,70 +381,16 @@ def reduce_instance(
         unreachable = np.flatnonzero(active & ~reach)
         rows = np.flatnonzero(active & reach)
         A, _ = _take_rows(m.cover, None, rows)
-    weight = w[rows].astype(float)
-    cols = np.arange(m0)
-    cost = m.site_costs
-    cap = None if capacity is None else np.asarray(capacity, dtype=float).copy()
-    fixed: list[np.ndarray] = []
-    stats = {"compounds": n0, "candidates": m0, "pairs": int(m.cover.nnz), "rows_in": int(rows.size)}
-
-    for _ in range(max_rounds):
-        before = A.shape
-        if A.shape[0]:  # merge identical rows
-            group, rep = merge_rows(A, vals, fallback)
-            if rep.size < A.shape[0]:
-                weight = np.bincount(group, weights=weight, minlength=rep.size)
-                A, vals = _take_rows(A, vals, rep)
-                fallback = None if fallback is None else fallback[rep]
-        if kind == "cover" and cap is None and A.shape[0]:
-            single = np.diff(A.indptr) == 1  # a row one candidate reaches forces it
-            if single.any():
-                ess = np.zeros(A.shape[1], dtype=bool)
-                ess[A.indices[A.indptr[:-1][single]]] = True
-                fixed.append(cols[ess])
-                hit = np.bincount(_row_ids(A.indptr)[ess[A.indices]], minlength=A.shape[0]) > 0
-                A, _ = _take_rows(A, None, ~hit)
-                weight = weight[~hit]
-                A, _ = _take_cols(A, None, ~ess)
-                cols, cost = cols[~ess], cost[~ess]
-            if dominance and A.shape[0]:
-                rd = _dominated_rows(A)
-                if rd.any():
-                    A, _ = _take_rows(A, None, ~rd)
-                    weight = weight[~rd]
-        dc = np.zeros(A.shape[1], dtype=bool)
-        if dominance and cap is None and A.shape[1] and A.shape[0]:
-            if kind == "median":
-                dc = _dominated_median_cols(A, sp.csr_matrix((vals, A.indices, A.indptr), shape=A.shape))
-            else:
-                dc = _dominated_cover_cols(A, cost)
-        dc |= np.bincount(A.indices, minlength=A.shape[1]) == 0  # columns reaching nothing left
-        if dc.any():
-            A, vals = _take_cols(A, vals, ~dc)
-            cols, cost = cols[~dc], cost[~dc]
-            cap = None if cap is None else cap[~dc]
-        if A.shape == before:
-            break
-    stats.update(
-        groups=int(A.shape[0]),
-        columns=int(A.shape[1]),
-        pairs_reduced=int(A.nnz),
-        fixed=int(sum(f.size for f in fixed)),
-        unreachable=int(unreachable.size),
-    )
-    log.info("siting reduction (%s): %s", kind, stats)
-    return ReducedInstance(
+    return _Work(
         A=A,
-        D=None if vals is None else sp.csr_matrix((vals, A.indices, A.indptr), shape=A.shape),
-        weight=weight,
+        vals=vals,
+        weight=w[rows].astype(float),
         fallback=fallback,
-        cols=cols,
-        cost=cost,
-        capacity=cap,
-        fixed=np.concatenate(fixed) if fixed else np.zeros(0, dtype=np.int64),
+        cols=np.arange(m0),
+        cost=m.site_costs,
         unreachable=unreachable,
         constant=constant,
-        stats=stats,
+        rows_in=int(rows.size),
     )
 
 
