@@ -149,7 +149,8 @@ def test_demo_runs_in_chinese(demo_run):
         assert (out / name).stat().st_size > 0
     page = (out / "map.html").read_text(encoding="utf-8")
     assert "OpenStreetMap" in page and "富润家园" in page
-    assert "医疗卫生" in (out / "report.html").read_text(encoding="utf-8")
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "医疗卫生" in report and "OpenStreetMap" in report and "ODbL" in report  # the data credited
     coverage = pd.read_csv(out / "coverage.csv")
     assert set(coverage["compound_id"]) == {f"XQ{i:02d}" for i in range(1, 11)}
 
