@@ -67,15 +67,17 @@ LAYERS_JS = (
         smoothFactor: 1.5, lineCap: "round", lineJoin: "round"
       });
       if (named) { line.bindTooltip(textTip(names[r[1]]), { sticky: true, className: "lc-street-tip" }); }
-      line.addTo(r[0] === 0 ? paths : G.streets);
+      line.addTo(r[0] === 0 ? paths : others);
       ctx.streets.push({ name: named ? names[r[1]] : null, cls: r[0], layer: line });
     }
-    // drawn in slices of ~25 ms (rows hold a few thousand points at most): the page answers input meanwhile
-    var rows = D.streets.lines, k = 0;
+    // lines are made in slices of ~25 ms (rows hold a few thousand points at most), the page answering input
+    // meanwhile, off the map: added at the end, so the canvas is drawn once rather than once per slice
+    var rows = D.streets.lines, k = 0, others = L.layerGroup();
     function slice() {
       var t0 = performance.now();
       while (k < rows.length && performance.now() - t0 < 25) { addRow(rows[k++]); }
       if (k < rows.length) { setTimeout(slice, 0); return; }
+      G.streets.addLayer(others);
       map.on("zoomend", showPaths);
       showPaths();
       ctx.streetsDone = true;
@@ -189,7 +191,8 @@ LAYERS_JS = (
         return el("span", mk._lcK === undefined ? "" : (S.name[mk._lcK] || Lb.unnamed) + " · " + D.catLabels[c]);
       });
       if (D.cluster[c] && typeof L.markerClusterGroup === "function") {
-        var cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40, chunkedLoading: true });
+        var cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40, chunkedLoading: true,
+                                                  chunkInterval: 40, chunkDelay: 10 });
         cluster.addLayers(byCat[c]);
         group.addLayer(cluster);
       } else {
