@@ -42,10 +42,11 @@ WHATIF_LABELS: dict[str, dict[str, str]] = {
     "reset": {"zh": "全部撤销", "en": "Undo all"},
     "legend": {
         "zh": "绿色：阈值内可达；红色：不可达；灰色：离路网太远。粗边框：状态已改变（蓝：新覆盖，橙：失去覆盖）。"
-        "点击设施可停用或删除，新增设施可拖动；取消勾选“点击地图新增设施”后，点击小区可查看各类步行时间。",
+        "点击设施可停用或删除，新增设施可拖动；取消勾选“点击地图新增设施”后，点击小区可查看各类步行时间。"
+        "放大后，白点为小区步行起点，虚线连到其接入的道路。",
         "en": "Green: within the limit; red: not; grey: too far from any street. Thick outline: status changed "
         "(blue gained, orange lost). Click a service to disable or remove it; drag a new one. With adding off, "
-        "click a compound for its walks.",
+        "click a compound for its walks. Zoomed in, white dots are where walks start (dashed: to their street).",
     },
     "changed_head": {"zh": "状态改变的小区（{n}）", "en": "Compounds that changed status ({n})"},
     "now_covered": {"zh": "现可达，{minutes} 分钟", "en": "now within reach, {minutes} min"},

@@ -209,8 +209,11 @@ def point_arrays(scene: WhatIfScene, service_att: Attachment, base: Baseline) ->
     category_pos = {name: i for i, name in enumerate(scene.categories)}
     s_cat = np.array([category_pos[c] for c in scene.services["category"].astype(str)], dtype=np.int64)
     lonlat = to_crs(scene.services, 4326).geometry
+    origin_lonlat = scene.origins.points.to_crs(4326)
     return {
         "o_comp": encode(scene.origins.compound_pos, "i4"),
+        "o_lon": encode(origin_lonlat.x.to_numpy(), "f8"),
+        "o_lat": encode(origin_lonlat.y.to_numpy(), "f8"),
         "o_seg": encode(att.segment, "i4"),
         "o_frac": encode(att.fraction, "f8"),
         "o_access": encode(att.access_m, "f8"),
@@ -240,14 +243,11 @@ def compound_arrays(compounds: gpd.GeoDataFrame) -> dict[str, dict]:
     np.cumsum(np.bincount(ring_of, minlength=len(rings)), out=r_ptr[1:])
     c_ptr = np.zeros(len(compounds) + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=len(compounds)), out=c_ptr[1:])
-    centre = shapely.point_on_surface(geoms)
     return {
         "c_ring_ptr": encode(c_ptr, "i4"),
         "ring_ptr": encode(r_ptr, "i4"),
         "ring_lon": encode(coords[:, 0], "f8"),
         "ring_lat": encode(coords[:, 1], "f8"),
-        "c_lon": encode(shapely.get_x(centre), "f8"),
-        "c_lat": encode(shapely.get_y(centre), "f8"),
     }
 
 

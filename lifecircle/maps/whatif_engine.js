@@ -397,6 +397,16 @@
       nCompounds: nC,
       services: services,
       snapLonLat: snapLonLat,
+      /* where walks from compound c start ([lon, lat]) and where each joins its street (null: off the network) */
+      originsOf: function (c) {
+        var out = [];
+        for (var q = cPtr[c]; q < cPtr[c + 1]; q++) {
+          var o = cOrig[q];
+          out.push({ at: [A.o_lon[o], A.o_lat[o]],
+            join: A.o_seg[o] < 0 ? null : tm.inverse.apply(null, snapper.point(A.o_seg[o], A.o_frac[o])) });
+        }
+        return out;
+      },
       joinPoint: function (k) {
         var svc = services[k];
         return svc.seg < 0 ? null : tm.inverse.apply(null, snapper.point(svc.seg, svc.frac));

@@ -13,6 +13,7 @@
   var PALETTE = ["#1f77b4", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#ff7f0e", "#7f7f7f"];
   var COLOURS = { covered: "#2e9d5b", uncovered: "#d9534f", off: "#9e9e9e", gained: "#1c4fa0", lost: "#f0a202" };
   var MAX_LISTED = 300;
+  var ORIGINS_ZOOM = 16;  /* walk origins and their access walks drawn from this zoom on */
 
   function el(tag, text, cls) {
     var e = document.createElement(tag);
@@ -72,8 +73,26 @@
       poly.on("click", (function (k) { return function (e) { if (!addOn.checked) { compoundPopup(k, e.latlng); } }; })(c));
       polygons.push(poly.addTo(map));
     }
+    /* close up, where each compound's walks start and the access walk to its street */
+    var originLayer = L.layerGroup();
+    for (c = 0; c < nC; c++) {
+      engine.originsOf(c).forEach(function (o) {
+        var at = [o.at[1], o.at[0]];
+        originLayer.addLayer(L.circleMarker(at, { radius: 3, color: "#222", weight: 1, fillColor: "#fff", fillOpacity: 1,
+          interactive: false, renderer: renderer }));
+        if (o.join) {
+          originLayer.addLayer(L.polyline([at, [o.join[1], o.join[0]]], { color: "#222", weight: 1, dashArray: "2 3",
+            interactive: false, renderer: renderer }));
+        }
+      });
+    }
+    function showOrigins() {
+      if (map.getZoom() >= ORIGINS_ZOOM) { originLayer.addTo(map); } else { map.removeLayer(originLayer); }
+    }
+    map.on("zoomend", showOrigins);
     var homeBounds = polygons.length ? L.featureGroup(polygons).getBounds() : streets.getBounds();
     map.fitBounds(homeBounds.isValid() ? homeBounds : streets.getBounds(), { padding: [30, 30] });
+    showOrigins();
 
     function covered(k, c, base) { return engine.walk(k, c, base) <= limitOf(k); }
     function styleOf(c) {
