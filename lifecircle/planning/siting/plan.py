@@ -50,56 +50,16 @@ def ranked_plan(
         ``by="distance"`` also ``cum_weighted_m``.
     """
     sel = _positions(m, site_ids)
-    csc = m.cover.tocsc()
-    w = m.weights
     cap = None if capacity is None else np.broadcast_to(np.asarray(capacity, dtype=float), (m.shape[1],))
-    covered = m.covered.copy()
-    residual = np.where(covered, 0.0, w).astype(float)
-    total_w = float(w.sum()) or 1.0
-    dist = None
-    if by == "distance":
-        ex = m.existing_walk_m if m.existing_walk_m is not None else np.full(m.shape[0], np.inf)
-        dist = np.where(np.isfinite(ex), ex, np.inf if unserved_m is None else float(unserved_m))
-        dcsc = m.distances.tocsc()
+    state = _Build(m, cap, by=by, unserved_m=unserved_m)
     remaining = list(range(sel.size))
     rows_out = []
-    cum_m = float(np.where(np.isfinite(dist), w * dist, 0.0).sum()) if dist is not None else np.nan
     while remaining:
         cand = sel[remaining]
-        new_w = np.empty(len(remaining))
-        gain = np.empty(len(remaining))
-        for t, j in enumerate(cand):  # loop over the (few) selected sites, vectorised over compounds
-            r = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
-            nw = residual[r].sum()
-            new_w[t] = min(nw, cap[j]) if cap is not None else nw
-            if dist is not None:
-                d = dcsc.data[dcsc.indptr[j] : dcsc.indptr[j + 1]]
-                cur = dist[r]
-                gain[t] = float((w[r] * (np.where(np.isfinite(cur), cur, 2 * d.max() + 1) - d).clip(0)).sum())
-            else:
-                gain[t] = new_w[t]
+        new_w, gain = state.gains(cand)
         best = int(np.lexsort((np.arange(len(remaining)), -new_w, -gain))[0])
         j = cand[best]
-        r = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
-        newly = r[~covered[r]]
-        if cap is not None:
-            take = min(cap[j], residual[r].sum())
-            order = np.argsort(np.diff(m.cover.indptr)[r], kind="stable")
-            rr = r[order]
-            before = np.concatenate([[0.0], np.cumsum(residual[rr])[:-1]])
-            served = np.clip(take - before, 0.0, residual[rr])
-            residual[rr] -= served
-            newly = rr[(residual[rr] <= 1e-9) & ~covered[rr]]
-        else:
-            residual[r] = 0.0
-        covered[newly] = True
-        if dist is not None:
-            d = dcsc.data[dcsc.indptr[j] : dcsc.indptr[j + 1]]
-            cur = dist[r]
-            fin = np.isfinite(cur)
-            cum_m -= float((w[r][fin] * (cur[fin] - d[fin]).clip(0)).sum())
-            cum_m += float((w[r][~fin] * d[~fin]).sum())
-            dist[r] = np.minimum(cur, d)
+        newly = state.build(j)
         rows_out.append(
             {
                 "site_id": m.site_ids[j],
@@ -107,34 +67,98 @@ def ranked_plan(
                 "gain": float(gain[best]),
                 "new_compounds": int(newly.size),
                 "new_weight": float(new_w[best]),
-                "cum_compounds": int(covered.sum()),
-                "cum_weight": float(w[covered].sum()),
+                "cum_compounds": int(state.covered.sum()),
+                "cum_weight": float(m.weights[state.covered].sum()),
                 "cum_share": 0.0,
-                "cum_weighted_m": cum_m,
+                "cum_weighted_m": state.cum_m,
             }
         )
         remaining.pop(best)
-    df = pd.DataFrame(
-        rows_out,
-        columns=[
-            "site_id",
-            "rank",
-            "gain",
-            "new_compounds",
-            "new_weight",
-            "cum_compounds",
-            "cum_weight",
-            "cum_share",
-            "cum_weighted_m",
-        ],
-    ).set_index("site_id")
+    df = pd.DataFrame(rows_out, columns=_PLAN_COLUMNS).set_index("site_id")
     if cap is not None:
         # served weight: existing coverage plus what the sites serve, cumulated
-        df["cum_weight"] = float(w[m.covered].sum()) + df["new_weight"].cumsum()
-    df["cum_share"] = df["cum_weight"] / total_w
+        df["cum_weight"] = float(m.weights[m.covered].sum()) + df["new_weight"].cumsum()
+    df["cum_share"] = df["cum_weight"] / (float(m.weights.sum()) or 1.0)
     if by != "distance":
         df = df.drop(columns="cum_weighted_m")
     return df
+
+
+_PLAN_COLUMNS = [
+    "site_id",
+    "rank",
+    "gain",
+    "new_compounds",
+    "new_weight",
+    "cum_compounds",
+    "cum_weight",
+    "cum_share",
+    "cum_weighted_m",
+]
+
+
+class _Build:
+    """The ranked plan while it is built: what each compound still needs, who is covered, walks so far."""
+
+    def __init__(self, m: CoverageMatrix, cap, *, by: str, unserved_m: float | None):
+        self.m, self.cap, self.w = m, cap, m.weights
+        self.csc = m.cover.tocsc()
+        self.covered = m.covered.copy()
+        self.residual = np.where(self.covered, 0.0, self.w).astype(float)
+        self.dist = None
+        if by == "distance":
+            ex = m.existing_walk_m if m.existing_walk_m is not None else np.full(m.shape[0], np.inf)
+            self.dist = np.where(np.isfinite(ex), ex, np.inf if unserved_m is None else float(unserved_m))
+            self.dcsc = m.distances.tocsc()
+        d = self.dist
+        self.cum_m = float(np.where(np.isfinite(d), self.w * d, 0.0).sum()) if d is not None else np.nan
+
+    def _rows(self, j: int) -> np.ndarray:
+        return self.csc.indices[self.csc.indptr[j] : self.csc.indptr[j + 1]]
+
+    def _walks(self, j: int) -> np.ndarray:
+        return self.dcsc.data[self.dcsc.indptr[j] : self.dcsc.indptr[j + 1]]
+
+    def gains(self, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weight each candidate would newly serve, and its gain (that weight, or walking saved by distance)."""
+        new_w = np.empty(len(cand))
+        gain = np.empty(len(cand))
+        for t, j in enumerate(cand):  # loop over the (few) selected sites, vectorised over compounds
+            r = self._rows(j)
+            nw = self.residual[r].sum()
+            new_w[t] = min(nw, self.cap[j]) if self.cap is not None else nw
+            if self.dist is not None:
+                d = self._walks(j)
+                cur = self.dist[r]
+                gain[t] = float((self.w[r] * (np.where(np.isfinite(cur), cur, 2 * d.max() + 1) - d).clip(0)).sum())
+            else:
+                gain[t] = new_w[t]
+        return new_w, gain
+
+    def build(self, j: int) -> np.ndarray:
+        """Build site ``j``: serve what it can (with a capacity, compounds with the fewest candidates first) and
+        return the compounds it newly covers."""
+        r = self._rows(j)
+        newly = r[~self.covered[r]]
+        if self.cap is not None:
+            take = min(self.cap[j], self.residual[r].sum())
+            order = np.argsort(np.diff(self.m.cover.indptr)[r], kind="stable")
+            rr = r[order]
+            before = np.concatenate([[0.0], np.cumsum(self.residual[rr])[:-1]])
+            served = np.clip(take - before, 0.0, self.residual[rr])
+            self.residual[rr] -= served
+            newly = rr[(self.residual[rr] <= 1e-9) & ~self.covered[rr]]
+        else:
+            self.residual[r] = 0.0
+        self.covered[newly] = True
+        if self.dist is not None:
+            d = self._walks(j)
+            cur = self.dist[r]
+            fin = np.isfinite(cur)
+            self.cum_m -= float((self.w[r][fin] * (cur[fin] - d[fin]).clip(0)).sum())
+            self.cum_m += float((self.w[r][~fin] * d[~fin]).sum())
+            self.dist[r] = np.minimum(cur, d)
+        return newly
 
 
 def critical_services(existing: CoverageMatrix) -> pd.DataFrame:
