@@ -223,6 +223,7 @@ def analyze(
     for column in filter(None, (find_column(compounds, HOUSEHOLD_COLUMNS), find_column(compounds, POPULATION_COLUMNS))):
         weight_values(compounds, column)  # text or negative weights are refused before any work
     governance_columns(compounds, governance)  # and governance columns that are not there
+    has_branch = branch_presence(compounds, branches, branch_column=branch_column)  # and branch data
     if walk is None:
         walk = Walk(
             speed_kmh=speed_kmh,
@@ -254,7 +255,6 @@ def analyze(
             max_snap_m=max_snap_m,
         )
     table = result.table
-    has_branch = branch_presence(compounds, branches, branch_column=branch_column)
     wide = _compound_table(compounds, result, has_branch)
     services_out = _service_table(services, result)
 
