@@ -93,6 +93,7 @@ SECTIONS = {
         "capacity",
         "solver",
         "time_limit_s",
+        "include_unreachable",
     },
     "isochrones": {"dir", "minutes", "catchment_m", "rings", "workers"},
     "publish": {"dir", "online", "lang"},
@@ -314,6 +315,7 @@ def _jobs(chk: StudyCheck, doc: Mapping, base: Path) -> dict:
         capacity=chk.number(site, "capacity", "site", "800"),
         solver=chk.choice(site, "solver", "site", SOLVERS) or "highs",
         time_limit_s=chk.number(site, "time_limit_s", "site", "60") or 60.0,
+        include_unreachable=chk.boolean(site, "include_unreachable", "site", False),
     )
     isochrones = IsochroneOptions(
         minutes=chk.numbers(iso, "minutes", "isochrones", "[5, 10, 15]") or IsochroneOptions().minutes,
