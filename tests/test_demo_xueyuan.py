@@ -185,3 +185,23 @@ def test_demo_branches_matched_by_name_except_the_unknown(demo_run):
     assert summary["compounds_without_branch"] == 3
     unmatched = [n for n in summary["data_quality"] if "zhibu_mingdan.xlsx" in n]
     assert len(unmatched) == 1 and "街道办事处机关" in unmatched[0] and "静淑苑" not in unmatched[0]
+
+
+def test_demo_equals_analyze_on_the_same_files(demo_run, tmp_path):
+    """No shortcut: ``lifecircle analyze`` on the shipped files, as a user would type it, gives the demo's answers."""
+    _, out = demo_run
+    files = xueyuan_inputs()
+    paths = [files.network, files.compounds, files.services, files.branches, tmp_path / "analyze"]
+    flags = ["--network", "--compounds", "--services", "--branches", "--out"]
+    args = [str(a) for pair in zip(flags, paths, strict=True) for a in pair]
+    proc = subprocess.run(
+        [sys.executable, "-m", "lifecircle", "-q", "analyze", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "analyze" / "coverage.csv").read_bytes() == (out / "coverage.csv").read_bytes()
+    mine, theirs = (json.loads((d / "summary.json").read_text(encoding="utf-8")) for d in (tmp_path / "analyze", out))
+    assert mine["compounds_without_branch"] == theirs["compounds_without_branch"] == 3
+    assert mine["categories"] == theirs["categories"]
