@@ -274,7 +274,7 @@ def disk_error(
     It names the folder, the space free, what the run had written when the disk filled and, when a previous
     result is there, its size (the best guess of what the new one needs).
     """
-    if not isinstance(exc, Exception):
+    if not isinstance(exc, Exception) or isinstance(exc, LifecircleError):  # a user's mistake stays what it is
         return None
     full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
     full = full or bool(_FULL.search(str(exc)))
