@@ -381,3 +381,51 @@ def test_many_compounds_draw_on_a_canvas(browser, tmp_path):
     page.locator(".leaflet-popup-content").wait_for(timeout=5000)
     assert "无法步行到达" in page.locator(".leaflet-popup-content").inner_text()
     page.close()
+
+
+# --------------------------------------------------------------------------------- the demo, as users run it
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """``lifecircle demo`` with no flags, its terminal output piped (stdout and stderr together)."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    proc = subprocess.run(
+        [sys.executable, "-m", "lifecircle", "demo", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout
+    return out, proc.stdout
+
+
+def test_demo_map_opens_offline_with_streets_and_no_flags(browser, demo_run):
+    out, _ = demo_run
+    path = out / "map.html"
+    assert path.stat().st_size < 3_000_000
+    text = path.read_text(encoding="utf-8")
+    assert '<script src="http' not in text and 'rel="stylesheet" href="http' not in text
+    p = Page(browser)
+    page = p.open(path)
+    page.wait_for_function("LC.last.streetsDone")
+    assert p.errors == [] and p.dialogs == []
+    assert all("tile" in u or "basemaps" in u for u in p.blocked), p.blocked
+    assert page.evaluate("LC.last.streets.length") > 10 and page.evaluate("LC.last.index.length") > 0
+    legend = page.locator(".lc-legend").inner_text()
+    assert "分钟（" in legend and "主要道路" in legend  # each category with its limit; the street layer
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "demo_map_offline.png"))
+    page.close()
+
+
+def test_piped_progress_ends_before_the_summary(demo_run):
+    _, output = demo_run
+    assert "\r" not in output
+    lines = output.splitlines()
+    steps = [k for k, line in enumerate(lines) if line.startswith("lifecircle: [")]
+    assert len(steps) == 4 and all(lines[k].endswith("done") for k in steps)
+    summary = next(k for k, line in enumerate(lines) if "个小区" in line or "compounds, threshold" in line)
+    assert summary > steps[-1]
