@@ -155,9 +155,9 @@ def test_branch_names_in_a_name_column(three):
     assert branch_presence(three, None, branch_column="支部名称").tolist() == [True, False, True]
 
 
-@pytest.mark.parametrize("odd", ["maybe", "2", "待定"])
-def test_branch_column_with_other_values_is_refused(three, odd):
-    three["有支部"] = ["是", "否", odd]
+@pytest.mark.parametrize(("odd", "others"), [("maybe", ["是", "否"]), ("2", ["是", "否"]), ("待定", ["待定", "未知"])])
+def test_branch_column_with_other_values_is_refused(three, odd, others):
+    three["有支部"] = [*others, odd]
     with pytest.raises(InputError, match=f"'{odd}'") as err:
         branch_presence(three, None)
     assert "有支部" in str(err.value) and "\n" not in str(err.value)

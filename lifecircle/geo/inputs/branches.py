@@ -38,6 +38,7 @@ COMPOUND_NAME_COLUMNS = ("所在小区", "小区名称", "compound_name", "所�
 BY_NAME_KEY = "lifecircle_branch_compound_column"
 _NAME_HINT = re.compile(r"支部|党|branch", re.IGNORECASE)
 _NAME_COLUMN_HINT = re.compile(r"名称|名字|name", re.IGNORECASE)
+_UNSURE = frozenset({"待定", "不详", "未知", "不清楚", "unknown", "maybe", "n/a", "na", "?", "？", "-", "—", "tbd"})
 
 
 def _quoted(names) -> str:
@@ -75,7 +76,8 @@ def branch_column_flags(values: pd.Series, *, column: Hashable, source: str) -> 
     if len(others):
         wordy = others.str.contains(r"[^\W\d_]", regex=True, na=False)  # letters or 汉字, not just numbers
         names = _NAME_COLUMN_HINT.search(str(column)) or others.str.contains(_NAME_HINT, na=False).all()
-        if not (names or (words.isna().all() and wordy.all())):
+        unsure = others.str.lower().isin(_UNSURE)  # 待定 is no name: it says nothing either way
+        if unsure.any() or not (names or (words.isna().all() and wordy.all())):
             _not_understood(values[~empty][words.isna()], column, source)
     flags = pd.Series(False, index=values.index)
     flags[~empty] = words.where(words.notna(), True).astype(bool)  # a branch's name: filled means a branch
@@ -93,7 +95,7 @@ def _not_understood(rest: pd.Series, column: Hashable, source: str) -> None:
     raise InputError(
         f"{source}: column {column!r} should say whether a compound has a branch, but {len(rest)} cells hold other "
         f"values ({shown}; rows {', '.join(map(str, rest.index[:5]))}); use 是/否, 有/无, 1/0, ✓/✗, true/false, "
-        "yes/no, or the branch's name."
+        "yes/no, or the branch's name (with 支部 or 党 in it, or in a column named like 支部名称)."
     )
 
 

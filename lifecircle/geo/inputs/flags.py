@@ -24,7 +24,8 @@ TRUE_WORDS = frozenset(
 )
 #: Words read as no.
 FALSE_WORDS = frozenset(
-    {"0", "0.0", "false", "f", "no", "n", "否", "无", "無", "没有", "无支部", "未建", "未成立", "✗", "✘", "×", "☐", "○"}
+    {"0", "0.0", "false", "f", "no", "n", "否", "无", "無", "没有", "暂无", "无支部", "未建", "未成立"}
+    | {"✗", "✘", "×", "☐", "○"}
 )
 _EMPTY_WORDS = frozenset({"", "nan", "none", "null", "<na>", "nat"})
 
