@@ -74,6 +74,20 @@ def test_new_folder_appears_whole_with_its_manifest(tmp_path):
     assert digest == outputs.file_sha256(out / "coverage.csv")
 
 
+def test_a_new_folder_has_the_permissions_of_any_folder_the_user_makes(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_run(tmp_path / "out", RUN_A)
+        (tmp_path / "plain").mkdir()
+    finally:
+        os.umask(old)
+    mode = (tmp_path / "out").stat().st_mode & 0o777
+    assert mode == (tmp_path / "plain").stat().st_mode & 0o777 == 0o755  # not a temporary folder's 0700
+    (tmp_path / "out").chmod(0o750)
+    write_run(tmp_path / "out", RUN_B)  # a rerun keeps what the user set
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o750
+
+
 def test_rerun_replaces_its_own_files_and_keeps_other_jobs(tmp_path):
     out = tmp_path / "out"
     write_run(out, RUN_A)

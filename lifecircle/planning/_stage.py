@@ -18,9 +18,9 @@ import json
 import logging
 import os
 import re
+import secrets
 import shutil
 import signal
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,7 +69,7 @@ class Stage:
     def create(cls, out_dir: Path, *, inside: bool) -> Stage:
         """Make a locked stage inside ``out_dir`` or beside it."""
         where = out_dir if inside else out_dir.absolute().parent
-        path = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{key(out_dir)}-", dir=where))
+        path = _new_folder(where, f"{STAGE_PREFIX}{key(out_dir)}-")
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return cls(path, fd)
@@ -102,7 +102,7 @@ class Stage:
             os.chmod(self.path, out_dir.stat().st_mode & 0o7777)
         if _exchange(self.path, out_dir):
             return self.path
-        old = Path(tempfile.mkdtemp(prefix=f"{OLD_PREFIX}{key(out_dir)}-", dir=out_dir.absolute().parent))
+        old = _new_folder(out_dir.absolute().parent, f"{OLD_PREFIX}{key(out_dir)}-")
         os.rmdir(old)
         os.rename(out_dir, old)
         os.rename(self.path, out_dir)
@@ -114,6 +114,19 @@ class Stage:
             shutil.rmtree(self.path, ignore_errors=True)
         with contextlib.suppress(OSError):
             os.close(self.fd)
+
+
+def _new_folder(where: Path, prefix: str) -> Path:
+    """A new folder with a random name; its permissions follow the umask, as any folder the user makes (a
+    temporary folder's 0700 would become the output folder's)."""
+    for _ in range(100):
+        path = where / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(errno.EEXIST, "no free name for a stage folder", str(where))
 
 
 def read_complete(path: Path) -> bool:
