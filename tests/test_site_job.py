@@ -264,6 +264,7 @@ def test_outputs_contract_and_consistency(town, tmp_path):
     assert drawn["rank"] == [1, 2] and len(drawn["lat"]) == 2
     covers = [row[drawn["fields"].index("covers")] for row in drawn["values"]]
     assert covers == ["b1; b2", "a1; a2; a3"]  # each site's new catchment, in build order
+    assert '"streets":{"names":' in html  # the network planned on, drawn as the map's street layer
     assert pd.read_csv(out / "critical_services.csv", encoding="utf-8-sig")["service_id"].tolist() == ["s0"]
 
 

@@ -71,7 +71,12 @@ def run_site(study: Study, *, progress: bool = False, graph: nx.MultiDiGraph | N
             "gates": study.gates.path if study.gates else None,
         }
         write_site_plan(
-            plan, study.site_dir, inputs=inputs, map_options=map_options, output_coord_system=study.output_coord_system
+            plan,
+            study.site_dir,
+            inputs=inputs,
+            map_options=map_options,
+            output_coord_system=study.output_coord_system,
+            streets=loaded,
         )
         steps.next()
     return plan
@@ -84,12 +89,14 @@ def write_site_plan(
     inputs: dict[str, str | Path | None] | None = None,
     map_options: MapOptions | None = None,
     output_coord_system: str = "wgs84",
+    streets: nx.MultiDiGraph | None = None,
 ) -> Path:
     """Write ``sites.csv``, ``sites.gpkg``, ``siting.json``, ``before_after.csv``, ``critical_services.csv``
     and ``map.html``: all of them appear in ``out_dir`` together, or none does.
 
     ``output_coord_system`` (``wgs84``, ``gcj02``, ``bd09``, ``cgcs2000``) is the system of ``sites.gpkg`` and of the
-    ``lon``/``lat`` columns of ``sites.csv`` (to overlay on Amap, Baidu...); the map stays in WGS84."""
+    ``lon``/``lat`` columns of ``sites.csv`` (to overlay on Amap, Baidu...); the map stays in WGS84. ``streets``, the
+    walking network planned on, is drawn on the map as its street layer."""
     map_options = map_options or MapOptions()
     system = normalize_coord_system(output_coord_system)
     summary = {**plan.summary, "inputs": input_hashes(inputs or {}), "output_coord_system": system}
@@ -123,6 +130,7 @@ def write_site_plan(
                 ]
             ],
             site_areas=plan.catchments,
+            streets=streets,
             category=None if category == ALL else category,
             lang=map_options.lang,
             basemap=map_options.basemap,
