@@ -19,6 +19,7 @@ from lifecircle.geo.inputs.layers import read_branches, read_compounds
 from lifecircle.geo.inputs.names import match_names, normalise_name
 from lifecircle.geo.validate import quality_notes
 from lifecircle.planning.analysis import analyze, branch_presence
+from lifecircle.planning.report_notes import note_in
 
 # ---- names ------------------------------------------------------------------------------------------------------
 
@@ -99,6 +100,8 @@ def test_branch_list_by_compound_name(cau, caplog):
     assert by_name[by_name].index.tolist() == sorted(["富润家园", "石科院生活区", "农大小区-北区", "中建壹品·学府公馆"])
     notes = " ".join(quality_notes(present))
     assert "阳光小区" in notes and "学士居社区" in notes and "1 branches name no compound" in notes
+    zh = [note_in(note, "zh") for note in quality_notes(present)]  # a Chinese report says them in Chinese
+    assert len(zh) == 3 and all("compound" not in note and "小区" in note for note in zh), zh
 
     services = points([(116.3545, 40.0021)], ids=["s1"], crs="EPSG:4326", category=["便民服务"])
     result = analyze(network, compounds, services, branches=branches)
@@ -161,6 +164,16 @@ def test_branch_column_with_other_values_is_refused(three, odd, others):
     with pytest.raises(InputError, match=f"'{odd}'") as err:
         branch_presence(three, None)
     assert "有支部" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_empty_cells_are_noted_in_both_languages(three):
+    three["支部"] = ["是", None, "否"]
+    notes = quality_notes(branch_presence(three, None))
+    assert notes == [
+        "The compound layer: 1 compounds have an empty branch cell in column '支部' and are counted as without a "
+        "branch (B)."
+    ]
+    assert note_in(notes[0], "zh") == "小区图层：1 个小区的“支部”列为空，按无支部统计（B）。"
 
 
 def test_empty_branch_column_is_refused_not_zero(three):

@@ -101,6 +101,23 @@ NOTE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"Every compound is already covered by existing services: no new site is needed\.",
             "现有服务设施已覆盖全部小区，无需新增站点。",
         ),
+        (
+            r"(?P<source>.+?): (?P<n>\d+) compound names fit several compounds and were not matched: (?P<names>.*)\.",
+            "{source}：{n} 个小区名称对应多个小区，未匹配：{names}。",
+        ),
+        (
+            r"(?P<source>.+?): (?P<n>\d+) compound names match no compound and were not counted: (?P<names>.*)\.",
+            "{source}：{n} 个小区名称找不到对应的小区，未计入：{names}。",
+        ),
+        (
+            r"(?P<source>.+?): (?P<n>\d+) branches name no compound \((?P<ids>.*)\)\.",
+            "{source}：{n} 个支部未填写所在小区（{ids}）。",
+        ),
+        (
+            r"The compound layer: (?P<n>\d+) compounds have an empty branch cell in column '(?P<column>.*)' and are "
+            r"counted as without a branch \((?P<ids>.*)\)\.",
+            "小区图层：{n} 个小区的“{column}”列为空，按无支部统计（{ids}）。",
+        ),
     )
 )
 
