@@ -343,6 +343,21 @@ def test_without_an_atomic_exchange_the_swap_still_commits(tmp_path, monkeypatch
     assert visible(out) == RUN_B and leftovers(out) == []
 
 
+def test_without_flock_rename_exchange_or_signal_masks_runs_still_commit(tmp_path, monkeypatch):
+    """As on Windows: no flock (a left-over stage is told by its age), no renameat2, no signal masks."""
+    monkeypatch.setattr(_stage, "fcntl", None)
+    monkeypatch.setattr(_stage, "_exchange", lambda a, b: False)
+    monkeypatch.delattr(signal, "pthread_sigmask")
+    out = tmp_path / "out"
+    write_run(out, RUN_A)
+    fresh = _stage.Stage.create(out, inside=False)  # maybe another run's: kept
+    old = _stage.Stage.create(out, inside=False)
+    os.utime(old.path, (0, 0))  # a day old and more: left over
+    write_run(out, RUN_B)
+    assert visible(out) == RUN_B and fresh.path.is_dir() and not old.path.exists()
+    fresh.remove()
+
+
 # ---------------------------------------------------------------------------------------------- kills
 
 _STEPS = [(os, "rename"), (os, "replace"), (os, "link"), (os, "unlink"), (os, "rmdir"), (os, "mkdir"), (os, "fsync")]

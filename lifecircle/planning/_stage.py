@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import fcntl
 import hashlib
 import json
 import logging
@@ -22,12 +21,18 @@ import secrets
 import shutil
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from lifecircle.errors import LifecircleError
 from lifecircle.folder import MANIFEST, OLD_PREFIX, STAGE_PREFIX, Manifest, safe_name
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; a stage is then taken as left over when a day old
+    fcntl = None
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,7 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 _FULL = re.compile(r"disk is full|no space left|disk quota", re.IGNORECASE)
 _NEARLY_FULL_BYTES = 1 << 20
+_STALE_WITHOUT_LOCKS_S = 24 * 3600
 
 
 def key(out_dir: Path) -> str:
@@ -62,7 +68,7 @@ class Stage:
     """A stage folder and the lock held on it while the run lives."""
 
     path: Path
-    fd: int
+    fd: int | None
     swapped: bool = False
 
     @classmethod
@@ -70,9 +76,7 @@ class Stage:
         """Make a locked stage inside ``out_dir`` or beside it."""
         where = out_dir if inside else out_dir.absolute().parent
         path = _new_folder(where, f"{STAGE_PREFIX}{key(out_dir)}-")
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return cls(path, fd)
+        return cls(path, lock(path, wait=False))
 
     def size(self) -> int:
         """Bytes written into the stage so far."""
@@ -112,8 +116,8 @@ class Stage:
         """Remove the stage unless it was swapped in, and release the lock; safe to call twice."""
         if not self.swapped and self.path.is_dir() and not self.path.is_symlink():
             shutil.rmtree(self.path, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+        unlock(self.fd)
+        self.fd = None
 
 
 def _new_folder(where: Path, prefix: str) -> Path:
@@ -127,6 +131,27 @@ def _new_folder(where: Path, prefix: str) -> Path:
             continue
         return path
     raise FileExistsError(errno.EEXIST, "no free name for a stage folder", str(where))
+
+
+def lock(folder: Path, *, wait: bool) -> int | None:
+    """An exclusive ``flock`` on a folder: the descriptor holding it (see :func:`unlock`), or None where the
+    system has no ``flock``. Raises BlockingIOError when another process holds it and ``wait`` is false."""
+    if fcntl is None or not hasattr(os, "O_DIRECTORY"):
+        return None
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def unlock(fd: int | None) -> None:
+    """Release a lock of :func:`lock`."""
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 def read_complete(path: Path) -> bool:
@@ -167,14 +192,11 @@ def clean_stale(out_dir: Path) -> None:
         if path.is_symlink() or not path.is_dir():
             continue
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-        except OSError:
+            fd = lock(path, wait=False)
+        except OSError:  # BlockingIOError: a run still writes it
             continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue  # a run still writes it
+        if fd is None and time.time() - path.stat().st_mtime < _STALE_WITHOUT_LOCKS_S:
+            continue
         try:
             if not out_dir.exists() and read_complete(path):
                 os.rename(path, out_dir)
@@ -183,7 +205,7 @@ def clean_stale(out_dir: Path) -> None:
                 shutil.rmtree(path, ignore_errors=True)
                 log.info("removed %s, left by a run that was killed", path)
         finally:
-            os.close(fd)
+            unlock(fd)
 
 
 def legacy_names(out_dir: Path) -> set[str]:
@@ -238,20 +260,19 @@ def commit_lock(out_dir: Path) -> Iterator[None]:
     """One commit at a time into the folders of ``out_dir``'s parent (an exclusive ``flock`` on the parent;
     on ``out_dir`` itself where the parent cannot be opened)."""
     try:
-        fd = os.open(out_dir.absolute().parent, os.O_RDONLY | os.O_DIRECTORY)
+        fd = lock(out_dir.absolute().parent, wait=True)
     except OSError:
-        fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
+        fd = lock(out_dir, wait=True) if out_dir.is_dir() else None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        os.close(fd)
+        unlock(fd)
 
 
 @contextlib.contextmanager
 def signals_deferred() -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM while the commit's few renames run; they act right after."""
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         yield
         return
     held = {signal.SIGINT, signal.SIGTERM}
