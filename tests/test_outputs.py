@@ -358,6 +358,26 @@ def test_without_flock_rename_exchange_or_signal_masks_runs_still_commit(tmp_pat
     fresh.remove()
 
 
+def test_a_folder_that_cannot_be_replaced_is_one_error_and_stays_whole(tmp_path, monkeypatch):
+    """As on Windows when a program holds a file of the folder open: the rename fails, the old result stays."""
+    out = tmp_path / "out"
+    write_run(out, RUN_A)
+    real_rename = os.rename
+    monkeypatch.setattr(_stage, "_exchange", lambda a, b: False)
+
+    def held_open(src, dst):
+        if Path(dst) == out and Path(src).name.startswith(folder.STAGE_PREFIX):
+            raise PermissionError(errno.EACCES, "Permission denied", str(dst))
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", held_open)
+    with pytest.raises(LifecircleError, match=r"could not be replaced \(Permission denied.*close any program"):
+        write_run(out, RUN_B)
+    monkeypatch.undo()
+    assert visible(out) == RUN_A and leftovers(out) == []
+    folder.require_complete(out)
+
+
 # ---------------------------------------------------------------------------------------------- kills
 
 _STEPS = [(os, "rename"), (os, "replace"), (os, "link"), (os, "unlink"), (os, "rmdir"), (os, "mkdir"), (os, "fsync")]

@@ -98,18 +98,24 @@ class Stage:
         result is renamed aside first, and :func:`clean_stale` puts it back if the run dies before the stage
         takes its place.
         """
-        self.swapped = True  # from here on, the stage's path is never removed whole
         if not out_dir.exists():
             os.rename(self.path, out_dir)
+            self.swapped = True  # from here on, the stage's path is never removed whole
             return None
         with contextlib.suppress(OSError):
             os.chmod(self.path, out_dir.stat().st_mode & 0o7777)
         if _exchange(self.path, out_dir):
+            self.swapped = True
             return self.path
         old = _new_folder(out_dir.absolute().parent, f"{OLD_PREFIX}{key(out_dir)}-")
         os.rmdir(old)
         os.rename(out_dir, old)
-        os.rename(self.path, out_dir)
+        try:
+            os.rename(self.path, out_dir)
+        except OSError:
+            os.rename(old, out_dir)  # the previous result back in place at once
+            raise
+        self.swapped = True
         return old
 
     def remove(self) -> None:

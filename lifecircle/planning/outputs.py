@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from lifecircle.errors import InputError
+from lifecircle.errors import InputError, LifecircleError
 from lifecircle.folder import MANIFEST, Manifest, read_manifest, write_csv, write_gpkg, write_json
 from lifecircle.folder import safe_name as folder_name_ok
 from lifecircle.planning import _stage
@@ -187,6 +187,7 @@ def staged_directory(out_dir: str | Path, *, job: str, inputs: Iterable[str | Pa
     claim_output_folder(out_dir)
     before = _survey(out_dir)
     made = [] if out_dir.is_dir() else _stage.make_parents(out_dir.absolute().parent)
+    committing = False
     try:
         stage = Stage.create(out_dir, inside=not before.swap)
     except OSError as exc:  # e.g. a system folder that root may "write" but that takes no files
@@ -195,6 +196,7 @@ def staged_directory(out_dir: str | Path, *, job: str, inputs: Iterable[str | Pa
     try:
         yield stage.path
         written = _written(stage.path)
+        committing = True
         with signals_deferred(), _stage.commit_lock(out_dir):
             before = _survey(out_dir)  # again: another run may have committed meanwhile
             _refuse_to_replace_inputs(out_dir, set(written) | set(before.manifest.jobs.get(job, {})), inputs)
@@ -210,6 +212,11 @@ def staged_directory(out_dir: str | Path, *, job: str, inputs: Iterable[str | Pa
         full = disk_error(exc, out_dir, written_bytes=written_bytes, previous_bytes=previous)
         if full is not None:
             raise full from None
+        if committing and isinstance(exc, OSError):  # e.g. a file of the folder held open by another program
+            raise LifecircleError(
+                f"The output folder {out_dir} could not be replaced ({exc.strerror or exc}: {exc.filename}); "
+                "close any program using its files and run again."
+            ) from None
         raise
     finally:
         stage.remove()
