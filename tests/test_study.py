@@ -282,9 +282,9 @@ def test_end_to_end_gcj02_ledger_equals_wgs84_run(cau_study):
     entry = summary["categories"]["all"]
     assert f"{entry['compounds_covered']:,} ({entry['compounds_share'] * 100:.1f}%)" in html
     assert "学院路 &lt;测试&gt; 研究" in html and "<测试>" not in html
-    assert "学院路街道" in html and "data:image/png;base64," in html and 'src="map.html"' in html
+    assert "学院路街道" in html and "data:image/png;base64," in html and '<iframe id="lc-map"' in html
     book = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
-    assert {"parameters", "inputs", "categories", "street", "community", "coverage"} <= set(book.sheetnames)
+    assert {"小区清单", "分类覆盖", "分街道统计", "分社区统计", "参数", "数据版本"} <= set(book.sheetnames)  # a zh study
 
 
 def test_undeclared_gcj02_ledger_is_suspected(cau_study):
