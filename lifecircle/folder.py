@@ -268,7 +268,7 @@ class Manifest:
         """The manifest as written."""
         jobs = {job: dict(sorted(files.items())) for job, files in sorted(self.jobs.items())}
         head = {"format": MANIFEST_FORMAT, "schema_version": self.schema_version, "complete": self.complete}
-        extra = {"previous": dict(sorted(self.previous.items()))} if self.previous else {}
+        extra: dict[str, dict] = {"previous": dict(sorted(self.previous.items()))} if self.previous else {}
         if self.stats:
             extra["stat"] = {name: list(st) for name, st in sorted(self.stats.items())}
         return {**head, "jobs": jobs, **extra}

@@ -25,10 +25,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from lifecircle.errors import LifecircleError
 from lifecircle.folder import MANIFEST, OLD_PREFIX, STAGE_PREFIX, Manifest, safe_name
 
+fcntl: ModuleType | None
 try:
     import fcntl
 except ImportError:  # Windows: no flock; a stage is then taken as left over when a day old

@@ -123,17 +123,19 @@ def _survey(out_dir: Path) -> _Before:
     manifest = read_manifest(out_dir) or Manifest()
     owned, current = manifest.accepted(), manifest.owned()
     legacy = frozenset(_stage.legacy_names(out_dir))
-    verified, stats, foreign = {}, {}, []
+    verified: dict[str, str] = {}
+    stats: dict[str, tuple[int, int, int]] = {}
+    foreign: list[str] = []
     for entry in sorted(out_dir.iterdir(), key=lambda p: p.name):
         name = entry.name
         if name == MANIFEST or _stage.is_ours(entry) or name in {f".lifecircle-{j}.json" for j in _stage.JOBS}:
             continue
         found = _stat(entry) if name in owned else None
-        if found is not None and manifest.stats.get(name) == found and name in current:
-            digest = current[name]
-        else:
-            digest = file_sha256(entry) if found is not None else None
-        if digest is not None and digest in owned[name]:
+        digest: str | None = None
+        if found is not None:
+            known = manifest.stats.get(name) == found and name in current
+            digest = current[name] if known else file_sha256(entry)
+        if found is not None and digest is not None and digest in owned[name]:
             verified[name], stats[name] = digest, found
         elif not (name in legacy and entry.is_file() and not entry.is_symlink()):
             foreign.append(name)
