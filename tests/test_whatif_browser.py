@@ -225,14 +225,17 @@ def test_hover_names_a_compound_and_a_click_disables_a_service(browser, demo):
     assert page.page.inner_text(".leaflet-tooltip") == compounds["name"].iloc[0]
     feature = page.js("lifecircle.scenario().geojson.features[0]")
     spot = page.js(to_pixel, feature["geometry"]["coordinates"])
+    gone = {"state": "detached"}  # a closed popup fades out for 200 ms before it leaves the page
     page.page.mouse.click(*spot)
     page.page.click(".lc-wi-popup button")
+    page.page.wait_for_selector(".lc-wi-popup", **gone)
     assert page.js("lifecircle.summary().removed") == 1
     changes = page.js("lifecircle.scenario().changes_csv").lstrip("\ufeff").splitlines()
     assert changes[1].startswith(feature["properties"]["service_id"] + ",") and ",removed," in changes[1]
     page.page.mouse.click(*spot)
     assert page.page.inner_text(".lc-wi-popup button") == "恢复"
     page.page.click(".lc-wi-popup button")
+    page.page.wait_for_selector(".lc-wi-popup", **gone)
     assert page.js("lifecircle.summary().removed") == 0
     assert page.js("lifecircle.summary().added") == 0  # a click on a service never drops another one there
     # with adding off, a click on a compound shows its walks (before and now, every category)

@@ -28,6 +28,44 @@
   }
   function readJson(id) { return JSON.parse(document.getElementById(id).textContent); }
 
+  /* ---- scenario export: the services of the scenario (GeoJSON, CSV) and what changed (CSV) ---- */
+  function csvCell(v) {
+    var s = v === null || v === undefined ? "" : String(v);
+    if (/^[=+\-@\t\r]/.test(s) && isNaN(Number(s))) { s = "'" + s; }  /* no spreadsheet formula from data */
+    return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  }
+  function csvText(table) {
+    return "\ufeff" + table.map(function (r) { return r.map(csvCell).join(","); }).join("\r\n") + "\r\n";
+  }
+  function scenarioOf(services, cats) {
+    var features = [], rows = [["service_id", "name", "category", "scenario", "lon", "lat"]];
+    var changes = [["service_id", "name", "category", "change", "lon", "lat"]];
+    services.forEach(function (svc) {
+      var status = svc.added ? "added" : "existing";
+      if (svc.added && !svc.active) { return; }
+      if (!svc.added && !svc.active && svc.seg >= 0) {
+        changes.push([svc.id, svc.name, cats[svc.cat], "removed", svc.lon, svc.lat]);
+        return;
+      }
+      if (svc.added) { changes.push([svc.id, svc.name, cats[svc.cat], "added", svc.lon, svc.lat]); }
+      features.push({ type: "Feature", geometry: { type: "Point", coordinates: [svc.lon, svc.lat] },
+        properties: { service_id: svc.id, name: svc.name, category: cats[svc.cat], scenario: status } });
+      rows.push([svc.id, svc.name, cats[svc.cat], status, svc.lon, svc.lat]);
+    });
+    return { geojson: { type: "FeatureCollection", features: features }, csv: csvText(rows), changes_csv: csvText(changes) };
+  }
+  function save(name, text, type) {
+    var url = URL.createObjectURL(new Blob([text], { type: type }));
+    var a = el("a"); a.href = url; a.download = name;
+    document.body.appendChild(a); a.click(); document.body.removeChild(a);
+    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+  }
+  function download(s) {
+    save("scenario_services.geojson", JSON.stringify(s.geojson), "application/geo+json");
+    save("scenario_services.csv", s.csv, "text/csv;charset=utf-8");
+    save("scenario_changes.csv", s.changes_csv, "text/csv;charset=utf-8");
+  }
+
   var payload = readJson("lc-whatif-data");
   var T = readJson("lc-whatif-text");
   var note = el("div", T.loading, "lc-wi-box lc-wi-loading");
@@ -197,7 +235,7 @@
     panel.appendChild(message);
     var buttons = el("div", null, "lc-wi-row");
     var exportBtn = el("button", T.export); exportBtn.type = "button"; exportBtn.id = "lc-wi-export";
-    exportBtn.addEventListener("click", function () { download(); });
+    exportBtn.addEventListener("click", function () { download(scenarioOf(engine.services, cats)); });
     var resetBtn = el("button", T.reset); resetBtn.type = "button"; resetBtn.id = "lc-wi-reset";
     resetBtn.addEventListener("click", function () { api.reset(); });
     buttons.appendChild(exportBtn); buttons.appendChild(resetBtn);
@@ -285,43 +323,6 @@
     renderTable();
     renderChanges();
 
-    /* ---- scenario export ---- */
-    function csvCell(v) {
-      var s = v === null || v === undefined ? "" : String(v);
-      if (/^[=+\-@\t\r]/.test(s) && isNaN(Number(s))) { s = "'" + s; }  /* no spreadsheet formula from data */
-      return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
-    }
-    function scenario() {
-      var features = [], rows = [["service_id", "name", "category", "scenario", "lon", "lat"]];
-      var changes = [["service_id", "name", "category", "change", "lon", "lat"]];
-      engine.services.forEach(function (svc) {
-        var status = svc.added ? "added" : "existing";
-        if (svc.added && !svc.active) { return; }
-        if (!svc.added && !svc.active && svc.seg >= 0) {
-          changes.push([svc.id, svc.name, cats[svc.cat], "removed", svc.lon, svc.lat]);
-          return;
-        }
-        if (svc.added) { changes.push([svc.id, svc.name, cats[svc.cat], "added", svc.lon, svc.lat]); }
-        features.push({ type: "Feature", geometry: { type: "Point", coordinates: [svc.lon, svc.lat] },
-          properties: { service_id: svc.id, name: svc.name, category: cats[svc.cat], scenario: status } });
-        rows.push([svc.id, svc.name, cats[svc.cat], status, svc.lon, svc.lat]);
-      });
-      var text = function (table) { return "\ufeff" + table.map(function (r) { return r.map(csvCell).join(","); }).join("\r\n") + "\r\n"; };
-      return { geojson: { type: "FeatureCollection", features: features }, csv: text(rows), changes_csv: text(changes) };
-    }
-    function save(name, text, type) {
-      var url = URL.createObjectURL(new Blob([text], { type: type }));
-      var a = el("a"); a.href = url; a.download = name;
-      document.body.appendChild(a); a.click(); document.body.removeChild(a);
-      setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
-    }
-    function download() {
-      var s = scenario();
-      save("scenario_services.geojson", JSON.stringify(s.geojson), "application/geo+json");
-      save("scenario_services.csv", s.csv, "text/csv;charset=utf-8");
-      save("scenario_changes.csv", s.changes_csv, "text/csv;charset=utf-8");
-    }
-
     /* ---- the hook ---- */
     function find(id) {
       var k = engine.index(id);
@@ -403,8 +404,8 @@
         return out;
       },
       changes: function () { return changeList().map(function (ch) { delete ch.index; delete ch.row; return ch; }); },
-      scenario: scenario,
-      exportScenario: download,
+      scenario: function () { return scenarioOf(engine.services, cats); },
+      exportScenario: function () { download(scenarioOf(engine.services, cats)); },
       snap: function (lon, lat) { return engine.snapLonLat(lon, lat); },
       project: function (lon, lat) { return engine.tm.forward(lon, lat); },
       unproject: function (x, y) { return engine.tm.inverse(x, y); },
