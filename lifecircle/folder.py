@@ -134,6 +134,7 @@ SITE_MAP = FolderFile("map.html", "site", "the coverage map with the recommended
 ISOCHRONES = FolderFile("isochrones.gpkg", "isochrones", "isochrones per service, served areas, rings",
                         ("per_service", "served_area", "rings"), required=True)  # fmt: skip
 ISOCHRONE_GEOJSON = FolderFile("isochrones_{layer}.geojson", "isochrones", "one isochrone layer in WGS84")
+ISOCHRONE_MAP = FolderFile("map.html", "isochrones", "the map of the served areas per break and the services")
 WHATIF = FolderFile("whatif.html", "analyze", "the what-if page (analyze --what-if, or lifecircle what-if later)")
 
 ANALYSIS_TABLES: tuple[FolderFile, ...] = (OPEN_BLOCKS, SLOPE_EFFECT, COVERAGE_BY_PROFILE, PROFILES_SUMMARY,
@@ -143,7 +144,7 @@ ANALYSIS_TABLES: tuple[FolderFile, ...] = (OPEN_BLOCKS, SLOPE_EFFECT, COVERAGE_B
 FILES: tuple[FolderFile, ...] = (
     COVERAGE, COMPOUNDS, SERVICES, SUMMARY, MAP, REPORT_HTML, REPORT_XLSX, SERVED_AREA, ROLLUP, COMPLIANCE,
     *ANALYSIS_TABLES, SITES_CSV, SITES_GPKG, SITING, BEFORE_AFTER, CRITICAL, SITE_MAP, ISOCHRONES, ISOCHRONE_GEOJSON,
-    WHATIF,
+    ISOCHRONE_MAP, WHATIF,
 )  # fmt: skip
 """Every file lifecircle writes into an output folder."""
 
@@ -163,6 +164,21 @@ def isochrone_geojson_name(layer: str, *, stem: str = "isochrones") -> str:
 def files_of(job: str) -> tuple[FolderFile, ...]:
     """The files ``job`` writes."""
     return tuple(f for f in FILES if f.job == job)
+
+
+KINDS = ("analyze", "site", "isochrones")
+"""The jobs whose folders can be published, in the order a folder is recognised."""
+
+
+def folder_kind(folder: str | Path) -> str | None:
+    """Which job's result ``folder`` holds (``analyze``, ``site`` or ``isochrones``), by the files its jobs
+    require; None when it holds none of them whole."""
+    folder = Path(folder)
+    for kind in KINDS:
+        required = [f.name for f in files_of(kind) if f.required and "{" not in f.name]
+        if required and all((folder / name).is_file() for name in required):
+            return kind
+    return None
 
 
 # ---------------------------------------------------------------------------------------------- writing

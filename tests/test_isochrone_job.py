@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -50,8 +51,16 @@ def test_run_isochrones_writes_layers_and_geojson(tmp_path):
             "isochrones_per_service.geojson",
             "isochrones_served_area.geojson",
             "isochrones_rings.geojson",
+            "map.html",
         ]
     )
+    page = (out / "map.html").read_text(encoding="utf-8")  # its own map: served areas per break, the services
+    assert all(
+        f"{c}：{m} 分钟" in page or json.dumps(f"{c}：{m} 分钟")[1:-1] in page
+        for c in ("卫生", "幼儿园")
+        for m in (5, 10)
+    )
+    assert '<script src="http' not in page  # opens offline
     assert [name for name, _ in pyogrio.list_layers(out / "isochrones.gpkg")] == ["per_service", "served_area", "rings"]
     per = gpd.read_file(out / "isochrones.gpkg", layer="per_service")
     assert set(per["service_id"]) == {"h1", "k1", "k2"} and set(per["category"]) == {"卫生", "幼儿园"}

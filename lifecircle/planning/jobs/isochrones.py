@@ -9,9 +9,12 @@ from pathlib import Path
 
 import networkx as nx
 
+from lifecircle import folder
 from lifecircle.geo.inputs.chinese_crs import from_wgs84, normalize_coord_system
 from lifecircle.geo.reach.isochrones import IsochroneResult, isochrones, write_isochrones
 from lifecircle.geo.reach.shapes import ShapeOptions
+from lifecircle.maps import pick_lang, save_map
+from lifecircle.maps.isochrone_map import isochrone_map
 from lifecircle.planning.jobs._shared import read_study_layers, study_graph, study_walk
 from lifecircle.planning.outputs import staged_directory
 from lifecircle.planning.progress import Steps
@@ -70,6 +73,9 @@ def run_isochrones(
         inputs = [None if graph is not None else study.network, study.services.path]
         with staged_directory(out, job="isochrones", inputs=inputs) as stage:
             staged = write_isochrones(in_coord_system(result, study.output_coord_system), stage)
+            lang = study.lang or pick_lang(layers.services.get("name", []))
+            fmap = isochrone_map(result.served_area, layers.services, lang=lang)
+            staged.append(save_map(fmap, stage / folder.ISOCHRONE_MAP.name, offline=study.offline_map))
         steps.next()
     log.info("isochrones written to %s", out)
     return result, [out / p.name for p in staged]
