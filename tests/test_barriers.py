@@ -180,3 +180,38 @@ def test_nanjing_served_areas_cross_no_water():
     n_after, area_after = _strips_across(polys(after), cut, net.segment_lines)
     assert n_before > 0  # the check can fail: without barriers the rivers are crossed
     assert n_after == 0, area_after
+
+
+@pytest.mark.shared
+def test_isochrones_command_reads_osm_barriers_and_a_barrier_layer(tmp_path):
+    path = SHARED / "osm" / "nanjing_xinjiekou.osm.bz2"
+    if not path.exists():
+        pytest.skip(f"shared OSM extract {path} is absent")
+    from lifecircle.geo.network.osm import network_from_osm
+    from lifecircle.planning.cli import main
+
+    net = prepare_network(network_from_osm(path))
+    water = barriers_from_osm(path).to_crs(net.crs)
+    # services on the streets nearest to the rivers (珍珠河, 内秦淮河)
+    near = np.argsort(shapely.distance(net.segment_lines, shapely.union_all(water.lines)))[:6]
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(net.segment_lines[near], 0.5, normalized=True))
+    services = gpd.GeoDataFrame(
+        {"id": [f"S{i}" for i in range(len(xy))], "name": "x", "category": "clinic"},
+        geometry=shapely.points(xy),
+        crs=net.crs,
+    ).to_crs("EPSG:4326")
+    services.to_file(tmp_path / "services.geojson")
+    # an office's own barrier: the walled land beside the first service, 3 m clear of every street
+    streets = shapely.union_all(net.segment_lines)
+    wall = shapely.difference(shapely.box(*(xy[0] - 80), *(xy[0] + 80)), shapely.buffer(streets, 3.0))
+    gpd.GeoDataFrame(geometry=[wall], crs=net.crs).to_file(tmp_path / "wall.gpkg")
+    out = tmp_path / "iso"
+    args = ["isochrones", "--network", str(path), "--services", str(tmp_path / "services.geojson")]
+    assert main([*args, "--minutes", "10", "--barriers", str(tmp_path / "wall.gpkg"), "--out", str(out)]) == 0
+    served = gpd.read_file(out / "isochrones.gpkg", layer="served_area").to_crs(net.crs)
+    cut = shapely.union_all(water.land_cut())
+    for geom in served.geometry:
+        assert shapely.intersection(geom, cut).area < 1.0
+        assert shapely.intersection(geom, wall).area < 1.0
+    n, area = _strips_across(served.geometry.to_numpy(), water.land_cut(), net.segment_lines)
+    assert n == 0, area

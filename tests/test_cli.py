@@ -98,7 +98,10 @@ def test_analyze_contract(cau_inputs, tmp_path, capsys):
     n = len(gpd.read_file(cau_inputs["compounds"]))
     assert len(table) == 3 * n
     # the share of each compound's area inside the served area of its category
-    assert table["area_share"].between(0, 1).all()
+    assert table["area_share"].dropna().between(0, 1).all()
+    # empty exactly for the compounds nobody walks to (status unreachable)
+    lost = table.loc[(table["category"] == "all") & (table["reach"] != "ok"), "compound_id"]
+    assert (table["area_share"].isna() == table["compound_id"].isin(lost)).all()
     assert (table.loc[table["covered"], "area_share"] > 0).mean() > 0.5
     served = gpd.read_file(out / "served_area.gpkg")
     assert set(served["category"]) == {"all", "设施", "商店"} and (served["break_min"] == 5).all()
@@ -108,7 +111,7 @@ def test_analyze_contract(cau_inputs, tmp_path, capsys):
     assert (table["covered"] == (table["walk_min"] <= 5)).all()
     compounds = gpd.read_file(out / "compounds.gpkg")
     assert {"compound_id", "status", "has_branch", "walk_min_all", "covered_all", "name"} <= set(compounds.columns)
-    assert set(compounds["status"]) <= {"covered", "no_service"}  # no branch data given
+    assert set(compounds["status"]) <= {"covered", "no_service", "unreachable"}  # no branch data given
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["parameters"]["max_walk_min"] == 5 and summary["parameters"]["speed_kmh"] == 4
     assert summary["categories"]["all"]["compounds_covered"] == int(table[table.category == "all"]["covered"].sum())

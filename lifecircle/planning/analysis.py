@@ -17,6 +17,7 @@ from lifecircle.geo.inputs.branches import BY_NAME_KEY, branch_column_flags, mat
 from lifecircle.geo.inputs.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
 from lifecircle.geo.inputs.layers import COORD_SYSTEM_KEY
 from lifecircle.geo.inputs.shift_check import detect_gcj02_shift
+from lifecircle.geo.network.barriers import Barriers
 from lifecircle.geo.network.graph import PreparedNetwork
 from lifecircle.geo.reach.coverage import (
     ALL,
@@ -174,6 +175,7 @@ def analyze(
     served_area: bool = False,
     catchment_m: float = DEFAULT_CATCHMENT_M,
     walk: Walk | None = None,
+    barriers: Barriers | None = None,
 ) -> Analysis:
     """Run a coverage analysis on layers already read.
 
@@ -215,6 +217,9 @@ def analyze(
         Also draw each category's served area at the threshold from the streets really reached
         (:func:`lifecircle.geo.reach.isochrones.isochrones`, catchment width ``catchment_m``) and add ``area_share``
         (the share of each compound's area inside it) to the coverage table.
+    barriers
+        Water, railways and motorways the served areas never reach across
+        (:func:`lifecircle.geo.network.barriers.barriers_for`).
 
     Returns
     -------
@@ -253,6 +258,7 @@ def analyze(
             category_column=category_column,
             catchment_m=catchment_m,
             max_snap_m=max_snap_m,
+            barriers=barriers,
         )
     table = result.table
     wide = _compound_table(compounds, result, has_branch)
@@ -347,6 +353,7 @@ def _with_served_area(
     category_column: str | None,
     catchment_m: float,
     max_snap_m: float,
+    barriers: Barriers | None = None,
 ) -> tuple[gpd.GeoDataFrame, CoverageResult]:
     """Served areas per category at the threshold, and ``area_share`` in the coverage table."""
     minutes = result.params["max_walk_min"]
@@ -359,6 +366,7 @@ def _with_served_area(
         category_column=category_column,
         max_snap_m=max_snap_m,
         per_service=False,
+        barriers=barriers,
     )
     shares = area_share(compounds, iso.served_area, break_min=minutes)
     key = ["compound_id", "category"]

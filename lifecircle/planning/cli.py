@@ -69,6 +69,12 @@ def _add_analyze(sub) -> None:
     analyze = sub.add_parser("analyze", help="coverage of compounds by service categories within N minutes on foot")
     add_inputs(analyze, *ANALYZE_ROLES)
     analyze.add_argument("--study-area", type=Path, help="study-area outline drawn on the map (optional)")
+    analyze.add_argument(
+        "--barriers",
+        type=Path,
+        help="a layer of water, railways or walls nobody walks across (polygons, lines; any CRS), besides the "
+        "water, railways and motorways read from an OSM network file",
+    )
     analyze.add_argument("--out", type=Path, help="output folder (default lifecircle-out, or the study's)")
     analyze.add_argument("--force", action="store_true", help=FORCE_HELP)
     add_walk_options(analyze)
@@ -152,6 +158,12 @@ def _add_isochrones(sub) -> None:
         "--rings", action="store_true", default=None, help="also write non-overlapping rings (0-5, 5-10...)"
     )
     iso.add_argument("--workers", type=positive_int, help="processes across service points (default 1)")
+    iso.add_argument(
+        "--barriers",
+        type=Path,
+        help="a layer of water, railways or walls nobody walks across (polygons, lines; any CRS), besides the "
+        "water, railways and motorways read from an OSM network file",
+    )
     iso.add_argument("--out", type=Path, help="output folder (default lifecircle-isochrones, or the study's)")
     iso.add_argument("--force", action="store_true", help=FORCE_HELP)
     iso.add_argument("--output-coord-system", help="coordinate system of the isochrone files (default wgs84)")

@@ -298,6 +298,7 @@ def common_overrides(args: argparse.Namespace) -> dict:
         "basemap": get("basemap"),
         "tianditu_key": get("tianditu_key"),
         "study_area": get("study_area"),
+        "barriers": get("barriers"),
         "served_area": False if get("no_served_area") else None,
         "walking": walking if any(v is not None for v in walking.values()) else None,
     }

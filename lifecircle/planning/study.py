@@ -84,6 +84,9 @@ class Study:
         Walking scenarios (gated compounds, open blocks, walker profiles, local road lines).
     study_area
         Outline drawn on the map (optional).
+    barriers
+        A layer of water, railways or walls nobody walks across (optional), besides those read from an OSM
+        network file: served areas and isochrones never reach across them.
     out_dir, output_coord_system, lang, offline_map, report, served_area, catchment_m, basemap, tianditu_key
         Outputs of the analysis (served areas: the street area each category serves, on the map and as
         ``area_share``).
@@ -125,6 +128,7 @@ class Study:
     report: bool = True
     walking: WalkingOptions = field(default_factory=WalkingOptions)
     study_area: Path | None = None
+    barriers: Path | None = None
     served_area: bool = True
     catchment_m: float = DEFAULT_CATCHMENT_M
     basemap: str = "osm"

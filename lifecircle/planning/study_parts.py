@@ -45,7 +45,7 @@ _COMPOUND_KEYS = _LAYER_KEYS | {
 }  # fmt: skip
 _SERVICE_KEYS = _LAYER_KEYS | {"category_column"}
 SECTIONS = {
-    "study": {"name", "network", "study_area"},
+    "study": {"name", "network", "study_area", "barriers"},
     "compounds": _COMPOUND_KEYS,
     "services": _SERVICE_KEYS,
     "branches": _LAYER_KEYS | {"compound_column"},
@@ -143,6 +143,7 @@ def _head(chk: StudyCheck, doc: Mapping, base: Path, *, check_files: bool) -> di
     if not (lower.startswith(("place:", "bbox:")) or lower == AUTO_NETWORK):
         network = str(chk.path(network, "study.network", base, check_files=check_files))
     study_area = chk.string(study, "study_area", "study")
+    barriers = chk.string(study, "barriers", "study")
     return {
         "name": chk.string(study, "name", "study") or "lifecircle study",
         "source": None,
@@ -150,6 +151,7 @@ def _head(chk: StudyCheck, doc: Mapping, base: Path, *, check_files: bool) -> di
         "study_area": None
         if study_area is None
         else chk.path(study_area, "study.study_area", base, check_files=check_files),
+        "barriers": None if barriers is None else chk.path(barriers, "study.barriers", base, check_files=check_files),
     }
 
 

@@ -169,3 +169,27 @@ def barriers_from_layer(path: str | Path, *, layer: str | None = None) -> Barrie
     if len(areas) + len(lines) == 0:
         raise InputError(f"Barrier layer {path} holds no polygon or line.")
     return Barriers(areas=areas, lines=lines, crs=pyproj.CRS.from_user_input(gdf.crs))
+
+
+def barriers_for(network: str | Path | None, layer: str | Path | None = None) -> Barriers | None:
+    """The barriers a study walks with: those of its network when it is an OSM file (none for GraphML, a download
+    or a graph given in Python), plus an office's own layer; None when there are none.
+
+    Raises
+    ------
+    InputError
+        The layer is missing or unreadable, or the OSM file cannot be read.
+    """
+    from lifecircle.geo.network.osm import _is_osm_file
+
+    found = []
+    if network is not None and Path(str(network)).is_file() and _is_osm_file(Path(str(network))):
+        found.append(barriers_from_osm(network))
+    if layer is not None:
+        found.append(barriers_from_layer(layer))
+    if not found:
+        return None
+    out = found[0]
+    for more in found[1:]:
+        out = out + more
+    return out if len(out) else None

@@ -130,7 +130,9 @@ def _cell_shapes(work: IsochroneWork, reach: tuple[np.ndarray, ...], connectors:
         whole = group_union(np.concatenate([part, access]), np.concatenate([r[p_stretch], access_row]), n_rows, union)
         shaped = clip_to_catchment(whole, cells.catchment, also=access_land)
         min_hole = opts.min_hole_m2
-        polys[:, b] = fill_small_holes(shaped, min_hole_m2=min_hole) if min_hole > 0 else shaped
+        polys[:, b] = (
+            fill_small_holes(shaped, min_hole_m2=min_hole, barriers=cells.barrier_tree) if min_hole > 0 else shaped
+        )
     return polys
 
 

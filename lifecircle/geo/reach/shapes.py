@@ -81,10 +81,13 @@ class ShapeOptions:
         object.__setattr__(self, "spacing_m", require_positive(self.spacing_m, "The street cell spacing", "m"))
 
 
-def fill_small_holes(polygons: np.ndarray, *, min_hole_m2: float) -> np.ndarray:
+def fill_small_holes(
+    polygons: np.ndarray, *, min_hole_m2: float, barriers: shapely.STRtree | None = None
+) -> np.ndarray:
     """Fill the holes smaller than ``min_hole_m2`` in each (Multi)Polygon; larger holes are kept.
 
-    Parts lying inside a filled hole are dropped (they are inside the filled shell).
+    Parts lying inside a filled hole are dropped (they are inside the filled shell). Holes holding some of the
+    ``barriers`` (an STRtree of polygons: a pond, a walled block) stay holes, however small.
     """
     polygons = np.asarray(polygons, dtype=object)
     out = np.array([shapely.Polygon()] * len(polygons), dtype=object)
@@ -99,6 +102,11 @@ def fill_small_holes(polygons: np.ndarray, *, min_hole_m2: float) -> np.ndarray:
     holes = shapely.get_interior_ring(parts[hole_part], hole_rank)
     hole_polys = shapely.polygons(holes)
     small = shapely.area(hole_polys) < min_hole_m2
+    if barriers is not None and small.any():
+        candidate = np.flatnonzero(small)
+        hole, hit = barriers.query(hole_polys[candidate], predicate="intersects")
+        inside = shapely.area(shapely.intersection(hole_polys[candidate[hole]], barriers.geometries[hit])) > 1.0
+        small[candidate[hole[inside]]] = False
     keep_part = np.ones(len(parts), dtype=bool)
     if small.any():
         filled = hole_polys[small]

@@ -63,6 +63,9 @@ class StreetCells:
         STRtree over ``cells``.
     frame
         The rectangle the cells tile (land outside it belongs to no cell).
+    barrier_tree
+        STRtree of the barrier polygons the cells were cut with (None without barriers): a small hole of an
+        isochrone holding one is not filled.
     """
 
     catchment_m: float
@@ -76,6 +79,7 @@ class StreetCells:
     catchment: shapely.Geometry
     tree: shapely.STRtree
     frame: shapely.Geometry | None = None
+    barrier_tree: shapely.STRtree | None = None
 
     @classmethod
     def build(
@@ -121,6 +125,7 @@ class StreetCells:
             site_cell = order[site_cell]
         tree = shapely.STRtree(cells)
         seg, cell, start, end, pieces = _passes(lines, cells, tree)
+        barrier_tree = None
         if barriers is not None and len(barriers):
             cut = barriers.to_crs(net.crs).land_cut()
             cell_site = np.full((len(cells), 2), np.nan)
@@ -130,6 +135,7 @@ class StreetCells:
                 cells, cell_site, pieces, cell, cut, reach_m=catchment_m + spacing_m, grid_m=GRID_M
             )
             tree = shapely.STRtree(cells)
+            barrier_tree = shapely.STRtree(cut)
         segment_ptr = np.searchsorted(seg, np.arange(n_seg + 1))
         merged = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(lines)))
         catchment = shapely.union_all(shapely.buffer(merged, catchment_m, quad_segs=quad_segs))
@@ -153,6 +159,7 @@ class StreetCells:
             catchment=catchment,
             tree=tree,
             frame=frame,
+            barrier_tree=barrier_tree,
         )
 
     def reached_cells(

@@ -15,6 +15,7 @@ from lifecircle import folder
 from lifecircle.folder import write_csv, write_gpkg
 from lifecircle.geo import validate
 from lifecircle.geo.inputs.chinese_crs import from_wgs84, normalize_coord_system
+from lifecircle.geo.network.barriers import barriers_for
 from lifecircle.geo.network.osm_meta import osm_data_date
 from lifecircle.geo.walk import Walk
 from lifecircle.maps import coverage_map, save_map
@@ -101,6 +102,9 @@ def run_analysis(
             governance=dict(study.governance) or None,
             served_area=study.served_area,
             catchment_m=study.catchment_m,
+            barriers=barriers_for(None if graph is not None else study.network, study.barriers)
+            if study.served_area
+            else None,
         )
         tables, walking_summary = walking_extras(
             setup, layers.compounds, layers.services, options=study.walking, walk=walk, max_snap_m=study.max_snap_m

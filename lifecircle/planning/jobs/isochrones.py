@@ -11,6 +11,7 @@ import networkx as nx
 
 from lifecircle import folder
 from lifecircle.geo.inputs.chinese_crs import from_wgs84, normalize_coord_system
+from lifecircle.geo.network.barriers import barriers_for
 from lifecircle.geo.reach.isochrones import IsochroneResult, isochrones, write_isochrones
 from lifecircle.geo.reach.shapes import ShapeOptions
 from lifecircle.maps import pick_lang, save_map
@@ -67,6 +68,7 @@ def run_isochrones(
             max_snap_m=study.max_snap_m,
             rings=options.rings,
             workers=options.workers,
+            barriers=barriers_for(None if graph is not None else study.network, study.barriers),
         )
         steps.next()
         out = Path(study.isochrones_dir)
