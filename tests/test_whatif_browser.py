@@ -268,6 +268,17 @@ def test_drag_moves_a_service_and_its_coverage(browser, demo):
     fresh.js("([x, y, c]) => lifecircle.addService(x, y, c)", [lon, lat, moved["properties"]["category"]])
     assert fresh.js("lifecircle.coverage()") == after
     fresh.close()
+    # a move beyond the snap limit is refused: the service stays, and so does every walk
+    far = [lon + 0.05, lat + 0.05]
+    assert page.js("([id, x, y]) => lifecircle.moveService(id, x, y)", [sid, *far]) is False
+    assert "300" in page.page.inner_text("#lc-wi-message")
+    assert page.js("lifecircle.coverage()") == after
+    # "undo all" returns to the analysis
+    page.js("lifecircle.removeService(lifecircle.scenario().geojson.features[1].properties.service_id)")
+    page.page.click("#lc-wi-reset")
+    summary = page.js("lifecircle.summary()")
+    assert summary["added"] == 0 and summary["removed"] == 0 and summary["compounds_changed"] == 0
+    assert_same_as_cli(page.js("lifecircle.coverage()"), demo["folder"])
     page.close()
 
 
