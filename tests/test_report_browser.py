@@ -76,18 +76,17 @@ def test_report_alone_shows_its_map_offline(lone_report):
                 r.abort()
 
         page.context.route("**/*", route)
-        page.goto(path.as_uri())
-        frame = page.frame_locator("#lc-map")
-        frame.locator("path.lc-compound").first.wait_for(timeout=15000)
-        assert frame.locator("path.lc-compound").count() == len(analysis.compounds)
-        assert frame.locator(".leaflet-container").count() == 1
+        page.goto(path.as_uri(), wait_until="load")  # the frame's map loaded too
+        page.locator("#lc-map").scroll_into_view_if_needed()  # the map lies below the first screen
         inner = next(f for f in page.frames if f != page.main_frame)
         assert inner.evaluate("typeof L === 'object' && L.version")  # Leaflet came from the report itself
+        drawn = "[...document.querySelectorAll('path.lc-compound')].filter(p => !/^M0 0L0 0/.test(p.getAttribute('d')))"
+        inner.wait_for_function(f"window.LC && LC.last && {drawn}.length === {len(analysis.compounds)}", timeout=15000)
+        assert inner.locator(".leaflet-container").count() == 1
         assert page.locator("h1").inner_text() == "十分钟生活服务圈评估报告"
         assert page.locator("img[alt]").count() == 2  # both charts
         assert errors == [] and dialogs == []
         assert all("tile" in u or "basemaps" in u or "autonavi" in u for u in blocked), blocked  # tiles at most
         ARTIFACTS.mkdir(exist_ok=True)
-        page.locator("#lc-map").scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "report_alone_offline.png"))
         browser.close()

@@ -188,7 +188,10 @@ def _headline(summary: dict, lang: str) -> str:
     if summary.get("compounds_without_branch") is not None:
         items.append((t("without_branch", lang), f"{summary['compounds_without_branch']:,}"))
     unreachable = summary.get("unreachable_compounds", {}) or {}
-    items.append((t("unreachable", lang), f"{sum(unreachable.values()):,}"))
+    total = unreachable.get("total")
+    if not isinstance(total, int):  # older summaries: counts by reason only
+        total = sum(v for v in unreachable.values() if isinstance(v, int) and not isinstance(v, bool))
+    items.append((t("unreachable", lang), f"{total:,}"))
     return '<div class="headline">' + "".join(f"<div><b>{_e(v)}</b>{_e(k)}</div>" for k, v in items) + "</div>"
 
 

@@ -15,6 +15,10 @@ __all__ = ["NOTE_WORDS", "note_in", "notes_in"]
 
 _WHAT = {"services": "服务设施", "branches": "支部", "gates": "出入口", "compounds": "小区", "candidates": "候选地址"}
 _SWAPPED_BACK = "They were swapped back."
+_CHECK_HINT = (
+    "请核查：小区内部道路或通道是否缺失于路网；围墙、栅栏、水体或铁路是否将其隔断而出入口或通道未标注；"
+    "或小区位置是否有误。"
+)
 _SYSTEMS = {"gcj02": "GCJ-02", "bd09": "BD-09", "wgs84": "WGS84"}
 
 NOTE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -55,13 +59,14 @@ NOTE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (
             r"(?P<n>\d+) compounds lie farther than (?P<m>\d+) m from any walkable street and are reported "
-            r"unreachable \((?P<ids>.*)\)\.",
-            "{n} 个小区距最近的可步行道路超过 {m} 米，记为无法步行到达（{ids}）。",
+            r"unreachable(?P<apart>, apart from the compounds not covered)? \((?P<ids>.*?)\)(?P<hint>; check .*)?\.",
+            "{n} 个小区距最近的可步行道路超过 {m} 米，记为无法步行到达{apart}（{ids}）。{hint}",
         ),
         (
             r"(?P<n>\d+) compounds are on a piece of the walking network that no service reaches \(an island of "
-            r"streets\) and are reported unreachable \((?P<ids>.*)\)\.",
-            "{n} 个小区所在的路网片段与任何服务设施不连通（孤立路网），记为无法步行到达（{ids}）。",
+            r"streets\) and are reported unreachable(?P<apart>, apart from the compounds not covered)? "
+            r"\((?P<ids>.*?)\)(?P<hint>; check .*)?\.",
+            "{n} 个小区所在的路网片段与任何服务设施不连通（孤立路网），记为无法步行到达{apart}（{ids}）。{hint}",
         ),
         (
             r"(?P<n>\d+) services lie farther than (?P<m>\d+) m from any walkable street and serve no compound "
@@ -98,6 +103,13 @@ NOTE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"No candidate site could be placed near the uncovered compounds\.", "未覆盖小区附近无法布置候选地址。"),
         (
+            r"(?P<n>\d+) compounds nobody can walk to \(off the network or on an island of streets without service\) "
+            r"were left out of the demand \((?P<ids>.*?)\); check .*, or plan for them with --include-unreachable\.",
+            "{n} 个小区无法步行到达（不在路网上，或所在路网片段没有服务），未计入需求（{ids}）。"
+            + _CHECK_HINT
+            + "如需将其纳入规划，请使用 --include-unreachable。",
+        ),
+        (
             r"Every compound is already covered by existing services: no new site is needed\.",
             "现有服务设施已覆盖全部小区，无需新增站点。",
         ),
@@ -128,6 +140,10 @@ def _fill(words: str, match: re.Match) -> str:
         values["what"] = _WHAT.get(values["what"], values["what"])
     if "hint" in values:
         values["hint"] = _SYSTEMS.get(values["hint"], values["hint"])
+    if "apart" in values:
+        values["apart"] = "，与未覆盖的小区分开统计" if values["apart"] else ""
+    if "hint" in values:
+        values["hint"] = _CHECK_HINT if values["hint"] else ""
     if "rest" in values:  # a message may be followed by another, and by what was done about both
         rest = values["rest"]
         swapped = rest.endswith(_SWAPPED_BACK)
