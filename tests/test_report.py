@@ -34,7 +34,14 @@ def analysed(tmp_path):
     )
     compounds.loc["C", "name"] = XSS
     services = points([(0, 5), (2000, 5)], ids=["s1", "s2"], category=["幼儿园", "卫生站"])
-    analysis = analyze(G, compounds, services, max_walk_min=10, standard=load_standard("gb50180-5"))
+    analysis = analyze(
+        G,
+        compounds,
+        services,
+        max_walk_min=10,
+        category_max_walk_min={"卫生站": 15},
+        standard=load_standard("gb50180-5"),
+    )
     out = tmp_path / "out"
     write_analysis(analysis, out, inputs={}, map_options=MapOptions(lang="zh"))
     return analysis, out
@@ -75,13 +82,16 @@ def test_workbook_is_in_chinese_with_named_compounds_and_percent_cells(analysed)
     compounds = book["小区清单"]
     head = [c.value for c in compounds[1]]
     assert head[:6] == ["编号", "名称", "街道", "社区", "户数", "状态"]
-    assert head[6:9] == ["全部服务步行（分钟）", "全部服务是否覆盖", "全部服务最近设施"]
-    assert {"幼儿园步行（分钟）", "幼儿园是否覆盖", "幼儿园最近设施", "卫生站最近设施"} <= set(head)
+    assert head[6:9] == ["全部服务步行（分钟）", "全部服务是否覆盖（10 分钟）", "全部服务最近设施"]
+    assert {"幼儿园步行（分钟）", "幼儿园是否覆盖（10 分钟）", "幼儿园最近设施", "卫生站最近设施"} <= set(head)
     rows = {r[0]: dict(zip(head, r, strict=True)) for r in _rows(compounds)[1:]}
     # walks on the line network: A-s1 135 m (1.8 min), C 1035 m from both (13.8 min)
-    assert rows["A"]["全部服务步行（分钟）"] == pytest.approx(1.8) and rows["A"]["全部服务是否覆盖"] == "是"
+    assert rows["A"]["全部服务步行（分钟）"] == pytest.approx(1.8) and rows["A"]["全部服务是否覆盖（10 分钟）"] == "是"
     assert rows["A"]["状态"] == "已覆盖" and rows["A"]["户数"] == 100 and rows["A"]["幼儿园最近设施"] == "s1"
-    assert rows["C"]["状态"] == "无服务" and rows["C"]["全部服务是否覆盖"] == "否" and rows["C"]["名称"] == XSS
+    assert (
+        rows["C"]["状态"] == "无服务" and rows["C"]["全部服务是否覆盖（10 分钟）"] == "否" and rows["C"]["名称"] == XSS
+    )
+    assert rows["C"]["卫生站是否覆盖（15 分钟）"] == "是"  # 1035 m: within the clinics' own 15 minutes
     assert compounds.freeze_panes == "C2" and compounds.auto_filter.ref == "A1:O5"
     assert compounds.cell(2, 7).number_format == "0.0" and compounds.cell(2, 5).number_format == "#,##0"
     name_col = compounds.column_dimensions["B"].width
@@ -90,6 +100,8 @@ def test_workbook_is_in_chinese_with_named_compounds_and_percent_cells(analysed)
     cats = book["分类覆盖"]
     assert [c.value for c in cats[1]][:4] == ["类别", "阈值（分钟）", "覆盖小区", "小区覆盖率"]
     assert cats["A2"].value == "全部服务" and cats["D2"].value == 0.75 and cats["D2"].number_format == "0.0%"
+    limits = {r[0]: r[1] for r in _rows(cats)[1:]}
+    assert limits == {"全部服务": 10, "卫生站": 15, "幼儿园": 10}
     street = {r[0]: r for r in _rows(book["分街道统计"])}
     assert street["街道"][:4] == ["街道", "小区数", "户数", "全部服务小区覆盖率"]
     assert street["学院路街道"][1:4] == [2, 400, 1] and street[XSS][3] == 0.5

@@ -162,7 +162,7 @@ REPORT_LABELS: dict[str, dict[str, str]] = {
     "col_status": {"zh": "状态", "en": "Status"},
     "col_branch": {"zh": "有无支部", "en": "Branch"},
     "col_walk": {"zh": "{category}步行（分钟）", "en": "{category}: walk (min)"},
-    "col_covered": {"zh": "{category}是否覆盖", "en": "{category}: covered"},
+    "col_covered": {"zh": "{category}是否覆盖（{minutes} 分钟）", "en": "{category}: within {minutes} min"},
     "col_nearest": {"zh": "{category}最近设施", "en": "{category}: nearest service"},
     # sheets that only the workbook has
     "sheet_inputs": {"zh": "数据版本", "en": "Inputs"},

@@ -145,13 +145,14 @@ def compound_table(data: ReportData, lang: str) -> Table | None:
         if "has_branch" in attrs.columns and attrs["has_branch"].notna().any():
             out[t("col_branch", lang)] = attrs["has_branch"].map(lambda v: yes_no(v, lang, has=True))
     for category in _categories(data.summary):
-        _category_columns(out, kinds, coverage, data.service_names, category, ids, lang)
+        limit = _limit_min(data.summary, category)
+        _category_columns(out, kinds, coverage, data.service_names, category, ids, lang, limit_min=limit)
     frame = pd.DataFrame(out).reset_index(drop=True)
     return Table("compounds", t("compound_list", lang), frame, kinds, source="coverage.csv")
 
 
 def _category_columns(out: dict, kinds: dict, coverage: pd.DataFrame, service_names: pd.Series,
-                      category: str, ids: pd.Index, lang: str) -> None:  # fmt: skip
+                      category: str, ids: pd.Index, lang: str, *, limit_min: float) -> None:  # fmt: skip
     """Walk, covered and nearest service of one category, added to ``out``."""
     rows = coverage[coverage["category"].astype(str) == category].drop_duplicates("compound_id")
     rows = rows.set_index(rows["compound_id"].astype(str)).reindex(ids)
@@ -162,7 +163,8 @@ def _category_columns(out: dict, kinds: dict, coverage: pd.DataFrame, service_na
     walk_col = t("col_walk", lang, category=name)
     out[walk_col] = walk.round(1).astype(object).where(~unreachable, t("unreachable_short", lang))
     kinds[walk_col] = "minutes"
-    out[t("col_covered", lang, category=name)] = rows["covered"].map(lambda v: yes_no(v, lang), na_action="ignore")
+    covered_col = t("col_covered", lang, category=name, minutes=f"{limit_min:g}")  # each category's own limit
+    out[covered_col] = rows["covered"].map(lambda v: yes_no(v, lang), na_action="ignore")
     if "nearest_service_name" in rows.columns:
         nearest = rows["nearest_service_name"]
     elif "nearest_service_id" in rows.columns:
