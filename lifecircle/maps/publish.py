@@ -35,6 +35,7 @@ from lifecircle.errors import InputError
 from lifecircle.maps import _offline, site_pages
 from lifecircle.maps.coverage_map import coverage_map, save_map
 from lifecircle.maps.labels import check_lang, pick_lang
+from lifecircle.maps.publish_more import load_other, other_lang, publish_other
 from lifecircle.maps.site_text import site_text
 
 logger = logging.getLogger(__name__)
@@ -371,14 +372,27 @@ def publish_site(
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / _MARKER).is_file())):
         raise InputError(f"The output folder {out} exists and is not a lifecircle site; choose a new or empty one.")
-    analyses = [_load(d, slug) for d, slug in zip(dirs, _slugs(dirs), strict=True)]
-    lang = _language(lang, analyses)
+    kinds = [folder.folder_kind(d) if d.is_dir() else None for d in dirs]  # site and isochrone folders too
+    loaded = [
+        load_other(d, slug, kind) if kind in ("site", "isochrones") else _load(d, slug)
+        for d, slug, kind in zip(dirs, _slugs(dirs), kinds, strict=True)
+    ]
+    analyses = [a for a in loaded if isinstance(a, _Analysis)]
+    if analyses:
+        lang = _language(lang, analyses)
+    else:
+        lang = check_lang(lang) if lang is not None else other_lang(loaded)
     out.parent.mkdir(parents=True, exist_ok=True)  # once the analyses are known to be readable
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        sections = [_publish_one(a, tmp, lang=lang, offline=offline) for a in analyses]
-        _offline.write_atomic(tmp / "index.html", _index(analyses, sections, lang=lang, offline=offline))
+        sections = [
+            _publish_one(a, tmp, lang=lang, offline=offline)
+            if isinstance(a, _Analysis)
+            else publish_other(a, tmp, lang=lang, offline=offline)
+            for a in loaded
+        ]
+        _offline.write_atomic(tmp / "index.html", _index(loaded, sections, lang=lang, offline=offline))
         (tmp / _MARKER).write_text("lifecircle published site\n", encoding="utf-8")
         tmp.chmod(0o755)
         old = None
