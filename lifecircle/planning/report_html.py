@@ -2,7 +2,9 @@
 
 The map of the folder is embedded in an ``<iframe srcdoc>`` holding its whole page, escaped, with Leaflet
 inlined when the map was written for the web; so the report opens alone, from an e-mail or a USB stick, with
-no network. The frame is sandboxed (scripts only, no access to the report). Every user string is escaped.
+no network. The frame keeps the report's origin (a cross-origin frame is not drawn while off screen, so it would
+print blank) but is sandboxed against navigating the report or submitting forms. Every user string is escaped, in
+the report and in the map.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",Helvetica,Ar
 max-width:1100px;color:#222;padding:0 1em}
 h1{font-size:1.6em;border-bottom:3px solid #31a354;padding-bottom:.3em}h2{font-size:1.25em;margin-top:1.8em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:.25em .6em;
-text-align:left}th{background:#f0f5f0}td.num{text-align:right;font-variant-numeric:tabular-nums}
+text-align:left}th{background:#f0f5f0;vertical-align:bottom}td.num{text-align:right;font-variant-numeric:tabular-nums}
+td:first-child{white-space:nowrap}
 .headline{display:flex;flex-wrap:wrap;gap:1em}.headline div{background:#f5f9f5;border-left:4px solid #31a354;
 padding:.5em 1em;min-width:12em}.headline b{display:block;font-size:1.6em}
 iframe{width:100%;height:620px;border:1px solid #ccc;background:#fafafa}
@@ -165,7 +168,7 @@ def embedded_map(map_path: Path, lang: str) -> str:
     title = _e(t("map", lang))
     return (
         f'<p><a id="lc-open-map" href="map.html" target="_blank">{_e(t("map_open", lang))}</a></p>'
-        f'<iframe id="lc-map" title="{title}" sandbox="allow-scripts allow-popups" '
+        f'<iframe id="lc-map" title="{title}" sandbox="allow-scripts allow-same-origin allow-popups" '
         f'srcdoc="{html.escape(page, quote=True)}"></iframe><script>{_OPEN_MAP_JS}</script>'
     )
 
@@ -193,6 +196,13 @@ def _headline(summary: dict, lang: str) -> str:
         total = sum(v for v in unreachable.values() if isinstance(v, int) and not isinstance(v, bool))
     items.append((t("unreachable", lang), f"{total:,}"))
     return '<div class="headline">' + "".join(f"<div><b>{_e(v)}</b>{_e(k)}</div>" for k, v in items) + "</div>"
+
+
+def _page_rollup(table: Table, lang: str) -> Table:
+    """A roll-up narrowed for the page: shares of compounds only (the workbook keeps the households' too)."""
+    suffix = t("households_share_of", lang, category="")
+    keep = [c for c in table.frame.columns if not str(c).endswith(suffix)]
+    return Table(table.key, table.title, table.frame[keep], table.kinds, table.source)
 
 
 def _standard_section(summary: dict, tables: dict[str, Table], lang: str) -> list[str]:
@@ -265,7 +275,7 @@ def report_page(
         parts += [f'<p><img alt="{_e(alt)}" src="data:image/png;base64,{b64}"></p>' for alt, b64 in chart_pngs]
     for level in ("street", "community", "grid"):
         if level in tables:
-            parts += [f"<h2>{_e(tables[level].title)}</h2>", html_table(tables[level])]
+            parts += [f"<h2>{_e(tables[level].title)}</h2>", html_table(_page_rollup(tables[level], lang))]
     if "standard" in tables:
         parts += _standard_section(summary, tables, lang)
     parts.append(f"<h2>{_e(t('map', lang))}</h2>")
