@@ -14,7 +14,7 @@ import osmnx as ox
 import pandas as pd
 import pyproj
 import pytest
-from conftest import shared_file
+from conftest import points, shared_file, squares
 
 from lifecircle.geo.inputs.layers import read_services
 from lifecircle.planning.cli import main
@@ -458,4 +458,49 @@ def test_own_category_limits_and_priced_steps_answer_as_the_cli(browser, nanjing
     )
     assert main(["-q", "analyze", "--study", str(rerun)]) == 0
     assert_same_as_cli(page.js("lifecircle.coverage()"), tmp_path / "rerun")
+    page.close()
+
+
+def test_one_way_streets_loops_and_islands_answer_as_python(browser, tmp_path):
+    """The page's search on an odd network (a one-way link, costs differing by direction, a loop on a junction, an
+    island ring, points off the network) against lifecircle's Python coverage, itself checked against networkx."""
+    from test_chains import _odd_network
+
+    from lifecircle.geo.reach.coverage import compound_origins, coverage
+    from lifecircle.maps.whatif import render_whatif
+    from lifecircle.maps.whatif_data import WhatIfScene
+
+    net = _odd_network()
+    rng = np.random.default_rng(4)
+    box = ([-40, -80], [1140, 180])
+    compounds = squares([tuple(p) for p in rng.uniform(*box, (60, 2))], ids=[f"c{i}" for i in range(60)], half_m=5)
+    services = points(rng.uniform(*box, (8, 2)).tolist(), ids=[f"s{i}" for i in range(8)], category=["a", "b"] * 4)
+    origins = compound_origins(net, compounds, max_snap_m=60)
+    scene = WhatIfScene(net, origins, compounds, services, max_walk_m=400.0, speed_kmh=4.5, max_snap_m=60.0)
+    html, _ = render_whatif(scene, lang="en")
+    (tmp_path / "whatif.html").write_text(html, encoding="utf-8")
+    page = Page(browser, tmp_path / "whatif.html")
+    to_lonlat = pyproj.Transformer.from_crs(net.crs, 4326, always_xy=True)
+    added = []
+    for k, (x, y) in enumerate(rng.uniform(*box, (40, 2))):
+        lon, lat = to_lonlat.transform(x, y)
+        if page.js("([x, y]) => lifecircle.snap(x, y) !== null", [lon, lat]):
+            page.js("([x, y, c]) => lifecircle.addService(x, y, c)", [lon, lat, "ab"[k % 2]])
+            added.append((x, y, "ab"[k % 2]))
+    page.js("lifecircle.removeService('s1')")
+    assert len(added) >= 10
+    everything = pd.concat(
+        [
+            services.drop(index="s1"),
+            points([a[:2] for a in added], ids=[f"n{i}" for i in range(len(added))], category=[a[2] for a in added]),
+        ]
+    )
+    expected = coverage(net, compounds, everything, max_walk_min=400 / 75, max_snap_m=60, origins=origins).table
+    got = page.js("lifecircle.coverage()")
+    for row in expected.itertuples():
+        minutes = got[str(row.compound_id)][row.category]
+        assert (minutes is not None) == bool(row.covered), row
+        if row.covered:
+            assert minutes == pytest.approx(row.walk_min, abs=1e-6)
+    assert expected["covered"].sum() > 20 and (expected["reach"] == "off_network").any()
     page.close()

@@ -98,7 +98,7 @@
     var map = L.map("lc-map", { preferCanvas: true, renderer: renderer });
     var streets = L.polyline(engine.streetLines(), {
       color: "#8a9099", weight: 1, opacity: 0.9, interactive: false, renderer: streetRenderer
-    }).addTo(map);
+    });
     if (T.attribution) { map.attributionControl.addAttribution(T.attribution); }
     var view = -1;  /* category row coloured (-1: all) */
 
@@ -109,8 +109,13 @@
       poly.bindTooltip((function (k) { return function () { return el("span", names[k] || ids[k]); }; })(c), { sticky: true });
       /* in add mode a click on a compound adds a service there (the map's click); else it shows the compound */
       poly.on("click", (function (k) { return function (e) { if (!addOn.checked) { compoundPopup(k, e.latlng); } }; })(c));
-      polygons.push(poly.addTo(map));
+      polygons.push(poly);
     }
+    /* the view first (canvases measure themselves on it), then the layers */
+    var homeBounds = polygons.length ? L.featureGroup(polygons).getBounds() : streets.getBounds();
+    map.fitBounds(homeBounds.isValid() ? homeBounds : streets.getBounds(), { padding: [30, 30] });
+    streets.addTo(map);
+    polygons.forEach(function (p) { p.addTo(map); });
     /* close up, where each compound's walks start and the access walk to its street */
     var originLayer = L.layerGroup();
     for (c = 0; c < nC; c++) {
@@ -128,8 +133,6 @@
       if (map.getZoom() >= ORIGINS_ZOOM) { originLayer.addTo(map); } else { map.removeLayer(originLayer); }
     }
     map.on("zoomend", showOrigins);
-    var homeBounds = polygons.length ? L.featureGroup(polygons).getBounds() : streets.getBounds();
-    map.fitBounds(homeBounds.isValid() ? homeBounds : streets.getBounds(), { padding: [30, 30] });
     showOrigins();
 
     function covered(k, c, base) { return engine.walk(k, c, base) <= limitOf(k); }
