@@ -211,28 +211,7 @@ def coverage(
         origins = compound_origins(net, compounds, gates=gates, max_snap_m=max_snap_m)
     services_m = to_crs(services, net.crs)
     service_att = snap_points(net, services_m.geometry.to_numpy(), max_snap_m=max_snap_m)
-    n_comp = len(compounds)
-    compound_snapped = np.zeros(n_comp, dtype=bool)
-    compound_snapped[origins.compound_pos[origins.attachment.snapped]] = True
-    if not compound_snapped.any() and not service_att.snapped.any():
-        cause = (
-            f"a snap limit of {max_snap_m:g} m is too small"
-            if max_snap_m < DEFAULT_MAX_SNAP_M / 10
-            else "the walking network does not cover the study area"
-        )
-        raise NetworkError(f"No compound and no service lies within {max_snap_m:.0f} m of a walkable street: {cause}.")
-    require_some_on_network(service_att.snapped, "services", max_snap_m)
-    require_some_on_network(compound_snapped, "compounds", max_snap_m)
-    if not service_att.snapped.all():
-        log.warning(
-            "%d of %d services are farther than %.0f m from any walkable street and serve nobody",
-            (~service_att.snapped).sum(),
-            len(services_m),
-            max_snap_m,
-        )
-    if not compound_snapped.all():
-        log.warning("%d of %d compounds are off the walking network", (~compound_snapped).sum(), n_comp)
-
+    compound_snapped = _snapped_compounds(origins, service_att, len(compounds), max_snap_m)
     if category_column and category_column in services_m.columns:
         service_category = services_m[category_column].astype(str).to_numpy()
         categories = [ALL, *sorted(set(service_category) - {ALL})]
@@ -242,49 +221,16 @@ def coverage(
 
     # every pair within the limit, once for all categories
     o, s, w = pairs_within(net, origins.attachment, service_att, limit_m=max_walk_m)
-    if np.array_equal(origins.compound_pos, np.arange(n_comp)):  # one origin per compound: pairs are final
+    if np.array_equal(origins.compound_pos, np.arange(len(compounds))):  # one origin per compound: pairs are final
         pair_compound, pair_service, pair_walk = o, s, w
     else:  # gates: the best gate of each compound
         pair_compound, pair_service, pair_walk = min_per_pair(origins.compound_pos[o], s, w)
-
-    # nearest service per category; "any service" is the nearest over the categories
-    n_cat = len(categories)
-    walk_c = np.full((n_cat, n_comp), np.inf)
-    near_c = np.full((n_cat, n_comp), -1, dtype=np.int64)
-    count = np.zeros((n_cat, n_comp), dtype=np.int64)
-    for row, category in enumerate(categories):
-        members = np.arange(len(services_m)) if category == ALL else np.flatnonzero(service_category == category)
-        if category != ALL or n_cat == 1:  # with categories, "all" is filled in below
-            walk_o, near_o = nearest_destination(net, origins.attachment, service_att.take(members))
-            best_walk, best_near = _best_per_compound(origins.compound_pos, walk_o, near_o, n_comp)
-            walk_c[row] = best_walk
-            found = best_near >= 0
-            near_c[row, found] = members[best_near[found]]
-        in_category = np.zeros(len(services_m), dtype=bool)
-        in_category[members] = True
-        count[row] = np.bincount(pair_compound[in_category[pair_service]], minlength=n_comp)
-    if n_cat > 1:
-        best = np.argmin(walk_c[1:], axis=0)
-        walk_c[0] = walk_c[1:][best, np.arange(n_comp)]
-        near_c[0] = near_c[1:][best, np.arange(n_comp)]
-
-    finite = np.isfinite(walk_c)
-    nearest_id = np.full(walk_c.shape, None, dtype=object)
-    nearest_id[finite] = services.index.to_numpy()[near_c[finite]]
-    reach = np.where(~compound_snapped, "off_network", np.where(finite, "ok", "no_service_connected"))
-    walk_m = np.where(finite, walk_c, np.nan)
-    table = pd.DataFrame(
-        {
-            "compound_id": compounds.index.take(np.tile(np.arange(n_comp), n_cat)),
-            "category": np.repeat(np.asarray(categories, dtype=object), n_comp),
-            "walk_m": walk_m.ravel(),
-            "walk_min": walk_m.ravel() / metres_per_minute(speed_kmh),
-            "nearest_service_id": nearest_id.ravel(),
-            "services_within": count.ravel(),
-            "covered": (finite & (walk_c <= max_walk_m)).ravel(),
-            "reach": reach.ravel(),
-        }
-    )[TABLE_COLUMNS]
+    walk_c, near_c, count = _nearest_per_category(
+        net, origins, service_att, service_category, categories, pair_compound, pair_service, len(compounds)
+    )
+    table = _coverage_table(
+        compounds, services, categories, (walk_c, near_c, count), compound_snapped, max_walk_m, speed_kmh
+    )
     pair_table = pd.DataFrame(
         {
             "compound_id": compounds.index.take(pair_compound),
@@ -306,6 +252,96 @@ def coverage(
             "crs": net.crs.to_string(),
         },
     )
+
+
+def _snapped_compounds(origins: Origins, service_att: Attachment, n_comp: int, max_snap_m: float) -> np.ndarray:
+    """Which compounds have an origin on the network; an error when no compound or no service is on it."""
+    compound_snapped = np.zeros(n_comp, dtype=bool)
+    compound_snapped[origins.compound_pos[origins.attachment.snapped]] = True
+    if not compound_snapped.any() and not service_att.snapped.any():
+        cause = (
+            f"a snap limit of {max_snap_m:g} m is too small"
+            if max_snap_m < DEFAULT_MAX_SNAP_M / 10
+            else "the walking network does not cover the study area"
+        )
+        raise NetworkError(f"No compound and no service lies within {max_snap_m:.0f} m of a walkable street: {cause}.")
+    require_some_on_network(service_att.snapped, "services", max_snap_m)
+    require_some_on_network(compound_snapped, "compounds", max_snap_m)
+    if not service_att.snapped.all():
+        log.warning(
+            "%d of %d services are farther than %.0f m from any walkable street and serve nobody",
+            (~service_att.snapped).sum(),
+            len(service_att.snapped),
+            max_snap_m,
+        )
+    if not compound_snapped.all():
+        log.warning("%d of %d compounds are off the walking network", (~compound_snapped).sum(), n_comp)
+    return compound_snapped
+
+
+def _nearest_per_category(
+    net: PreparedNetwork,
+    origins: Origins,
+    service_att: Attachment,
+    service_category: np.ndarray,
+    categories: list[str],
+    pair_compound: np.ndarray,
+    pair_service: np.ndarray,
+    n_comp: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per category and compound: walk to the nearest service, its position, and the services within the limit.
+    "Any service" (the first row) is the nearest over the categories."""
+    n_cat, n_services = len(categories), len(service_category)
+    walk_c = np.full((n_cat, n_comp), np.inf)
+    near_c = np.full((n_cat, n_comp), -1, dtype=np.int64)
+    count = np.zeros((n_cat, n_comp), dtype=np.int64)
+    for row, category in enumerate(categories):
+        members = np.arange(n_services) if category == ALL else np.flatnonzero(service_category == category)
+        if category != ALL or n_cat == 1:  # with categories, "all" is filled in below
+            walk_o, near_o = nearest_destination(net, origins.attachment, service_att.take(members))
+            best_walk, best_near = _best_per_compound(origins.compound_pos, walk_o, near_o, n_comp)
+            walk_c[row] = best_walk
+            found = best_near >= 0
+            near_c[row, found] = members[best_near[found]]
+        in_category = np.zeros(n_services, dtype=bool)
+        in_category[members] = True
+        count[row] = np.bincount(pair_compound[in_category[pair_service]], minlength=n_comp)
+    if n_cat > 1:
+        best = np.argmin(walk_c[1:], axis=0)
+        walk_c[0] = walk_c[1:][best, np.arange(n_comp)]
+        near_c[0] = near_c[1:][best, np.arange(n_comp)]
+    return walk_c, near_c, count
+
+
+def _coverage_table(
+    compounds: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    categories: list[str],
+    nearest: tuple[np.ndarray, np.ndarray, np.ndarray],
+    compound_snapped: np.ndarray,
+    max_walk_m: float,
+    speed_kmh: float,
+) -> pd.DataFrame:
+    """The long table, one row per compound and category, from :func:`_nearest_per_category`'s arrays."""
+    walk_c, near_c, count = nearest
+    n_cat, n_comp = walk_c.shape
+    finite = np.isfinite(walk_c)
+    nearest_id = np.full(walk_c.shape, None, dtype=object)
+    nearest_id[finite] = services.index.to_numpy()[near_c[finite]]
+    reach = np.where(~compound_snapped, "off_network", np.where(finite, "ok", "no_service_connected"))
+    walk_m = np.where(finite, walk_c, np.nan)
+    return pd.DataFrame(
+        {
+            "compound_id": compounds.index.take(np.tile(np.arange(n_comp), n_cat)),
+            "category": np.repeat(np.asarray(categories, dtype=object), n_comp),
+            "walk_m": walk_m.ravel(),
+            "walk_min": walk_m.ravel() / metres_per_minute(speed_kmh),
+            "nearest_service_id": nearest_id.ravel(),
+            "services_within": count.ravel(),
+            "covered": (finite & (walk_c <= max_walk_m)).ravel(),
+            "reach": reach.ravel(),
+        }
+    )[TABLE_COLUMNS]
 
 
 def _best_per_compound(
