@@ -133,3 +133,19 @@ def test_the_page_is_listed_in_the_manifest_and_a_new_run_replaces_it(demo, tmp_
     assert main(["-q", "demo", "--out", str(folder)]) == 0  # lifecircle's own page never blocks a new run
     assert not (folder / "whatif.html").exists()  # and a page of the old analysis does not outlive it
     assert "whatif.html" not in read_manifest(folder).jobs["analyze"]
+
+
+def test_compound_outlines_keep_every_polygon_of_a_repaired_shape():
+    import geopandas as gpd
+    import shapely
+
+    from lifecircle.maps.whatif_data import compound_arrays
+
+    nested = shapely.GeometryCollection(
+        [shapely.MultiPolygon([shapely.box(2, 2, 3, 3), shapely.box(4, 4, 5, 5)]), shapely.LineString([(0, 0), (1, 1)])]
+    )
+    shapes = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1, 1), nested, shapely.box(6, 6, 7, 7)], crs=4326)
+    payload = {"arrays": compound_arrays(shapes)}
+    assert array(payload, "c_ring_ptr").tolist() == [0, 1, 3, 4]  # one ring, two (the line left out), one
+    assert array(payload, "ring_ptr").tolist() == [0, 5, 10, 15, 20]
+    assert array(payload, "ring_lon")[5:10].min() == 2 and array(payload, "ring_lat")[10:15].max() == 5

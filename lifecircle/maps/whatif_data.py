@@ -237,7 +237,11 @@ def compound_arrays(compounds: gpd.GeoDataFrame) -> dict[str, dict]:
     """Outer rings of every compound polygon in WGS84, for drawing: ring ranges per compound, vertex ranges per ring."""
     geoms = to_crs(compounds[["geometry"]], 4326).geometry.to_numpy()
     parts, owner = shapely.get_parts(geoms, return_index=True)
-    rings = shapely.get_exterior_ring(parts)
+    parts, inner = shapely.get_parts(parts, return_index=True)  # repaired shapes may nest collections
+    owner = owner[inner]
+    polygon = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+    rings = shapely.get_exterior_ring(parts[polygon])
+    owner = owner[polygon]
     coords, ring_of = shapely.get_coordinates(rings, return_index=True)
     r_ptr = np.zeros(len(rings) + 1, dtype=np.int64)
     np.cumsum(np.bincount(ring_of, minlength=len(rings)), out=r_ptr[1:])
