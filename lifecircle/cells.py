@@ -67,17 +67,18 @@ def _has_text(values: pd.Series) -> bool:
 def _map_text(frame: pd.DataFrame, func) -> pd.DataFrame:
     out = frame.copy()
     out.columns = [func(c) if isinstance(c, str) else c for c in out.columns]
-    for column in out.columns:
-        values = out[column]
+    for i in range(out.shape[1]):  # by position: repeated column names stay apart
+        values = out.iloc[:, i]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
         if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
             continue
-        first = values.str[:1] if _has_text(values) else None
-        if first is None:
+        if not _has_text(values):
             continue
-        candidates = first.isin([*FORMULA_START, _QUOTE]).to_numpy(dtype=bool)  # few cells ever are
+        candidates = values.str[:1].isin([*FORMULA_START, _QUOTE]).to_numpy(dtype=bool)  # few cells ever are
         if candidates.any():
             changed = values[candidates].map(lambda v: func(v) if isinstance(v, str) else v)
-            out[column] = values.astype(object).where(~candidates, changed).astype(values.dtype)
+            out.isetitem(i, values.astype(object).where(~candidates, changed).astype(values.dtype))
     return out
 
 

@@ -89,6 +89,15 @@ def test_csv_cells_are_inert_and_round_trip(tmp_path):
     assert list(back["compound_id"]) == ["00007", *HOSTILE] and list(back.columns) == ["compound_id", "n", "=head"]
 
 
+def test_categorical_string_and_repeated_columns_are_inert_too():
+    frame = pd.DataFrame({"a": pd.Categorical(["=1", "x"]), "b": pd.array(["@x", None], dtype="string")})
+    frame = pd.concat([frame, frame[["a"]]], axis=1)  # two columns named "a"
+    out = inert_frame(frame)
+    assert out.iloc[:, 0].tolist() == ["'=1", "x"] and out.iloc[:, 2].tolist() == ["'=1", "x"]
+    assert out["b"].tolist()[0] == "'@x" and pd.isna(out["b"].tolist()[1]) and str(out["b"].dtype) == "string"
+    assert restore_frame(out).iloc[:, 0].tolist() == ["=1", "x"]
+
+
 @pytest.mark.parametrize(
     ("text", "formula"),
     [("-12", False), ("+3.5", False), ("-1e3", False), ("-", True), ("名称", False), ("", False), ("-1+2", True),
