@@ -30,14 +30,25 @@ STREET_SIMPLIFY_M = 2.0  # display simplification of streets, metres
 ROW_POINTS = 3000  # points per drawn line at most: the runtime draws rows in short slices
 _MAJOR = {"motorway", "trunk", "primary", "secondary"}
 _PATH = {
-    "footway", "path", "pedestrian", "steps", "cycleway", "track", "bridleway",
-    "corridor", "sidewalk", "crossing", "elevator", "platform",
-}  # fmt: skip
+    "footway",
+    "path",
+    "pedestrian",
+    "steps",
+    "cycleway",
+    "track",
+    "bridleway",
+    "corridor",
+    "sidewalk",
+    "crossing",
+    "elevator",
+    "platform",
+    "service",
+}  # fmt: skip  (service roads: driveways and parking aisles, drawn light and from zoom 15 like footways)
 _SCALE = 10**COORD_DECIMALS
 
 
 def road_class(highway: object) -> str:
-    """``major`` (motorway … secondary, with links), ``path`` (footways, paths, steps …) or ``minor``."""
+    """``major`` (motorway … secondary, with links), ``path`` (footways, paths, steps, service roads …) or ``minor``."""
     if isinstance(highway, (list, tuple)):
         highway = highway[0] if highway else None
     if not isinstance(highway, str):
