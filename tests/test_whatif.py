@@ -88,6 +88,7 @@ def test_a_page_that_would_answer_otherwise_is_not_written(demo, tmp_path):
     [
         ({"network": "auto"}, "network as a file"),
         ({"network": "bbox:116.3,39.9,116.4,40.0"}, "network as a file"),
+        ({"network": "no/such/extract.osm.pbf"}, "does not exist"),
         ({"gates": Path("gates.gpkg")}, "--gates"),
         ({"output_coord_system": "gcj02"}, "--output-coord-system gcj02"),
     ],

@@ -59,8 +59,10 @@ def require_whatif_inputs(
         DEM or merged lines (``walking``: the analysis's walking options), or writes shifted coordinates.
     """
     text = str(network)
-    if text == "auto" or text.startswith(("place:", "bbox:")) or not Path(text).is_file():
+    if text == "auto" or text.startswith(("place:", "bbox:")):
         raise InputError(f"--what-if needs the walking network as a file (OSM extract or GraphML), not {text!r}.")
+    if not Path(text).is_file():
+        raise InputError(f"Network file {text} does not exist (the what-if page is built from it).")
     unsupported = [
         f"--{name.replace('_', '-')}"
         for name in ("compound_roads", "open_blocks", "gates_from_osm", "dem", "merge_lines")
