@@ -32,7 +32,7 @@ def test_unknown_language_is_an_input_error():
 
 
 def test_category_label_translates_known_and_passes_through_data_names():
-    assert category_label("all", "zh") == "任一服务"
+    assert category_label("all", "zh") == "全部服务"  # as in the report, workbook and terminal
     assert category_label("all", "en") == "Any service"
     assert category_label("社区卫生服务中心", "en") == "社区卫生服务中心"
 

@@ -89,7 +89,7 @@ LABELS: dict[str, dict[str, str]] = {
     "search_none": {"zh": "未找到", "en": "Not found"},
     "unnamed": {"zh": "（未命名）", "en": "(unnamed)"},
     # categories
-    "category_all": {"zh": "任一服务", "en": "Any service"},
+    "category_all": {"zh": "全部服务", "en": "Any service"},
     # attribution
     "attribution_data": {
         "zh": "数据 © OpenStreetMap 贡献者（ODbL）",
