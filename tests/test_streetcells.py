@@ -52,3 +52,15 @@ def test_cells_of_a_real_network_tile_it_and_follow_every_street():
     inside = shapely.length(shapely.intersection(lines, cells.cells[cells.pass_cell]))
     claimed = (cells.pass_end - cells.pass_start) * shapely.length(lines)
     assert inside == pytest.approx(claimed, abs=1e-6)
+
+
+def test_unique_rows_equals_numpy_unique():
+    from lifecircle.geo.reach.streetcells import unique_rows
+
+    rng = np.random.default_rng(3)
+    xy = np.round(rng.uniform(-50, 50, (5000, 2)), 1)
+    xy = np.concatenate([xy, xy[:2000], [[0.0, -0.0], [-0.0, 0.0]]])
+    distinct, inverse = unique_rows(xy)
+    expected, expected_inverse = np.unique(xy, axis=0, return_inverse=True)
+    assert np.array_equal(distinct, expected) and np.array_equal(inverse, expected_inverse.ravel())
+    assert np.array_equal(distinct[inverse], xy)
