@@ -215,3 +215,16 @@ def test_isochrones_command_reads_osm_barriers_and_a_barrier_layer(tmp_path):
         assert shapely.intersection(geom, wall).area < 1.0
     n, area = _strips_across(served.geometry.to_numpy(), water.land_cut(), net.segment_lines)
     assert n == 0, area
+
+
+def test_a_small_pond_inside_a_block_stays_a_hole():
+    # a 100 m x 100 m block of streets whose middle holds a 20 m x 20 m pond, far below the 5,000 m² hole threshold
+    nodes = {"a": (0, 0), "b": (100, 0), "c": (100, 100), "d": (0, 100)}
+    G = graph(nodes, [("a", "b"), ("b", "c"), ("c", "d"), ("d", "a")])
+    pond = shapely.box(40, 40, 60, 60)
+    services = services_at((0, -1))
+    plain = isochrones(G, services, minutes=[5]).per_service.geometry.iloc[0]
+    walled = isochrones(G, services, minutes=[5], barriers=_water(pond)).per_service.geometry.iloc[0]
+    assert plain.contains(shapely.Point(50, 50))  # the whole block, pond included
+    assert not walled.intersects(shapely.Point(50, 50)) and walled.intersection(pond).area < 1e-6
+    assert walled.contains(shapely.Point(30, 50)) and walled.contains(shapely.Point(70, 50))
