@@ -267,6 +267,8 @@ class Manifest:
     schema_version: int = SCHEMA_VERSION
     previous: dict[str, str] = field(default_factory=dict)
     stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    made: bool = False
+    """lifecircle made the folder itself (a stage swapped in): only then may a rerun replace the folder whole."""
     """Size, modification time (ns) and inode of each file when written: an unchanged file is not hashed again."""
 
     def owned(self) -> dict[str, str]:
@@ -287,6 +289,8 @@ class Manifest:
         extra: dict[str, dict] = {"previous": dict(sorted(self.previous.items()))} if self.previous else {}
         if self.stats:
             extra["stat"] = {name: list(st) for name, st in sorted(self.stats.items())}
+        if self.made:
+            extra["made_folder"] = True
         return {**head, "jobs": jobs, **extra}
 
     def write(self, folder: Path) -> None:
@@ -324,7 +328,10 @@ def read_manifest(folder: Path) -> Manifest | None:
             for name, st in data.get("stat", {}).items()
             if safe_name(name) and isinstance(st, list) and len(st) == 3
         }
-        return Manifest(jobs=jobs, complete=data["complete"], schema_version=version, previous=previous, stats=stats)
+        made = data.get("made_folder") is True
+        return Manifest(
+            jobs=jobs, complete=data["complete"], schema_version=version, previous=previous, stats=stats, made=made
+        )
     except (KeyError, TypeError, ValueError, AttributeError):
         log.warning("%s is not a manifest lifecircle wrote; it is ignored and nothing it lists is removed", path)
         return None

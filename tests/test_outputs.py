@@ -176,12 +176,17 @@ def test_a_folder_lifecircle_did_not_make_is_refused_unless_forced(tmp_path):
     folder.require_complete(home)
 
 
-def test_an_empty_folder_is_used(tmp_path):
+def test_an_empty_folder_is_used_and_never_replaced(tmp_path):
     out = tmp_path / "empty"
     out.mkdir()
+    inode = out.stat().st_ino
     write_run(out, RUN_A)
     write_run(out, RUN_B)
-    assert visible(out) == RUN_B
+    assert visible(out) == RUN_B and leftovers(out) == []
+    assert out.stat().st_ino == inode  # the user's folder itself stays: only lifecircle's files in it change
+    made = tmp_path / "made"
+    write_run(made, RUN_A)
+    assert folder.read_manifest(made).made and not folder.read_manifest(out).made
 
 
 def test_a_users_folder_named_like_an_output_is_never_deleted(tmp_path):

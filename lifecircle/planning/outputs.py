@@ -140,7 +140,7 @@ def _survey(out_dir: Path) -> _Before:
         elif not (name in legacy and entry.is_file() and not entry.is_symlink()):
             foreign.append(name)
     has_manifest = (out_dir / MANIFEST).is_file()
-    swap = has_manifest and not foreign and not legacy and _stage.parent_writable(out_dir)
+    swap = manifest.made and has_manifest and not foreign and not legacy and _stage.parent_writable(out_dir)
     return _Before(manifest, verified, stats, legacy, tuple(foreign), swap)
 
 
@@ -255,7 +255,7 @@ def _commit_swap(out_dir: Path, stage: Stage, job: str, written: list[str], befo
         for name in files:
             if name not in digests:
                 _stage.link_or_copy(out_dir / name, stage.path / name)
-    stage.finish(_with_stats(manifest, stage.path))
+    stage.finish(replace(_with_stats(manifest, stage.path), made=True))
     old = stage.swap_into(out_dir)
     if old is not None:
         _remove_previous(old, before)
@@ -295,6 +295,7 @@ def _commit_in_place(out_dir: Path, stage: Stage, job: str, written: list[str], 
     pending = replace(  # while files move, the old and the new file are both lifecircle's
         _new_manifest(before, job, digests, complete=False),
         previous=dict(before.verified),
+        made=before.manifest.made,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     pending.write(out_dir)
@@ -305,7 +306,8 @@ def _commit_in_place(out_dir: Path, stage: Stage, job: str, written: list[str], 
         if name in before.verified and _stat(path) == before.stats[name]:
             path.unlink()
     _stage.remove_legacy_manifests(out_dir)
-    _with_stats(_new_manifest(before, job, digests, complete=True), out_dir).write(out_dir)
+    final = _with_stats(_new_manifest(before, job, digests, complete=True), out_dir)
+    replace(final, made=before.manifest.made).write(out_dir)
 
 
 def _refuse_to_replace_inputs(out_dir: Path, names: set[str], inputs: Iterable[str | Path | None]) -> None:
