@@ -117,20 +117,27 @@
     streets.addTo(map);
     polygons.forEach(function (p) { p.addTo(map); });
     /* close up, where each compound's walks start and the access walk to its street */
-    var originLayer = L.layerGroup();
-    for (c = 0; c < nC; c++) {
-      engine.originsOf(c).forEach(function (o) {
-        var at = [o.at[1], o.at[0]];
-        originLayer.addLayer(L.circleMarker(at, { radius: 3, color: "#222", weight: 1, fillColor: "#fff", fillOpacity: 1,
-          interactive: false, renderer: renderer }));
-        if (o.join) {
-          originLayer.addLayer(L.polyline([at, [o.join[1], o.join[0]]], { color: "#222", weight: 1, dashArray: "2 3",
+    var originLayer = null;  /* made on first need: a large district opens faster */
+    function makeOriginLayer() {
+      var group = L.layerGroup();
+      for (var c = 0; c < nC; c++) {
+        engine.originsOf(c).forEach(function (o) {
+          var at = [o.at[1], o.at[0]];
+          group.addLayer(L.circleMarker(at, { radius: 3, color: "#222", weight: 1, fillColor: "#fff", fillOpacity: 1,
             interactive: false, renderer: renderer }));
-        }
-      });
+          if (o.join) {
+            group.addLayer(L.polyline([at, [o.join[1], o.join[0]]], { color: "#222", weight: 1, dashArray: "2 3",
+              interactive: false, renderer: renderer }));
+          }
+        });
+      }
+      return group;
     }
     function showOrigins() {
-      if (map.getZoom() >= ORIGINS_ZOOM) { originLayer.addTo(map); } else { map.removeLayer(originLayer); }
+      if (map.getZoom() >= ORIGINS_ZOOM) {
+        originLayer = originLayer || makeOriginLayer();
+        originLayer.addTo(map);
+      } else if (originLayer) { map.removeLayer(originLayer); }
     }
     map.on("zoomend", showOrigins);
     showOrigins();
