@@ -140,6 +140,17 @@ def test_nothing_of_an_earlier_run_reaches_the_new_one(inputs, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".lifecircle")]
 
 
+def test_report_of_a_folder_without_a_manifest_needs_force(inputs, tmp_path, capsys):
+    out = tmp_path / "old"
+    assert main(_args(inputs, out)) == 0
+    for name in (folder.MANIFEST, "report.html", "report.xlsx"):
+        (out / name).unlink()  # as an analysis folder of an old lifecircle, or one copied by hand
+    assert main(["report", str(out)]) == 2
+    _one_line_error(capsys, "did not write", "--force")
+    assert main(["-q", "report", str(out), "--force"]) == 0
+    assert (out / "report.html").is_file() and folder.require_complete(out) is not None
+
+
 def test_report_and_publish_refuse_an_unfinished_folder(inputs, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(_args(inputs, out)) == 0

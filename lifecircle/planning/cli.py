@@ -203,6 +203,7 @@ def _add_init_and_report(sub) -> None:
     report = sub.add_parser("report", help="(re)write report.html and report.xlsx of an output folder")
     report.add_argument("out_dir", type=Path, help="output folder of `analyze` or `run`")
     report.add_argument("--lang", choices=["zh", "en"], help="report language (default: that of the analysis)")
+    report.add_argument("--force", action="store_true", help=FORCE_HELP)
     report.set_defaults(handler=_cmd_report)
 
     whatif = sub.add_parser("what-if", help="write whatif.html of an analysis folder: try new services in the browser")
@@ -326,6 +327,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from lifecircle.planning.jobs.report import run_report
 
+    if args.out_dir.is_dir():  # a folder of an old lifecircle, or made by hand, takes the report with --force
+        _checked_out(args.out_dir, force=args.force)
     html_path, xlsx_path = run_report(args.out_dir, lang=args.lang)
     if not args.quiet:
         print(f"report written to {html_path} and {xlsx_path}")
