@@ -200,8 +200,9 @@ def test_report_of_a_hand_edited_summary_is_refused(analysed, capsys):
 def test_hostile_ids_and_names_stay_data_in_csv_and_workbook(tmp_path):
     hyperlink = '=HYPERLINK("http://evil.example","click")'
     G = make_graph({0: (0, 0), 1: (1000, 0)}, [(0, 1)])
-    compounds = squares([(100, 30), (900, 30), (500, 30)], ids=["=1+2", "00007", "@SUM(A1)"], half_m=20)
-    compounds["name"] = [hyperlink, "-1+2", "+86 10 1234"]
+    ids = ["=1+2", "00007", "@SUM(A1)", "NA"]
+    compounds = squares([(100, 30), (900, 30), (500, 30), (300, 30)], ids=ids, half_m=20)
+    compounds["name"] = [hyperlink, "-1+2", "+86 10 1234", "None"]
     services = points([(0, 5)], ids=["-s1"], category=["=cmd|' /C calc'!A0"])
     out = tmp_path / "out"
     write_analysis(analyze(G, compounds, services, max_walk_min=10), out, inputs={}, map_options=MapOptions(lang="en"))
@@ -213,7 +214,8 @@ def test_hostile_ids_and_names_stay_data_in_csv_and_workbook(tmp_path):
     book = openpyxl.load_workbook(out / "report.xlsx")
     assert all(c.data_type != "f" for ws in book.worksheets for row in ws.iter_rows() for c in row)
     rows = {r[0]: r for r in _rows(book["Compounds"])}
-    assert set(rows) == {"Id", "=1+2", "00007", "@SUM(A1)"}  # ids as written, read back through the CSV
+    assert set(rows) == {"Id", "=1+2", "00007", "@SUM(A1)", "NA"}  # ids as written, read back through the CSV
+    assert rows["NA"][1] == "None"  # text that looks like a missing value stays text
     assert rows["=1+2"][1] == hyperlink and rows["00007"][1] == "-1+2"
     head = rows["Id"]
     assert "=cmd|' /C calc'!A0: nearest service" in head

@@ -166,7 +166,10 @@ def _load(src: Path, slug: str) -> _Analysis:
     text = {"compound_id": str, "nearest_service_id": str, "category": str, "compound_name": str,
             "nearest_service_name": str}  # fmt: skip
     try:
-        table = restore_frame(pd.read_csv(src / folder.COVERAGE.name, dtype=text, encoding="utf-8-sig"))
+        raw = pd.read_csv(
+            src / folder.COVERAGE.name, dtype=text, encoding="utf-8-sig", keep_default_na=False, na_values=[""]
+        )
+        table = restore_frame(raw)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{src / 'coverage.csv'} is damaged ({exc}); run the analysis again.") from None
     compounds = _read_layer(src / folder.COMPOUNDS.name, "compound_id")

@@ -124,7 +124,9 @@ def read_result_csv(path: Path, *, required: Sequence[str] = (), text: Sequence[
         Further columns to read as text (ids and names always are).
     """
     try:
-        table = pd.read_csv(path, encoding="utf-8-sig", dtype=_text_dtypes(path, text), keep_default_na=True)
+        table = pd.read_csv(  # only empty cells are missing: a compound named "NA" or "None" keeps its name
+            path, encoding="utf-8-sig", dtype=_text_dtypes(path, text), keep_default_na=False, na_values=[""]
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{path} is damaged ({exc}); run the analysis again to rewrite it.") from None
     missing = [c for c in required if c not in table.columns]
