@@ -96,3 +96,34 @@ def test_isochrone_map_escapes_names():
     )
     page = isochrone_map(served, lang="en").get_root().render()
     assert XSS not in page and "&lt;img src=x" in page.replace("\\u0026", "&")
+
+
+@pytest.mark.browser
+def test_isochrone_map_and_site_open_offline_in_chromium(three, tmp_path):
+    """The isochrone folder's map and the published site open in Chromium with every non-file request blocked:
+    no page error, no dialog, Leaflet drawn, one layer per category and break."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.is_file():
+        pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium); .ci/run installs it")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    site = tmp_path / "site"
+    assert main(["-q", "publish", str(three["analyze"]), str(three["isochrones"]), "--out", str(site)]) == 0
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for path in (three["isochrones"] / "map.html", site / "index.html", site / "等时圈" / "map.html"):
+                page = browser.new_page()
+                errors, dialogs = [], []
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+                page.on("dialog", lambda d, dialogs=dialogs: (dialogs.append(d.message), d.dismiss()))
+                page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+                page.goto(path.as_uri())
+                page.wait_for_load_state("load")
+                assert errors == [] and dialogs == [], (path, errors, dialogs)
+                if path.name == "map.html":
+                    assert page.locator(".leaflet-container").count() == 1
+                    overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+                    assert sum("医疗" in text for text in overlays) == 3, overlays  # 3 and 6 min, and the services
+                page.close()
+        finally:
+            browser.close()
