@@ -252,9 +252,9 @@ def _write_maps(a: _Analysis, d: Path, *, lang: str, offline: bool) -> list[tupl
         "served_areas": a.layers.get("served_areas"),
         "study_area": a.layers.get("study_area"),
     }
-    if not _copy_own_map(a, d / "map.html", offline=offline):
+    if not _copy_own_map(a, d / folder.MAP.name, offline=offline):
         m = coverage_map(a.compounds, a.services, a.table, title=_title(a), sites=a.layers.get("sites"), **common)
-        save_map(m, d / "map.html", offline=offline)
+        save_map(m, d / folder.MAP.name, offline=offline)
     cats = sorted((set(a.table["category"].astype(str)) - {"all"}) | set(a.services["category"].astype(str)))
     links = []
     for k, cat in enumerate(cats, start=1):

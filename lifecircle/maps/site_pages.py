@@ -14,6 +14,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
+from lifecircle import folder
 from lifecircle.maps.labels import category_label
 from lifecircle.maps.site_text import SITE_TEXT, file_what, site_text
 
@@ -174,13 +175,13 @@ def section(heading: str, dates: Sequence[str], params: Sequence[str], tables: S
     for title, table_html in tables:
         parts += [f"<h3>{e(title)}</h3>", table_html]
     parts.append(f"<h3>{e(site_text('maps', lang))}</h3><ul>")
-    parts.append(f'<li><a href="{href(slug, "map.html")}">{e(site_text("overview_map", lang))}</a></li>')
+    parts.append(f'<li><a href="{href(slug, folder.MAP.name)}">{e(site_text("overview_map", lang))}</a></li>')
     if links.category_maps:
         maps = "、" if lang == "zh" else ", "
         items = maps.join(f'<a href="{href(slug, f)}">{e(_category_name(c, lang))}</a>' for c, f in links.category_maps)
         parts.append(f"<li>{e(site_text('category_maps', lang))}{items}</li>")
     if links.report:
-        parts.append(f'<li><a href="{href(slug, "report.html")}">{e(site_text("report", lang))}</a></li>')
+        parts.append(f'<li><a href="{href(slug, folder.REPORT_HTML.name)}">{e(site_text("report", lang))}</a></li>')
     parts.append("</ul>")
     parts.append(f"<h3>{e(site_text('downloads', lang))}</h3><ul>")
     for d in links.downloads:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lifecircle import folder
 from lifecircle.maps.labels import check_lang
 
 __all__ = ["SITE_TEXT", "file_what", "site_text"]
@@ -70,24 +71,31 @@ SITE_TEXT: dict[str, dict[str, str]] = {
 
 #: What each downloadable file holds, in words (files not listed are shown by name only).
 FILE_WHAT: dict[str, dict[str, str]] = {
-    "coverage.csv": {
+    folder.COVERAGE.name: {
         "zh": "每个小区、每类服务的步行时间与是否覆盖",
         "en": "walk and coverage per compound and category",
     },
-    "compounds.gpkg": {"zh": "小区图层（含状态）", "en": "compounds layer with status"},
-    "services.gpkg": {"zh": "服务设施图层", "en": "services layer"},
-    "summary.json": {"zh": "汇总数字与参数（机器可读）", "en": "summary numbers and parameters (machine-readable)"},
-    "report.xlsx": {
+    folder.COMPOUNDS.name: {"zh": "小区图层（含状态）", "en": "compounds layer with status"},
+    folder.SERVICES.name: {"zh": "服务设施图层", "en": "services layer"},
+    folder.SUMMARY.name: {
+        "zh": "汇总数字与参数（机器可读）",
+        "en": "summary numbers and parameters (machine-readable)",
+    },
+    folder.REPORT_XLSX.name: {
         "zh": "Excel 工作簿：小区清单、分街道、分社区统计",
         "en": "workbook: compound list, by street, by community",
     },
-    "served_area.gpkg": {"zh": "各类服务的服务范围", "en": "areas each category serves"},
-    "rollup_street.csv": {"zh": "分街道统计", "en": "summary by street"},
-    "rollup_community.csv": {"zh": "分社区统计", "en": "summary by community"},
-    "rollup_grid.csv": {"zh": "分网格统计", "en": "summary by grid"},
-    "compliance.csv": {"zh": "规划标准核查", "en": "planning standard check"},
-    "sites.csv": {"zh": "推荐新址", "en": "recommended sites"},
-    "sites.gpkg": {"zh": "推荐新址图层", "en": "recommended sites layer"},
+    folder.SERVED_AREA.name: {"zh": "各类服务的服务范围", "en": "areas each category serves"},
+    folder.rollup_name("street"): {"zh": "分街道统计", "en": "summary by street"},
+    folder.rollup_name("community"): {"zh": "分社区统计", "en": "summary by community"},
+    folder.rollup_name("grid"): {"zh": "分网格统计", "en": "summary by grid"},
+    folder.COMPLIANCE.name: {"zh": "规划标准核查", "en": "planning standard check"},
+    folder.SITES_CSV.name: {"zh": "推荐新址", "en": "recommended sites"},
+    folder.SITES_GPKG.name: {"zh": "推荐新址图层", "en": "recommended sites layer"},
+    folder.SITING.name: {"zh": "选址模型、参数与结果（机器可读）", "en": "siting model, parameters and results"},
+    folder.BEFORE_AFTER.name: {"zh": "每个小区选址前后是否覆盖", "en": "per compound: covered before and after"},
+    folder.CRITICAL.name: {"zh": "唯一可达的现有服务点", "en": "services that are the only one within reach"},
+    folder.ISOCHRONES.name: {"zh": "等时圈图层（每个服务点、服务范围、环带）", "en": "isochrone layers"},
 }
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lifecircle import __version__
+from lifecircle import __version__, folder
 from lifecircle.errors import LifecircleError
 from lifecircle.planning.report_labels import category_name, t
 from lifecircle.planning.report_tables import Table
@@ -167,7 +167,7 @@ def embedded_map(map_path: Path, lang: str) -> str:
         log.warning("the map in the report needs the network: %s", exc)
     title = _e(t("map", lang))
     return (
-        f'<p><a id="lc-open-map" href="map.html" target="_blank">{_e(t("map_open", lang))}</a></p>'
+        f'<p><a id="lc-open-map" href="{folder.MAP.name}" target="_blank">{_e(t("map_open", lang))}</a></p>'
         f'<iframe id="lc-map" title="{title}" sandbox="allow-scripts allow-same-origin allow-popups" '
         f'srcdoc="{html.escape(page, quote=True)}"></iframe><script>{_OPEN_MAP_JS}</script>'
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from lifecircle import folder
 from lifecircle.geo.inputs.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
 from lifecircle.planning.report_data import GOVERNANCE_LEVELS, ReportData
 from lifecircle.planning.report_labels import REPORT_LABELS, category_name, status_word, t, yes_no
@@ -148,7 +149,7 @@ def compound_table(data: ReportData, lang: str) -> Table | None:
         limit = _limit_min(data.summary, category)
         _category_columns(out, kinds, coverage, data.service_names, category, ids, lang, limit_min=limit)
     frame = pd.DataFrame(out).reset_index(drop=True)
-    return Table("compounds", t("compound_list", lang), frame, kinds, source="coverage.csv")
+    return Table("compounds", t("compound_list", lang), frame, kinds, source=folder.COVERAGE.name)
 
 
 def _category_columns(out: dict, kinds: dict, coverage: pd.DataFrame, service_names: pd.Series,
@@ -203,7 +204,7 @@ def rollup_table(frame: pd.DataFrame, level: str, summary: dict, lang: str) -> T
         walk = pd.to_numeric(frame["worst_walk_min"], errors="coerce")
         out[t("worst_walk_min", lang)] = walk.round(1).astype(object).where(walk.notna(), t("unreachable_short", lang))
         kinds[t("worst_walk_min", lang)] = "minutes"
-    return Table(level, t(f"rollup_{level}", lang), pd.DataFrame(out), kinds, source=f"rollup_{level}.csv")
+    return Table(level, t(f"rollup_{level}", lang), pd.DataFrame(out), kinds, source=folder.rollup_name(level))
 
 
 def parameter_table(summary: dict, lang: str) -> Table:
@@ -317,7 +318,7 @@ def compliance_table(frame: pd.DataFrame, summary: dict, lang: str) -> Table:
     for column, label in (("missing", "missing_facilities"), ("not_assessed", "not_assessed")):
         if column in frame:
             out[t(label, lang)] = frame[column].map(words)
-    return Table("compliance", t("compliance", lang), pd.DataFrame(out), source="compliance.csv")
+    return Table("compliance", t("compliance", lang), pd.DataFrame(out), source=folder.COMPLIANCE.name)
 
 
 _SITE_COLUMNS = {  # sites.csv column -> (label, kind)
@@ -351,7 +352,7 @@ def sites_table(frame: pd.DataFrame, lang: str) -> Table:
         kinds[t("lon", lang)] = kinds[t("lat", lang)] = "text"  # seven decimals, as written
         out[t("lon", lang)] = frame["lon"].map(lambda v: f"{v:.7f}" if pd.notna(v) else "")
         out[t("lat", lang)] = frame["lat"].map(lambda v: f"{v:.7f}" if pd.notna(v) else "")
-    return Table("sites", t("siting", lang), pd.DataFrame(out), kinds, source="sites.csv")
+    return Table("sites", t("siting", lang), pd.DataFrame(out), kinds, source=folder.SITES_CSV.name)
 
 
 def siting_table(siting: dict, lang: str, notes: list[str]) -> Table:
