@@ -150,3 +150,16 @@ def test_compound_outlines_keep_every_polygon_of_a_repaired_shape():
     assert array(payload, "c_ring_ptr").tolist() == [0, 1, 3, 4]  # one ring, two (the line left out), one
     assert array(payload, "ring_ptr").tolist() == [0, 5, 10, 15, 20]
     assert array(payload, "ring_lon")[5:10].min() == 2 and array(payload, "ring_lat")[10:15].max() == 5
+
+
+def test_the_network_is_found_by_its_recorded_name_and_content(demo, tmp_path, capsys):
+    folder = tmp_path / "out"
+    shutil.copytree(demo["folder"], folder)
+    assert main(["-q", "what-if", str(folder)]) == 0  # the demo's extract ships with lifecircle
+    assert (folder / "whatif.html").is_file()
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    summary["inputs"]["network"]["file"] = "elsewhere.osm.pbf"
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    assert main(["-q", "what-if", str(folder)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "elsewhere.osm.pbf" in err[0] and "--network" in err[0]

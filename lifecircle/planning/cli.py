@@ -208,7 +208,9 @@ def _add_init_and_report(sub) -> None:
 
     whatif = sub.add_parser("what-if", help="write whatif.html of an analysis folder: try new services in the browser")
     whatif.add_argument("out_dir", type=Path, help="output folder of `analyze`")
-    whatif.add_argument("--network", required=True, type=Path, help="the network file the analysis ran on")
+    whatif.add_argument(
+        "--network", type=Path, help="the network file the analysis ran on (default: found beside the folder by name)"
+    )
     whatif.add_argument("--lang", choices=["zh", "en"], help="page language (default: that of the analysis)")
     whatif.set_defaults(handler=_cmd_whatif)
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from lifecircle.errors import InputError, LifecircleError
-from lifecircle.folder import SUMMARY, WHATIF, AnalysisFolder, read_analysis, read_manifest
+from lifecircle.folder import SUMMARY, WHATIF, AnalysisFolder, read_analysis, read_manifest, read_summary, safe_name
 from lifecircle.geo.network.lines import network_from_lines
 from lifecircle.geo.network.osm import load_network
 from lifecircle.geo.reach.coverage import ALL, compound_origins
@@ -166,7 +167,30 @@ def verify_baseline(base: Baseline, scene: WhatIfScene, table: pd.DataFrame) -> 
     return int(covered.sum())
 
 
-def run_whatif(folder: str | Path, *, network: str | Path, lang: str | None = None) -> WhatIfResult:
+def find_network(folder: Path) -> Path:
+    """The network file an analysis recorded (name and SHA-256), found beside its folder, in the working folder or
+    among lifecircle's own data (the demo's extract).
+
+    Raises
+    ------
+    InputError
+        No file of that name and content is found: the user names it with ``--network``.
+    """
+    recorded = (read_summary(folder).get("inputs") or {}).get("network") or {}
+    name, digest = recorded.get("file"), recorded.get("sha256")
+    if not name or not digest or not safe_name(name):
+        raise InputError(f"The analysis in {folder} records no network file: name it with --network.")
+    places = (folder.parent, Path.cwd(), Path(str(files("lifecircle.data"))))
+    for candidate in (place / name for place in places):
+        if candidate.is_file() and file_sha256(candidate) == digest:
+            return candidate
+    raise InputError(
+        f"The network the analysis in {folder} ran on ({name}) is neither beside the folder nor in the working "
+        "folder: name it with --network."
+    )
+
+
+def run_whatif(folder: str | Path, *, network: str | Path | None = None, lang: str | None = None) -> WhatIfResult:
     """Write ``whatif.html`` into an analysis folder.
 
     Parameters
@@ -174,7 +198,8 @@ def run_whatif(folder: str | Path, *, network: str | Path, lang: str | None = No
     folder
         Output folder of ``lifecircle analyze``.
     network
-        The network file the analysis ran on (checked against the SHA-256 in ``summary.json``).
+        The network file the analysis ran on (checked against the SHA-256 in ``summary.json``); by default the
+        file of the recorded name and content found by :func:`find_network`.
     lang
         ``zh`` or ``en``; by default the analysis's language, else from the compound names.
 
@@ -182,7 +207,8 @@ def run_whatif(folder: str | Path, *, network: str | Path, lang: str | None = No
     -------
     WhatIfResult
     """
-    folder, network = Path(folder), Path(network)
+    folder = Path(folder)
+    network = find_network(folder) if network is None else Path(network)
     require_whatif_inputs(network=network)
     forget_missing_page(folder)
     analysis = read_folder(folder)
