@@ -168,8 +168,9 @@ def verify_baseline(base: Baseline, scene: WhatIfScene, table: pd.DataFrame) -> 
 
 
 def find_network(folder: Path) -> Path:
-    """The network file an analysis recorded (name and SHA-256), found beside its folder, in the working folder or
-    among lifecircle's own data (the demo's extract).
+    """The network file an analysis recorded by name and SHA-256, looked for where users keep it.
+
+    Beside the analysis folder, in the working folder, and among lifecircle's own data (the demo's extract).
 
     Raises
     ------
