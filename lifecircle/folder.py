@@ -297,8 +297,10 @@ class Manifest:
         """Write the manifest into ``folder`` atomically (a temporary file renamed over the old one)."""
         path = Path(folder) / MANIFEST
         tmp = path.with_name(MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
-        with open(tmp, "rb") as handle:
+        tmp.unlink(missing_ok=True)  # a link left under this name is removed, never written through
+        with open(tmp, "x", encoding="utf-8") as handle:
+            handle.write(json.dumps(self.to_json(), ensure_ascii=False, indent=1))
+            handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
 

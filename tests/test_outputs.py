@@ -306,6 +306,9 @@ def test_an_output_name_that_is_a_symlink_is_never_followed(tmp_path):
     (out / "report.html").unlink()
     write_run(out, {"coverage.csv": "B\n"})
     assert secret.read_text() == "secret" and (out / "rollup_street.csv").is_symlink()
+    (out / (folder.MANIFEST + ".tmp")).symlink_to(secret)  # a link under the manifest's temporary name
+    write_run(out, {"coverage.csv": "C\n"})
+    assert secret.read_text() == "secret"
     manifest_link = tmp_path / "m"
     manifest_link.mkdir()
     (tmp_path / "elsewhere.json").write_text((out / folder.MANIFEST).read_text())
