@@ -305,6 +305,14 @@ def _commit_in_place(out_dir: Path, stage: Stage, job: str, written: list[str], 
         path = out_dir / name
         if name in before.verified and _stat(path) == before.stats[name]:
             path.unlink()
+    kept = sorted(n for n in before.legacy - set(written) if (out_dir / n).exists())
+    if kept:
+        log.warning(
+            "kept %s in %s: an older lifecircle listed them without hashes, so they cannot be proved its own; "
+            "delete them if they are not yours",
+            ", ".join(kept),
+            out_dir,
+        )
     _stage.remove_legacy_manifests(out_dir)
     final = _with_stats(_new_manifest(before, job, digests, complete=True), out_dir)
     replace(final, made=before.manifest.made).write(out_dir)
