@@ -30,25 +30,26 @@ TOUCH_M = 1.5
 MIN_PIECE_M2 = 1.0
 
 
-def cell_strips(cells, cut: np.ndarray, lines: np.ndarray) -> tuple[int, float]:
-    """Pieces of street cells (within the catchment, barriers out) farther than ``TOUCH_M`` from their own street."""
-    seg = np.repeat(np.arange(len(cells.segment_ptr) - 1), np.diff(cells.segment_ptr))
-    cell = cells.pass_cell
-    own = shapely.intersection(lines[seg], cells.cells[cell])  # each cell's own stretches of street
-    blocked = shapely.STRtree(cut)
-    near_cut = np.unique(blocked.query(cells.cells, predicate="intersects")[0])
-    land = shapely.intersection(cells.cells[near_cut], cells.catchment)
-    local = shapely.union_all(cut)
-    land = shapely.difference(land, local)
+def cell_strips(cells, plain, cut: np.ndarray, lines: np.ndarray) -> tuple[int, float, int]:
+    """Pieces of street cells (within the catchment, barriers out) farther than ``TOUCH_M`` from the street that
+    runs through the same cell (taken from the uncut cells ``plain``); also how many of them belong to a cell whose
+    street itself runs inside a barrier (a path drawn in a canal, a street under a motorway)."""
+    seg = np.repeat(np.arange(len(plain.segment_ptr) - 1), np.diff(plain.segment_ptr))
+    cell = plain.pass_cell
+    own = shapely.intersection(lines[seg], plain.cells[cell])  # each cell's own stretches of street
+    near_cut = np.unique(shapely.STRtree(cut).query(cells.cells, predicate="intersects")[0])
+    land = shapely.difference(shapely.intersection(cells.cells[near_cut], cells.catchment), shapely.union_all(cut))
     parts, owner = shapely.get_parts(land, return_index=True)
-    parts, owner = parts[shapely.area(parts) > MIN_PIECE_M2], owner[shapely.area(parts) > MIN_PIECE_M2]
-    mine = {c: [] for c in near_cut[owner]}
+    big = shapely.area(parts) > MIN_PIECE_M2
+    parts, owner = parts[big], owner[big]
+    mine: dict[int, list] = {c: [] for c in near_cut[owner]}
     for c, geom in zip(cell, own, strict=True):
         if c in mine:
             mine[c].append(geom)
     street = np.array([shapely.union_all(mine[c]) if mine[c] else None for c in near_cut[owner]], dtype=object)
     far = ~shapely.dwithin(parts, street, TOUCH_M) & ~shapely.is_missing(street)
-    return int(far.sum()), float(shapely.area(parts[far]).sum())
+    inside = shapely.intersects(street[far], shapely.union_all(cut))
+    return int(far.sum()), float(shapely.area(parts[far]).sum()), int(inside.sum())
 
 
 def polygon_strips(polys: np.ndarray, cut: np.ndarray, lines: np.ndarray) -> tuple[int, float]:
@@ -99,8 +100,11 @@ def main() -> None:
             f"street cells {t_plain:.1f} s without barriers, {t_walled:.1f} s with ({t_walled / t_plain:.2f}x)"
         )
         for label, cells in (("before", plain), ("after", walled)):
-            n, area = cell_strips(cells, cut, lines)
-            print(f"  street cells {label}: {n} pieces across a barrier, {area:,.0f} m²")
+            n, area, inside = cell_strips(cells, plain, cut, lines)
+            print(
+                f"  street cells {label}: {n} pieces across a barrier, {area:,.0f} m² "
+                f"({inside} of them in cells whose street itself runs inside a barrier)"
+            )
         services = services_near_water(net, cut, args.services, args.seed)
         for label, cells in (("before", plain), ("after", walled)):
             result = isochrones(net, services, minutes=[10, 15], category_column=None, street_cells=cells)
