@@ -228,3 +228,21 @@ def test_a_small_pond_inside_a_block_stays_a_hole():
     assert plain.contains(shapely.Point(50, 50))  # the whole block, pond included
     assert not walled.intersects(shapely.Point(50, 50)) and walled.intersection(pond).area < 1e-6
     assert walled.contains(shapely.Point(30, 50)) and walled.contains(shapely.Point(70, 50))
+
+
+def test_barriers_for_a_study(tmp_path):
+    from lifecircle.geo.network.barriers import barriers_for
+
+    osm = tmp_path / "tiny.osm.bz2"
+    osm.write_bytes(bz2.compress(OSM_XML.encode()))
+    layer = tmp_path / "wall.gpkg"
+    gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10, 10)], crs=CRS).to_file(layer)
+    from_osm = barriers_for(osm)
+    assert len(from_osm.areas) == 1 and len(from_osm.lines) == 3
+    both = barriers_for(osm, layer)
+    assert len(both.areas) == 2 and both.crs.to_epsg() == 4326  # the layer joined, in the OSM file's CRS
+    assert barriers_for("place:Nanjing") is None and barriers_for(None) is None
+    assert len(barriers_for("place:Nanjing", layer).areas) == 1
+    graphml = tmp_path / "net.graphml"
+    graphml.write_text("<graphml/>")
+    assert barriers_for(graphml) is None  # a GraphML network carries no water
