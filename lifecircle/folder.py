@@ -451,6 +451,16 @@ def read_layer(path: Path, *, layer: str | None = None, index: str | None = None
 def read_analysis(folder: str | Path) -> AnalysisFolder:
     """Read an ``analyze`` folder back (checked complete first).
 
+    Parameters
+    ----------
+    folder
+        A folder written by ``lifecircle analyze`` (or :func:`lifecircle.write_analysis`).
+
+    Returns
+    -------
+    AnalysisFolder
+        Its summary, coverage table, compound and service layers, served areas and other tables.
+
     Raises
     ------
     InputError

@@ -263,7 +263,22 @@ def read_compounds(
     """Read residential compounds (小区) as polygons indexed by ``compound_id``.
 
     Invalid polygons are repaired with ``make_valid`` (and noted); features without geometry are left out (and
-    noted). Other keyword arguments go to :func:`read_layer`.
+    noted).
+
+    Parameters
+    ----------
+    path
+        GeoJSON, GeoPackage, Shapefile (GBK/GB18030 detected) or GeoParquet of compound polygons.
+    id_column, name_column
+        Columns of the ids and names; default ``id`` (else numbered ``C1``...) and ``name``/``名称``.
+    **read_kw
+        How to read the file, as for :func:`read_layer`: ``layer``, ``crs``, ``lon_column``/``lat_column``,
+        ``encoding``, ``coord_system``, ``sheet``, ``on_swap``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Polygons in WGS84 indexed by ``compound_id`` (text), with a ``name`` column and the layer's other columns.
 
     Raises
     ------
@@ -319,6 +334,27 @@ def read_services(
 
     The category comes from ``category_column``, else a ``category``/``类别``/``类型`` column, else every service
     is of category ``service``.
+
+    Parameters
+    ----------
+    path
+        Points (GeoJSON, GeoPackage, Shapefile, GeoParquet) or a CSV/XLSX ledger with longitude/latitude columns
+        (``高德经度``-like names are read as GCJ-02 and converted to WGS84).
+    id_column, name_column, category_column
+        Columns of the ids, names and categories, when not the usual names.
+    **read_kw
+        How to read the file, as for :func:`read_layer`: ``layer``, ``crs``, ``lon_column``/``lat_column``,
+        ``encoding``, ``coord_system``, ``sheet``, ``on_swap``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Points in WGS84 indexed by ``service_id`` (text) with ``name`` and ``category`` columns.
+
+    Raises
+    ------
+    InputError
+        Lines, an empty layer, duplicate ids, unreadable coordinates, or the reserved category name ``all``.
     """
     gdf = read_points(
         path, what="services", id_name="service_id", prefix="S", id_column=id_column, name_column=name_column, **read_kw
@@ -372,6 +408,16 @@ def read_branches(path: str | Path, *, compound_column: str | None = None, **rea
     compounds by :func:`lifecircle.geo.inputs.branches.match_branch_list`. Otherwise branches are points (a
     ``compound_id`` column is kept when present).
 
+    Parameters
+    ----------
+    path
+        Branch points, or a CSV/XLSX list of branches by compound name.
+    compound_column
+        The list's column naming each branch's compound (default: 所在小区, 小区名称, compound_name...).
+    **read_kw
+        How to read the file, as for :func:`read_layer`: ``layer``, ``crs``, ``lon_column``/``lat_column``,
+        ``encoding``, ``coord_system``, ``sheet``, ``on_swap``.
+
     Raises
     ------
     InputError
@@ -422,5 +468,19 @@ def _branch_list_by_name(path: Path, *, compound_column: str | None, read_kw: di
 
 
 def read_gates(path: str | Path, **read_kw) -> gpd.GeoDataFrame:
-    """Read compound gates, indexed by ``gate_id``; a ``compound_id`` column names the compound when present."""
+    """Read compound gates, indexed by ``gate_id``; a ``compound_id`` column names the compound when present.
+
+    Parameters
+    ----------
+    path
+        Gate points (any layer format, or a ledger with longitude/latitude columns).
+    **read_kw
+        How to read the file, as for :func:`read_layer`: ``layer``, ``crs``, ``lon_column``/``lat_column``,
+        ``encoding``, ``coord_system``, ``sheet``, ``on_swap``.
+
+    Raises
+    ------
+    InputError
+        Not points, an empty layer, or duplicate ids.
+    """
     return read_points(path, what="gates", id_name="gate_id", prefix="G", **read_kw)
