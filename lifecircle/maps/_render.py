@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import folium
-from branca.element import MacroElement
+from branca.element import Element, Figure, MacroElement
 
 from lifecircle.maps._assets import RUNTIME_CSS, RUNTIME_JS
 from lifecircle.maps._json import html_text, safe_json
@@ -60,7 +61,7 @@ class _Overlays(MacroElement):
                 return "[" + ",".join(js(x) for x in v) + "]"
             if v is None:
                 return "null"
-            return v.get_name()  # a folium element: its JS variable name
+            return cast(Element, v).get_name()  # a folium element: its JS variable name
 
         return js(self._groups)
 
@@ -98,7 +99,7 @@ def render_map(md: MapData, *, basemap: str, tianditu_key: str | None) -> folium
     # only Leaflet itself: no jQuery, Bootstrap, Font Awesome or awesome-markers are used
     m.default_js = [js for js in m.default_js if js[0] == "leaflet"]
     m.default_css = [css for css in m.default_css if css[0] == "leaflet_css"]
-    m.get_root().title = html_text(data["title"])
+    cast(Figure, m.get_root()).title = html_text(data["title"])
     groups = {"basemaps": add_basemaps(m, basemap, data["lang"], tianditu_key), **_groups(m, md.layers)}
     data_js = md.raw.splice(safe_json(data))
     _Overlays(data_js, groups, cluster=any(data.get("cluster", []))).add_to(m)

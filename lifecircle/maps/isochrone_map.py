@@ -8,9 +8,11 @@ and by ``lifecircle publish`` for isochrone folders written before the map exist
 from __future__ import annotations
 
 import html
+from typing import cast
 
 import folium
 import geopandas as gpd
+from branca.element import Figure
 
 from lifecircle.maps.labels import category_label, label
 
@@ -84,5 +86,5 @@ def isochrone_map(
                 ).add_to(layer)
             layer.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().header.add_child(folium.Element(f"<title>{html.escape(_TITLE[lang])}</title>"))
+    cast(Figure, fmap.get_root()).header.add_child(folium.Element(f"<title>{html.escape(_TITLE[lang])}</title>"))
     return fmap

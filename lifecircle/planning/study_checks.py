@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 from lifecircle.errors import InputError
 from lifecircle.geo.inputs.chinese_crs import normalize_coord_system
@@ -21,7 +22,7 @@ class StudyCheck:
     def __init__(self, source: str):
         self.source = source
 
-    def fail(self, key: str, expected: str, got: object) -> None:
+    def fail(self, key: str, expected: str, got: object) -> NoReturn:
         raise InputError(f"{self.source}: {key} must be {expected}; got {got!r}.")
 
     @contextmanager

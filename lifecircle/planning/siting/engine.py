@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 
@@ -83,6 +85,7 @@ class SitingModel:
     name = ""
     kind = ""
     sense = "max"
+    from_matrix: ClassVar[Callable[..., SitingModel]]  # each model's classmethod: its own parameters, checked
 
     def __init__(self, matrix: CoverageMatrix, **params):
         if not isinstance(matrix, CoverageMatrix):
