@@ -129,6 +129,7 @@ def phoenix_maps(tmp: Path, baseline_src: Path | None) -> dict[str, Path]:
     from lifecircle.geo.network.graph import prepare_network
     from lifecircle.geo.network.osm import network_from_osm
     from lifecircle.geo.reach.coverage import coverage
+    from lifecircle.geo.walk import Walk
     from lifecircle.maps import coverage_map, save_map
     from lifecircle.maps.streets import street_edges
 
@@ -138,10 +139,10 @@ def phoenix_maps(tmp: Path, baseline_src: Path | None) -> dict[str, Path]:
     paths = {}
     t0 = time.perf_counter()
     streets = street_edges(graph)
-    m = coverage_map(compounds, services, table, minutes=10, speed_kmh=4.5, streets=streets)
+    m = coverage_map(compounds, services, table, walk=Walk(limit_min=10), streets=streets)
     paths["phoenix"] = save_map(m, tmp / "phoenix.html")
     print(f"phoenix map built and written in {time.perf_counter() - t0:.1f} s ({len(streets)} street segments)")
-    m = coverage_map(compounds, services, table, minutes=10, speed_kmh=4.5)
+    m = coverage_map(compounds, services, table, walk=Walk(limit_min=10))
     paths["phoenix_no_streets"] = save_map(m, tmp / "phoenix_no_streets.html")
     if baseline_src is not None:
         layers = tmp / "layers.pkl"

@@ -40,6 +40,7 @@ from lifecircle.geo.inputs.layers import read_services  # noqa: E402
 from lifecircle.geo.network.graph import prepare_network  # noqa: E402
 from lifecircle.geo.network.osm import load_network  # noqa: E402
 from lifecircle.geo.reach.coverage import compound_origins, coverage  # noqa: E402
+from lifecircle.geo.walk import Walk  # noqa: E402
 from lifecircle.maps._offline import write_atomic  # noqa: E402
 from lifecircle.maps.whatif import render_whatif  # noqa: E402
 from lifecircle.maps.whatif_data import WhatIfScene  # noqa: E402
@@ -100,14 +101,12 @@ def main() -> None:
     net = prepare_network(load_network(PHOENIX))
     results["network_nodes"] = net.n_nodes
     results["network_junctions"] = net.chains.n_junctions
-    speed_kmh = 4.5
     scene = WhatIfScene(
         net=net,
         origins=compound_origins(net, compounds),
         compounds=compounds,
         services=services,
-        max_walk_m=args.minutes * speed_kmh * 1000 / 60,
-        speed_kmh=speed_kmh,
+        walk=Walk(limit_min=args.minutes),
         max_snap_m=300.0,
     )
     t0 = time.perf_counter()

@@ -17,6 +17,7 @@ from _maps_fixtures import (
 
 from lifecircle.errors import InputError
 from lifecircle.geo.inputs.chinese_crs import wgs84_to_gcj02
+from lifecircle.geo.walk import Walk
 from lifecircle.maps import _offline
 from lifecircle.maps.coverage_map import CLUSTER_MIN, coverage_map, save_map
 
@@ -53,7 +54,7 @@ def case():
 
 def test_compounds_carry_status_and_table_values(case):
     comp, svc, table = case
-    m = coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, data_date="2026-03")
+    m = coverage_map(comp, svc, table, walk=Walk(limit_min=10), data_date="2026-03")
     d = _data(m)
     c = d["compounds"]
     assert c["id"] == comp.index.tolist()
@@ -77,7 +78,7 @@ def test_compounds_carry_status_and_table_values(case):
 
 def test_service_reach_counts_compounds_and_residents_by_nearest(case):
     comp, svc, table = case
-    d = _data(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5))
+    d = _data(coverage_map(comp, svc, table, walk=Walk(limit_min=10)))
     s = d["services"]
     assert s["withinMode"] is False
     for k, sid in enumerate(s["id"]):
@@ -103,7 +104,7 @@ def test_service_reach_uses_lists_of_services_within_when_given(case):
             cols = np.ones(len(svc), bool) if cat == "all" else (svc["category"] == cat).to_numpy()
             lists[(cid, cat)] = svc.index[cols & (dist[i] <= limit)].tolist()
     t["services_within"] = [lists[(c, k)] for c, k in zip(t["compound_id"], t["category"], strict=True)]
-    d = _data(coverage_map(comp, svc, t, minutes=10, speed_kmh=4.5))
+    d = _data(coverage_map(comp, svc, t, walk=Walk(limit_min=10)))
     assert d["services"]["withinMode"] is True
     expected = (dist <= limit).sum(axis=0)
     assert d["services"]["nComp"] == expected.tolist()
@@ -114,7 +115,7 @@ def test_service_reach_uses_lists_of_services_within_when_given(case):
 
 def test_any_crs_becomes_rounded_wgs84(case):
     comp, svc, table = case
-    d = _data(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5))
+    d = _data(coverage_map(comp, svc, table, walk=Walk(limit_min=10)))
     geom0 = d["compounds"]["geoms"][0]
     ring = np.array(_rings(geom0)[0])
     truth = comp.geometry.to_crs(4326).iloc[0]
@@ -129,7 +130,7 @@ def test_any_crs_becomes_rounded_wgs84(case):
 def test_inputs_are_not_modified(case):
     comp, svc, table = case
     before = (comp.copy(), svc.copy(), table.copy())
-    coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="amap")
+    coverage_map(comp, svc, table, walk=Walk(limit_min=10), basemap="amap")
     pd.testing.assert_frame_equal(comp, before[0])
     pd.testing.assert_frame_equal(svc, before[1])
     pd.testing.assert_frame_equal(table, before[2])
@@ -138,7 +139,7 @@ def test_inputs_are_not_modified(case):
 def test_amap_shifts_every_overlay_to_gcj02(case):
     comp, svc, table = case
     served = gpd.GeoDataFrame({"category": ["clinic"]}, geometry=[comp.geometry.iloc[0].buffer(200)], crs=comp.crs)
-    kw = {"minutes": 10, "speed_kmh": 4.5, "served_areas": served, "study_area": comp.dissolve().convex_hull}
+    kw = {"walk": Walk(limit_min=10), "served_areas": served, "study_area": comp.dissolve().convex_hull}
     w = _data(coverage_map(comp, svc, table, basemap="osm", **kw))
     g = _data(coverage_map(comp, svc, table, basemap="amap", **kw))
     p = svc.geometry.to_crs(4326).iloc[0]
@@ -170,7 +171,7 @@ def test_user_strings_are_escaped_everywhere(case):
     sites = gpd.GeoDataFrame({"rank": [1], "note": [SCRIPT_NAME]}, geometry=[svc.geometry.iloc[1]], crs=svc.crs)
     branches = gpd.GeoDataFrame({"name": [XSS_NAME]}, geometry=[svc.geometry.iloc[2]], crs=svc.crs)
     m = coverage_map(
-        comp, svc, t, minutes=10, speed_kmh=4.5, title=XSS_NAME, data_date=SCRIPT_NAME, sites=sites, branches=branches
+        comp, svc, t, walk=Walk(limit_min=10), title=XSS_NAME, data_date=SCRIPT_NAME, sites=sites, branches=branches
     )
     text = _html(m)
     assert "<img src=x" not in text
@@ -198,7 +199,7 @@ def test_template_syntax_in_the_data_stays_text(case, tmp_path):
     svc = svc.assign(category=svc["category"].replace({"clinic": "{{7*7}}"}))
     t = table.replace({"category": {"clinic": "{{7*7}}"}})
     sites = gpd.GeoDataFrame({"rank": [1], "note": [rce]}, geometry=[svc.geometry.iloc[1]], crs=svc.crs)
-    m = coverage_map(comp, svc, t, minutes=10, speed_kmh=4.5, title="研究{{7*7}}", sites=sites)
+    m = coverage_map(comp, svc, t, walk=Walk(limit_min=10), title="研究{{7*7}}", sites=sites)
     text = _html(m)
     save_map(m, tmp_path / "map.html")
     assert not pwned.exists()
@@ -220,19 +221,19 @@ def test_english_map_takes_all_text_from_the_table(case):
     comp, svc, table = case
     comp = comp.assign(name=[f"Court {i}" for i in range(len(comp))])
     svc = svc.assign(name=[f"Shop {i}" for i in range(len(svc))])
-    m = coverage_map(comp, svc, table, minutes=12.5, speed_kmh=4.5)
+    m = coverage_map(comp, svc, table, walk=Walk(limit_min=12.5))
     text = _html(m)
     d = _data(text)
     assert d["lang"] == "en"
     assert not _CJK.search(text)  # no stray Chinese string outside the translation table
     assert "Threshold: 12.5 min walk" in d["params"]
-    zh = _data(coverage_map(comp, svc, table, minutes=12.5, speed_kmh=4.5, lang="zh"))
+    zh = _data(coverage_map(comp, svc, table, walk=Walk(limit_min=12.5), lang="zh"))
     assert zh["labels"]["households"] == "户数"
 
 
 def test_category_map_shows_that_category_only(case):
     comp, svc, table = case
-    d = _data(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, category="clinic"))
+    d = _data(coverage_map(comp, svc, table, walk=Walk(limit_min=10), category="clinic"))
     assert d["compounds"]["cats"] == ["clinic"]
     cats = {d["catLabels"][k] for k in d["services"]["cat"]}
     assert cats == {"clinic"} and len(d["services"]["id"]) == int((svc["category"] == "clinic").sum())
@@ -240,13 +241,13 @@ def test_category_map_shows_that_category_only(case):
     assert d["compounds"]["status"] == np.where(cov, "covered", "no_service").tolist()
     assert d["legendStatuses"] == ["covered", "no_service"]
     with pytest.raises(InputError, match="bakery"):
-        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, category="bakery")
+        coverage_map(comp, svc, table, walk=Walk(limit_min=10), category="bakery")
 
 
 def test_status_derived_when_planning_columns_absent(case):
     comp, svc, table = case
     bare = comp.drop(columns=["status", "has_branch"])
-    d = _data(coverage_map(bare, svc, table, minutes=10, speed_kmh=4.5))
+    d = _data(coverage_map(bare, svc, table, walk=Walk(limit_min=10)))
     cov = table[table["category"] == "all"].set_index("compound_id").loc[bare.index, "covered"]
     assert d["compounds"]["status"] == np.where(cov, "covered", "no_service").tolist()
     assert d["compounds"]["branch"] is None
@@ -257,10 +258,10 @@ def test_no_branch_data_keeps_the_legend_to_coverage(case):
     # what planning writes when no branch layer or attribute was given: status covered/no_service, has_branch NA
     cov = table[table["category"] == "all"].set_index("compound_id").loc[comp.index, "covered"].to_numpy(bool)
     unknown = comp.assign(has_branch=pd.NA, status=np.where(cov, "covered", "no_service"))
-    d = _data(coverage_map(unknown, svc, table, minutes=10, speed_kmh=4.5, lang="en"))
+    d = _data(coverage_map(unknown, svc, table, walk=Walk(limit_min=10), lang="en"))
     assert d["legendStatuses"] == ["covered", "no_service"]
     assert d["statusLabels"]["covered"] == "Within 10 min walk"
-    known = _data(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, lang="en"))
+    known = _data(coverage_map(comp, svc, table, walk=Walk(limit_min=10), lang="en"))
     assert known["legendStatuses"] == ["covered", "no_service", "no_branch", "neither"]
     assert "and a branch" in known["statusLabels"]["covered"]
 
@@ -271,10 +272,10 @@ def test_site_catchments_drawn_with_the_sites(case):
         {"rank": [1, 2]}, geometry=comp.geometry.representative_point().iloc[:2].to_numpy(), crs=comp.crs
     )
     areas = gpd.GeoDataFrame({"rank": [1, 2]}, geometry=comp.geometry.iloc[:2].to_numpy(), crs=comp.crs)
-    d = _data(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, sites=sites, site_areas=areas))
+    d = _data(coverage_map(comp, svc, table, walk=Walk(limit_min=10), sites=sites, site_areas=areas))
     assert len(d["siteAreas"]) == 2 and d["siteAreas"][0]["type"] in ("Polygon", "MultiPolygon")
     with pytest.raises(InputError, match="site catchments"):
-        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, sites=sites, site_areas=sites)
+        coverage_map(comp, svc, table, walk=Walk(limit_min=10), sites=sites, site_areas=sites)
 
 
 def test_optional_layers_and_basemaps(case):
@@ -293,8 +294,7 @@ def test_optional_layers_and_basemaps(case):
         comp,
         svc,
         table,
-        minutes=10,
-        speed_kmh=4.5,
+        walk=Walk(limit_min=10),
         served_areas=served,
         sites=sites,
         study_area=comp.dissolve().buffer(100),
@@ -310,16 +310,14 @@ def test_optional_layers_and_basemaps(case):
     assert "Served area: clinic" in text and "Recommended sites" in text and "Study area" in text
     assert text.index("basemaps.cartocdn.com") < text.index("tile.openstreetmap.org")
     assert "OpenStreetMap" in d["attribution"] and "ODbL" in d["attribution"]
-    t = _html(
-        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="tianditu", tianditu_key="abc123def456")
-    )
+    t = _html(coverage_map(comp, svc, table, walk=Walk(limit_min=10), basemap="tianditu", tianditu_key="abc123def456"))
     assert "tianditu.gov.cn/vec_w" in t and "tk=abc123def456" in t
     with pytest.raises(InputError, match="tianditu_key"):
-        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="tianditu")
+        coverage_map(comp, svc, table, walk=Walk(limit_min=10), basemap="tianditu")
     with pytest.raises(InputError, match="tianditu_key"):
-        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="tianditu", tianditu_key='x";alert(1)//')
+        coverage_map(comp, svc, table, walk=Walk(limit_min=10), basemap="tianditu", tianditu_key='x";alert(1)//')
     with pytest.raises(InputError, match="google"):
-        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, basemap="google")
+        coverage_map(comp, svc, table, walk=Walk(limit_min=10), basemap="google")
 
 
 def test_served_areas_that_reach_nothing_draw_nothing(case):
@@ -327,27 +325,29 @@ def test_served_areas_that_reach_nothing_draw_nothing(case):
     served = gpd.GeoDataFrame(
         {"category": ["clinic", "grocery"]}, geometry=[shapely.Polygon(), shapely.Polygon()], crs=comp.crs
     )
-    d = _data(_html(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, served_areas=served)))
+    d = _data(_html(coverage_map(comp, svc, table, walk=Walk(limit_min=10), served_areas=served)))
     assert [s["geom"] for s in d["served"]] == [None, None]
 
 
 def test_bad_inputs_are_input_errors(case):
     comp, svc, table = case
     with pytest.raises(InputError, match="CRS"):
-        coverage_map(comp.set_crs(None, allow_override=True), svc, table, minutes=10, speed_kmh=4.5)
+        coverage_map(comp.set_crs(None, allow_override=True), svc, table, walk=Walk(limit_min=10))
     with pytest.raises(InputError, match=r"services.*Point"):
-        coverage_map(comp, comp.assign(category="x"), table, minutes=10, speed_kmh=4.5)
+        coverage_map(comp, comp.assign(category="x"), table, walk=Walk(limit_min=10))
     with pytest.raises(InputError, match="duplicate"):
-        coverage_map(comp, svc, pd.concat([table, table.iloc[:1]]), minutes=10, speed_kmh=4.5)
+        coverage_map(comp, svc, pd.concat([table, table.iloc[:1]]), walk=Walk(limit_min=10))
     with pytest.raises(InputError, match="minutes"):
-        coverage_map(comp, svc, table, minutes=0, speed_kmh=4.5)
+        Walk(limit_min=0)
+    with pytest.raises(InputError, match="Walk"):
+        coverage_map(comp, svc, table, walk=10)
     with pytest.raises(InputError, match="category"):
-        coverage_map(comp, svc.drop(columns="category"), table, minutes=10, speed_kmh=4.5)
+        coverage_map(comp, svc.drop(columns="category"), table, walk=Walk(limit_min=10))
 
 
 def test_save_is_offline_by_default_and_online_on_request(case, tmp_path):
     comp, svc, table = case
-    m = coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5)
+    m = coverage_map(comp, svc, table, walk=Walk(limit_min=10))
     online = save_map(m, tmp_path / "online.html", online=True)
     offline = save_map(m, tmp_path / "offline.html")
     legacy = save_map(m, tmp_path / "legacy.html", offline=False)  # the old spelling of online=True
@@ -368,7 +368,7 @@ def test_save_is_offline_by_default_and_online_on_request(case, tmp_path):
 def test_many_services_cluster_and_offline_inlines_or_drops_the_plugin(tmp_path, monkeypatch):
     comp, svc = synthetic_district(30, 3 * (CLUSTER_MIN + 5), seed=5)
     table = approx_coverage_table(comp, svc)
-    m = coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5)
+    m = coverage_map(comp, svc, table, walk=Walk(limit_min=10))
     assert _data(m)["cluster"] == [True, True, True]
     on = save_map(m, tmp_path / "on.html", online=True).read_text(encoding="utf-8")
     assert "leaflet.markercluster.js" in on
@@ -393,8 +393,7 @@ def test_five_thousand_compounds_offline_stay_under_8_mb(tmp_path):
         comp,
         svc,
         table,
-        minutes=15,
-        speed_kmh=4.5,
+        walk=Walk(limit_min=15),
         served_areas=served,
         study_area=comp.dissolve().convex_hull.buffer(200),
     )
@@ -412,7 +411,7 @@ def test_real_osm_compounds_in_chinese():
         pytest.skip("shared OSM extract beijing_haidian_cau_xueyuanlu.osm.bz2 is absent")
     comp, svc = data
     table = approx_coverage_table(comp, svc, minutes=10, speed_kmh=4.5)
-    m = coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5)
+    m = coverage_map(comp, svc, table, walk=Walk(limit_min=10))
     d = _data(m)
     assert d["lang"] == "zh" and len(d["compounds"]["geoms"]) == len(comp) == 10
     assert "富润家园" in d["compounds"]["name"]
@@ -427,7 +426,7 @@ def test_each_category_says_its_own_limit(case):
     t = table.copy()
     clinic = t["category"] == "clinic"
     t.loc[clinic, "covered"] = t.loc[clinic, "walk_min"] <= 15
-    d = _data(coverage_map(comp, svc, t, minutes=10, speed_kmh=4.5, category_minutes={"clinic": 15}, lang="zh"))
+    d = _data(coverage_map(comp, svc, t, walk=Walk(limit_min=10, category_limit_min={"clinic": 15}), lang="zh"))
     cats = d["catLabels"]
     assert d["catMinutes"][cats.index("clinic")] == "15" and d["catMinutes"][cats.index("grocery")] == "10"
     c = d["compounds"]
@@ -440,11 +439,11 @@ def test_each_category_says_its_own_limit(case):
     assert "分类阈值：clinic 15 分钟" in d["params"] and d["params"][0] == "步行阈值：10 分钟"
     assert d["labels"]["legend_category"].format(category="clinic", minutes=15, n=3) == "clinic 15 分钟（3）"
     one = _data(
-        coverage_map(comp, svc, t, minutes=10, speed_kmh=4.5, category_minutes={"clinic": 15}, category="clinic")
+        coverage_map(comp, svc, t, walk=Walk(limit_min=10, category_limit_min={"clinic": 15}), category="clinic")
     )
     assert one["params"][0] == "步行阈值：15 分钟" and one["statusLabels"]["covered"] == "15 分钟内可达"
     with pytest.raises(InputError, match="clinic"):
-        coverage_map(comp, svc, t, minutes=10, speed_kmh=4.5, category_minutes={"clinic": -1})
+        coverage_map(comp, svc, t, walk=Walk(limit_min=10, category_limit_min={"clinic": -1}))
 
 
 def test_unreachable_compounds_get_their_own_status(case):
@@ -453,7 +452,7 @@ def test_unreachable_compounds_get_their_own_status(case):
     t = table.copy()
     off = (t["compound_id"] == comp.index[5]) & (t["category"] == "all")
     t.loc[off, "reach"] = "off_network"  # the table alone also says so
-    d = _data(coverage_map(marked, svc, t, minutes=10, speed_kmh=4.5, lang="zh"))
+    d = _data(coverage_map(marked, svc, t, walk=Walk(limit_min=10), lang="zh"))
     status = d["compounds"]["status"]
     assert status[2] == "unreachable" and status[5] == "unreachable"
     assert d["legendStatuses"] == ["covered", "no_service", "no_branch", "neither", "unreachable"]
@@ -482,7 +481,7 @@ def test_category_colours_never_look_like_a_status():
 def test_households_and_population_under_chinese_names(case):
     comp, svc, table = case
     zh = comp.rename(columns={"households": "户数", "population": "常住人口"})
-    d = _data(coverage_map(zh, svc, table, minutes=10, speed_kmh=4.5))
+    d = _data(coverage_map(zh, svc, table, walk=Walk(limit_min=10)))
     assert d["compounds"]["hh"] == comp["households"].tolist()
     assert d["compounds"]["pop"] == comp["population"].tolist()
     assert d["services"]["nHh"] is not None and sum(d["services"]["nHh"]) > 0
@@ -517,7 +516,7 @@ def test_street_layer_is_the_network_simplified_and_rounded(case, beijing_graph)
     comp, svc, table = case
     edges = street_edges(beijing_graph)
     assert len(edges) < beijing_graph.number_of_edges()  # each two-way street once
-    d = _data(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, streets=edges))
+    d = _data(coverage_map(comp, svc, table, walk=Walk(limit_min=10), streets=edges))
     parts = _decode(d)
     drawn = shapely.union_all([g for _, _, g in parts])
     crs = edges.estimate_utm_crs()
@@ -548,12 +547,12 @@ def test_streets_from_a_graph_or_a_prepared_network_and_names_stay_text(case, be
     g = beijing_graph.copy()
     u, v, k = next(iter(g.edges(keys=True)))
     g.edges[u, v, k]["name"] = XSS_NAME
-    text = _html(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, streets=g))
+    text = _html(coverage_map(comp, svc, table, walk=Walk(limit_min=10), streets=g))
     assert "<img src=x" not in text and XSS_NAME in _data(text)["streets"]["names"]
-    d = _data(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, streets=prepare_network(beijing_graph)))
+    d = _data(coverage_map(comp, svc, table, walk=Walk(limit_min=10), streets=prepare_network(beijing_graph)))
     assert d["streets"]["names"] == [] and len(_decode(d)) > 100
     with pytest.raises(InputError, match="streets"):
-        coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, streets=comp)
+        coverage_map(comp, svc, table, walk=Walk(limit_min=10), streets=comp)
 
 
 def test_street_rows_stay_small_for_the_runtime_slices(beijing_graph):

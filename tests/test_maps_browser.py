@@ -9,6 +9,7 @@ import pytest
 import shapely
 from _maps_fixtures import XSS_NAME, approx_coverage_table, synthetic_district, with_status
 
+from lifecircle.geo.walk import Walk
 from lifecircle.maps import coverage_map, publish_site, save_map
 from lifecircle.maps.coverage_map import CLUSTER_MIN
 
@@ -76,7 +77,7 @@ def offline_map(tmp_path_factory):
     comp = with_status(comp, table)
     assert comp["status"].nunique() == 4  # every colour shows
     path = tmp_path_factory.mktemp("map") / "map.html"
-    m = coverage_map(comp, svc, table, minutes=5, speed_kmh=4.5, data_date="2026-02", title=XSS_NAME)
+    m = coverage_map(comp, svc, table, walk=Walk(limit_min=5), data_date="2026-02", title=XSS_NAME)
     save_map(m, path)
     return path, comp, svc, table
 
@@ -198,7 +199,7 @@ def test_search_finds_a_compound_by_partial_name(browser, offline_map):
 def test_many_services_cluster_offline(browser, tmp_path):
     comp, svc = synthetic_district(16, 3 * (CLUSTER_MIN + 10), seed=4)
     table = approx_coverage_table(comp, svc)
-    path = save_map(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5, lang="en"), tmp_path / "cluster.html")
+    path = save_map(coverage_map(comp, svc, table, walk=Walk(limit_min=10), lang="en"), tmp_path / "cluster.html")
     p = Page(browser)
     page = p.open(path)
     assert p.errors == []
@@ -250,7 +251,7 @@ def street_map(tmp_path_factory):
     branches = svc.iloc[:2][["name", "geometry"]]
     streets = street_edges(network_from_osm(OSM_BEIJING))
     m = coverage_map(
-        comp, svc, table, minutes=10, speed_kmh=4.5, category_minutes={"医疗卫生": 15}, streets=streets,
+        comp, svc, table, walk=Walk(limit_min=10, category_limit_min={"医疗卫生": 15}), streets=streets,
         branches=branches,
     )  # fmt: skip
     path = save_map(m, tmp_path_factory.mktemp("streets") / "map.html")
@@ -372,7 +373,7 @@ def test_many_compounds_draw_on_a_canvas(browser, tmp_path):
     comp = with_status(comp, table)
     comp.iloc[:3, comp.columns.get_loc("status")] = "unreachable"
     p = Page(browser)
-    page = p.open(save_map(coverage_map(comp, svc, table, minutes=10, speed_kmh=4.5), tmp_path / "many.html"))
+    page = p.open(save_map(coverage_map(comp, svc, table, walk=Walk(limit_min=10)), tmp_path / "many.html"))
     assert p.errors == []
     assert page.locator("path.lc-compound").count() == 0 and page.evaluate("LC.last.index.length") == len(comp)
     box = page.locator(".lc-search input")

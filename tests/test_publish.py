@@ -225,12 +225,13 @@ def test_publish_copies_only_what_the_manifest_lists_unchanged(two_analyses):
 
 
 def test_the_analysis_own_map_is_the_overview(two_analyses):
+    from lifecircle.geo.walk import Walk
     from lifecircle.maps import coverage_map, save_map
 
     tmp, dirs, comp1, t1 = two_analyses
     a = dirs[0]
     svc = gpd.read_file(a / "services.gpkg").set_index("service_id")
-    m = coverage_map(comp1, svc, t1, minutes=10, speed_kmh=4.5, title="学院路 with its streets")
+    m = coverage_map(comp1, svc, t1, walk=Walk(limit_min=10), title="学院路 with its streets")
     save_map(m, a / "map.html", online=True)  # written for the web: the site inlines Leaflet
     index = publish_site(a, tmp / "site")
     published = (index.parent / "东区 2026" / "map.html").read_text(encoding="utf-8")

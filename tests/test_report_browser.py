@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import make_graph, points, squares
 
+from lifecircle.geo.walk import Walk
 from lifecircle.maps import coverage_map, save_map
 from lifecircle.planning.analysis import analyze
 from lifecircle.planning.report import write_report
@@ -48,9 +49,7 @@ def lone_report(tmp_path_factory):
     analysis = analyze(G, compounds, services, max_walk_min=10)
     out = tmp_path_factory.mktemp("analysis")
     write_analysis(analysis, out, inputs={}, report=False)
-    m = coverage_map(
-        analysis.compounds, analysis.services, analysis.coverage.table, minutes=10, speed_kmh=4.5, lang="zh"
-    )
+    m = coverage_map(analysis.compounds, analysis.services, analysis.coverage.table, walk=Walk(limit_min=10), lang="zh")
     save_map(m, out / "map.html", online=True)
     assert "cdn.jsdelivr.net" in (out / "map.html").read_text(encoding="utf-8")
     html_path, _ = write_report(out, lang="zh")

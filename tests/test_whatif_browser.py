@@ -467,6 +467,7 @@ def test_one_way_streets_loops_and_islands_answer_as_python(browser, tmp_path):
     from test_chains import _odd_network
 
     from lifecircle.geo.reach.coverage import compound_origins, coverage
+    from lifecircle.geo.walk import Walk
     from lifecircle.maps.whatif import render_whatif
     from lifecircle.maps.whatif_data import WhatIfScene
 
@@ -476,7 +477,7 @@ def test_one_way_streets_loops_and_islands_answer_as_python(browser, tmp_path):
     compounds = squares([tuple(p) for p in rng.uniform(*box, (60, 2))], ids=[f"c{i}" for i in range(60)], half_m=5)
     services = points(rng.uniform(*box, (8, 2)).tolist(), ids=[f"s{i}" for i in range(8)], category=["a", "b"] * 4)
     origins = compound_origins(net, compounds, max_snap_m=60)
-    scene = WhatIfScene(net, origins, compounds, services, max_walk_m=400.0, speed_kmh=4.5, max_snap_m=60.0)
+    scene = WhatIfScene(net, origins, compounds, services, walk=Walk(limit_dist_m=400.0), max_snap_m=60.0)
     html, _ = render_whatif(scene, lang="en")
     (tmp_path / "whatif.html").write_text(html, encoding="utf-8")
     page = Page(browser, tmp_path / "whatif.html")

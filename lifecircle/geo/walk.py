@@ -98,6 +98,19 @@ class Walk:
                 "give the speed in km/h (4.5 is typical)."
             )
 
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> Walk:
+        """The walk a result records in its parameters (``summary.json``'s ``parameters``, a coverage result's).
+
+        Its speed (``speed_kmh``), general limit (``max_walk_min``) and per-category limits
+        (``category_max_walk_min``), as the maps and pages that read the result back show them.
+        """
+        return cls(
+            speed_kmh=float(params["speed_kmh"]),  # type: ignore[arg-type]
+            limit_min=float(params["max_walk_min"]),  # type: ignore[arg-type]
+            category_limit_min=dict(params.get("category_max_walk_min") or {}),  # type: ignore[call-overload]
+        )
+
     @property
     def metres_per_minute(self) -> float:
         """Flat-equivalent metres walked in one minute."""

@@ -7,7 +7,6 @@ layers the layer control lists.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -16,6 +15,7 @@ import pandas as pd
 
 from lifecircle.errors import InputError
 from lifecircle.geo.inputs.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
+from lifecircle.geo.walk import Walk
 from lifecircle.maps import _layers
 from lifecircle.maps._geometry import display_geoms, geojson_texts, latlon, lonlat_bounds
 from lifecircle.maps._json import RawJson, fmt_num, html_text, jsonable
@@ -33,11 +33,9 @@ CANVAS_MIN = 1500  # more compounds than this are drawn on a canvas rather than 
 class MapOptions:
     """What to draw and how to label it (checked by :func:`lifecircle.maps.coverage_map.coverage_map`)."""
 
-    minutes: float
-    speed_kmh: float
+    walk: Walk
     lang: str
     gcj: bool = False
-    category_minutes: Mapping[str, float] = field(default_factory=dict)
     data_date: str | None = None
     title: str | None = None
     category: str | None = None
@@ -77,13 +75,13 @@ def _categories(t: pd.DataFrame, services: gpd.GeoDataFrame, opts: MapOptions) -
         popup = [opts.category] if opts.category in table_cats else []
     else:
         popup = (["all"] if (t["category"] == "all").any() else []) + table_cats
-    limits = {str(k): float(v) for k, v in opts.category_minutes.items()}
+    walk = opts.walk
     return Categories(
         all=all_cats,
         popup=popup,
         names=[category_label(c, opts.lang) for c in all_cats],
         colors=[CATEGORY_COLORS[k % len(CATEGORY_COLORS)] for k in range(len(all_cats))],
-        minutes={c: fmt_num(limits.get(c, opts.minutes)) for c in ["all", *all_cats]},
+        minutes={c: fmt_num(walk.max_walk_min if c == "all" else walk.limit_min_of(c)) for c in ["all", *all_cats]},
     )
 
 
@@ -227,7 +225,7 @@ def _title_block(opts: MapOptions, cats: Categories) -> dict:
         "params": [
             label("param_threshold", lang, minutes=mins),
             *([own_line] if own else []),
-            label("param_speed", lang, speed=fmt_num(float(opts.speed_kmh))),
+            label("param_speed", lang, speed=fmt_num(float(opts.walk.speed_kmh))),
             *([label("param_date", lang, date=str(opts.data_date))] if opts.data_date else []),
         ],
     }
@@ -241,7 +239,7 @@ def build_map_data(
     extra: _layers.ExtraLayers,
 ) -> MapData:
     """The data blob and layer list of a coverage map (inputs already type-checked)."""
-    t = prepare_table(coverage_table, minutes=float(opts.minutes), speed_kmh=float(opts.speed_kmh))
+    t = prepare_table(coverage_table, walk=opts.walk)
     services = services.copy()
     services.index = services.index.astype(str)
     services["category"] = services["category"].astype(str)
@@ -253,7 +251,7 @@ def build_map_data(
             "lang": opts.lang,
             "labels": labels_for(opts.lang),
             "minutes": cats.minutes[opts.category or "all"],
-            "minutesValue": float(opts.minutes),
+            "minutesValue": float(opts.walk.max_walk_min),
             "canvasMin": CANVAS_MIN,
             **_title_block(opts, cats),
             "attribution": html_text(label("attribution_data", opts.lang)),

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from lifecircle.errors import InputError
+from lifecircle.geo.walk import Walk
 from lifecircle.maps._json import is_listlike
 from lifecircle.maps._style import STATUS_ORDER, UNREACHABLE
 
@@ -16,8 +17,10 @@ _COVERAGE_STATUSES = ("covered", "no_service")
 _REACH_UNREACHABLE = ("off_network", "no_service_connected")
 
 
-def prepare_table(table: pd.DataFrame, *, minutes: float, speed_kmh: float) -> pd.DataFrame:
+def prepare_table(table: pd.DataFrame, *, walk: Walk) -> pd.DataFrame:
     """A copy of the coverage table with ``walk_min``, ``covered``, ``nearest_service_id`` and ``services_within``.
+
+    ``walk_min`` missing is ``walk_m`` at the walk's speed; ``covered`` missing is within the walk's general limit.
 
     Raises
     ------
@@ -35,10 +38,10 @@ def prepare_table(table: pd.DataFrame, *, minutes: float, speed_kmh: float) -> p
     if "walk_min" not in t.columns:
         if "walk_m" not in t.columns:
             raise InputError("The coverage table needs a walk_min or walk_m column.")
-        t["walk_min"] = t["walk_m"].astype(float) / (speed_kmh * 1000.0 / 60.0)
+        t["walk_min"] = walk.minutes(t["walk_m"].astype(float))
     t["walk_min"] = pd.to_numeric(t["walk_min"], errors="coerce")
     if "covered" not in t.columns:
-        t["covered"] = t["walk_min"] <= minutes
+        t["covered"] = t["walk_min"] <= walk.max_walk_min
     t["covered"] = t["covered"].fillna(False).astype(bool)
     if "nearest_service_id" not in t.columns:
         t["nearest_service_id"] = None

@@ -10,8 +10,6 @@ HTML-escaped in Python. Data preparation is in :mod:`lifecircle.maps._mapdata`, 
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Mapping
 from pathlib import Path
 
 import folium
@@ -21,6 +19,7 @@ import pandas as pd
 
 from lifecircle.errors import InputError
 from lifecircle.geo.network.graph import PreparedNetwork
+from lifecircle.geo.walk import Walk
 from lifecircle.maps import _offline
 from lifecircle.maps._geometry import check_gdf
 from lifecircle.maps._json import html_text, safe_json
@@ -48,20 +47,6 @@ __all__ = [
 ]
 
 
-def _positive(value: object, name: str) -> float:
-    if isinstance(value, bool) or not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
-        raise InputError(f"{name} must be a positive number, got {value!r}.")
-    return float(value)
-
-
-def _category_minutes(category_minutes: Mapping[str, float] | None) -> dict[str, float]:
-    if category_minutes is None:
-        return {}
-    if not isinstance(category_minutes, Mapping):
-        raise InputError(f"category_minutes must map categories to minutes, got {type(category_minutes).__name__}.")
-    return {str(k): _positive(v, f"The walking limit of category {k!r} (minutes)") for k, v in category_minutes.items()}
-
-
 def _street_lines(streets: object) -> gpd.GeoDataFrame | None:
     if streets is None or isinstance(streets, gpd.GeoDataFrame):
         return streets
@@ -75,9 +60,7 @@ def coverage_map(
     services: gpd.GeoDataFrame,
     coverage_table: pd.DataFrame,
     *,
-    minutes: float,
-    speed_kmh: float,
-    category_minutes: Mapping[str, float] | None = None,
+    walk: Walk,
     streets: gpd.GeoDataFrame | nx.MultiDiGraph | PreparedNetwork | None = None,
     branches: gpd.GeoDataFrame | None = None,
     served_areas: gpd.GeoDataFrame | None = None,
@@ -104,13 +87,11 @@ def coverage_map(
     coverage_table
         The coverage engine's long table, one row per (compound_id, category) with ``walk_min`` (or
         ``walk_m``), ``nearest_service_id``, ``services_within``, ``covered`` and optionally ``reach``.
-    minutes
-        The walking limit (minutes) of the table's ``all`` rows and of categories without their own limit.
-    speed_kmh
-        Walking speed (km/h) the table was computed with; shown in the title block.
-    category_minutes
-        Walking limit (minutes) per category where it differs from ``minutes`` (a study's per-category
-        thresholds): legend, popups and title say each category's own limit.
+    walk
+        The walk the table was computed with (:class:`~lifecircle.geo.walk.Walk`): its general limit is that of
+        the table's ``all`` rows and of categories without their own, its per-category limits (a study's
+        thresholds) are what legend, popups and title say for those categories, its speed is shown in the title
+        block and turns a table's ``walk_m`` into minutes.
     streets
         The walking network the analysis used, drawn as a street layer (main roads heavier, footways lighter,
         names on hover) so the map is readable with no tiles: street lines with ``highway`` and ``name``
@@ -151,13 +132,13 @@ def coverage_map(
     if "category" not in services.columns:
         raise InputError("The services layer lacks the column 'category'.")
     check_basemap(basemap, tianditu_key)
+    if not isinstance(walk, Walk):
+        raise InputError(f"walk must be a lifecircle Walk, got {type(walk).__name__}.")
     names = compounds["name"] if "name" in compounds.columns else pd.Series([], dtype=object)
     opts = MapOptions(
-        minutes=_positive(minutes, "minutes"),
-        speed_kmh=_positive(speed_kmh, "speed_kmh"),
+        walk=walk,
         lang=check_lang(lang) if lang is not None else pick_lang(names),
         gcj=basemap == "amap",
-        category_minutes=_category_minutes(category_minutes),
         data_date=data_date,
         title=title,
         category=None if category is None else str(category),

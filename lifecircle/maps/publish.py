@@ -32,6 +32,7 @@ import pandas as pd
 from lifecircle import __version__, folder
 from lifecircle.cells import restore_frame
 from lifecircle.errors import InputError
+from lifecircle.geo.walk import Walk
 from lifecircle.maps import _offline, site_pages
 from lifecircle.maps.coverage_map import coverage_map, save_map
 from lifecircle.maps.labels import check_lang, pick_lang
@@ -243,9 +244,7 @@ def _write_maps(a: _Analysis, d: Path, *, lang: str, offline: bool) -> list[tupl
     params = a.summary.get("parameters") if isinstance(a.summary.get("parameters"), dict) else {}
     limits = params.get("category_max_walk_min") if isinstance(params.get("category_max_walk_min"), dict) else None
     common = {
-        "minutes": a.minutes,
-        "speed_kmh": a.speed_kmh,
-        "category_minutes": limits or None,
+        "walk": Walk(speed_kmh=a.speed_kmh, limit_min=a.minutes, category_limit_min=limits or {}),
         "lang": lang,
         "data_date": _data_date(a.summary),
         "branches": a.layers.get("branches"),

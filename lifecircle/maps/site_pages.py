@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lifecircle import folder
+from lifecircle.geo.walk import metres_per_minute
 from lifecircle.maps.labels import category_label
 from lifecircle.maps.site_text import SITE_TEXT, file_what, site_text
 
@@ -47,7 +48,7 @@ def _category_name(category: str, lang: str) -> str:
 def parameter_lines(summary: dict, *, minutes: float, speed_kmh: float, lang: str) -> list[str]:
     """The parameters of an analysis in sentences."""
     p = summary.get("parameters") if isinstance(summary.get("parameters"), dict) else {}
-    metres = p.get("max_walk_m") or minutes * speed_kmh * 1000 / 60
+    metres = p.get("max_walk_m") or minutes * metres_per_minute(speed_kmh)
     lines = [site_text("threshold", lang, minutes=f"{minutes:g}", metres=f"{float(metres):.0f}")]
     limits = p.get("category_max_walk_min") or {}
     if isinstance(limits, dict) and limits:

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import base64
 import zlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +27,7 @@ from lifecircle.geo.network.graph import PreparedNetwork
 from lifecircle.geo.reach.coverage import ALL, Origins
 from lifecircle.geo.routing.paths import pairs_within
 from lifecircle.geo.routing.snapping import Attachment, snap_points
+from lifecircle.geo.walk import Walk
 
 ZLIB_LEVEL = 6
 TM_METHOD = "Transverse Mercator"
@@ -54,28 +54,29 @@ class WhatIfScene:
         Compound polygons (any CRS) indexed by compound id, with ``name`` and optionally ``households``.
     services
         Existing service points (any CRS) indexed by service id, with ``category`` and optionally ``name``.
-    max_walk_m
-        The walking limit in metres (of ``all`` and of every category without its own).
-    speed_kmh
-        Walking speed (minutes shown are ``walk_m`` at this speed).
+    walk
+        The analysis's walk (:class:`~lifecircle.geo.walk.Walk`): its general limit (of ``all`` and of every
+        category without its own), the categories' own limits (a study's thresholds) and its speed (minutes shown
+        are ``walk_m`` at this speed).
     max_snap_m
         Largest distance from a point to its street.
-    category_max_walk_m
-        Categories with their own limit (a study's per-category thresholds), in metres.
     """
 
     net: PreparedNetwork
     origins: Origins
     compounds: gpd.GeoDataFrame
     services: gpd.GeoDataFrame
-    max_walk_m: float
-    speed_kmh: float
+    walk: Walk
     max_snap_m: float
-    category_max_walk_m: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def max_walk_m(self) -> float:
+        """The general walking limit in metres."""
+        return float(self.walk.limit_m)
 
     def limit_m(self, category: str) -> float:
         """The walking limit of a category (``all``: the general one)."""
-        return float(self.category_max_walk_m.get(category, self.max_walk_m))
+        return self.max_walk_m if category == ALL else float(self.walk.limit_m_of(category))
 
     def search_m(self, category: str) -> float:
         """How far to search from a service of a category: its own limit, and far enough for ``all`` too."""
@@ -279,7 +280,7 @@ def scene_payload(scene: WhatIfScene) -> tuple[dict, Baseline]:
         "limits_m": [scene.limit_m(c) for c in scene.categories],
         "search_m": [scene.search_m(c) for c in scene.categories],
         "max_snap_m": float(scene.max_snap_m),
-        "m_per_min": float(scene.speed_kmh) * 1000.0 / 60.0,
+        "m_per_min": float(scene.walk.metres_per_minute),
         "categories": scene.categories,
         "compound_ids": [str(v) for v in compounds.index],
         "compound_names": _texts(compounds, "name"),

@@ -141,7 +141,7 @@ def verify_baseline(base: Baseline, scene: WhatIfScene, table: pd.DataFrame) -> 
     LifecircleError
         A compound's covered flag or walk differs (the page would not answer as the analysis did).
     """
-    speed_m_per_min = scene.speed_kmh * 1000.0 / 60.0
+    speed_m_per_min = scene.walk.metres_per_minute
     ids = pd.Index(scene.compounds.index.astype(str))
     rows = [ALL, *scene.categories]
     limits = np.array([scene.limit_m(row) for row in rows])[:, None]
@@ -221,18 +221,21 @@ def run_whatif(folder: str | Path, *, network: str | Path | None = None, lang: s
         compounds = compounds.assign(households=compounds[households])
     from_lines = network.suffix.lower() in LINE_SUFFIXES
     graph = network_from_lines(network) if from_lines else load_network(network)
-    steps_factor = float((summary.get("walking") or {}).get("steps_factor", DEFAULT_STEPS_FACTOR))
-    net = prepared(graph, Walk(steps_factor=steps_factor))  # steps priced as the analysis priced them
+    walk = Walk(
+        speed_kmh=float(params["speed_kmh"]),
+        limit_dist_m=float(params["max_walk_m"]),
+        category_limit_m={str(k): float(v) for k, v in (params.get("category_max_walk_m") or {}).items()},
+        steps_factor=float((summary.get("walking") or {}).get("steps_factor", DEFAULT_STEPS_FACTOR)),
+    )
+    net = prepared(graph, walk)  # steps priced as the analysis priced them
     max_snap_m = float(params["max_snap_m"])
     scene = WhatIfScene(
         net=net,
         origins=compound_origins(net, compounds, max_snap_m=max_snap_m),
         compounds=compounds,
         services=services,
-        max_walk_m=float(params["max_walk_m"]),
-        speed_kmh=float(params["speed_kmh"]),
+        walk=walk,
         max_snap_m=max_snap_m,
-        category_max_walk_m={str(k): float(v) for k, v in (params.get("category_max_walk_m") or {}).items()},
     )
     osm = not from_lines and network.suffix.lower() != ".graphml"
     html, base = render_whatif(scene, lang=lang or summary.get("lang"), osm_streets=osm)

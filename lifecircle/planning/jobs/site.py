@@ -12,6 +12,7 @@ import pandas as pd
 from lifecircle import folder
 from lifecircle.geo.inputs.chinese_crs import from_wgs84, normalize_coord_system
 from lifecircle.geo.reach.coverage import ALL
+from lifecircle.geo.walk import Walk
 from lifecircle.maps import coverage_map, save_map
 from lifecircle.planning.candidates import read_candidates
 from lifecircle.planning.jobs._shared import read_study_layers, study_graph, study_standard, study_walk
@@ -117,8 +118,7 @@ def write_site_plan(
             plan.compounds,
             plan.services,
             plan.coverage.table,
-            minutes=params["minutes"],
-            speed_kmh=params["speed_kmh"],
+            walk=Walk(speed_kmh=params["speed_kmh"], limit_min=params["minutes"]),
             sites=plan.sites[
                 [
                     "name",
