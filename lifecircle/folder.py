@@ -136,9 +136,15 @@ ISOCHRONES = FolderFile("isochrones.gpkg", "isochrones", "isochrones per service
 ISOCHRONE_GEOJSON = FolderFile("isochrones_{layer}.geojson", "isochrones", "one isochrone layer in WGS84")
 ISOCHRONE_MAP = FolderFile("map.html", "isochrones", "the map of the served areas per break and the services")
 WHATIF = FolderFile("whatif.html", "analyze", "the what-if page (analyze --what-if, or lifecircle what-if later)")
+ADEQUACY = FolderFile(
+    "adequacy.csv",
+    "analyze",
+    "per compound and category: the 2SFCA / E2SFCA access ratio (capacity per unit of demand within the limit)",
+    columns=("compound_id", "category", "access_ratio"),
+)
 
 ANALYSIS_TABLES: tuple[FolderFile, ...] = (OPEN_BLOCKS, SLOPE_EFFECT, COVERAGE_BY_PROFILE, PROFILES_SUMMARY,
-                                           NETWORK_SOURCES)  # fmt: skip
+                                           NETWORK_SOURCES, ADEQUACY)  # fmt: skip
 """The extra tables an analysis may write (walking comparisons, network sources)."""
 
 FILES: tuple[FolderFile, ...] = (

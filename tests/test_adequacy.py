@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -133,3 +135,136 @@ def test_equals_pysal_on_a_real_district(cau_osm, method):
     if method == "2sfca":
         expected = (served.groupby("service_id")["d"].sum() / capacity).fillna(0.0)  # nobody within: load 0
         np.testing.assert_allclose(out.services["load"].reindex(expected.index), expected, rtol=1e-12)
+
+
+# ------------------------------------------------------------------------- in an analysis, and on the command line
+
+
+def _cau_analysis(cau_osm, **kwargs):
+    from lifecircle.planning.analysis import analyze
+    from tests.test_coverage import _real_layers
+
+    compounds, services = _real_layers(cau_osm)
+    rng = np.random.default_rng(11)
+    compounds["households"] = rng.integers(50, 3000, len(compounds)).astype(float)
+    compounds.loc[compounds.index[0], "households"] = np.nan  # a blank counts 0, with a warning
+    services["doctors"] = rng.integers(1, 12, len(services)).astype(float)
+    return analyze(network_from_osm(cau_osm), compounds, services, check_shift=False, **kwargs)
+
+
+def test_analysis_adequacy_per_category_limits_equals_pysal(cau_osm, caplog):
+    from lifecircle.planning.adequacy import AdequacyOptions, with_adequacy
+
+    analysis = _cau_analysis(cau_osm, max_walk_min=10, category_max_walk_min={"shop": 5})
+    options = AdequacyOptions(method="e2sfca", capacity_column="doctors", norm=0.004, category_norms={"shop": 0.01})
+    out, table = with_adequacy(analysis, options)
+    assert "have no households" in caplog.text
+    assert list(table.columns) == ["compound_id", "category", "access_ratio"]
+    assert set(table["category"]) == {"amenity", "shop"}
+    speed = analysis.coverage.params["speed_kmh"] * 1000 / 60
+    limits = {"amenity": 10 * speed, "shop": 5 * speed}
+    demand = analysis.compounds["households"].fillna(0.0)
+    capacity = analysis.services["doctors"]
+    ours = table.set_index(["category", "compound_id"])["access_ratio"]
+    for cat in ("amenity", "shop"):
+        peer = _pysal(
+            analysis.coverage.pairs, demand, capacity, analysis.services["category"], cat, limits[cat], "e2sfca"
+        )
+        # PySAL divides by zero for a service whose only compound within reach has no households (c0): infinity;
+        # lifecircle lets such a service add nothing
+        assert set(peer.index[np.isinf(peer)]) <= {"c0"}
+        finite = peer[np.isfinite(peer)]
+        np.testing.assert_allclose(ours.loc[cat].reindex(finite.index), finite, rtol=0, atol=1e-9)
+    # crowded: covered and below the category's norm; overloaded: supply per household below it
+    entry = out.summary["adequacy"]["categories"]["shop"]
+    covered = out.compounds["covered_shop"]
+    ratio = ours.loc["shop"].reindex(covered.index)
+    assert entry["norm"] == 0.01
+    assert entry["crowded_compounds"] == int((covered & (ratio < 0.01)).sum()) > 0
+    shops = out.services[out.services["category"] == "shop"]
+    with np.errstate(divide="ignore"):
+        supply = shops["capacity"] / shops["demand_within"]
+    assert entry["overloaded_services"] == int((supply < 0.01).sum())
+    assert out.summary["adequacy"]["categories"]["amenity"]["norm"] == 0.004
+    assert out.summary["adequacy"]["method"] == "e2sfca"
+
+
+def test_analysis_adequacy_refuses_text_capacity(cau_osm):
+    from lifecircle.planning.adequacy import AdequacyOptions, with_adequacy
+
+    analysis = _cau_analysis(cau_osm, max_walk_min=5)
+    services = analysis.services.astype({"doctors": object})
+    services.loc[services.index[2], "doctors"] = "三名"
+    broken = type(analysis)(**{**analysis.__dict__, "services": services})
+    with pytest.raises(InputError, match=r"'doctors' must hold numbers.*三名"):
+        with_adequacy(broken, AdequacyOptions(method="2sfca", capacity_column="doctors"))
+    with pytest.raises(InputError, match="no column 'beds'"):
+        with_adequacy(analysis, AdequacyOptions(method="2sfca", capacity_column="beds"))
+
+
+def test_cli_adequacy_files(cau_osm, tmp_path):
+    """analyze --adequacy writes adequacy.csv and per-service demand and load; supply is conserved (2SFCA)."""
+    import geopandas as gpd
+
+    from lifecircle.planning.cli import main
+    from tests.test_cli import cau_inputs as _fixture
+
+    inputs = _fixture.__wrapped__(_Factory(tmp_path), cau_osm)
+    services = pd.read_csv(inputs["services"])
+    services["医生"] = np.arange(len(services)) % 5 + 1
+    services.to_csv(inputs["services"], index=False, encoding="utf-8-sig")
+    out = tmp_path / "out"
+    args = ["-q", "analyze", "--network", str(cau_osm), "--compounds", str(inputs["compounds"])]
+    args += ["--services", str(inputs["services"]), "--out", str(out), "--no-served-area", "--minutes", "8"]
+    assert main([*args, "--adequacy", "2sfca", "--capacity-column", "医生"]) == 0
+    table = pd.read_csv(out / "adequacy.csv", dtype={"compound_id": str})
+    assert list(table.columns) == ["compound_id", "category", "access_ratio"]
+    layer = gpd.read_file(out / "services.gpkg").set_index("service_id")
+    households = gpd.read_file(out / "compounds.gpkg").set_index("compound_id")["households"]
+    for cat, rows in table.groupby("category"):
+        mine = layer[layer["category"] == cat]
+        weighted = (rows.set_index("compound_id")["access_ratio"] * households.reindex(rows["compound_id"])).sum()
+        assert weighted == pytest.approx(mine.loc[mine["demand_within"] > 0, "capacity"].sum(), rel=1e-6)
+        np.testing.assert_allclose(mine["load"], mine["demand_within"] / mine["capacity"], rtol=1e-3)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["adequacy"]["capacity_column"] == "医生"
+    assert summary["adequacy"]["demand_column"] == "households"
+    assert main([*args, "--force", "--adequacy", "2sfca", "--capacity-column", "beds"]) == 2
+
+
+class _Factory:
+    def __init__(self, path):
+        self.path = path
+
+    def mktemp(self, name):
+        folder = self.path / name
+        folder.mkdir()
+        return folder
+
+
+def test_study_file_adequacy_table(tmp_path):
+    from lifecircle.planning.study import load_study
+
+    head = '[study]\nnetwork = "n.osm"\n[compounds]\npath = "c.gpkg"\n[services]\npath = "s.csv"\n'
+    path = tmp_path / "study.toml"
+    path.write_text(
+        head
+        + '[adequacy]\nmethod = "e2sfca"\ncapacity_column = "床位"\nnorm = 0.002\n[adequacy.norms]\n"卫生站" = 0.001\n',
+        encoding="utf-8",
+    )
+    study = load_study(path, check_files=False)
+    assert study.adequacy.method == "e2sfca" and study.adequacy.capacity_column == "床位"
+    assert study.adequacy.norm == 0.002 and study.adequacy.category_norms == {"卫生站": 0.001}
+    assert study.with_overrides(adequacy={"method": "2sfca"}).adequacy.capacity_column == "床位"
+    path.write_text(head + '[adequacy]\nmethod = "3sfca"\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"adequacy\.method"):
+        load_study(path, check_files=False)
+    path.write_text(head + "[adequacy]\nnorm = 0.002\nnrom = 1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"unknown key adequacy\.nrom"):
+        load_study(path, check_files=False)
+    assert load_study(_write(path, head), check_files=False).adequacy.method is None
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path

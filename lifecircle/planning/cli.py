@@ -20,12 +20,14 @@ from typing import NoReturn
 from lifecircle import __version__
 from lifecircle.errors import LifecircleError
 from lifecircle.planning.cli_args import (
+    add_adequacy_options,
     add_coord_options,
     add_inputs,
     add_layer_options,
     add_map_options,
     add_walk_options,
     add_walking_options,
+    adequacy_overrides,
     build_study,
     minutes_list,
     option_fields,
@@ -82,6 +84,7 @@ def _add_analyze(sub) -> None:
     add_map_options(analyze)
     add_walking_options(analyze)
     add_coord_options(analyze, *ANALYZE_ROLES)
+    add_adequacy_options(analyze)
     analyze.add_argument(
         "--what-if", action="store_true", help="also write whatif.html: add, move or remove services in the browser"
     )
@@ -231,7 +234,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from lifecircle.planning.jobs.analyze import run_analysis
 
     study = build_study(args, job="analyze", roles=ANALYZE_ROLES).with_overrides(
-        out_dir=args.out, max_walk_min=args.minutes, catchment_m=args.catchment_m
+        out_dir=args.out, max_walk_min=args.minutes, catchment_m=args.catchment_m, adequacy=adequacy_overrides(args)
     )
     _checked_out(study.out_dir, force=args.force)
     if args.what_if:  # refused before any work, not after the analysis

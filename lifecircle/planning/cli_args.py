@@ -191,6 +191,25 @@ def add_walking_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--catchment-m", type=positive, help="street catchment width of served areas (default 45)")
 
 
+def add_adequacy_options(parser: argparse.ArgumentParser) -> None:
+    """Capacity against demand (供需): 2SFCA / E2SFCA access ratios."""
+    group = parser.add_argument_group("adequacy (capacity against demand)")
+    group.add_argument(
+        "--adequacy",
+        choices=["2sfca", "e2sfca"],
+        help="write adequacy.csv: capacity per household within the limit (2sfca) or with distance decay (e2sfca)",
+    )
+    group.add_argument("--capacity-column", help="service capacity column (doctors, beds, m2, seats; default 1 each)")
+    group.add_argument("--demand-column", help="compound demand column (default: households)")
+
+
+def adequacy_overrides(args: argparse.Namespace) -> dict | None:
+    """The study's adequacy fields the flags set (None when no adequacy flag is given)."""
+    values = {name: getattr(args, name, None) for name in ("capacity_column", "demand_column")}
+    values["method"] = getattr(args, "adequacy", None)
+    return values if any(v is not None for v in values.values()) else None
+
+
 def add_coord_options(parser: argparse.ArgumentParser, *roles: str) -> None:
     """Coordinate systems of the inputs and outputs, the planning standard, swapped columns."""
     group = parser.add_argument_group("coordinate systems, standard, report")

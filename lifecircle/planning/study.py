@@ -28,6 +28,7 @@ from lifecircle.geo.inputs.chinese_crs import normalize_coord_system
 from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M
 from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.walk import DEFAULT_LIMIT_MIN, DEFAULT_SPEED_KMH, DEFAULT_STEPS_FACTOR, Walk
+from lifecircle.planning.adequacy import AdequacyOptions
 from lifecircle.planning.inputs import AUTO_NETWORK, LayerSpec
 from lifecircle.planning.options import (
     ANALYSIS_DIR,
@@ -82,6 +83,8 @@ class Study:
         recommended facilities are checked too.
     walking
         Walking scenarios (gated compounds, open blocks, walker profiles, local road lines).
+    adequacy
+        Capacity against demand (2SFCA / E2SFCA, ``[adequacy]``): method, capacity and demand columns, norms.
     study_area
         Outline drawn on the map (optional).
     barriers
@@ -127,6 +130,7 @@ class Study:
     offline_map: bool = True
     report: bool = True
     walking: WalkingOptions = field(default_factory=WalkingOptions)
+    adequacy: AdequacyOptions = field(default_factory=AdequacyOptions)
     study_area: Path | None = None
     barriers: Path | None = None
     served_area: bool = True

@@ -12,10 +12,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from lifecircle.errors import InputError
+from lifecircle.geo.reach.adequacy import METHODS
 from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M
 from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.walk import DEFAULT_SPEED_KMH, DEFAULT_STEPS_FACTOR
 from lifecircle.geo.walkers.profiles import get_profiles
+from lifecircle.planning.adequacy import AdequacyOptions
 from lifecircle.planning.inputs import AUTO_NETWORK
 from lifecircle.planning.options import (
     ANALYSIS_DIR,
@@ -97,6 +99,7 @@ SECTIONS = {
     },
     "isochrones": {"dir", "minutes", "catchment_m", "rings", "workers"},
     "publish": {"dir", "online", "lang"},
+    "adequacy": {"method", "capacity_column", "demand_column", "norm", "norms"},
 }
 
 
@@ -121,6 +124,7 @@ def parse_parts(doc: Mapping, *, base: Path, source: str, check_files: bool, com
     parts.update(_standard(chk, doc, base, check_files=check_files))
     parts.update(_output(chk, doc, base))
     parts.update(_jobs(chk, doc, base))
+    parts["adequacy"] = _adequacy(chk, doc)
     parts["steps"] = steps or ("analysis",)
     return parts
 
@@ -219,7 +223,7 @@ def _walk(chk: StudyCheck, doc: Mapping, base: Path, *, check_files: bool) -> di
     return {
         "max_walk_min": minutes,
         "max_walk_m": distance,
-        "speed_kmh": chk.number(walk, "speed_kmh", "walk", "4.5") or DEFAULT_SPEED_KMH,
+        "speed_kmh": chk.number(walk, "speed_kmh", "walk", f"{DEFAULT_SPEED_KMH:g}") or DEFAULT_SPEED_KMH,
         "max_snap_m": chk.number(walk, "max_snap_m", "walk", "300") or DEFAULT_MAX_SNAP_M,
         "steps_factor": steps_factor or DEFAULT_STEPS_FACTOR,
         "dem": None if dem is None else chk.path(dem, "walking.dem", base, check_files=check_files),
@@ -300,6 +304,18 @@ def _output(chk: StudyCheck, doc: Mapping, base: Path) -> dict:
         "basemap": chk.choice(out, "basemap", "output", ("osm", "light", "amap", "tianditu", "none")) or "osm",
         "tianditu_key": chk.string(out, "tianditu_key", "output"),
     }
+
+
+def _adequacy(chk: StudyCheck, doc: Mapping) -> AdequacyOptions:
+    """``[adequacy]``: method, capacity and demand columns, the per-capita norm and norms per category."""
+    table = _table(chk, doc, "adequacy")
+    return AdequacyOptions(
+        method=chk.choice(table, "method", "adequacy", METHODS),
+        capacity_column=chk.string(table, "capacity_column", "adequacy"),
+        demand_column=chk.string(table, "demand_column", "adequacy"),
+        norm=chk.number(table, "norm", "adequacy", "0.002"),
+        category_norms=per_category(chk, chk.table(table, "norms"), "adequacy.norms", "0.002"),
+    )
 
 
 def _jobs(chk: StudyCheck, doc: Mapping, base: Path) -> dict:

@@ -11,6 +11,7 @@ weighs pairs by distance zones of the limit ``L``: 1.0 up to ``L/3``, 0.68 up to
 (the Gaussian-derived steps of the original paper, also PySAL ``access``'s default ``{10: 1, 20: 0.68, 30: 0.22}``
 for a 30-minute limit); other steps may be given. Costs are walking metres on the network, the same pairs the
 coverage engine found (:attr:`~lifecircle.geo.reach.coverage.CoverageResult.pairs`), so nothing is routed again.
+A service with no demand within its limit adds nothing to any ratio (PySAL ``access`` divides by zero there).
 """
 
 from __future__ import annotations

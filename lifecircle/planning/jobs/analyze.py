@@ -19,6 +19,7 @@ from lifecircle.geo.network.barriers import barriers_for
 from lifecircle.geo.network.osm_meta import osm_data_date
 from lifecircle.geo.walk import Walk
 from lifecircle.maps import coverage_map, save_map
+from lifecircle.planning.adequacy import with_adequacy
 from lifecircle.planning.analysis import Analysis, analyze
 from lifecircle.planning.inputs import JobLayers, coord_systems
 from lifecircle.planning.jobs._shared import read_study_layers, study_graph, study_standard, study_walk
@@ -109,6 +110,9 @@ def run_analysis(
         tables, walking_summary = walking_extras(
             setup, layers.compounds, layers.services, options=study.walking, walk=walk, max_snap_m=study.max_snap_m
         )
+        if study.adequacy.method is not None:
+            analysis, ratios = with_adequacy(analysis, study.adequacy)
+            tables = {**tables, Path(folder.ADEQUACY.name).stem: ratios}
         steps.next()
         written = None
         if write:
