@@ -8,7 +8,7 @@ The functions a notebook user calls, on plain geo types (GeoDataFrames, osmnx-st
     G = lc.load_network(files.network)
     compounds = lc.read_compounds(files.compounds, name_column="名称")
     services = lc.read_services(files.services, category_column="类别", coord_system="gcj02")
-    walk = lc.Walk(speed_kmh=4.5, limit_min=10)
+    walk = lc.Walk(limit_min=10)  # at the default speed unless speed_kmh= is given
     result = lc.analyze(G, compounds, services, walk=walk)
 
 Names are loaded on first use, so ``import lifecircle`` (and ``lifecircle --help``) stays quick.

@@ -13,6 +13,7 @@ from rasterio.transform import from_origin
 from lifecircle.errors import InputError
 from lifecircle.geo.network.graph import prepare_network
 from lifecircle.geo.reach.coverage import coverage
+from lifecircle.geo.walk import Walk
 from lifecircle.geo.walkers.terrain import apply_terrain, sample_dem, slope_comparison, tobler_factor, tobler_kmh
 from tests.walking_graphs import CRS, graph_from_polylines, points, squares
 
@@ -61,12 +62,11 @@ def test_tobler_by_hand():
 
 
 def test_uphill_and_downhill_differ(tmp_path):
-    G = apply_terrain(_ab(), _plane_dem(tmp_path), speed_kmh=4.5)
+    G = apply_terrain(_ab(), _plane_dem(tmp_path))
     up, down = _edge(G, 1000, 1000, 1100, 1000), _edge(G, 1100, 1000, 1000, 1000)
     assert up["rise_m"] == pytest.approx(10.0, abs=1e-3) and down["rise_m"] == pytest.approx(-10.0, abs=1e-3)
     assert up["effort_m"] == pytest.approx(100 / math.exp(-0.35), rel=1e-4)  # 141.91 m
     assert down["effort_m"] == pytest.approx(100.0, rel=1e-4)
-    assert up["walk_s"] == pytest.approx(141.907 / 1.25, rel=1e-4)  # 4.5 km/h = 1.25 m/s
     assert _edge(G, 1100, 1000, 1100, 1100)["effort_m"] == pytest.approx(100.0, rel=1e-4)
     ids = {(d["x"], d["y"]): n for n, d in G.nodes(data=True)}
     assert G.nodes[ids[(1100, 1100)]]["elevation"] == pytest.approx(60.0, abs=1e-3)
@@ -111,15 +111,24 @@ def test_dem_in_another_crs(tmp_path):
 
 def test_steps_penalty_and_uncovered_dem(tmp_path):
     G = graph_from_polylines([([(1000, 1000), (1100, 1000)], {"highway": "steps"})])
-    H = apply_terrain(G, _plane_dem(tmp_path), steps_factor=2.0)
+    dem = _plane_dem(tmp_path)
+    H, weight = Walk(dem=dem, steps_factor=2.0).cost_graph(G)  # what coverage walks on
     up = _edge(H, 1000, 1000, 1100, 1000)
-    assert up["walk_s"] == pytest.approx(2.0 * 141.907 / 1.25, rel=1e-4)
+    assert "walk_s" not in up  # one edge cost, the walk's: no time attribute beside it
+    assert up["effort_m"] == pytest.approx(141.907, rel=1e-4)  # the slope alone
+    assert up[weight] == pytest.approx(2.0 * 141.907, rel=1e-4)  # steps twice as long on top
+    walk = Walk(dem=dem, steps_factor=2.0, limit_min=10)
+    compounds = squares({"below": (1000, 980)}, 5)
+    services = points({"above": (1100, 1000)}, category=["b"])
+    table = coverage(G, compounds, services, walk=walk).table
+    up_min = table.set_index("category").loc["b", "walk_min"]
+    assert up_min == pytest.approx((20 + 2.0 * 141.907) / 75, rel=1e-3)  # 4.5 km/h = 75 m/min
     far = graph_from_polylines([([(5000, 5000), (5100, 5000)], {"highway": "footway"})])
     with pytest.raises(InputError, match="does not cover"):
         apply_terrain(far, _plane_dem(tmp_path))
     for bad in (0.5, 0, float("nan"), float("inf")):
         with pytest.raises(InputError, match="multiplier of steps"):
-            apply_terrain(G, _plane_dem(tmp_path), steps_factor=bad)
+            Walk(dem=_plane_dem(tmp_path), steps_factor=bad)
 
 
 def test_slope_comparison_reports_lost_coverage(tmp_path):

@@ -188,7 +188,7 @@ class Walk:
             if not terrain_applied:
                 from lifecircle.geo.walkers.terrain import apply_terrain
 
-                G = apply_terrain(G, self.dem, speed_kmh=self.speed_kmh, steps_factor=self.steps_factor)
+                G = apply_terrain(G, self.dem)
             weight = "effort_m"
         if not self.prices_steps:
             return G, weight

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from lifecircle.errors import InputError
+from lifecircle.geo.walk import DEFAULT_SPEED_KMH
 
 __all__ = ["TEMPLATE", "write_template"]
 
@@ -50,7 +51,7 @@ coord_system = "gcj02"                   # coordinates copied from Amap are GCJ-
 
 [walk]
 minutes = 10                             # or: distance_m = 500 (a standard below gives a distance by itself)
-speed_kmh = 4.5
+speed_kmh = {speed_kmh}
 max_snap_m = 300                         # farther than this from any walkable street: unreachable
 
 # [walking]                              # how residents walk (the options of `lifecircle analyze`)
@@ -108,7 +109,7 @@ served_area = true                       # the street area each category serves 
 
 # [publish]                              # `lifecircle run` with "publishing": a static site of the results
 # dir = "lifecircle-site"
-"""
+""".replace("{speed_kmh}", f"{DEFAULT_SPEED_KMH:g}")
 
 
 def write_template(path: str | Path) -> Path:

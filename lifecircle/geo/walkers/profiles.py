@@ -41,6 +41,7 @@ from lifecircle.geo.reach.coverage import (
     metres_per_minute,
 )
 from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
+from lifecircle.geo.walk import DEFAULT_SPEED_KMH
 from lifecircle.geo.walkers.compare import ScenarioComparison
 from lifecircle.geo.walkers.terrain import is_steps
 
@@ -79,7 +80,7 @@ class WalkerProfile:
             raise InputError(f"Walker profile {self.name!r}: steps_factor must be at least 1 (or None for no steps).")
 
 
-ADULT = WalkerProfile("adult", 4.5, 1.5, "population", "成年人")
+ADULT = WalkerProfile("adult", DEFAULT_SPEED_KMH, 1.5, "population", "成年人")
 ELDERLY = WalkerProfile("elderly", 3.0, 1.5, "pop_60plus", "老年人")
 CHILD = WalkerProfile("child", 3.5, 1.5, "pop_0_14", "儿童")
 WHEELCHAIR = WalkerProfile("wheelchair", 3.0, None, "pop_wheelchair", "轮椅使用者")

@@ -1,7 +1,7 @@
 """Hills: elevation from a DEM and walking effort by Tobler's hiking function, different uphill and downhill.
 
 Tobler (1993): walking speed ``6 · exp(-3.5 · |dh/dx + 0.05|)`` km/h, fastest on a gentle 5 % descent. Here it is
-used relative to flat ground, so a walker's own flat speed (4.5 km/h adult, 3.0 km/h elderly, ...) is kept::
+used relative to flat ground, so a walker's own flat speed (an adult's, an elderly walker's, ...) is kept::
 
     factor(grade) = exp(-3.5 · (|grade + 0.05| - 0.05))      # 1 on the flat, < 1 uphill and on steep descents
 
@@ -27,13 +27,11 @@ from lifecircle.geo.crs import metric_crs_for_lonlat
 from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
 from lifecircle.geo.reach.coverage import CoverageResult, coverage
 from lifecircle.geo.validate import require_positive
-from lifecircle.geo.walk import DEFAULT_SPEED_KMH
 from lifecircle.geo.walkers.compare import ScenarioComparison
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SAMPLE_M = 25.0
-DEFAULT_STEPS_FACTOR = 1.5  # steps take this many times as long as their slope alone implies
 _MIN_PIECE_M = 0.05
 
 
@@ -115,11 +113,12 @@ def apply_terrain(
     G: nx.MultiDiGraph,
     dem_path: str | Path,
     *,
-    speed_kmh: float = DEFAULT_SPEED_KMH,
-    steps_factor: float = DEFAULT_STEPS_FACTOR,
     sample_m: float = DEFAULT_SAMPLE_M,
 ) -> nx.MultiDiGraph:
-    """A copy of the walking graph with elevations and directed walking effort and time from a DEM.
+    """A copy of the walking graph with elevations and directed walking effort from a DEM.
+
+    Walking time is ``effort_m`` at the walker's flat speed; steps are priced on top of it by the walk
+    (:meth:`lifecircle.geo.walk.Walk.cost_graph`), not here.
 
     Parameters
     ----------
@@ -127,10 +126,6 @@ def apply_terrain(
         osmnx-style walking graph (not modified).
     dem_path
         GeoTIFF DEM in any CRS (metres of elevation).
-    speed_kmh
-        Flat walking speed for the ``walk_s`` attribute.
-    steps_factor
-        ``highway=steps`` edges take this many times as long in ``walk_s`` (profiles set their own).
     sample_m
         Edges longer than this are sampled along their geometry at about this spacing.
 
@@ -138,11 +133,10 @@ def apply_terrain(
     -------
     networkx.MultiDiGraph
         Nodes gain ``elevation`` (m); each directed edge gains ``rise_m`` (end minus start), ``grade``,
-        ``effort_m`` (flat-equivalent metres by Tobler, no step penalty) and ``walk_s`` (seconds at ``speed_kmh``,
-        steps penalised). Where the DEM has no value the ground counts as flat (logged).
+        ``effort_m`` (flat-equivalent metres by Tobler, no step penalty). Where the DEM has no value the ground
+        counts as flat (logged).
     """
     require_positive(sample_m, "The DEM sampling distance", "m")
-    require_positive(steps_factor, "The effort multiplier of steps", "(× flat ground)", at_least=1.0)
     H = G.copy()
     graph_crs = pyproj.CRS.from_user_input(G.graph["crs"])
     nodes = list(H.nodes)
@@ -194,8 +188,6 @@ def apply_terrain(
     effort = np.bincount(piece_edge, weights=piece_len / tobler_factor(grade), minlength=len(edges))
     z_start, z_end = z[offsets[:-1]], z[offsets[1:] - 1]
     edge_rise = np.nan_to_num(z_end - z_start, nan=0.0)
-    steps = np.fromiter((is_steps(d.get("highway")) for *_, d in edges), dtype=bool, count=len(edges))
-    walk_s = effort * np.where(steps, steps_factor, 1.0) / (speed_kmh / 3.6)
 
     node_z = np.full(len(nodes), np.nan)
     node_z[ui] = z_start
@@ -204,14 +196,11 @@ def apply_terrain(
         H, {n: float(e) for n, e in zip(nodes, node_z.tolist(), strict=True) if np.isfinite(e)}, "elevation"
     )
     grade_edge = np.divide(edge_rise, length, out=np.zeros_like(edge_rise), where=length > _MIN_PIECE_M)
-    for (_, _, _, d), r, gr, ef, ws in zip(
-        edges, edge_rise.tolist(), grade_edge.tolist(), effort.tolist(), walk_s.tolist(), strict=True
-    ):
+    for (_, _, _, d), r, gr, ef in zip(edges, edge_rise.tolist(), grade_edge.tolist(), effort.tolist(), strict=True):
         d["rise_m"] = r
         d["grade"] = gr
         d["effort_m"] = ef
-        d["walk_s"] = ws
-    H.graph["terrain"] = {"dem": str(dem_path), "sample_m": float(sample_m), "speed_kmh": float(speed_kmh)}
+    H.graph["terrain"] = {"dem": str(dem_path), "sample_m": float(sample_m)}
     log.info(
         "terrain from %s: %d samples, effort %.1f%% above flat length",
         Path(dem_path).name,

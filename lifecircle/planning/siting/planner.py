@@ -136,8 +136,8 @@ def plan_sites(
     options
         How many sites, which model, candidates, category, weights, budget, capacity and solver.
     walk
-        Speed, limit (the planned category's own limit when it has one) and edge costs; default 10 minutes at
-        4.5 km/h.
+        Speed, limit (the planned category's own limit when it has one) and edge costs; default ``Walk()`` (10
+        minutes at :data:`~lifecircle.geo.walk.DEFAULT_SPEED_KMH`).
     candidates
         A candidate layer indexed by ``site_id`` (points). Default: street points every 100 m.
     gates
