@@ -8,7 +8,8 @@ import pytest
 import shapely
 
 from lifecircle.geo.reach.coverage import coverage
-from lifecircle.geo.walkers.gated import gated_coverage, gates_from_osm, open_blocks_comparison, public_graph
+from lifecircle.geo.walkers.gated import gated_coverage, open_blocks_comparison, public_graph
+from lifecircle.geo.walkers.gates import gates_from_osm
 from tests.walking_graphs import CRS, graph_from_polylines, points
 
 PUBLIC = {"highway": "residential", "private": False}

@@ -225,10 +225,7 @@ def analyze(
     -------
     Analysis
     """
-    for column in filter(None, (find_column(compounds, HOUSEHOLD_COLUMNS), find_column(compounds, POPULATION_COLUMNS))):
-        weight_values(compounds, column)  # text or negative weights are refused before any work
-    governance_columns(compounds, governance)  # and governance columns that are not there
-    has_branch = branch_presence(compounds, branches, branch_column=branch_column)  # and branch data
+    has_branch = _check_inputs(compounds, branches, branch_column=branch_column, governance=governance)
     if walk is None:
         walk = Walk(
             speed_kmh=speed_kmh,
@@ -239,36 +236,55 @@ def analyze(
         )
     net = prepared(network, walk)
     result = coverage_within_limits(
-        net,
-        compounds,
-        services,
-        walk=walk,
-        category_column=category_column,
-        gates=gates,
-        max_snap_m=max_snap_m,
+        net, compounds, services, walk=walk, category_column=category_column, gates=gates, max_snap_m=max_snap_m,
         origins=origins,
-    )
+    )  # fmt: skip
     served_gdf = None
     if served_area:
         served_gdf, result = _with_served_area(
-            net,
-            compounds,
-            services,
-            result,
-            category_column=category_column,
-            catchment_m=catchment_m,
-            max_snap_m=max_snap_m,
-            barriers=barriers,
-        )
+            net, compounds, services, result, category_column=category_column, catchment_m=catchment_m,
+            max_snap_m=max_snap_m, barriers=barriers,
+        )  # fmt: skip
+    layers = {"compounds": compounds, "services": services, "branches": branches}
+    checks = _shift_checks(net, layers) if check_shift else {}
+    return _assemble(
+        result, compounds, services, branches, has_branch=has_branch, checks=checks, standard=standard,
+        standard_categories=standard_categories, governance=governance, served_gdf=served_gdf,
+    )  # fmt: skip
+
+
+def _check_inputs(
+    compounds: gpd.GeoDataFrame,
+    branches: gpd.GeoDataFrame | None,
+    *,
+    branch_column: str | None,
+    governance: Mapping[str, str | None] | None,
+) -> pd.Series | None:
+    """Refuse text or negative weights, missing governance columns and bad branch data before any work; returns
+    whether each compound has a branch (:func:`branch_presence`)."""
+    for column in filter(None, (find_column(compounds, HOUSEHOLD_COLUMNS), find_column(compounds, POPULATION_COLUMNS))):
+        weight_values(compounds, column)  # text or negative weights are refused before any work
+    governance_columns(compounds, governance)  # and governance columns that are not there
+    return branch_presence(compounds, branches, branch_column=branch_column)  # and branch data
+
+
+def _assemble(
+    result: CoverageResult,
+    compounds: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    branches: gpd.GeoDataFrame | None,
+    *,
+    has_branch: pd.Series | None,
+    checks: dict,
+    standard: Standard | None,
+    standard_categories: Mapping[str, str | Sequence[str]] | None,
+    governance: Mapping[str, str | None] | None,
+    served_gdf: gpd.GeoDataFrame | None,
+) -> Analysis:
+    """The analysis from the coverage: per-compound and per-service tables, compliance, roll-ups and summary."""
     table = result.table
     wide = _compound_table(compounds, result, has_branch)
     services_out = _service_table(services, result)
-
-    checks = (
-        _shift_checks(net, {"compounds": compounds, "services": services, "branches": branches})
-        if (check_shift)
-        else {}
-    )
     comp, standard_entry = None, None
     if standard is not None:
         comp, standard_entry = check_standard(table, standard, standard_categories, result.categories)

@@ -20,7 +20,8 @@ from lifecircle.errors import InputError
 from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
 from lifecircle.geo.reach.coverage import Origins
 from lifecircle.geo.walk import Walk
-from lifecircle.geo.walkers.gated import gated_origins, gates_from_osm, open_blocks_comparison, public_graph
+from lifecircle.geo.walkers.gated import gated_origins, open_blocks_comparison, public_graph
+from lifecircle.geo.walkers.gates import gates_from_osm
 from lifecircle.geo.walkers.profiles import coverage_by_profile, get_profiles
 from lifecircle.geo.walkers.terrain import slope_comparison
 from lifecircle.planning.inputs import is_line_layer
