@@ -267,9 +267,19 @@ def gated_origins(
                 base.attachment.segment, base.attachment.fraction, base.attachment.access_m + straight
             ),
         )
-    positions = np.arange(n_comp)
-    # the start inside each compound, on its own roads
-    o_seg, o_frac, o_acc = _snap_owned(roads, inner, positions, max_snap_m)
+    dist, started = _internal_costs(roads, inner, max_snap_m)
+    gate_rows = np.flatnonzero(~is_rep & started[owner])
+    access = base.attachment.access_m + straight
+    if len(gate_rows):
+        _through_gates(access, roads, base, gate_rows, dist, n_comp)
+    return _with_road_exits(net, roads, base, access, is_rep, dist, started)
+
+
+def _internal_costs(roads: PrivateRoads, inner: np.ndarray, max_snap_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each private road node's walk from its compound's inner point (one multi-source search), and which
+    compounds start on their own roads."""
+    n_comp = len(inner)
+    o_seg, o_frac, o_acc = _snap_owned(roads, inner, np.arange(n_comp), max_snap_m)
     starts = np.flatnonzero(o_seg >= 0)
     k = len(starts)
     n_loc = roads.n_local
@@ -289,34 +299,50 @@ def gated_origins(
         dist = np.full(n_loc, np.inf)
     started = np.zeros(n_comp, dtype=bool)
     started[starts] = True
+    return dist, started
 
-    gate_rows = np.flatnonzero(~is_rep & started[owner])
-    access = base.attachment.access_m + straight
-    if len(gate_rows):
-        g_points = base.points.to_numpy()[gate_rows]
-        g_owner = owner[gate_rows]
-        g_seg, g_frac, g_acc = _snap_owned(roads, g_points, g_owner, GATE_TO_ROAD_M)
-        joined = g_seg >= 0
-        s = np.where(joined, g_seg, 0)
-        with np.errstate(invalid="ignore"):
-            inside = (
-                np.minimum(
-                    dist[roads.seg_u[s]] + partial_cost(g_frac, roads.seg_cost_uv[s]),
-                    dist[roads.seg_v[s]] + partial_cost(1.0 - g_frac, roads.seg_cost_vu[s]),
-                )
-                + g_acc
+
+def _through_gates(
+    access: np.ndarray, roads: PrivateRoads, base: Origins, gate_rows: np.ndarray, dist: np.ndarray, n_comp: int
+) -> None:
+    """Gate origins of compounds that start on their own roads: the internal walk to each gate added to its
+    access (in ``access``, in place); a compound none of whose gates its roads reach keeps straight lines."""
+    owner = base.compound_pos
+    g_points = base.points.to_numpy()[gate_rows]
+    g_owner = owner[gate_rows]
+    g_seg, g_frac, g_acc = _snap_owned(roads, g_points, g_owner, GATE_TO_ROAD_M)
+    joined = g_seg >= 0
+    s = np.where(joined, g_seg, 0)
+    with np.errstate(invalid="ignore"):
+        inside = (
+            np.minimum(
+                dist[roads.seg_u[s]] + partial_cost(g_frac, roads.seg_cost_uv[s]),
+                dist[roads.seg_v[s]] + partial_cost(1.0 - g_frac, roads.seg_cost_vu[s]),
             )
-        inside = np.where(joined, inside, np.inf)
-        # a compound none of whose gates its roads reach walks straight lines to them
-        reach_any = np.zeros(n_comp, dtype=bool)
-        reach_any[g_owner[np.isfinite(inside)]] = True
-        lost = np.unique(g_owner[~reach_any[g_owner]])
-        if len(lost):
-            log.warning("%d gated compounds reach no gate on internal roads: straight lines to the gates", len(lost))
-        use = reach_any[g_owner]
-        access[gate_rows[use]] = base.attachment.access_m[gate_rows[use]] + inside[use]
+            + g_acc
+        )
+    inside = np.where(joined, inside, np.inf)
+    reach_any = np.zeros(n_comp, dtype=bool)
+    reach_any[g_owner[np.isfinite(inside)]] = True
+    lost = np.unique(g_owner[~reach_any[g_owner]])
+    if len(lost):
+        log.warning("%d gated compounds reach no gate on internal roads: straight lines to the gates", len(lost))
+    use = reach_any[g_owner]
+    access[gate_rows[use]] = base.attachment.access_m[gate_rows[use]] + inside[use]
 
-    # ungated compounds with internal roads leave where their roads meet public streets
+
+def _with_road_exits(
+    net: PreparedNetwork,
+    roads: PrivateRoads,
+    base: Origins,
+    access: np.ndarray,
+    is_rep: np.ndarray,
+    dist: np.ndarray,
+    started: np.ndarray,
+) -> Origins:
+    """The origins, where ungated compounds with internal roads leave where their roads meet public streets."""
+    owner = base.compound_pos
+    n_comp = len(started)
     public_pos = pd.Index(net.node_ids).get_indexer(pd.Index(roads.graph_node.tolist()))
     exit_local = np.flatnonzero((public_pos >= 0) & np.isfinite(dist))
     seg_of_node = np.full(net.n_nodes, -1, dtype=np.int64)
