@@ -85,3 +85,15 @@ def squares(
     gdf = gpd.GeoDataFrame({"name": ids, **columns}, geometry=geoms, index=ids, crs=crs)
     gdf.index.name = "compound_id"
     return gdf
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (:mod:`_browser`), closed at its end; skips without Chromium."""
+    from _browser import ARGS, CHROMIUM, require_chromium
+
+    sync_api = require_chromium()
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+from _browser import ARTIFACTS, require_chromium
 from _maps_fixtures import XSS_NAME, approx_coverage_table, synthetic_district, with_status
 
 from lifecircle.geo.walk import Walk
@@ -15,30 +16,8 @@ from lifecircle.maps.coverage_map import CLUSTER_MIN
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
-if not CHROMIUM.is_file():
-    pytest.skip(
-        "no Chromium at /usr/bin/chromium (apt-get install chromium); .ci/run installs it", allow_module_level=True
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+require_chromium()
 
 
 class Page:
@@ -120,17 +99,22 @@ def test_every_compound_polygon_renders(browser, offline_map):
     page.close()
 
 
-def test_click_opens_popup_with_walking_time(browser, offline_map):
-    path, comp, svc, table = offline_map
-    cid = _clear_compound(comp, svc)
-    page = Page(browser).open(path)
+def _screen_point(page, comp, cid):
+    """Centre the map on a compound at zoom 18 and return its centroid's point on the screen."""
     pt = comp.geometry.to_crs(4326).loc[cid].centroid
-    xy = page.evaluate(
+    return page.evaluate(
         "([lat, lon]) => { const m = LC.last.map; m.setView([lat, lon], 18, {animate: false});"
         " const p = m.latLngToContainerPoint([lat, lon]); const r = m.getContainer().getBoundingClientRect();"
         " return [p.x + r.left, p.y + r.top]; }",
         [pt.y, pt.x],
     )
+
+
+def test_click_opens_popup_with_walking_time(browser, offline_map):
+    path, comp, svc, table = offline_map
+    cid = _clear_compound(comp, svc)
+    page = Page(browser).open(path)
+    xy = _screen_point(page, comp, cid)
     page.mouse.click(*xy)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=5000)
@@ -341,13 +325,7 @@ def test_tooltips_hide_while_a_popup_is_open(browser, offline_map):
     path, comp, svc, _ = offline_map
     cid = _clear_compound(comp, svc)
     page = Page(browser).open(path)
-    pt = comp.geometry.to_crs(4326).loc[cid].centroid
-    xy = page.evaluate(
-        "([lat, lon]) => { const m = LC.last.map; m.setView([lat, lon], 18, {animate: false});"
-        " const p = m.latLngToContainerPoint([lat, lon]); const r = m.getContainer().getBoundingClientRect();"
-        " return [p.x + r.left, p.y + r.top]; }",
-        [pt.y, pt.x],
-    )
+    xy = _screen_point(page, comp, cid)
     page.mouse.move(*xy)
     page.locator(".leaflet-tooltip").wait_for(timeout=5000)
     page.mouse.click(*xy)

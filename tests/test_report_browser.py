@@ -8,9 +8,9 @@ carry Leaflet itself.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
+from _browser import ARGS, ARTIFACTS, CHROMIUM, require_chromium
 from conftest import make_graph, points, squares
 
 from lifecircle.geo.walk import Walk
@@ -20,15 +20,9 @@ from lifecircle.planning.report import write_report
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]  # fmt: skip
 XSS = '<img src=x onerror="alert(1)">'
 
-if not CHROMIUM.is_file():
-    pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+sync_api = require_chromium()
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import osmnx as ox
 import pandas as pd
 import pyproj
 import pytest
+from _browser import ARTIFACTS, require_chromium
 from conftest import points, shared_file, squares
 
 from lifecircle.geo.inputs.layers import read_services
@@ -22,28 +23,9 @@ from lifecircle.planning.whatif_job import run_whatif
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 XSS = '<img src=x onerror="alert(1)">{{7*7}}</script>'
 
-if not CHROMIUM.is_file():
-    pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+sync_api = require_chromium()
 
 
 class Page:
