@@ -87,6 +87,19 @@ def squares(
     return gdf
 
 
+def flat_dem(path: Path, elevation_m: float = 50.0) -> Path:
+    """A level DEM (GeoTIFF, EPSG:4326, 40 × 60 cells of 0.0001°) over Beijing's Xueyuan Road demo, at ``path``."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with rasterio.open(
+        path, "w", driver="GTiff", width=40, height=60, count=1, dtype="float32", crs="EPSG:4326",
+        transform=from_origin(116.2990, 39.9040, 0.0001, 0.0001),
+    ) as dst:  # fmt: skip
+        dst.write(np.full((60, 40), elevation_m, dtype="float32"), 1)
+    return path
+
+
 @pytest.fixture(scope="module")
 def browser():
     """One headless Chromium per test module (:mod:`_browser`), closed at its end; skips without Chromium."""

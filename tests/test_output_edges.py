@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import openpyxl
 import pytest
 import shapely
+from conftest import flat_dem
 
 from lifecircle import folder
 from lifecircle.planning.cli import main
@@ -76,17 +76,9 @@ def test_absurd_speed_writes_json_without_infinity(inputs, tmp_path, capsys):
 
 
 def test_summary_names_files_never_folders(inputs, tmp_path):
-    import rasterio
-    from rasterio.transform import from_origin
-
     secret = tmp_path / "机密文件夹"
     secret.mkdir()
-    dem = secret / "dem.tif"
-    with rasterio.open(
-        dem, "w", driver="GTiff", width=40, height=60, count=1, dtype="float32", crs="EPSG:4326",
-        transform=from_origin(116.2990, 39.9040, 0.0001, 0.0001),
-    ) as dst:  # fmt: skip
-        dst.write(np.full((60, 40), 50.0, dtype="float32"), 1)
+    dem = flat_dem(secret / "dem.tif")
     out = tmp_path / "out"
     assert main(_args(inputs, out, "--dem", str(dem))) == 0
     text = (out / "summary.json").read_text(encoding="utf-8")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from conftest import flat_dem
 
 from lifecircle.errors import InputError
 from lifecircle.geo.network.osm import network_from_osm
@@ -60,15 +61,7 @@ def test_steps_factor_makes_the_flight_take_longer_through_the_cli(flight, tmp_p
 
 def test_steps_factor_with_a_dem(flight, tmp_path):
     """On flat ground (a constant DEM) the steps cost the same F × their length as without one."""
-    import rasterio
-    from rasterio.transform import from_origin
-
-    dem = tmp_path / "flat.tif"
-    with rasterio.open(
-        dem, "w", driver="GTiff", width=40, height=60, count=1, dtype="float32", crs="EPSG:4326",
-        transform=from_origin(116.2990, 39.9040, 0.0001, 0.0001),
-    ) as dst:  # fmt: skip
-        dst.write(np.full((60, 40), 50.0, dtype="float32"), 1)
+    dem = flat_dem(tmp_path / "flat.tif")
     one = _walk_min(flight, tmp_path / "one", "--dem", str(dem))
     three = _walk_min(flight, tmp_path / "three", "--dem", str(dem), "--steps-factor", "3")
     assert three >= 2 * one
