@@ -138,18 +138,44 @@ def apply_terrain(
     """
     require_positive(sample_m, "The DEM sampling distance", "m")
     H = G.copy()
-    graph_crs = pyproj.CRS.from_user_input(G.graph["crs"])
     nodes = list(H.nodes)
+    edges = list(H.edges(keys=True, data=True))
+    work, lines, ui, vi = _edge_lines(H, nodes, edges)
+    length = np.fromiter((d["length"] for *_, d in edges), dtype=float, count=len(edges))
+    effort, edge_rise, z_start, z_end, n_samples = _effort(lines, length, dem_path, work, sample_m)
+
+    node_z = np.full(len(nodes), np.nan)
+    node_z[ui] = z_start
+    node_z[vi] = z_end
+    nx.set_node_attributes(
+        H, {n: float(e) for n, e in zip(nodes, node_z.tolist(), strict=True) if np.isfinite(e)}, "elevation"
+    )
+    grade_edge = np.divide(edge_rise, length, out=np.zeros_like(edge_rise), where=length > _MIN_PIECE_M)
+    for (_, _, _, d), r, gr, ef in zip(edges, edge_rise.tolist(), grade_edge.tolist(), effort.tolist(), strict=True):
+        d["rise_m"] = r
+        d["grade"] = gr
+        d["effort_m"] = ef
+    H.graph["terrain"] = {"dem": str(dem_path), "sample_m": float(sample_m)}
+    log.info(
+        "terrain from %s: %d samples, effort %.1f%% above flat length",
+        Path(dem_path).name,
+        n_samples,
+        100 * (effort.sum() / max(length.sum(), 1e-9) - 1),
+    )
+    return H
+
+
+def _edge_lines(H: nx.MultiDiGraph, nodes: list, edges: list) -> tuple[pyproj.CRS, np.ndarray, np.ndarray, np.ndarray]:
+    """Each directed edge as a line from its start to its end in a metric CRS: (that CRS, lines, start and end
+    node positions)."""
+    graph_crs = pyproj.CRS.from_user_input(H.graph["crs"])
     xy = np.array([(H.nodes[n]["x"], H.nodes[n]["y"]) for n in nodes], dtype=float)
     work = graph_crs if graph_crs.is_projected else metric_crs_for_lonlat(xy[:, 0], xy[:, 1], source_crs=graph_crs)
     to_work = None if work == graph_crs else pyproj.Transformer.from_crs(graph_crs, work, always_xy=True)
     node_xy = xy if to_work is None else np.column_stack(to_work.transform(xy[:, 0], xy[:, 1]))
     position = {n: i for i, n in enumerate(nodes)}
-
-    edges = list(H.edges(keys=True, data=True))
     ui = np.fromiter((position[u] for u, _, _, _ in edges), dtype=np.int64, count=len(edges))
     vi = np.fromiter((position[v] for _, v, _, _ in edges), dtype=np.int64, count=len(edges))
-    length = np.fromiter((d["length"] for *_, d in edges), dtype=float, count=len(edges))
     lines = shapely.linestrings(np.stack([node_xy[ui], node_xy[vi]], axis=1))
     geoms = np.array([d.get("geometry") for *_, d in edges], dtype=object)
     curved = np.array([g is not None for g in geoms], dtype=bool)
@@ -163,11 +189,18 @@ def apply_terrain(
         )
         g[flip] = shapely.reverse(g[flip])
         lines[curved] = g
+    return work, lines, ui, vi
 
+
+def _effort(
+    lines: np.ndarray, length: np.ndarray, dem_path: str | Path, work: pyproj.CRS, sample_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Tobler effort of each edge from DEM samples along it: (effort_m, rise_m, start and end elevations,
+    number of samples)."""
     # sample points: n_i pieces per edge, ends included, all in one array
     pieces = np.maximum(np.ceil(length / sample_m), 1).astype(np.int64)
     offsets = np.concatenate([[0], np.cumsum(pieces + 1)])
-    edge_of = np.repeat(np.arange(len(edges)), pieces + 1)
+    edge_of = np.repeat(np.arange(len(lines)), pieces + 1)
     k = np.arange(offsets[-1]) - offsets[edge_of]
     fractions = k / pieces[edge_of]
     pts = shapely.line_interpolate_point(lines[edge_of], fractions, normalized=True)
@@ -185,29 +218,10 @@ def apply_terrain(
     rise = np.nan_to_num(rise[same_edge], nan=0.0)
     piece_len = (length / pieces)[piece_edge]
     grade = np.divide(rise, piece_len, out=np.zeros_like(rise), where=piece_len > _MIN_PIECE_M)
-    effort = np.bincount(piece_edge, weights=piece_len / tobler_factor(grade), minlength=len(edges))
+    effort = np.bincount(piece_edge, weights=piece_len / tobler_factor(grade), minlength=len(lines))
     z_start, z_end = z[offsets[:-1]], z[offsets[1:] - 1]
     edge_rise = np.nan_to_num(z_end - z_start, nan=0.0)
-
-    node_z = np.full(len(nodes), np.nan)
-    node_z[ui] = z_start
-    node_z[vi] = z_end
-    nx.set_node_attributes(
-        H, {n: float(e) for n, e in zip(nodes, node_z.tolist(), strict=True) if np.isfinite(e)}, "elevation"
-    )
-    grade_edge = np.divide(edge_rise, length, out=np.zeros_like(edge_rise), where=length > _MIN_PIECE_M)
-    for (_, _, _, d), r, gr, ef in zip(edges, edge_rise.tolist(), grade_edge.tolist(), effort.tolist(), strict=True):
-        d["rise_m"] = r
-        d["grade"] = gr
-        d["effort_m"] = ef
-    H.graph["terrain"] = {"dem": str(dem_path), "sample_m": float(sample_m)}
-    log.info(
-        "terrain from %s: %d samples, effort %.1f%% above flat length",
-        Path(dem_path).name,
-        len(z),
-        100 * (effort.sum() / max(length.sum(), 1e-9) - 1),
-    )
-    return H
+    return effort, edge_rise, z_start, z_end, len(z)
 
 
 def slope_comparison(
