@@ -138,9 +138,15 @@ ADEQUACY = FolderFile(
     "per compound and category: the 2SFCA / E2SFCA access ratio (capacity per unit of demand within the limit)",
     columns=("compound_id", "category", "access_ratio"),
 )
+COVERAGE_HOURS = FolderFile(
+    "coverage_hours.csv",
+    "analyze",
+    "per compound and category: hours of the week a service is open within the limit (services with hours)",
+    columns=("compound_id", "category", "hours_covered", "hours_covered_known"),
+)
 
 ANALYSIS_TABLES: tuple[FolderFile, ...] = (OPEN_BLOCKS, SLOPE_EFFECT, COVERAGE_BY_PROFILE, PROFILES_SUMMARY,
-                                           NETWORK_SOURCES, ADEQUACY)  # fmt: skip
+                                           NETWORK_SOURCES, ADEQUACY, COVERAGE_HOURS)  # fmt: skip
 """The extra tables an analysis may write (walking comparisons, network sources)."""
 
 FILES: tuple[FolderFile, ...] = (

@@ -29,6 +29,7 @@ from lifecircle.planning.cli_args import (
     add_walking_options,
     adequacy_overrides,
     build_study,
+    hours_overrides,
     minutes_list,
     option_fields,
     positive,
@@ -234,7 +235,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from lifecircle.planning.jobs.analyze import run_analysis
 
     study = build_study(args, job="analyze", roles=ANALYZE_ROLES).with_overrides(
-        out_dir=args.out, max_walk_min=args.minutes, catchment_m=args.catchment_m, adequacy=adequacy_overrides(args)
+        out_dir=args.out,
+        max_walk_min=args.minutes,
+        catchment_m=args.catchment_m,
+        adequacy=adequacy_overrides(args),
+        hours=hours_overrides(args),
     )
     _checked_out(study.out_dir, force=args.force)
     if args.what_if:  # refused before any work, not after the analysis

@@ -193,7 +193,7 @@ def add_walking_options(parser: argparse.ArgumentParser) -> None:
 
 def add_adequacy_options(parser: argparse.ArgumentParser) -> None:
     """Capacity against demand (供需): 2SFCA / E2SFCA access ratios."""
-    group = parser.add_argument_group("adequacy (capacity against demand)")
+    group = parser.add_argument_group("adequacy (capacity against demand) and opening hours")
     group.add_argument(
         "--adequacy",
         choices=["2sfca", "e2sfca"],
@@ -201,12 +201,24 @@ def add_adequacy_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--capacity-column", help="service capacity column (doctors, beds, m2, seats; default 1 each)")
     group.add_argument("--demand-column", help="compound demand column (default: households)")
+    group.add_argument(
+        "--at",
+        metavar="MOMENT",
+        help='coverage at a moment, only services open then ("Sa 20:00", "周六 20:00", "2026-12-05 20:00")',
+    )
+    group.add_argument("--hours-column", help="services' opening hours column (default: opening_hours, 营业时间...)")
 
 
 def adequacy_overrides(args: argparse.Namespace) -> dict | None:
     """The study's adequacy fields the flags set (None when no adequacy flag is given)."""
     values = {name: getattr(args, name, None) for name in ("capacity_column", "demand_column")}
     values["method"] = getattr(args, "adequacy", None)
+    return values if any(v is not None for v in values.values()) else None
+
+
+def hours_overrides(args: argparse.Namespace) -> dict | None:
+    """The study's opening-hours fields the flags set (None when neither --at nor --hours-column is given)."""
+    values = {"at": getattr(args, "at", None), "column": getattr(args, "hours_column", None)}
     return values if any(v is not None for v in values.values()) else None
 
 

@@ -29,6 +29,7 @@ from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M
 from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.walk import DEFAULT_LIMIT_MIN, DEFAULT_SPEED_KMH, DEFAULT_STEPS_FACTOR, Walk
 from lifecircle.planning.adequacy import AdequacyOptions
+from lifecircle.planning.hours import HoursOptions
 from lifecircle.planning.inputs import AUTO_NETWORK, LayerSpec
 from lifecircle.planning.options import (
     ANALYSIS_DIR,
@@ -85,6 +86,8 @@ class Study:
         Walking scenarios (gated compounds, open blocks, walker profiles, local road lines).
     adequacy
         Capacity against demand (2SFCA / E2SFCA, ``[adequacy]``): method, capacity and demand columns, norms.
+    hours
+        Opening hours (``[hours]``): the services' hours column and a moment to answer coverage at.
     study_area
         Outline drawn on the map (optional).
     barriers
@@ -131,6 +134,7 @@ class Study:
     report: bool = True
     walking: WalkingOptions = field(default_factory=WalkingOptions)
     adequacy: AdequacyOptions = field(default_factory=AdequacyOptions)
+    hours: HoursOptions = field(default_factory=HoursOptions)
     study_area: Path | None = None
     barriers: Path | None = None
     served_area: bool = True

@@ -18,6 +18,7 @@ from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
 from lifecircle.geo.walk import DEFAULT_SPEED_KMH, DEFAULT_STEPS_FACTOR
 from lifecircle.geo.walkers.profiles import get_profiles
 from lifecircle.planning.adequacy import AdequacyOptions
+from lifecircle.planning.hours import HoursOptions
 from lifecircle.planning.inputs import AUTO_NETWORK
 from lifecircle.planning.options import (
     ANALYSIS_DIR,
@@ -100,6 +101,7 @@ SECTIONS = {
     "isochrones": {"dir", "minutes", "catchment_m", "rings", "workers"},
     "publish": {"dir", "online", "lang"},
     "adequacy": {"method", "capacity_column", "demand_column", "norm", "norms"},
+    "hours": {"column", "at"},
 }
 
 
@@ -125,6 +127,8 @@ def parse_parts(doc: Mapping, *, base: Path, source: str, check_files: bool, com
     parts.update(_output(chk, doc, base))
     parts.update(_jobs(chk, doc, base))
     parts["adequacy"] = _adequacy(chk, doc)
+    hours = _table(chk, doc, "hours")
+    parts["hours"] = HoursOptions(column=chk.string(hours, "column", "hours"), at=chk.string(hours, "at", "hours"))
     parts["steps"] = steps or ("analysis",)
     return parts
 

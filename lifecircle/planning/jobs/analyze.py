@@ -21,6 +21,7 @@ from lifecircle.geo.walk import Walk
 from lifecircle.maps import coverage_map, save_map
 from lifecircle.planning.adequacy import with_adequacy
 from lifecircle.planning.analysis import Analysis, analyze
+from lifecircle.planning.hours import service_hours, services_at, with_hours
 from lifecircle.planning.inputs import JobLayers, coord_systems
 from lifecircle.planning.jobs._shared import read_study_layers, study_graph, study_standard, study_walk
 from lifecircle.planning.options import MapOptions
@@ -87,10 +88,13 @@ def run_analysis(
             source = layers.study_area.attrs.get("source", "(study area)")
             validate.require_area_on_network(layers.study_area, net.bounds, net.crs, source)
         steps.next()
+        hours = service_hours(layers.services, study.hours)
+        moment = services_at(layers.services, hours, study.hours.at) if hours is not None and study.hours.at else None
+        services = layers.services if moment is None else moment.counted
         analysis = analyze(
             setup.network,
             layers.compounds,
-            layers.services,
+            services,
             branches=layers.branches,
             gates=None if setup.origins is not None else setup.gates,
             origins=setup.origins,
@@ -108,8 +112,10 @@ def run_analysis(
             else None,
         )
         tables, walking_summary = walking_extras(
-            setup, layers.compounds, layers.services, options=study.walking, walk=walk, max_snap_m=study.max_snap_m
+            setup, layers.compounds, services, options=study.walking, walk=walk, max_snap_m=study.max_snap_m
         )
+        analysis, hour_tables = with_hours(analysis, layers.services, hours, moment)
+        tables = {**tables, **hour_tables}
         if study.adequacy.method is not None:
             analysis, ratios = with_adequacy(analysis, study.adequacy)
             tables = {**tables, Path(folder.ADEQUACY.name).stem: ratios}
