@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import networkx as nx
 
@@ -99,16 +100,16 @@ class Walk:
             )
 
     @classmethod
-    def from_params(cls, params: Mapping[str, object]) -> Walk:
+    def from_params(cls, params: Mapping[str, Any]) -> Walk:
         """The walk a result records in its parameters (``summary.json``'s ``parameters``, a coverage result's).
 
         Its speed (``speed_kmh``), general limit (``max_walk_min``) and per-category limits
         (``category_max_walk_min``), as the maps and pages that read the result back show them.
         """
         return cls(
-            speed_kmh=float(params["speed_kmh"]),  # type: ignore[arg-type]
-            limit_min=float(params["max_walk_min"]),  # type: ignore[arg-type]
-            category_limit_min=dict(params.get("category_max_walk_min") or {}),  # type: ignore[call-overload]
+            speed_kmh=float(params["speed_kmh"]),
+            limit_min=float(params["max_walk_min"]),
+            category_limit_min=dict(params.get("category_max_walk_min") or {}),
         )
 
     @property
