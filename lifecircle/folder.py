@@ -144,9 +144,15 @@ COVERAGE_HOURS = FolderFile(
     "per compound and category: hours of the week a service is open within the limit (services with hours)",
     columns=("compound_id", "category", "hours_covered", "hours_covered_known"),
 )
+BUILDINGS = FolderFile(
+    "buildings.csv",
+    "analyze",
+    "per building and category: its compound, the walk from the building to the nearest service, covered",
+    columns=("building_id", "compound_id", "category", "walk_m", "covered"),
+)
 
 ANALYSIS_TABLES: tuple[FolderFile, ...] = (OPEN_BLOCKS, SLOPE_EFFECT, COVERAGE_BY_PROFILE, PROFILES_SUMMARY,
-                                           NETWORK_SOURCES, ADEQUACY, COVERAGE_HOURS)  # fmt: skip
+                                           NETWORK_SOURCES, ADEQUACY, COVERAGE_HOURS, BUILDINGS)  # fmt: skip
 """The extra tables an analysis may write (walking comparisons, network sources)."""
 
 FILES: tuple[FolderFile, ...] = (

@@ -78,6 +78,9 @@ def _add_analyze(sub) -> None:
         help="a layer of water, railways or walls nobody walks across (polygons, lines; any CRS), besides the "
         "water, railways and motorways read from an OSM network file",
     )
+    analyze.add_argument(
+        "--buildings", type=Path, help="building layer (楼栋; polygons or points): walks also start from each building"
+    )
     analyze.add_argument("--out", type=Path, help="output folder (default lifecircle-out, or the study's)")
     analyze.add_argument("--force", action="store_true", help=FORCE_HELP)
     add_walk_options(analyze)
@@ -240,6 +243,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         catchment_m=args.catchment_m,
         adequacy=adequacy_overrides(args),
         hours=hours_overrides(args),
+        buildings=args.buildings,
     )
     _checked_out(study.out_dir, force=args.force)
     if args.what_if:  # refused before any work, not after the analysis

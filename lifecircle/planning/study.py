@@ -88,6 +88,8 @@ class Study:
         Capacity against demand (2SFCA / E2SFCA, ``[adequacy]``): method, capacity and demand columns, norms.
     hours
         Opening hours (``[hours]``): the services' hours column and a moment to answer coverage at.
+    buildings
+        A building layer (楼栋, ``study.buildings``): walks also start from each building (``buildings.csv``).
     study_area
         Outline drawn on the map (optional).
     barriers
@@ -135,6 +137,7 @@ class Study:
     walking: WalkingOptions = field(default_factory=WalkingOptions)
     adequacy: AdequacyOptions = field(default_factory=AdequacyOptions)
     hours: HoursOptions = field(default_factory=HoursOptions)
+    buildings: Path | None = None
     study_area: Path | None = None
     barriers: Path | None = None
     served_area: bool = True
@@ -169,7 +172,7 @@ class Study:
             changes["max_walk_m"] = None
         elif "max_walk_m" in changes and "max_walk_min" not in changes:
             changes["max_walk_min"] = None
-        for key in ("out_dir", "site_dir", "isochrones_dir", "publish_dir", "dem"):
+        for key in ("out_dir", "site_dir", "isochrones_dir", "publish_dir", "dem", "buildings"):
             if key in changes:
                 changes[key] = Path(changes[key])
         if "output_coord_system" in changes:

@@ -21,6 +21,7 @@ from lifecircle.geo.walk import Walk
 from lifecircle.maps import coverage_map, save_map
 from lifecircle.planning.adequacy import with_adequacy
 from lifecircle.planning.analysis import Analysis, analyze
+from lifecircle.planning.buildings import read_buildings, with_buildings
 from lifecircle.planning.hours import service_hours, services_at, with_hours
 from lifecircle.planning.inputs import JobLayers, coord_systems
 from lifecircle.planning.jobs._shared import read_study_layers, study_graph, study_standard, study_walk
@@ -72,6 +73,7 @@ def run_analysis(
     steps = Steps(["read layers", "load network", "analyse", "write outputs"], enabled=progress)
     with steps:
         layers = read_study_layers(study, job="the analysis")
+        buildings = None if study.buildings is None else read_buildings(study.buildings, layers.compounds)
         steps.next()
         loaded, network_tables = study_graph(study, layers, graph=graph)
         setup = build_walking(
@@ -116,6 +118,11 @@ def run_analysis(
         )
         analysis, hour_tables = with_hours(analysis, layers.services, hours, moment)
         tables = {**tables, **hour_tables}
+        if buildings is not None:
+            analysis, building_table = with_buildings(
+                analysis, setup.network, buildings, services, walk=walk, max_snap_m=study.max_snap_m
+            )
+            tables[Path(folder.BUILDINGS.name).stem] = building_table
         if study.adequacy.method is not None:
             analysis, ratios = with_adequacy(analysis, study.adequacy)
             tables = {**tables, Path(folder.ADEQUACY.name).stem: ratios}
