@@ -231,6 +231,8 @@ def test_cli_adequacy_files(cau_osm, tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["adequacy"]["capacity_column"] == "医生"
     assert summary["adequacy"]["demand_column"] == "households"
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "供需（2SFCA）" in page or "Capacity against demand (2SFCA)" in page
     assert main([*args, "--force", "--adequacy", "2sfca", "--capacity-column", "beds"]) == 2
 
 

@@ -163,6 +163,8 @@ def test_at_counts_only_open_services(hours_inputs, tmp_path, cau_osm, at, capsy
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))["opening_hours"]
     assert summary["closed"] == int((~hand).sum()) > 0
     assert summary["unknown"] == int((~services["营业时间"].isin(list(HAND))).sum())
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert f"营业时间（{at}）" in page or f"Opening hours ({at})" in page
     layer_out = gpd.read_file(out / "services.gpkg").set_index("service_id")
     assert len(layer_out) == len(services)  # closed services are listed, serving nobody
     assert (layer_out.loc[~hand.to_numpy(), "compounds_served"] == 0).all()

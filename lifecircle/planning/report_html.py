@@ -23,6 +23,7 @@ import pandas as pd
 
 from lifecircle import __version__, folder
 from lifecircle.errors import LifecircleError
+from lifecircle.planning.report_beyond import beyond_tables
 from lifecircle.planning.report_labels import category_name, t
 from lifecircle.planning.report_tables import Table
 
@@ -282,6 +283,8 @@ def report_page(
     parts.append(map_html if map_html is not None else f"<p>{_e(t('no_map', lang))}</p>")
     if "sites" in tables or "siting" in tables:
         parts += _siting_section(tables, lang)
+    for extra in beyond_tables(summary, lang):  # capacity, opening hours, buildings
+        parts += [f"<h2>{_e(extra.title)}</h2>", html_table(extra)]
     parts += [f"<h2>{_e(t('parameters', lang))}</h2>", html_table(tables["parameters"])]
     parts += [f"<h2>{_e(t('data_versions', lang))}</h2>", html_table(tables["inputs"])]
     parts.append(f"<h2>{_e(t('data_quality', lang))}</h2>")

@@ -1,0 +1,90 @@
+"""Benchmark: walks from every building of the Phoenix extract against the compound-level run, in one process.
+
+Run from the repository root (needs ../shared/data)::
+
+    python benchmarks/bench_buildings.py [--compounds 5000] [--services 2000] [--repeat 2] [--json out.json]
+
+Input: the unsimplified walking network of ``phoenix_az303_bench.osm.pbf``; compounds and services are drawn from
+its building footprints with a fixed seed (as in ``bench_coverage.py``) and the buildings are all its footprints
+(about 44k). A is the compound-level core (:func:`~lifecircle.planning.thresholds.coverage_within_limits`); B is the
+same plus :func:`~lifecircle.planning.buildings.building_coverage` from every building. The runs alternate in ABBA
+order on the same prepared network; the figure is the ratio of the best B to the best A (the issue's target: at
+most 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from _data import PHOENIX  # noqa: E402
+from bench_coverage import buildings, make_layers  # noqa: E402
+
+from lifecircle.geo.network.osm import network_from_osm  # noqa: E402
+from lifecircle.geo.walk import Walk, prepared  # noqa: E402
+from lifecircle.planning.buildings import building_coverage  # noqa: E402
+from lifecircle.planning.thresholds import coverage_within_limits  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--compounds", type=int, default=5000)
+    parser.add_argument("--services", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=2, help="ABBA rounds")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if not PHOENIX.exists():
+        sys.exit(f"benchmark input {PHOENIX} not found (../shared/data or $LIFECIRCLE_SHARED_DATA)")
+    compounds, services = make_layers(args.compounds, args.services)
+    footprints = buildings(PHOENIX)
+    every = gpd.GeoDataFrame(
+        {"compound_id": pd.array([None] * len(footprints), dtype=object)},
+        geometry=footprints.geometry.to_numpy(),
+        crs=4326,
+        index=pd.Index([f"B{i}" for i in range(len(footprints))], name="building_id"),
+    )
+    walk = Walk(limit_min=10)
+    net = prepared(network_from_osm(PHOENIX), walk)
+
+    def run_a() -> float:
+        t0 = time.perf_counter()
+        coverage_within_limits(net, compounds, services, walk=walk, max_snap_m=500)
+        return time.perf_counter() - t0
+
+    def run_b() -> float:
+        t0 = time.perf_counter()
+        coverage_within_limits(net, compounds, services, walk=walk, max_snap_m=500)
+        building_coverage(net, every, services, walk=walk, max_snap_m=500)
+        return time.perf_counter() - t0
+
+    times: dict[str, list[float]] = {"A": [], "B": []}
+    for _ in range(args.repeat):
+        for name in "ABBA":
+            times[name].append(run_a() if name == "A" else run_b())
+    result = {
+        "compounds": len(compounds),
+        "services": len(services),
+        "buildings": len(every),
+        "compound_level_best_s": round(min(times["A"]), 3),
+        "with_buildings_best_s": round(min(times["B"]), 3),
+        "ratio": round(min(times["B"]) / min(times["A"]), 2),
+        "median_ratio": round(float(np.median(times["B"]) / np.median(times["A"])), 2),
+    }
+    print(json.dumps(result, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
