@@ -172,8 +172,12 @@ class ServiceHours:
     def state_matrix(self, moments: list[dt.datetime]) -> np.ndarray:
         """Services x moments: ``open``, ``closed`` or ``unknown``."""
         out = np.empty((len(self.parsed), len(moments)), dtype=object)
-        for row, hours in enumerate(self.parsed):
-            out[row] = [_state(hours, m) for m in moments]
+        done: dict[str, np.ndarray] = {}  # the same text gives the same states: computed once
+        for row, (text, hours) in enumerate(zip(self.text.astype(str), self.parsed, strict=True)):
+            key = text if hours is not None else ""
+            if key not in done:
+                done[key] = np.array([_state(hours, m) for m in moments], dtype=object)
+            out[row] = done[key]
         return out
 
 
