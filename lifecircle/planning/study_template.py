@@ -90,6 +90,16 @@ served_area = true                       # the street area each category serves 
 # catchment_m = 45                       # street catchment width of served areas
 # basemap = "osm"                        # osm | light | amap | tianditu | none
 
+# [adequacy]                             # 供需: capacity against demand (adequacy.csv, load per service)
+# method = "2sfca"                       # 2sfca (the walking limit) | e2sfca (distance-decay zones)
+# capacity_column = "医生"                # service capacity (default 1 each); demand: households
+# norm = 0.002                           # capacity per household below which a covered compound is crowded
+# [adequacy.norms]
+# "卫生服务站" = 0.001
+
+# [hours]                                # 三延: opening hours (opening_hours / 营业时间 columns are found)
+# at = "周六 20:00"                       # coverage with only the services open then
+
 # [run]                                  # what `lifecircle run` does (default: the analysis only)
 # steps = ["analysis", "siting", "isochrones", "publishing"]
 
