@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
@@ -43,45 +44,35 @@ def _is_osm_file(path: Path) -> bool:
     return any(name.endswith(suffix) for suffix in OSM_SUFFIXES)
 
 
-def network_from_osm(
-    path: str | Path,
-    *,
-    include_private: bool = False,
-    bbox: Sequence[float] | None = None,
-) -> nx.MultiDiGraph:
-    """Build the walking network from an OSM extract (``.osm``, ``.osm.bz2``, ``.osm.pbf``).
+@dataclass(frozen=True, eq=False)
+class OsmSegments:
+    """The walkable segments of an OSM extract as arrays (one per pair of consecutive way nodes).
 
-    Ways pass osmnx's ``walk`` filter (see :mod:`~lifecircle.geo.network.walkfilter`). Ways whose nodes are missing from
-    a clipped extract are split at the gaps rather than dropped.
+    ``u``/``v`` are OSM node ids, ``ui``/``vi`` their positions in ``node_ids``/``node_xy`` (WGS84 lon, lat),
+    ``way`` the position of the segment's way in ``way_attrs`` (the edge tags of :func:`network_from_osm`).
+    """
 
-    Parameters
-    ----------
-    path
-        The OSM file; read with pyosmium, which handles XML, compressed XML and PBF alike.
-    include_private
-        Also keep ``access=private`` ways (edges carry ``private=True``), for gated-compound rules.
-    bbox
-        Optional ``(west, south, east, north)`` in WGS84 degrees: keep only segments with an end inside it.
+    u: np.ndarray
+    v: np.ndarray
+    ui: np.ndarray
+    vi: np.ndarray
+    way: np.ndarray
+    node_ids: np.ndarray
+    node_xy: np.ndarray
+    way_attrs: list[dict]
 
-    Returns
-    -------
-    networkx.MultiDiGraph
-        In EPSG:4326, both directions of every walkable segment, ``length`` in metres.
+
+def osm_segments(path: Path, *, include_private: bool = False) -> OsmSegments:
+    """Read the walkable segments of an OSM file once (the reading half of :func:`network_from_osm`).
 
     Raises
     ------
     InputError
-        The file is missing or is not an OSM file.
+        The file cannot be read as OSM data.
     NetworkError
         The file holds no walkable way.
     """
     import osmium
-
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"Network file {path} does not exist.")
-    if not _is_osm_file(path):
-        raise InputError(f"Network file {path} is not an OSM extract (.osm, .osm.bz2, .osm.pbf).")
 
     us: list[int] = []
     vs: list[int] = []
@@ -125,14 +116,62 @@ def network_from_osm(
     if not us:
         raise NetworkError(f"Network file {path} holds no walkable way (osmnx 'walk' filter).")
 
-    u = np.asarray(us, dtype=np.int64)
-    v = np.asarray(vs, dtype=np.int64)
-    way_idx = np.asarray(way_of_segment, dtype=np.int64)
     node_ids = np.fromiter(coords.keys(), dtype=np.int64, count=len(coords))
     node_xy = np.array(list(coords.values()), dtype=float)
     position = {node: i for i, node in enumerate(node_ids.tolist())}
-    ui = np.fromiter((position[n] for n in us), dtype=np.int64, count=len(us))
-    vi = np.fromiter((position[n] for n in vs), dtype=np.int64, count=len(vs))
+    return OsmSegments(
+        u=np.asarray(us, dtype=np.int64),
+        v=np.asarray(vs, dtype=np.int64),
+        ui=np.fromiter((position[n] for n in us), dtype=np.int64, count=len(us)),
+        vi=np.fromiter((position[n] for n in vs), dtype=np.int64, count=len(vs)),
+        way=np.asarray(way_of_segment, dtype=np.int64),
+        node_ids=node_ids,
+        node_xy=node_xy,
+        way_attrs=way_attrs,
+    )
+
+
+def network_from_osm(
+    path: str | Path,
+    *,
+    include_private: bool = False,
+    bbox: Sequence[float] | None = None,
+) -> nx.MultiDiGraph:
+    """Build the walking network from an OSM extract (``.osm``, ``.osm.bz2``, ``.osm.pbf``).
+
+    Ways pass osmnx's ``walk`` filter (see :mod:`~lifecircle.geo.network.walkfilter`). Ways whose nodes are missing from
+    a clipped extract are split at the gaps rather than dropped.
+
+    Parameters
+    ----------
+    path
+        The OSM file; read with pyosmium, which handles XML, compressed XML and PBF alike.
+    include_private
+        Also keep ``access=private`` ways (edges carry ``private=True``), for gated-compound rules.
+    bbox
+        Optional ``(west, south, east, north)`` in WGS84 degrees: keep only segments with an end inside it.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        In EPSG:4326, both directions of every walkable segment, ``length`` in metres.
+
+    Raises
+    ------
+    InputError
+        The file is missing or is not an OSM file.
+    NetworkError
+        The file holds no walkable way.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"Network file {path} does not exist.")
+    if not _is_osm_file(path):
+        raise InputError(f"Network file {path} is not an OSM extract (.osm, .osm.bz2, .osm.pbf).")
+
+    segments = osm_segments(path, include_private=include_private)
+    u, v, ui, vi, way_idx = segments.u, segments.v, segments.ui, segments.vi, segments.way
+    node_ids, node_xy, way_attrs = segments.node_ids, segments.node_xy, segments.way_attrs
 
     if bbox is not None:
         west, south, east, north = bbox
