@@ -1,0 +1,126 @@
+"""Partitioned coverage on Dask: a synthetic city (the Phoenix extract replicated on a grid) on 1 and 2 workers.
+
+Writes ``city_<n>.osm.pbf`` (the Phoenix walkable ways copied ``n`` times side by side, ids renumbered), places
+compounds and services at random on its streets, and times :func:`lifecircle.planning.distributed.dask_coverage`
+on a LocalCluster of 1 and of 2 worker processes; reports each worker's peak resident memory. Run for the city
+and the doubled city: memory per worker follows the tile, time the city::
+
+    .venv/bin/python benchmarks/bench_dask.py --copies 2 4 --tile-km 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import pandas as pd
+import shapely
+from _data import PHOENIX, require
+from distributed import Client, LocalCluster
+
+from lifecircle.geo.network.osm import osm_segments
+from lifecircle.geo.walk import Walk
+from lifecircle.planning.distributed import dask_coverage
+
+ID_STEP = 10**10
+
+
+def synthetic_city(source: Path, copies: int, out: Path) -> np.ndarray:
+    """The source's walkable ways copied ``copies`` times on a row of offsets; returns the node lon/lat used."""
+    seg = osm_segments(source)
+    width = float(np.ptp(seg.node_xy[:, 0])) * 1.02
+    lonlat = []
+    with osmium.SimpleWriter(str(out)) as writer:
+        for c in range(copies):
+            shift, base = c * width, c * ID_STEP
+            for i, (node_id, (lon, lat)) in enumerate(zip(seg.node_ids.tolist(), seg.node_xy.tolist(), strict=True)):
+                writer.add_node(osmium.osm.mutable.Node(id=int(node_id) + base, location=(lon + shift, lat)))
+                if i % 5 == 0:
+                    lonlat.append((lon + shift, lat))
+            for k in range(len(seg.u)):
+                tags = {"highway": str(seg.way_attrs[seg.way[k]].get("highway", "footway"))}
+                nodes = [int(seg.u[k]) + base, int(seg.v[k]) + base]
+                writer.add_way(osmium.osm.mutable.Way(id=k + 1 + base, nodes=nodes, tags=tags))
+    return np.array(lonlat)
+
+
+def layers(lonlat: np.ndarray, n_compounds: int, n_services: int, seed: int = 21):
+    """Compounds (40 m squares) and services (three categories) near random street nodes."""
+    rng = np.random.default_rng(seed)
+    pick = lonlat[rng.choice(len(lonlat), n_compounds + n_services, replace=False)]
+    squares = shapely.box(
+        pick[:n_compounds, 0] - 2e-4,
+        pick[:n_compounds, 1] - 2e-4,
+        pick[:n_compounds, 0] + 2e-4,
+        pick[:n_compounds, 1] + 2e-4,
+    )
+    compounds = gpd.GeoDataFrame(geometry=squares, crs=4326, index=pd.Index(np.arange(n_compounds), name="compound_id"))
+    services = gpd.GeoDataFrame(
+        {"category": rng.choice(["clinic", "shop", "school"], n_services)},
+        geometry=shapely.points(pick[n_compounds:]),
+        crs=4326,
+        index=pd.Index(np.arange(n_services), name="service_id"),
+    )
+    return compounds, services
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(path: Path, compounds, services, *, workers: int, tile_km: float, work: Path) -> tuple[float, list[float]]:
+    """Seconds of one run and each worker's peak RSS in MB."""
+    with Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)) as c:
+        start = time.perf_counter()
+        dask_coverage(
+            path,
+            compounds,
+            services,
+            walk=Walk(limit_min=10),
+            max_snap_m=100,
+            tile_km=tile_km,
+            scheduler=c,
+            work_dir=work,
+        )
+        seconds = time.perf_counter() - start
+        peaks = sorted(c.run(_peak_rss_mb).values())
+        c.cluster.close()
+    return seconds, peaks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, nargs="+", default=[2, 4])
+    parser.add_argument("--tile-km", type=float, default=3.0)
+    parser.add_argument("--compounds-per-copy", type=int, default=2000)
+    args = parser.parse_args()
+    source = require(PHOENIX)
+    with tempfile.TemporaryDirectory() as tmp:
+        for copies in args.copies:
+            city = Path(tmp) / f"city_{copies}.osm.pbf"
+            lonlat = synthetic_city(source, copies, city)
+            compounds, services = layers(lonlat, args.compounds_per_copy * copies, 300 * copies)
+            for workers in (1, 2):
+                seconds, peaks = run(
+                    city,
+                    compounds,
+                    services,
+                    workers=workers,
+                    tile_km=args.tile_km,
+                    work=Path(tmp) / f"w{copies}_{workers}",
+                )
+                print(
+                    f"copies={copies} nodes~{len(lonlat) * 5} compounds={len(compounds)} workers={workers}: "
+                    f"{seconds:.1f} s, peak RSS per worker {', '.join(f'{p:.0f}' for p in peaks)} MB",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
