@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import time
 
 import geopandas as gpd
@@ -126,3 +128,48 @@ def test_unreachable_scheduler_is_one_line_within_ten_seconds():
         connect("tcp://127.0.0.1:9")
     assert time.perf_counter() - start < 10
     assert "\n" not in str(caught.value)
+
+
+class _KillOneWorker(logging.Handler):
+    """On the first finished tile, end one worker process (its nanny starts a new one; its tiles are rerun)."""
+
+    def __init__(self, client):
+        super().__init__()
+        self.client, self.killed = client, []
+
+    def emit(self, record):
+        if self.killed or "done" not in record.getMessage():
+            return
+        victim = sorted(self.client.scheduler_info()["workers"])[0]
+        self.killed.append(victim)
+        pid = self.client.run(os.getpid, workers=[victim])[victim]
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_worker_killed_mid_run_gives_the_same_result(yuma, tmp_path):
+    path, G, compounds, services = yuma
+    walk = Walk(limit_min=10)
+    single = coverage(G, compounds, services, walk=walk, max_snap_m=SNAP_M)
+    logger = logging.getLogger("lifecircle.planning.distributed")
+    with distributed.Client(distributed.LocalCluster(n_workers=2, processes=True, dashboard_address=None)) as client:
+        killer = _KillOneWorker(client)
+        logger.addHandler(killer)
+        old_level = logger.level
+        logger.setLevel(logging.INFO)
+        try:
+            tiled = dask_coverage(
+                path,
+                compounds,
+                services,
+                walk=walk,
+                max_snap_m=SNAP_M,
+                tile_km=4.0,
+                scheduler=client,
+                work_dir=tmp_path,
+            )
+        finally:
+            logger.removeHandler(killer)
+            logger.setLevel(old_level)
+        assert killer.killed and killer.killed[0] not in client.scheduler_info()["workers"]  # it really died
+        client.cluster.close()
+    assert_same(single, tiled, dict.fromkeys(["all", "shop", "school", "clinic"], walk.limit_m))

@@ -2,8 +2,9 @@
 
 :func:`partition_extract` reads the extract's walkable segments (the same walk filter as
 :func:`~lifecircle.geo.network.osm.network_from_osm`) and writes one Parquet file per ``cell_km`` cell of the
-network's metric CRS (every segment in each cell its bounding box touches), plus ``ways.parquet`` (the edge tags)
-and ``partition.json``. :func:`region_graph` then builds the walking graph of one box from the cells it touches:
+network's metric CRS (every segment in each cell its bounding box touches) with the tags of its ways beside it
+(``<ix>_<iy>.ways.parquet``), and ``partition.json``. :func:`region_graph` then builds the walking graph of one
+box from the cells it touches:
 every segment whose bounding box meets the box, with exactly the node coordinates, lengths and tags the whole-extract
 graph gives them::
 
@@ -42,7 +43,7 @@ class PartitionedExtract:
     Attributes
     ----------
     root
-        The folder holding ``partition.json``, ``ways.parquet`` and ``cells/<ix>_<iy>.parquet``.
+        The folder holding ``partition.json`` and ``cells/<ix>_<iy>.parquet`` (segments) and ``.ways.parquet``.
     crs
         The metric CRS (WKT) of the cell grid: the UTM zone of the whole extract, so every tile works in the CRS
         the whole-extract network would.
@@ -114,9 +115,11 @@ def partition_extract(
             keys = np.column_stack([span[rows, 0] + dx, span[rows, 2] + dy])
             for key, members in _group_rows(keys, rows):
                 parts.setdefault(key, []).append(members)
+    ways = _ways_frame(seg.way_attrs)
     for (ix, iy), members in parts.items():
-        frame.iloc[np.concatenate(members)].to_parquet(root / "cells" / f"{ix}_{iy}.parquet", index=False)
-    _ways_frame(seg.way_attrs).to_parquet(root / "ways.parquet", index=False)
+        cell = frame.iloc[np.concatenate(members)]
+        cell.to_parquet(root / "cells" / f"{ix}_{iy}.parquet", index=False)
+        ways.iloc[np.unique(cell["way"].to_numpy())].to_parquet(root / "cells" / f"{ix}_{iy}.ways.parquet", index=False)
     part = PartitionedExtract(
         root=root,
         crs=crs.to_wkt(),
@@ -148,6 +151,7 @@ def _ways_frame(way_attrs: list[dict]) -> pd.DataFrame:
     columns["oneway"] = [bool(d.get("oneway", False)) for d in way_attrs]
     columns["osmid"] = [int(d["osmid"]) for d in way_attrs]
     columns["private"] = [d.get("private") for d in way_attrs]
+    columns["way"] = list(range(len(way_attrs)))
     return pd.DataFrame(columns)
 
 
@@ -158,7 +162,8 @@ def region_graph(part: PartitionedExtract, box_m: tuple[float, float, float, flo
     segments, so walks inside the box cost exactly what they cost on the whole extract's graph.
     An empty graph (no edge) when no segment meets the box.
     """
-    frames = [pd.read_parquet(part.root / "cells" / f"{ix}_{iy}.parquet") for ix, iy in part.cells_in(box_m)]
+    cells = part.cells_in(box_m)
+    frames = [pd.read_parquet(part.root / "cells" / f"{ix}_{iy}.parquet") for ix, iy in cells]
     G = nx.MultiDiGraph(crs="EPSG:4326", source=part.source, simplified=False, walk_filter=WALK_FILTERED)
     if not frames:
         return G
@@ -171,7 +176,8 @@ def region_graph(part: PartitionedExtract, box_m: tuple[float, float, float, flo
     seg = seg[meets & (np.minimum(uy, vy) <= y1)]
     if seg.empty:
         return G
-    ways = pd.read_parquet(part.root / "ways.parquet")
+    ways = pd.concat([pd.read_parquet(part.root / "cells" / f"{ix}_{iy}.ways.parquet") for ix, iy in cells])
+    ways = ways.drop_duplicates("way").set_index("way")
     attrs = _way_attrs(ways, seg["way"].unique(), include_private=part.include_private)
     nodes = pd.concat(
         [
@@ -192,7 +198,7 @@ def region_graph(part: PartitionedExtract, box_m: tuple[float, float, float, flo
 def _way_attrs(ways: pd.DataFrame, used: np.ndarray, *, include_private: bool) -> dict[int, dict]:
     """Edge tags of the ways used, as :func:`~lifecircle.geo.network.osm.osm_segments` made them."""
     out: dict[int, dict] = {}
-    records = ways.iloc[used].to_dict("records")
+    records = ways.loc[used].to_dict("records")
     for w, row in zip(used.tolist(), records, strict=True):
         attrs = {k: row[k] for k in _WAY_COLUMNS if row[k] is not None and not pd.isna(row[k])}
         attrs["oneway"] = bool(row["oneway"])
