@@ -116,6 +116,7 @@ def test_equals_pysal_on_a_random_matrix(method):
     assert compared > 50
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["2sfca", "e2sfca"])
 def test_equals_pysal_on_a_real_district(cau_osm, method):
     """Walks on the Xueyuan Road network (the coverage engine's pairs), capacities and households seeded."""
@@ -153,6 +154,7 @@ def _cau_analysis(cau_osm, **kwargs):
     return analyze(network_from_osm(cau_osm), compounds, services, check_shift=False, **kwargs)
 
 
+@pytest.mark.slow
 def test_analysis_adequacy_per_category_limits_equals_pysal(cau_osm, caplog):
     from lifecircle.planning.adequacy import AdequacyOptions, with_adequacy
 
@@ -191,6 +193,7 @@ def test_analysis_adequacy_per_category_limits_equals_pysal(cau_osm, caplog):
     assert out.summary["adequacy"]["method"] == "e2sfca"
 
 
+@pytest.mark.slow
 def test_analysis_adequacy_refuses_text_capacity(cau_osm):
     from lifecircle.planning.adequacy import AdequacyOptions, with_adequacy
 
@@ -204,6 +207,7 @@ def test_analysis_adequacy_refuses_text_capacity(cau_osm):
         with_adequacy(analysis, AdequacyOptions(method="2sfca", capacity_column="beds"))
 
 
+@pytest.mark.slow
 def test_cli_adequacy_files(cau_osm, tmp_path):
     """analyze --adequacy writes adequacy.csv and per-service demand and load; supply is conserved (2SFCA)."""
     import geopandas as gpd

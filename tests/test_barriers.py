@@ -158,6 +158,7 @@ def _strips_across(polys: np.ndarray, cut: np.ndarray, streets: np.ndarray, *, t
     return len(lonely), float(shapely.area(parts[lonely]).sum())
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_nanjing_served_areas_cross_no_water():
     path = SHARED / "osm" / "nanjing_xinjiekou.osm.bz2"
@@ -182,6 +183,7 @@ def test_nanjing_served_areas_cross_no_water():
     assert n_after == 0, area_after
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_isochrones_command_reads_osm_barriers_and_a_barrier_layer(tmp_path):
     path = SHARED / "osm" / "nanjing_xinjiekou.osm.bz2"

@@ -89,6 +89,7 @@ BRANCHES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_branch_list_by_compound_name(cau, caplog):
     folder, compounds, network = cau

@@ -42,6 +42,7 @@ def cau_buildings(cau_osm, tmp_path_factory):
     return path, compounds, services, layer
 
 
+@pytest.mark.slow
 def test_building_walks_match_networkx(cau_osm, cau_buildings):
     path, compounds, services, layer = cau_buildings
     buildings = read_buildings(path, compounds)
@@ -107,6 +108,7 @@ def test_summary_names_compounds_whose_answer_changes():
     }
 
 
+@pytest.mark.slow
 def test_cli_buildings(cau_osm, cau_buildings, tmp_path):
     from lifecircle.planning.cli import main
     from tests.test_cli import cau_inputs

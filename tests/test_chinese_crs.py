@@ -148,6 +148,7 @@ def _near_box_edge(draw):
     return west + along * (east - west), (south if edge == "south" else north) + across
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(_near_box_edge())
 def test_gcj02_inverse_is_a_preimage_in_the_box_or_the_identity(point):
@@ -163,6 +164,7 @@ def test_gcj02_inverse_is_a_preimage_in_the_box_or_the_identity(point):
     assert abs(float(gl) - lon) < 1e-9 and abs(float(gt) - lat) < 1e-9
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(_near_box_edge())
 def test_wgs84_round_trip_near_the_box_edge(point):

@@ -75,6 +75,7 @@ def _analyze(inputs, out, *extra):
     )
 
 
+@pytest.mark.slow
 def test_analyze_contract(cau_inputs, tmp_path, capsys):
     out = tmp_path / "result"
     assert _analyze(cau_inputs, out, "--minutes", "5", "--speed-kmh", "4") == 0
@@ -129,6 +130,7 @@ def test_analyze_contract(cau_inputs, tmp_path, capsys):
         ({"network": "empty"}, "no walkable way"),
     ],
 )
+@pytest.mark.slow
 def test_bad_input_one_line_exit_2_nothing_written(cau_inputs, tmp_path, capsys, change, message):
     from conftest import INPUT_DATA
 
@@ -148,6 +150,7 @@ def test_bad_input_one_line_exit_2_nothing_written(cau_inputs, tmp_path, capsys,
     assert not any(p.name.startswith(".never") for p in tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_warnings_are_one_line_and_quiet_silences_them(cau_inputs, tmp_path, capsys):
     args = [
         "analyze",
@@ -181,6 +184,7 @@ def test_output_folder_below_a_file_is_refused_before_any_work(cau_inputs, tmp_p
     assert "afile is a file, not a folder" in capsys.readouterr().err  # said before the network is read
 
 
+@pytest.mark.slow
 def test_an_input_in_the_output_folder_is_never_overwritten(cau_inputs, tmp_path, capsys):
     import shutil
 
@@ -197,6 +201,7 @@ def test_an_input_in_the_output_folder_is_never_overwritten(cau_inputs, tmp_path
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["compounds.gpkg"]
 
 
+@pytest.mark.slow
 def test_study_area_or_compounds_off_the_network(cau_inputs, tmp_path, capsys):
     far = gpd.GeoDataFrame(geometry=[shapely.box(121.4, 31.2, 121.5, 31.3)], crs=4326)  # Shanghai, not Beijing
     far.to_file(tmp_path / "area.geojson")
@@ -218,6 +223,7 @@ def test_study_area_or_compounds_off_the_network(cau_inputs, tmp_path, capsys):
     assert not any(tmp_path.glob("[abc]"))
 
 
+@pytest.mark.slow
 def test_layer_and_sheet_named_per_input(cau_inputs, tmp_path, capsys):
     compounds = gpd.read_file(cau_inputs["compounds"])
     both = tmp_path / "both.gpkg"
@@ -255,6 +261,7 @@ def test_failed_run_keeps_previous_outputs(cau_inputs, tmp_path):
     assert (out / "coverage.csv").read_text() == "old"
 
 
+@pytest.mark.slow
 def test_demo_helsinki_subprocess(tmp_path):
     out = tmp_path / "demo"
     proc = subprocess.run(
@@ -270,6 +277,7 @@ def test_demo_helsinki_subprocess(tmp_path):
     assert set(summary["categories"]) >= {"all", "convenience", "health", "community"}
 
 
+@pytest.mark.slow
 def test_publish_site_from_two_analyses(cau_inputs, tmp_path):
     five, ten = tmp_path / "five", tmp_path / "ten"
     assert _analyze(cau_inputs, five, "--minutes", "5", "--offline") == 0
@@ -296,6 +304,7 @@ def test_publish_site_from_two_analyses(cau_inputs, tmp_path):
     assert not list(site.rglob(".lifecircle-analyze.json"))
 
 
+@pytest.mark.slow
 def test_map_options_reach_the_map(cau_inputs, tmp_path):
     out = tmp_path / "amap"
     assert _analyze(cau_inputs, out, "--basemap", "amap", "--lang", "en") == 0
@@ -338,6 +347,7 @@ def test_online_network_offline_is_one_clear_error(cau_inputs, tmp_path, capsys,
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_analyze_with_standard_distance_and_gcj02_output(cau_inputs, tmp_path):
     out = tmp_path / "std"
     assert (
@@ -358,6 +368,7 @@ def test_analyze_with_standard_distance_and_gcj02_output(cau_inputs, tmp_path):
     assert not (tmp_path / "bad").exists()
 
 
+@pytest.mark.slow
 def test_isochrones_command(cau_inputs, tmp_path, capsys):
     out = tmp_path / "iso"
     code = main(
@@ -384,6 +395,7 @@ def test_isochrones_command(cau_inputs, tmp_path, capsys):
     assert (served.set_index(["category", "break_min"])["area_m2"].xs("all", level=0).diff().dropna() > 0).all()
 
 
+@pytest.mark.slow
 def test_isochrones_read_services_like_analyze(cau_inputs, tmp_path, capsys):
     table = pd.read_csv(cau_inputs["services"], encoding="utf-8-sig").head(5)
     pts = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["经度"], table["纬度"]), crs=4326).to_crs(32650)
@@ -408,6 +420,7 @@ def test_isochrone_breaks_must_be_positive_numbers(minutes, capsys):
     assert "positive minutes" in err and len(err.strip().splitlines()) == 1  # one line, not the whole usage
 
 
+@pytest.mark.slow
 def test_rerun_replaces_its_own_outputs_only(cau_inputs, tmp_path):
     out = tmp_path / "again"
     out.mkdir()
@@ -419,6 +432,7 @@ def test_rerun_replaces_its_own_outputs_only(cau_inputs, tmp_path):
     assert (out / "notes.txt").read_text() == "mine" and (out / "coverage.csv").is_file()
 
 
+@pytest.mark.slow
 def test_coordinate_system_of_one_layer(cau_inputs, tmp_path):
     from lifecircle.geo.inputs.chinese_crs import wgs84_to_gcj02
 
@@ -438,6 +452,7 @@ def test_coordinate_system_of_one_layer(cau_inputs, tmp_path):
     assert (a["covered"] == b["covered"]).all()
 
 
+@pytest.mark.slow
 def test_study_area_outline_on_the_map(cau_inputs, tmp_path, capsys):
     compounds = gpd.read_file(cau_inputs["compounds"])
     area = gpd.GeoDataFrame({"name": ["学院路街道"]}, geometry=[compounds.union_all().convex_hull], crs=compounds.crs)

@@ -237,6 +237,7 @@ def _networkx_reference(G, crs, origin_pts, service_pts, limit_m):
         "osm/guixi_jiangxi_roads.osm.bz2",  # a small city: roads only, few compounds
     ],
 )
+@pytest.mark.slow
 def test_real_osm_matches_networkx(extract):
     osm_path = shared_file(extract)
     G = network_from_osm(osm_path)
@@ -261,6 +262,7 @@ def test_real_osm_matches_networkx(extract):
     assert (table["services_within"] > 0).sum() >= 3  # the comparison is not vacuous
 
 
+@pytest.mark.slow
 def test_real_osm_categories_are_consistent(cau_osm):
     G = network_from_osm(cau_osm)
     compounds, services = _real_layers(cau_osm)
@@ -272,6 +274,7 @@ def test_real_osm_categories_are_consistent(cau_osm):
     assert (counts["all"] == counts["amenity"] + counts["shop"]).all()
 
 
+@pytest.mark.slow
 def test_geographic_input_is_projected(cau_osm):
     G = network_from_osm(cau_osm)
     compounds, services = _real_layers(cau_osm)
@@ -281,6 +284,7 @@ def test_geographic_input_is_projected(cau_osm):
     assert gpd.GeoDataFrame(compounds).crs.to_epsg() == 4326
 
 
+@pytest.mark.slow
 def test_walk_rules_shape_coverage(walk_rules_osm):
     """Motorway, foot=no and private shortcuts are not walked; the one-way street is walked against its direction."""
     from lifecircle.geo.network.osm import great_circle_m

@@ -136,6 +136,7 @@ def test_inputs_are_not_modified(case):
     pd.testing.assert_frame_equal(table, before[2])
 
 
+@pytest.mark.slow
 def test_amap_shifts_every_overlay_to_gcj02(case):
     comp, svc, table = case
     served = gpd.GeoDataFrame({"category": ["clinic"]}, geometry=[comp.geometry.iloc[0].buffer(200)], crs=comp.crs)
@@ -278,6 +279,7 @@ def test_site_catchments_drawn_with_the_sites(case):
         coverage_map(comp, svc, table, walk=Walk(limit_min=10), sites=sites, site_areas=sites)
 
 
+@pytest.mark.slow
 def test_optional_layers_and_basemaps(case):
     comp, svc, table = case
     served = gpd.GeoDataFrame(
@@ -384,6 +386,7 @@ def test_many_services_cluster_and_offline_inlines_or_drops_the_plugin(tmp_path,
     assert 'typeof L.markerClusterGroup === "function"' in off2
 
 
+@pytest.mark.slow
 def test_five_thousand_compounds_offline_stay_under_8_mb(tmp_path):
     comp, svc = synthetic_district(5000, 400, seed=7, vertices=40)
     table = approx_coverage_table(comp, svc, minutes=15, speed_kmh=4.5)
@@ -405,6 +408,7 @@ def test_five_thousand_compounds_offline_stay_under_8_mb(tmp_path):
     assert len(d["compounds"]["geoms"]) == 5000
 
 
+@pytest.mark.slow
 def test_real_osm_compounds_in_chinese():
     data = osm_beijing()
     if data is None:
@@ -510,6 +514,7 @@ def _decode(d):
     return out
 
 
+@pytest.mark.slow
 def test_street_layer_is_the_network_simplified_and_rounded(case, beijing_graph):
     from lifecircle.maps.streets import ROAD_CLASSES, road_class, street_edges
 
@@ -540,6 +545,7 @@ def test_street_layer_is_the_network_simplified_and_rounded(case, beijing_graph)
     assert len(json.dumps(d["streets"])) < 0.25 * len(truth.to_crs(4326).to_json())
 
 
+@pytest.mark.slow
 def test_streets_from_a_graph_or_a_prepared_network_and_names_stay_text(case, beijing_graph):
     from lifecircle.geo.network.graph import prepare_network
 

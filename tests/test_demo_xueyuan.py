@@ -98,6 +98,7 @@ def test_ledger_title_row_skipped_and_gcj02_back_within_1m():
     assert list(hours) == ["周一至周六 08:00-18:00"]  # OSM: Mo-Sa 08:00-18:00 (石科院小卖部)
 
 
+@pytest.mark.slow
 def test_builder_script_makes_the_shipped_files(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "build_demo_data.py"), "--out", str(tmp_path)],
@@ -138,6 +139,7 @@ def demo_run(tmp_path_factory):
     return proc, out
 
 
+@pytest.mark.slow
 def test_demo_runs_in_chinese(demo_run):
     proc, out = demo_run
     assert "全部服务" in proc.stdout and "医疗卫生" in proc.stdout and "结果已写入" in proc.stdout
@@ -155,6 +157,7 @@ def test_demo_runs_in_chinese(demo_run):
     assert set(coverage["compound_id"]) == {f"XQ{i:02d}" for i in range(1, 11)}
 
 
+@pytest.mark.slow
 def test_chinese_summary_aligns_cjk(demo_run):
     summary = json.loads((demo_run[1] / "summary.json").read_text(encoding="utf-8"))
     text = format_summary(summary, lang="zh")
@@ -187,6 +190,7 @@ def test_demo_branches_matched_by_name_except_the_unknown(demo_run):
     assert len(unmatched) == 1 and "街道办事处机关" in unmatched[0] and "静淑苑" not in unmatched[0]
 
 
+@pytest.mark.slow
 def test_demo_equals_analyze_on_the_same_files(demo_run, tmp_path):
     """No shortcut: ``lifecircle analyze`` on the shipped files, as a user would type it, gives the demo's answers."""
     _, out = demo_run

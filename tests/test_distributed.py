@@ -83,6 +83,7 @@ def test_partition_holds_the_whole_graph(yuma, tmp_path):
     assert edges == sorted((u, v, d["length"], d.get("highway")) for u, v, d in H.edges(data=True))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tile_km", [4.0, 8.0])
 def test_tiles_on_two_workers_equal_one_process(yuma, tmp_path, caplog, tile_km):
     path, G, compounds, services = yuma
@@ -110,6 +111,7 @@ def test_tiles_on_two_workers_equal_one_process(yuma, tmp_path, caplog, tile_km)
     assert_same(single, tiled, limits)
 
 
+@pytest.mark.slow
 def test_worker_processes_equal_one_process(yuma, tmp_path):
     path, G, compounds, services = yuma
     walk = Walk(limit_min=10)
@@ -122,6 +124,7 @@ def test_worker_processes_equal_one_process(yuma, tmp_path):
     assert_same(single, tiled, dict.fromkeys(["all", "shop", "school", "clinic"], walk.limit_m))
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_is_one_line_within_ten_seconds():
     start = time.perf_counter()
     with pytest.raises(InputError, match="did not answer") as caught:
@@ -146,6 +149,7 @@ class _KillOneWorker(logging.Handler):
         os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_run_gives_the_same_result(yuma, tmp_path):
     path, G, compounds, services = yuma
     walk = Walk(limit_min=10)

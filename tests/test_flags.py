@@ -21,6 +21,7 @@ _cell = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.lists(_cell, min_size=1, max_size=30))
 def test_words_read_as_meant(cells):
@@ -30,6 +31,7 @@ def test_words_read_as_meant(cells):
     assert [None if pd.isna(v) else bool(v) for v in got] == [want for _, want in cells]
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(st.sampled_from([0, 1]), st.none()), min_size=1, max_size=30))
 def test_numbers_in_every_dtype(cells):
@@ -51,6 +53,7 @@ _vocabulary = {w.lower() for w in TRUE_WORDS | FALSE_WORDS} | {"", "nan", "none"
     st.lists(st.sampled_from(YES + NO), max_size=10),
     st.text(min_size=1, max_size=8).filter(lambda t: flag_word(t) is None and t.strip().lower() not in _vocabulary),
 )
+@pytest.mark.slow
 def test_anything_else_is_refused_by_name(words, odd):
     values = pd.Series([*words, odd], dtype=object)
     with pytest.raises(InputError) as err:

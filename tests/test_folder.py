@@ -32,6 +32,7 @@ def written(tmp_path):
     return analysis, out
 
 
+@pytest.mark.slow
 def test_round_trip(written):
     analysis, out = written
     back = folder.read_analysis(out)
@@ -51,6 +52,7 @@ def test_round_trip(written):
     assert on_disk <= known, on_disk - known
 
 
+@pytest.mark.slow
 def test_publish_keeps_the_served_areas(written, tmp_path):
     from lifecircle.maps import publish_site
 

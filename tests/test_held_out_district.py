@@ -63,6 +63,7 @@ def district(tmp_path_factory):
     return osm, folder, len(compounds)
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_held_out_district_gives_no_false_alarm_and_names_the_unknown_branch(district, tmp_path):
     osm, folder, n = district

@@ -132,6 +132,7 @@ def _args(inputs, out):
     return [*args, "--services", str(inputs["services"]), "--out", str(out), "--no-served-area", "--minutes", "8"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("at", ["Sa 20:00", "We 09:00"])
 def test_at_counts_only_open_services(hours_inputs, tmp_path, cau_osm, at, capsys):
     from lifecircle.geo.network.osm import network_from_osm
@@ -170,6 +171,7 @@ def test_at_counts_only_open_services(hours_inputs, tmp_path, cau_osm, at, capsy
     assert (layer_out.loc[~hand.to_numpy(), "compounds_served"] == 0).all()
 
 
+@pytest.mark.slow
 def test_weekly_profile(hours_inputs, tmp_path):
     from lifecircle.planning.cli import main
 
@@ -188,6 +190,7 @@ def test_weekly_profile(hours_inputs, tmp_path):
     assert ((merged["hours_covered"] > 0) & (merged["hours_covered"] < 168)).any()
 
 
+@pytest.mark.slow
 def test_at_without_hours_column_is_one_line(tmp_path, capsys, cau_osm, tmp_path_factory):
     from lifecircle.planning.cli import main
     from tests.test_cli import cau_inputs

@@ -20,6 +20,7 @@ SHARED = next(
 OSM = SHARED / "osm" / "beijing_haidian_cau_xueyuanlu.osm.bz2"
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_run_isochrones_writes_layers_and_geojson(tmp_path):
     if not OSM.exists():

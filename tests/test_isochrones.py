@@ -316,6 +316,7 @@ def _independent_street_m(G, net, att, i, limit_m):
     return total
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 @pytest.mark.parametrize("name", ["beijing_haidian_cau_xueyuanlu.osm.bz2", "nanjing_xinjiekou.osm.bz2"])
 def test_real_osm_reach_is_inside_and_agrees_with_networkx(name, record_property):
@@ -371,6 +372,7 @@ def test_real_osm_reach_is_inside_and_agrees_with_networkx(name, record_property
     assert share < buffer_share
 
 
+@pytest.mark.slow
 def test_served_areas_alone_equal_those_built_with_every_service():
     """per_service=False (what `lifecircle analyze` uses) gives the same served areas, from one search per category."""
     import osmnx as ox

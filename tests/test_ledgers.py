@@ -61,6 +61,7 @@ _ledger = st.lists(st.tuples(_names, st.floats(73.5, 134.5), st.floats(18.5, 53.
     st.sampled_from(["utf-8-sig", "gb18030", "utf-8"]),
     st.booleans(),
 )
+@pytest.mark.slow
 def test_any_ledger_reads_back_as_written(tmp_path, df, dialect, encoding, title):
     sep, decimal = dialect
     path = tmp_path / "ledger.csv"
@@ -97,6 +98,7 @@ def _bomb(path, unpacked_bytes: int) -> None:
                 out.write(b"</sheetData>" + tail)
 
 
+@pytest.mark.slow
 def test_workbook_that_unpacks_too_large_is_refused_at_once(tmp_path):
     path = tmp_path / "台账.xlsx"
     _bomb(path, MAX_XLSX_UNPACKED_BYTES + 2**20)

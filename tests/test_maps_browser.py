@@ -110,6 +110,7 @@ def _screen_point(page, comp, cid):
     )
 
 
+@pytest.mark.slow
 def test_click_opens_popup_with_walking_time(browser, offline_map):
     path, comp, svc, table = offline_map
     cid = _clear_compound(comp, svc)
@@ -195,6 +196,7 @@ def test_many_services_cluster_offline(browser, tmp_path):
     page.close()
 
 
+@pytest.mark.slow
 def test_published_site_works_from_file_urls(browser, tmp_path, offline_map):
     _path, comp, svc, table = offline_map
     src = tmp_path / "analysis"
@@ -321,6 +323,7 @@ def test_legend_says_each_category_limit_and_symbols_match_markers(browser, stre
     page.close()
 
 
+@pytest.mark.slow
 def test_tooltips_hide_while_a_popup_is_open(browser, offline_map):
     path, comp, svc, _ = offline_map
     cid = _clear_compound(comp, svc)
@@ -343,6 +346,7 @@ def test_tooltips_hide_while_a_popup_is_open(browser, offline_map):
     page.close()
 
 
+@pytest.mark.slow
 def test_many_compounds_draw_on_a_canvas(browser, tmp_path):
     from lifecircle.maps._mapdata import CANVAS_MIN
 
@@ -381,6 +385,7 @@ def demo_run(tmp_path_factory):
     return out, proc.stdout
 
 
+@pytest.mark.slow
 def test_demo_map_opens_offline_with_streets_and_no_flags(browser, demo_run):
     out, _ = demo_run
     path = out / "map.html"

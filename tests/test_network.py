@@ -64,6 +64,7 @@ def test_lengths_are_great_circle_metres(walk_rules_osm):
     assert ox.distance.great_circle(39.9, 116.3, 39.902, 116.3) == pytest.approx(length, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_lengths_match_osmnx_on_real_extract(cau_osm):
     G = network_from_osm(cau_osm)
     ref = ox.graph_from_xml(cau_osm, simplify=False, retain_all=True)
@@ -101,6 +102,7 @@ def test_graphml_round_trip(tmp_path, walk_rules_osm):
     assert load_network(path).number_of_nodes() == G.number_of_nodes()
 
 
+@pytest.mark.slow
 def test_graphml_of_every_osm_way_gets_the_walk_filter(tmp_path, cau_osm, monkeypatch):
     # osmnx's graph_from_xml keeps every way (buildings, landuse, motorways) and one-way streets one way only
     monkeypatch.setattr(ox.settings, "useful_tags_way", [*ox.settings.useful_tags_way, *WALK_TAGS])
@@ -114,6 +116,7 @@ def test_graphml_of_every_osm_way_gets_the_walk_filter(tmp_path, cau_osm, monkey
     assert H.number_of_edges() == G.number_of_edges()
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_graphml_without_foot_and_sidewalk_tags_is_refused(tmp_path, monkeypatch):
     """osmnx drops foot and sidewalk unless told: 151 ways of central Shanghai (重庆南路...) would be walked."""

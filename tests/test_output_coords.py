@@ -35,6 +35,7 @@ def beijing_plan():
     return plan_sites(G, compounds, services, options=SitingOptions(add=1, candidate_spacing_m=50))
 
 
+@pytest.mark.slow
 def test_site_plan_in_gcj02(beijing_plan, tmp_path):
     write_site_plan(beijing_plan, tmp_path / "wgs")
     write_site_plan(beijing_plan, tmp_path / "gcj", output_coord_system="gcj02")
@@ -53,6 +54,7 @@ def test_site_plan_in_gcj02(beijing_plan, tmp_path):
         assert shapely.equals_exact(from_wgs84(a, "gcj02").geometry.to_numpy(), b.geometry.to_numpy(), 1e-9).all()
 
 
+@pytest.mark.slow
 def test_isochrones_cli_in_gcj02(cau_osm, tmp_path):
     services = gpd.GeoDataFrame(
         {"id": ["s1", "s2"], "name": ["药店", "超市"], "category": ["药店", "超市"]},

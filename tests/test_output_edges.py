@@ -75,6 +75,7 @@ def test_absurd_speed_writes_json_without_infinity(inputs, tmp_path, capsys):
     assert summary["schema_version"] == folder.SCHEMA_VERSION
 
 
+@pytest.mark.slow
 def test_summary_names_files_never_folders(inputs, tmp_path):
     secret = tmp_path / "机密文件夹"
     secret.mkdir()
@@ -85,6 +86,7 @@ def test_summary_names_files_never_folders(inputs, tmp_path):
     assert str(secret) not in text and str(inputs["folder"]) not in text and "dem.tif" in text
 
 
+@pytest.mark.slow
 def test_dangling_symlinks_long_names_and_nested_files_are_one_line(inputs, tmp_path, capsys):
     dangling = tmp_path / "out-link"
     dangling.symlink_to(tmp_path / "gone")
@@ -108,6 +110,7 @@ def test_dangling_symlinks_long_names_and_nested_files_are_one_line(inputs, tmp_
     _one_line_error(capsys, "summary.json")
 
 
+@pytest.mark.slow
 def test_a_folder_lifecircle_did_not_make_needs_force(inputs, tmp_path, capsys):
     home = tmp_path / "home"
     home.mkdir()
@@ -120,6 +123,7 @@ def test_a_folder_lifecircle_did_not_make_needs_force(inputs, tmp_path, capsys):
     folder.read_analysis(home)
 
 
+@pytest.mark.slow
 def test_nothing_of_an_earlier_run_reaches_the_new_one(inputs, tmp_path):
     out = tmp_path / "out"
     assert main(_args(inputs, out)) == 0
@@ -132,6 +136,7 @@ def test_nothing_of_an_earlier_run_reaches_the_new_one(inputs, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".lifecircle")]
 
 
+@pytest.mark.slow
 def test_report_of_a_folder_without_a_manifest_needs_force(inputs, tmp_path, capsys):
     out = tmp_path / "old"
     assert main(_args(inputs, out)) == 0
@@ -143,6 +148,7 @@ def test_report_of_a_folder_without_a_manifest_needs_force(inputs, tmp_path, cap
     assert (out / "report.html").is_file() and folder.require_complete(out) is not None
 
 
+@pytest.mark.slow
 def test_report_and_publish_refuse_an_unfinished_folder(inputs, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(_args(inputs, out)) == 0
@@ -155,6 +161,7 @@ def test_report_and_publish_refuse_an_unfinished_folder(inputs, tmp_path, capsys
     assert not (tmp_path / "site").exists()
 
 
+@pytest.mark.slow
 def test_sigterm_during_a_run_cleans_up_and_says_one_line(inputs, tmp_path):
     out = tmp_path / "out"
     code = (

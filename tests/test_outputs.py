@@ -446,6 +446,7 @@ def _previous(out: Path, kind: str) -> None:
     write_run(out, RUN_A)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["new", "swap", "forced"])
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 def test_a_kill_at_any_step_of_the_commit_leaves_one_whole_result(tmp_path, kind, sig):
@@ -478,6 +479,7 @@ def test_a_kill_at_any_step_of_the_commit_leaves_one_whole_result(tmp_path, kind
         folder.require_complete(out)
 
 
+@pytest.mark.slow
 def test_sigterm_in_the_command_line_cleans_up_and_says_one_line(tmp_path):
     out = tmp_path / "out"
     code = (
@@ -598,6 +600,7 @@ _NAMES = st.sampled_from(["coverage.csv", "summary.json", "map.html", "sites.csv
 _RUN = st.tuples(st.sampled_from(["analyze", "site", "report"]), st.dictionaries(_NAMES, st.text("ab东\n", max_size=5)))
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(runs=st.lists(_RUN, min_size=1, max_size=5), user_file=st.booleans())
 def test_any_sequence_of_runs_leaves_exactly_the_latest_files(runs, user_file):
@@ -628,6 +631,7 @@ def test_any_sequence_of_runs_leaves_exactly_the_latest_files(runs, user_file):
         assert leftovers(out) == []
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(files=st.dictionaries(st.text(max_size=12), st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)))
 def test_a_manifest_never_names_a_path_outside_its_folder(files):

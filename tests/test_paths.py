@@ -110,6 +110,7 @@ def test_chunking_does_not_change_pairs():
             assert walk[k] > 400
 
 
+@pytest.mark.slow
 def test_subgraph_searches_equal_whole_network_searches(cau_osm):
     import dataclasses
 

@@ -124,6 +124,7 @@ def test_profile_errors():
         WalkerProfile("slow", 0.0)
 
 
+@pytest.mark.slow
 def test_reweighted_networks_equal_networks_prepared_from_profile_graphs():
     """prepare_profiles edits the cost matrices of the steps only; it must equal preparing each walker's graph."""
     from conftest import shared_file

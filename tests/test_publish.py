@@ -49,6 +49,7 @@ def two_analyses(tmp_path):
     return tmp_path, [a, b], comp1, t1
 
 
+@pytest.mark.slow
 def test_site_has_index_maps_and_downloads(two_analyses):
     tmp, dirs, *_ = two_analyses
     index = publish_site(dirs, tmp / "site")
@@ -80,6 +81,7 @@ def _visible_text(html_text: str) -> str:
     return re.sub(r"<[^>]+>", " ", body)
 
 
+@pytest.mark.slow
 def test_index_is_for_people_not_a_key_dump(two_analyses):
     tmp, dirs, *_ = two_analyses
     index = publish_site(dirs, tmp / "site", lang="zh")
@@ -92,6 +94,7 @@ def test_index_is_for_people_not_a_key_dump(two_analyses):
     assert "总览地图" in text and "分类地图" in text and "数据下载" in text and "OpenStreetMap 贡献者" in text
 
 
+@pytest.mark.slow
 def test_index_coverage_table_matches_the_analysis(two_analyses):
     tmp, dirs, comp1, t1 = two_analyses
     index = publish_site(dirs[:1], tmp / "one", lang="en")
@@ -109,6 +112,7 @@ def test_index_coverage_table_matches_the_analysis(two_analyses):
     assert "OpenStreetMap contributors" in text
 
 
+@pytest.mark.slow
 def test_republish_replaces_a_site_but_never_a_foreign_folder(two_analyses):
     tmp, dirs, *_ = two_analyses
     site = tmp / "site"
@@ -147,6 +151,7 @@ def test_bad_analysis_folders_are_input_errors(two_analyses):
     assert not (tmp / "new").exists()
 
 
+@pytest.mark.slow
 def test_publish_real_osm_analysis(tmp_path):
     data = osm_beijing()
     if data is None:
@@ -162,6 +167,7 @@ def test_publish_real_osm_analysis(tmp_path):
     assert set(table["category"]) == {"all", *cats}
 
 
+@pytest.mark.slow
 def test_index_has_streets_and_the_report(two_analyses):
     tmp, dirs, *_ = two_analyses
     a = dirs[0]
@@ -180,6 +186,7 @@ def test_index_has_streets_and_the_report(two_analyses):
     assert (tmp / "site" / "东区 2026" / "report.html").read_text(encoding="utf-8").endswith("<p>报告</p>")
 
 
+@pytest.mark.slow
 def test_publish_never_follows_a_symlink_nor_copies_foreign_files(two_analyses, tmp_path):
     tmp, dirs, *_ = two_analyses
     a = dirs[0]
@@ -207,6 +214,7 @@ def test_publish_never_follows_a_symlink_nor_copies_foreign_files(two_analyses, 
     assert not (tmp / "site2").exists()
 
 
+@pytest.mark.slow
 def test_publish_copies_only_what_the_manifest_lists_unchanged(two_analyses):
     from lifecircle import folder
     from lifecircle.folder import Manifest
@@ -224,6 +232,7 @@ def test_publish_copies_only_what_the_manifest_lists_unchanged(two_analyses):
     assert names == {"coverage.csv", "compounds.gpkg", "services.gpkg", "summary.json"}
 
 
+@pytest.mark.slow
 def test_the_analysis_own_map_is_the_overview(two_analyses):
     from lifecircle.geo.walk import Walk
     from lifecircle.maps import coverage_map, save_map

@@ -39,6 +39,7 @@ def three(tmp_path_factory) -> dict:
     return {"where": where, **out}
 
 
+@pytest.mark.slow
 def test_the_three_kinds_are_told_apart(three):
     assert [folder.folder_kind(three[k]) for k in ("analyze", "site", "isochrones")] == [
         "analyze",
@@ -98,6 +99,7 @@ def test_isochrone_map_escapes_names():
     assert XSS not in page and "&lt;img src=x" in page.replace("\\u0026", "&")
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_isochrone_map_and_site_open_offline_in_chromium(three, tmp_path):
     """The isochrone folder's map and the published site open in Chromium with every non-file request blocked:

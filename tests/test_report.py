@@ -47,6 +47,7 @@ def analysed(tmp_path):
     return analysis, out
 
 
+@pytest.mark.slow
 def test_report_numbers_tables_and_escaping(analysed):
     analysis, out = analysed
     html = (out / "report.html").read_text(encoding="utf-8")
@@ -74,6 +75,7 @@ def _rows(sheet):
     return [[c.value for c in row] for row in sheet.iter_rows()]
 
 
+@pytest.mark.slow
 def test_workbook_is_in_chinese_with_named_compounds_and_percent_cells(analysed):
     _, out = analysed
     book = openpyxl.load_workbook(out / "report.xlsx")
@@ -120,6 +122,7 @@ def test_workbook_is_in_chinese_with_named_compounds_and_percent_cells(analysed)
     assert all(c.data_type != "f" for ws in book.worksheets for row in ws.iter_rows() for c in row)
 
 
+@pytest.mark.slow
 def test_coverage_csv_names_compounds_and_services(analysed):
     _, out = analysed
     table = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig", dtype=str).set_index(["compound_id", "category"])
@@ -130,6 +133,7 @@ def test_coverage_csv_names_compounds_and_services(analysed):
     assert table.loc[("A", "all"), "covered"] == "True"  # machine-readable columns stay as they were
 
 
+@pytest.mark.slow
 def test_regenerate_with_siting_plan_and_english(analysed, tmp_path):
     _, out = analysed
     pd.DataFrame({"site_id": ["N1"], "name": [XSS], "compounds_gained": [2]}).to_csv(
@@ -161,6 +165,7 @@ def test_report_errors(tmp_path):
     assert not (tmp_path / "missing").exists()
 
 
+@pytest.mark.slow
 def test_report_of_an_incomplete_or_damaged_folder_is_refused(analysed, capsys):
     _, out = analysed
     before = (out / "report.html").read_bytes()
@@ -182,6 +187,7 @@ def test_report_of_an_incomplete_or_damaged_folder_is_refused(analysed, capsys):
     assert main(["-q", "report", str(out)]) == 0
 
 
+@pytest.mark.slow
 def test_report_of_a_hand_edited_summary_is_refused(analysed, capsys):
     _, out = analysed
     summary_path = out / "summary.json"
@@ -197,6 +203,7 @@ def test_report_of_a_hand_edited_summary_is_refused(analysed, capsys):
         assert problem in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_hostile_ids_and_names_stay_data_in_csv_and_workbook(tmp_path):
     hyperlink = '=HYPERLINK("http://evil.example","click")'
     G = make_graph({0: (0, 0), 1: (1000, 0)}, [(0, 1)])

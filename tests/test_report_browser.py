@@ -52,6 +52,7 @@ def lone_report(tmp_path_factory):
     return alone, analysis
 
 
+@pytest.mark.slow
 def test_report_alone_shows_its_map_offline(lone_report):
     path, analysis = lone_report
     errors, blocked, dialogs = [], [], []

@@ -61,6 +61,7 @@ def test_curved_segments_give_the_fraction_along_the_whole_line():
     assert distance[3] == np.inf and fraction[3] == 0
 
 
+@pytest.mark.slow
 def test_simplified_real_streets_match_geos(cau_osm):
     # osmnx-simplified streets: long lines with many vertices
     G = ox.simplify_graph(network_from_osm(cau_osm))

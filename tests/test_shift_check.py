@@ -78,6 +78,7 @@ def place(request) -> Place:
     return Place(request.param)
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 @pytest.mark.parametrize("walls", ["compounds", "compounds_8m"])
 def test_set_back_compounds_give_no_warning(place, walls, caplog):
@@ -91,6 +92,7 @@ def test_set_back_compounds_give_no_warning(place, walls, caplog):
     assert "shifted like" not in caplog.text
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 @pytest.mark.parametrize(("system", "func"), [("gcj02", cc.wgs84_to_gcj02), ("bd09", cc.wgs84_to_bd09)])
 def test_shifted_compounds_are_named_with_their_system(place, system, func, caplog):

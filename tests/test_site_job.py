@@ -219,6 +219,7 @@ def _run_site(town, layers, out, **options):
     return run_site(study, graph=town["graph"])
 
 
+@pytest.mark.slow
 def test_outputs_contract_and_consistency(town, tmp_path):
     layers = _write_layers(town, tmp_path / "in")
     out = tmp_path / "plan"
@@ -268,6 +269,7 @@ def test_outputs_contract_and_consistency(town, tmp_path):
     assert pd.read_csv(out / "critical_services.csv", encoding="utf-8-sig")["service_id"].tolist() == ["s0"]
 
 
+@pytest.mark.slow
 def test_atomic_on_error(town, tmp_path, monkeypatch):
     layers = _write_layers(town, tmp_path / "in")
     out = tmp_path / "plan"
@@ -375,6 +377,7 @@ def beijing_inputs(tmp_path_factory, cau_osm):
     return {"network": cau_osm, "compounds": folder / "compounds.gpkg", "services": folder / "services.gpkg"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [["--add", "2"], ["--cover-all", "--candidate-spacing-m", "80"]])
 def test_beijing_end_to_end(beijing_inputs, tmp_path, mode):
     out = tmp_path / "plan"
@@ -452,6 +455,7 @@ def test_capacity_below_every_weight_is_said(town, caplog):
     assert tiny.sites["new_compounds"].sum() == 0
 
 
+@pytest.mark.slow
 def test_cli_says_when_no_site_is_needed(beijing_inputs, tmp_path, capsys):
     compounds = gpd.read_file(beijing_inputs["compounds"])
     inside = gpd.GeoDataFrame({"id": compounds["id"] + "_s"}, geometry=compounds.representative_point(), crs=4326)

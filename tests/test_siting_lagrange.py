@@ -90,6 +90,7 @@ def test_models_with_and_without_lagrange_agree_and_prove(seed):
         assert a.gap == 0
 
 
+@pytest.mark.slow
 def test_time_limited_mclp_reports_a_valid_bound_and_no_false_optimum():
     import sys
     from pathlib import Path

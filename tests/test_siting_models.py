@@ -137,6 +137,7 @@ def test_inputs_not_modified():
     assert np.array_equal(mat.weights, before[1]) and np.array_equal(mat.covered, before[2])
 
 
+@pytest.mark.slow
 def test_time_limit_is_not_reported_optimal():
     import sys
     from pathlib import Path

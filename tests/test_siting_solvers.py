@@ -28,6 +28,7 @@ def test_cbc_and_scipy_agree_with_highs(seed):
             assert o.solver.startswith(solver)
 
 
+@pytest.mark.slow
 def test_stopped_solvers_are_not_called_optimal():
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from bench_siting import synthetic_matrix

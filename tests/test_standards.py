@@ -224,6 +224,7 @@ def test_recommended_facilities_only_on_request():
 # ---- compliance on a real Beijing extract ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_compliance_on_beijing_extract():
     """Coverage table built here with networkx on OSM (compound centroid / service nearest nodes)."""

@@ -18,6 +18,7 @@ SHARED = next(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_cells_of_a_real_network_tile_it_and_follow_every_street():
     path = SHARED / "osm" / "nanjing_xinjiekou.osm.bz2"

@@ -228,6 +228,7 @@ lang = "zh"
     }
 
 
+@pytest.mark.slow
 def test_end_to_end_gcj02_ledger_equals_wgs84_run(cau_study):
     reference = run_study(load_study(cau_study["wgs84"]), write=False)
     # the GCJ-02 study through the command line, written with GCJ-02 output geometries
@@ -284,9 +285,12 @@ def test_end_to_end_gcj02_ledger_equals_wgs84_run(cau_study):
     assert "学院路 &lt;测试&gt; 研究" in html and "<测试>" not in html
     assert "学院路街道" in html and "data:image/png;base64," in html and '<iframe id="lc-map"' in html
     book = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
-    assert {"小区清单", "分类覆盖", "分街道统计", "分社区统计", "参数", "数据版本"} <= set(book.sheetnames)  # a zh study
+    assert {"小区清单", "分类覆盖", "分街道统计", "分社区统计", "参数", "数据版本"} <= set(
+        book.sheetnames
+    )  # a zh study
 
 
+@pytest.mark.slow
 def test_undeclared_gcj02_ledger_is_suspected(cau_study):
     result = run_study(load_study(cau_study["undeclared"]), write=False)
     check = result.summary["coordinate_checks"]["services"]
@@ -296,6 +300,7 @@ def test_undeclared_gcj02_ledger_is_suspected(cau_study):
     assert clean.summary["coordinate_checks"]["services"]["suspected"] is None
 
 
+@pytest.mark.slow
 def test_study_takes_the_walking_options_of_analyze(cau_study, tmp_path):
     """A study file runs the same job as ``lifecircle analyze``: gated compounds and walker profiles included."""
     path = cau_study["walking"]
@@ -330,6 +335,7 @@ def test_study_takes_the_walking_options_of_analyze(cau_study, tmp_path):
     np.testing.assert_allclose(mine["walk_m"].to_numpy(), theirs["walk_m"].to_numpy(), atol=0.051)  # csv: 0.1 m
 
 
+@pytest.mark.slow
 def test_threshold_of_an_unknown_category_names_the_study_file(cau_study, capsys):
     text = cau_study["wgs84"].read_text(encoding="utf-8").replace('"医疗" = 8', '"无此类" = 8')
     path = cau_study["folder"] / "typo.toml"
@@ -349,6 +355,7 @@ def test_category_groups_naming_no_ledger_value_are_said(caplog):
     assert "no service has (a typo?): 便民服务: '便利点'" in caplog.text
 
 
+@pytest.mark.slow
 def test_every_command_runs_from_one_study_file(cau_study, tmp_path):
     """analyze, site and isochrones --study read one file (flags override it); run does the steps it lists;
     the study's category groups and per-category thresholds reach siting and isochrones."""

@@ -46,6 +46,7 @@ def _walk_min(flight: dict, out: Path, *extra: str) -> float:
     return float(table.loc[table["category"] == "all", "walk_min"].iloc[0])
 
 
+@pytest.mark.slow
 def test_steps_factor_makes_the_flight_take_longer_through_the_cli(flight, tmp_path):
     assert 295 < flight["steps_m"] < 305
     plain = _walk_min(flight, tmp_path / "default")
@@ -59,6 +60,7 @@ def test_steps_factor_makes_the_flight_take_longer_through_the_cli(flight, tmp_p
     assert three - one == pytest.approx(2 * flight_min, abs=0.02)
 
 
+@pytest.mark.slow
 def test_steps_factor_with_a_dem(flight, tmp_path):
     """On flat ground (a constant DEM) the steps cost the same F × their length as without one."""
     dem = flat_dem(tmp_path / "flat.tif")
@@ -114,6 +116,7 @@ def test_cli_refuses_a_steps_factor_below_one(capsys):
     assert info.value.code == 2 and "below 1" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_road_lines_and_steps_reach_siting(flight, tmp_path):
     """A road-centreline layer is a network for site and isochrones too, and the steps factor reaches siting:
     the compound below the flight is within 5 minutes of the service at level cost, not at 3×."""

@@ -77,6 +77,7 @@ def _coverage(out):
     return table[table["category"] == "all"].set_index("compound_id")
 
 
+@pytest.mark.slow
 def test_everything_on(layers, tmp_path):
     plain, rich = tmp_path / "plain", tmp_path / "rich"
     assert (
@@ -136,6 +137,7 @@ def test_everything_on(layers, tmp_path):
     assert (slope["delta_min"].abs().dropna() > 1e-3).mean() > 0.5
 
 
+@pytest.mark.slow
 def test_line_layer_network_matches_osm(layers, tmp_path):
     osm_out, lines_out = tmp_path / "osm", tmp_path / "lines"
     common = ["--compounds", str(layers["compounds"]), "--services", str(layers["services"])]
@@ -167,6 +169,7 @@ def test_line_layer_network_matches_osm(layers, tmp_path):
     assert {"osm", "local added"} <= set(sources.iloc[:, 0])
 
 
+@pytest.mark.slow
 def test_gates_from_osm_needs_an_osm_file(layers, cau_osm):
     G = network_from_osm(cau_osm)
     compounds = gpd.read_file(layers["compounds"]).set_index("id")

@@ -41,6 +41,7 @@ def array(payload: dict, name: str) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.dtype(spec["t"]).newbyteorder("<"))
 
 
+@pytest.mark.slow
 def test_page_holds_the_analysis_and_its_network(demo, tmp_path):
     folder = tmp_path / "out"
     shutil.copytree(demo["folder"], folder)
@@ -61,6 +62,7 @@ def test_page_holds_the_analysis_and_its_network(demo, tmp_path):
     assert result.covered_pairs == int(table["covered"].sum())
 
 
+@pytest.mark.slow
 def test_another_network_file_is_refused(demo, tmp_path):
     from lifecircle.data.demo import load_demo
 
@@ -71,6 +73,7 @@ def test_another_network_file_is_refused(demo, tmp_path):
     assert not (folder / "whatif.html").exists()
 
 
+@pytest.mark.slow
 def test_a_page_that_would_answer_otherwise_is_not_written(demo, tmp_path):
     folder = tmp_path / "out"
     shutil.copytree(demo["folder"], folder)
@@ -122,6 +125,7 @@ def test_cli_writes_the_page(demo, tmp_path, capsys):
     assert "https://" not in re.sub(r"<script>.*?</script>|<style>.*?</style>", "", html, flags=re.S)
 
 
+@pytest.mark.slow
 def test_the_page_is_listed_in_the_manifest_and_a_new_run_replaces_it(demo, tmp_path):
     from lifecircle.folder import read_manifest, require_complete
     from lifecircle.planning.outputs import file_sha256

@@ -130,6 +130,7 @@ def demo(tmp_path_factory):
     return {"folder": folder, "network": Path(files.network), "compounds": Path(files.compounds)}
 
 
+@pytest.mark.slow
 def test_demo_page_opens_offline_in_chinese_and_starts_as_the_analysis(browser, demo):
     page = Page(browser, demo["folder"] / "whatif.html")
     assert page.page.locator("html").get_attribute("lang") == "zh-CN"
@@ -149,6 +150,7 @@ def test_demo_page_opens_offline_in_chinese_and_starts_as_the_analysis(browser, 
     page.close()
 
 
+@pytest.mark.slow
 def test_demo_scenario_answers_as_the_cli(browser, demo, tmp_path):
     page = Page(browser, demo["folder"] / "whatif.html")
     summary = play_scenario(page, demo["compounds"])
@@ -364,6 +366,7 @@ def nanjing(tmp_path_factory):
     return {"folder": out, "network": osm, "compounds": folder / "compounds.gpkg"}
 
 
+@pytest.mark.slow
 def test_chinese_extract_scenario_answers_as_the_cli(browser, nanjing, tmp_path):
     page = Page(browser, nanjing["folder"] / "whatif.html")
     assert page.page.locator("html").get_attribute("lang") == "zh-CN"
@@ -404,6 +407,7 @@ served_area = false
 """
 
 
+@pytest.mark.slow
 def test_own_category_limits_and_priced_steps_answer_as_the_cli(browser, nanjing, tmp_path):
     folder = nanjing["compounds"].parent
     study = tmp_path / "study.toml"
