@@ -12,7 +12,8 @@ from conftest import make_graph, points, squares
 from lifecircle import folder
 from lifecircle.errors import InputError
 from lifecircle.planning.analysis import analyze
-from lifecircle.planning.analyze_job import MapOptions, write_analysis
+from lifecircle.planning.jobs.analyze import write_analysis
+from lifecircle.planning.options import MapOptions
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ from conftest import make_graph, points, squares
 
 from lifecircle.errors import InputError
 from lifecircle.planning.analysis import analyze
-from lifecircle.planning.analyze_job import MapOptions, write_analysis
 from lifecircle.planning.cli import main
+from lifecircle.planning.jobs.analyze import write_analysis
+from lifecircle.planning.options import MapOptions
 from lifecircle.planning.report import REPORT_LABELS, regenerate_report, write_report
 from lifecircle.planning.standards import load_standard
 

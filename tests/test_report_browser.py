@@ -28,7 +28,7 @@ sync_api = require_chromium()
 @pytest.fixture(scope="module")
 def lone_report(tmp_path_factory):
     """A report.html copied alone into an empty folder, from an analysis whose map loads Leaflet from a CDN."""
-    from lifecircle.planning.analyze_job import write_analysis
+    from lifecircle.planning.jobs.analyze import write_analysis
 
     G = make_graph({0: (0, 0), 1: (1000, 0), 2: (2000, 0)}, [(0, 1), (1, 2)])
     compounds = squares(
