@@ -12,6 +12,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
+from lifecircle import folder
 from lifecircle.errors import InputError
 from lifecircle.geo.inputs.hours import (
     REFERENCE_MONDAY,
@@ -172,15 +173,15 @@ def test_at_counts_only_open_services(hours_inputs, tmp_path, cau_osm, at, capsy
 
 
 @pytest.mark.slow
-def test_weekly_profile(hours_inputs, tmp_path):
+def test_weekly_profile(hours_inputs, tmp_path, cau_osm):
     from lifecircle.planning.cli import main
 
-    inputs, _ = hours_inputs
+    inputs, services = hours_inputs
     out = tmp_path / "week"
     assert main(_args(inputs, out)) == 0
     profile = pd.read_csv(out / "coverage_hours.csv", dtype={"compound_id": str})
     coverage = pd.read_csv(out / "coverage.csv", dtype={"compound_id": str})
-    assert list(profile.columns) == ["compound_id", "category", "hours_covered", "hours_covered_known"]
+    assert list(profile.columns) == list(folder.COVERAGE_HOURS.columns)
     merged = profile.merge(coverage, on=["compound_id", "category"])
     assert len(merged) == len(profile) == len(coverage)
     # never covered at the limit: no hour; covered by a 24-hour or unknown-hours service at all hours
@@ -188,6 +189,45 @@ def test_weekly_profile(hours_inputs, tmp_path):
     assert (merged["hours_covered_known"] <= merged["hours_covered"]).all()
     assert merged["hours_covered"].between(0, 168).all()
     assert ((merged["hours_covered"] > 0) & (merged["hours_covered"] < 168)).any()
+    _windows_match_hand_reading(inputs, services, profile, cau_osm)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))["opening_hours"]
+    assert summary["windows"] == {"weekday_day": 50, "weekday_evening": 15, "weekend": 26}
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "营业时间（每周）" in page and page.count("<rect") >= 168  # the week's table and its heatmap
+
+
+def _windows_match_hand_reading(inputs, services, profile, cau_osm):
+    """Window hours per compound against the hand reading of each service's hours on the engine's walk pairs."""
+    from lifecircle.geo.network.osm import network_from_osm
+    from lifecircle.geo.reach.coverage import coverage
+
+    compounds = gpd.read_file(inputs["compounds"]).set_index("id")
+    compounds.index = compounds.index.astype(str)
+    layer = gpd.GeoDataFrame(
+        {"category": services["类别"].to_numpy()},
+        geometry=gpd.points_from_xy(services["经度"], services["纬度"]),
+        index=pd.Index(services["id"].astype(str), name="service_id"),
+        crs=4326,
+    )
+    result = coverage(network_from_osm(cau_osm), compounds, layer, max_walk_min=8)
+    pairs = result.pairs[result.pairs["walk_m"] <= result.params["max_walk_m"]]
+    text = services.set_index(services["id"].astype(str))["营业时间"]
+    windows = {"weekday_day": (range(5), 8, 18), "weekday_evening": (range(5), 18, 21), "weekend": (range(5, 7), 8, 21)}
+    rows = profile[profile["category"] == profile["category"].iloc[0]].set_index("compound_id")
+    checked = 0
+    for compound, near in pairs.groupby("compound_id"):
+        texts = text.reindex(near["service_id"].astype(str)).tolist()
+        for window, (days, start, stop) in windows.items():
+            moments = [dt.datetime.combine(REFERENCE_MONDAY + dt.timedelta(days=d), dt.time(h, 30))
+                       for d in days for h in range(start, stop)]  # fmt: skip
+            anyhow = sum(any(t not in HAND or _hand_open(t, m) for t in texts) for m in moments)
+            known = sum(any(t in HAND and _hand_open(t, m) for t in texts) for m in moments)
+            assert rows.loc[str(compound), f"{window}_h"] == anyhow, (compound, window)
+            assert rows.loc[str(compound), f"{window}_h_known"] == known, (compound, window)
+            checked += 1
+    assert checked == 3 * pairs["compound_id"].nunique() >= 24
+    alone = ~rows.index.isin(pairs["compound_id"].astype(str))  # no service within the limit: no hour in any window
+    assert (rows.loc[alone, [f"{w}_h" for w in windows]] == 0).all().all()
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from lifecircle.maps._assets_controls import CONTROLS_JS
 from lifecircle.maps._assets_layers import LAYERS_JS
+from lifecircle.maps.beyond_layers import BEYOND_JS
 
 __all__ = ["RUNTIME_CSS", "RUNTIME_JS"]
 
@@ -142,7 +143,7 @@ _BUILD_JS = r"""
     if (D.bounds) { map.fitBounds(D.bounds); }  // first: every layer is then drawn once, at its final view
     var timing = { fitBounds: Math.round(performance.now() - t1) };
     var steps = [basemapFallback, drawStreets, drawCompounds, drawServices, drawBranches, drawServed, drawSites,
-                 drawStudy, addTitle, addLegend, addSearch];
+                 drawStudy, drawBeyond, addTitle, addLegend, addSearch];
     steps.forEach(function (step) {  // each step timed (ms), for the benchmark in benchmarks/bench_map.py
       var t0 = performance.now();
       step(ctx);
@@ -165,6 +166,7 @@ RUNTIME_JS = (
     + _HELPERS_JS
     + _POPUPS_JS
     + LAYERS_JS
+    + BEYOND_JS
     + CONTROLS_JS
     + _BUILD_JS
     + "  window.LC = { build: build, el: el, fmt: fmt };\n})();\n"

@@ -12,6 +12,7 @@ import pandas as pd
 from lifecircle.errors import InputError
 from lifecircle.maps._geometry import COORD_DECIMALS, SIMPLIFY_M, check_gdf, display_geoms, geojson_texts, latlon
 from lifecircle.maps._json import html_text, jsonable
+from lifecircle.maps.beyond_layers import BeyondLayers, add_beyond_layers
 from lifecircle.maps.labels import label
 from lifecircle.maps.streets import street_data
 
@@ -33,6 +34,7 @@ class ExtraLayers:
     sites: gpd.GeoDataFrame | None = None
     site_areas: gpd.GeoDataFrame | None = None
     study_area: gpd.GeoDataFrame | gpd.GeoSeries | None = None
+    beyond: BeyondLayers | None = None  # capacity and opening-hours layers (lifecircle.maps.beyond_layers)
 
 
 def _streets(streets: gpd.GeoDataFrame, opts: MapOptions, md: MapData) -> None:
@@ -114,6 +116,8 @@ def add_extra_layers(extra: ExtraLayers, cats: Categories, opts: MapOptions, md:
         _served(extra.served_areas, cats, opts, md)
     if extra.sites is not None:
         _sites(extra.sites, extra.site_areas, opts, md)
+    if extra.beyond is not None:
+        add_beyond_layers(extra.beyond, cats, opts, md)
     if extra.study_area is not None:
         return _study(extra.study_area, opts, md)
     return None

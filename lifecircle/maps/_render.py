@@ -12,6 +12,7 @@ from lifecircle.maps._assets import RUNTIME_CSS, RUNTIME_JS
 from lifecircle.maps._json import html_text, safe_json
 from lifecircle.maps._mapdata import MapData
 from lifecircle.maps.basemaps import add_basemaps
+from lifecircle.maps.beyond_layers import BEYOND_KINDS
 
 __all__ = ["render_map"]
 
@@ -23,6 +24,7 @@ _MARKERCLUSTER_CSS = [
 ]
 # overlay kind -> shown when the map opens
 _SHOWN = {"streets": True, "compounds": True, "services": True, "branches": True, "served": False, "sites": True}
+_SHOWN.update(dict.fromkeys(BEYOND_KINDS, False))  # capacity and opening-hours layers: chosen by the reader
 
 
 class _Overlays(MacroElement):
@@ -78,7 +80,7 @@ class _Overlays(MacroElement):
 def _groups(m: folium.Map, layers: dict) -> dict:
     """One feature group per listed layer, named (HTML-escaped) as the layer control shows it."""
     groups: dict = {}
-    for kind in ("streets", "compounds", "services", "branches", "served", "sites", "study"):
+    for kind in ("streets", "compounds", "services", "branches", "served", "sites", "study", *BEYOND_KINDS):
         spec = layers.get(kind)
         if spec is None:
             continue

@@ -28,6 +28,7 @@ from lifecircle.maps._mapdata import CLUSTER_MIN, MapOptions, build_map_data
 from lifecircle.maps._render import render_map
 from lifecircle.maps._style import CATEGORY_COLORS, STATUS_COLORS, STATUS_ORDER
 from lifecircle.maps.basemaps import BASEMAPS, check_basemap
+from lifecircle.maps.beyond_layers import BeyondLayers
 from lifecircle.maps.labels import check_lang, pick_lang
 from lifecircle.maps.streets import street_edges
 
@@ -73,6 +74,7 @@ def coverage_map(
     data_date: str | None = None,
     title: str | None = None,
     category: str | None = None,
+    beyond: BeyondLayers | None = None,
 ) -> folium.Map:
     """Build the interactive coverage map.
 
@@ -121,6 +123,9 @@ def coverage_map(
     category
         Draw the map for one service category: compounds coloured by whether that category is within
         reach, only that category's services and served area.
+    beyond
+        Capacity and opening-hours layers (:class:`~lifecircle.maps.beyond_layers.BeyondLayers`): covered but
+        crowded compounds, overloaded services, weekday daytime / evening / weekend windows, hours unknown.
 
     Returns
     -------
@@ -150,6 +155,7 @@ def coverage_map(
         sites=sites,
         site_areas=site_areas,
         study_area=study_area,
+        beyond=beyond,
     )
     md = build_map_data(compounds, services, coverage_table, opts, extra)
     m = render_map(md, basemap=basemap, tianditu_key=tianditu_key)

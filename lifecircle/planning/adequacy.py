@@ -22,7 +22,7 @@ from lifecircle.planning.analysis import Analysis
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AdequacyOptions", "with_adequacy"]
+__all__ = ["AdequacyOptions", "category_norms", "crowded_table", "with_adequacy"]
 
 EXAMPLE_IDS = 20  # ids of crowded compounds / overloaded services listed per category in summary.json
 
@@ -88,6 +88,11 @@ def with_adequacy(analysis: Analysis, options: AdequacyOptions) -> tuple[Analysi
     services_out["capacity"] = capacity
     services_out["demand_within"] = found.services["demand_within"].round(3)
     services_out["load"] = found.services["load"].round(3)
+    norms = {cat: options.category_norms.get(cat, options.norm) for cat in set(category)}
+    if any(v is not None for v in norms.values()):
+        norm = category.map(norms).astype(float)
+        supply = found.services["supply_ratio"]
+        services_out["overloaded"] = pd.Series(supply < norm, dtype="boolean").where(norm.notna(), pd.NA)
     summary = dict(analysis.summary)
     summary["adequacy"] = {
         **found.params,
@@ -98,6 +103,31 @@ def with_adequacy(analysis: Analysis, options: AdequacyOptions) -> tuple[Analysi
     table = found.ratios.copy()
     table["access_ratio"] = table["access_ratio"].round(9)
     return replace(analysis, services=services_out, summary=summary), table
+
+
+def category_norms(summary: dict) -> dict[str, float | None]:
+    """Category -> the norm adequacy was judged against (None: not judged), from ``summary.json``."""
+    entry = summary.get("adequacy")
+    cats = entry.get("categories") if isinstance(entry, dict) else None
+    if not isinstance(cats, dict):
+        return {}
+    return {str(cat): (None if item.get("norm") is None else float(item["norm"])) for cat, item in cats.items()}
+
+
+def crowded_table(ratios: pd.DataFrame, coverage: pd.DataFrame, norms: Mapping[str, float | None]) -> pd.DataFrame:
+    """``adequacy.csv`` with ``covered`` (from ``coverage.csv``), ``norm`` and ``crowded``: covered, and an access
+    ratio below the category's norm (missing where the category has no norm)."""
+    covered = coverage.assign(
+        compound_id=coverage["compound_id"].astype(str), category=coverage["category"].astype(str)
+    )
+    covered = covered.set_index(["compound_id", "category"])["covered"].astype("boolean")
+    out = ratios.assign(compound_id=ratios["compound_id"].astype(str), category=ratios["category"].astype(str))
+    keys = pd.MultiIndex.from_frame(out[["compound_id", "category"]])
+    out["covered"] = covered.reindex(keys).fillna(False).to_numpy()
+    out["norm"] = out["category"].map(lambda c: norms.get(c)).astype(float)
+    crowded = out["covered"].to_numpy(bool) & (out["access_ratio"].to_numpy(float) < out["norm"].to_numpy())
+    out["crowded"] = pd.Series(crowded, index=out.index, dtype="boolean").where(out["norm"].notna(), pd.NA)
+    return out
 
 
 def _demand(compounds: pd.DataFrame, column: str | None) -> tuple[pd.Series, str]:

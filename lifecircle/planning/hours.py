@@ -36,7 +36,18 @@ __all__ = [
 ]
 
 EXAMPLE_IDS = 20
-PROFILE_COLUMNS = ("compound_id", "category", "hours_covered", "hours_covered_known")
+WINDOWS: dict[str, tuple[range, int, int]] = {
+    "weekday_day": (range(5), 8, 18),
+    "weekday_evening": (range(5), 18, 21),
+    "weekend": (range(5, 7), 8, 21),
+}
+"""The windows of the week the map and the workbook show: days (0 = Monday), first hour, hour after the last.
+Weekday daytime Mo-Fr 08:00-18:00 (50 h), weekday evening Mo-Fr 18:00-21:00 (15 h, 延时服务), weekend Sa-Su
+08:00-21:00 (26 h)."""
+PROFILE_COLUMNS = (
+    "compound_id", "category", "hours_covered", "hours_covered_known",
+    *(f"{name}_h" for name in WINDOWS), *(f"{name}_h_known" for name in WINDOWS),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -117,12 +128,9 @@ def with_closed_services(analysis: Analysis, services: gpd.GeoDataFrame, moment:
     return replace(analysis, services=listed, summary=summary)
 
 
-def hours_profile(analysis: Analysis, hours: ServiceHours) -> tuple[pd.DataFrame, dict]:
-    """Hours of the reference week each compound has a service of each category within the limit.
-
-    ``hours_covered`` counts services whose hours are unknown as open, ``hours_covered_known`` only services with
-    known hours; one-hour steps (the state at half past each hour).
-    """
+def weekly_cover(analysis: Analysis, hours: ServiceHours) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per category: compounds x hours of the reference week, whether a service of the category within the limit
+    is open (hours unknown counted open; then known hours only), from the state at half past each hour."""
     moments = week_moments()
     pairs = analysis.coverage.pairs
     compounds, services = analysis.compounds.index, analysis.services.index
@@ -134,25 +142,67 @@ def hours_profile(analysis: Analysis, hours: ServiceHours) -> tuple[pd.DataFrame
         category = np.full(len(services), ALL, dtype=object)
     states = hours.state_matrix(moments)[hours.parsed.index.get_indexer(services)]
     in_all = pairs["walk_m"].to_numpy() <= analysis.coverage.params["max_walk_m"]  # 'all' keeps the general limit
-    frames = []
-    for open_now in (states != "closed", states == "open"):  # hours unknown counted open, then known hours only
-        counts = {}
-        for cat in analysis.coverage.categories:
-            keep = in_all if cat == ALL else category[cols] == cat
-            reach = sparse.csr_matrix(
-                (np.ones(keep.sum()), (rows[keep], cols[keep])), shape=(len(compounds), len(services))
-            )
-            counts[cat] = np.asarray(((reach @ open_now.astype(float)) > 0).sum(axis=1)).ravel()
-        frames.append(pd.concat({c: pd.Series(v, index=compounds) for c, v in counts.items()}, names=["category"]))
-    table = pd.concat(frames, axis=1, keys=["hours_covered", "hours_covered_known"]).reset_index()
-    table = table.rename(columns={table.columns[1]: "compound_id"})[list(PROFILE_COLUMNS)]
+    out = {}
+    for cat in analysis.coverage.categories:
+        keep = in_all if cat == ALL else category[cols] == cat
+        reach = sparse.csr_matrix(
+            (np.ones(keep.sum()), (rows[keep], cols[keep])), shape=(len(compounds), len(services))
+        )
+        anyhow, known = (
+            np.asarray(reach @ open_now.astype(float)) > 0 for open_now in (states != "closed", states == "open")
+        )
+        out[cat] = (anyhow, known)
+    return out
+
+
+def window_hours(cover: np.ndarray) -> dict[str, np.ndarray]:
+    """Hours covered in each of :data:`WINDOWS` per row of a compounds x 168 hours matrix."""
+    return {name: cover[:, _window_columns(days, start, stop)].sum(axis=1) for name, (days, start, stop) in
+            WINDOWS.items()}  # fmt: skip
+
+
+def _window_columns(days: range, start_h: int, stop_h: int) -> np.ndarray:
+    return np.array([d * 24 + h for d in days for h in range(start_h, stop_h)])
+
+
+def hours_profile(analysis: Analysis, hours: ServiceHours) -> tuple[pd.DataFrame, dict]:
+    """Hours of the reference week each compound has a service of each category within the limit.
+
+    ``hours_covered`` counts services whose hours are unknown as open, ``hours_covered_known`` only services with
+    known hours; one-hour steps (the state at half past each hour). ``<window>_h`` and ``<window>_h_known``: the
+    same within each window of :data:`WINDOWS`. The summary entry holds, per category, the share of compounds
+    covered at each hour of the week (``weekly_share``, 168 values from Monday 00:00) and the windows' lengths.
+    """
+    covers = weekly_cover(analysis, hours)
+    compounds = analysis.compounds.index
+    frames, shares = [], {}
+    reachable = _reachable(analysis)
+    for cat, (anyhow, known) in covers.items():
+        frame = pd.DataFrame({"compound_id": compounds, "category": cat, "hours_covered": anyhow.sum(axis=1),
+                              "hours_covered_known": known.sum(axis=1)})  # fmt: skip
+        for suffix, cover in (("", anyhow), ("_known", known)):
+            for name, values in window_hours(cover).items():
+                frame[f"{name}_h{suffix}"] = values
+        frames.append(frame)
+        shares[cat] = [round(float(v), 4) for v in anyhow[reachable].mean(axis=0)] if reachable.any() else None
+    table = pd.concat(frames, ignore_index=True)[list(PROFILE_COLUMNS)]
     summary = {
         "column": hours.column,
         "not_understood": [str(i) for i in hours.not_understood[:EXAMPLE_IDS]],
         "unknown": int(hours.parsed.isna().sum()),
-        "week_of": moments[0].date().isoformat(),
+        "week_of": week_moments()[0].date().isoformat(),
+        "windows": {name: len(_window_columns(*spec)) for name, spec in WINDOWS.items()},
+        "weekly_share": shares,
     }
     return table, summary
+
+
+def _reachable(analysis: Analysis) -> np.ndarray:
+    """Compounds counted in the weekly shares: every compound not marked unreachable."""
+    status = analysis.compounds.get("status")
+    if status is None:
+        return np.ones(len(analysis.compounds), dtype=bool)
+    return (status.astype(str) != "unreachable").to_numpy()
 
 
 def with_hours(

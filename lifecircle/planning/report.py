@@ -19,6 +19,7 @@ from lifecircle.planning.report_data import load_report_data, load_summary
 from lifecircle.planning.report_html import charts, embedded_map, report_page
 from lifecircle.planning.report_labels import REPORT_LABELS, check_lang
 from lifecircle.planning.report_notes import notes_in
+from lifecircle.planning.report_sheets import with_beyond_sheets
 from lifecircle.planning.report_tables import report_tables
 from lifecircle.planning.workbook import write_workbook
 
@@ -83,7 +84,7 @@ def write_report(
     html_path = out_dir / folder.REPORT_HTML.name
     html_path.write_text(page, encoding="utf-8")
     xlsx_path = out_dir / folder.REPORT_XLSX.name
-    write_workbook(list(tables.values()), xlsx_path, lang=lang)
+    write_workbook(with_beyond_sheets(tables, data, dirs, lang), xlsx_path, lang=lang)  # + capacity, hours sheets
     log.info("wrote %s and %s", html_path.name, xlsx_path.name)  # often in a stage folder: names only
     return html_path, xlsx_path
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from lifecircle import __version__, folder
 from lifecircle.errors import LifecircleError
-from lifecircle.planning.report_beyond import beyond_tables
+from lifecircle.planning.report_beyond import beyond_figures, beyond_tables
 from lifecircle.planning.report_labels import category_name, t
 from lifecircle.planning.report_tables import Table
 
@@ -284,7 +284,7 @@ def report_page(
     if "sites" in tables or "siting" in tables:
         parts += _siting_section(tables, lang)
     for extra in beyond_tables(summary, lang):  # capacity, opening hours, buildings
-        parts += [f"<h2>{_e(extra.title)}</h2>", html_table(extra)]
+        parts += [f"<h2>{_e(extra.title)}</h2>", html_table(extra), *beyond_figures(extra.key, summary, lang)]
     parts += [f"<h2>{_e(t('parameters', lang))}</h2>", html_table(tables["parameters"])]
     parts += [f"<h2>{_e(t('data_versions', lang))}</h2>", html_table(tables["inputs"])]
     parts.append(f"<h2>{_e(t('data_quality', lang))}</h2>")

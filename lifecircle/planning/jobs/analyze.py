@@ -21,6 +21,7 @@ from lifecircle.geo.walk import Walk
 from lifecircle.maps import coverage_map, save_map
 from lifecircle.planning.adequacy import with_adequacy
 from lifecircle.planning.analysis import Analysis, analyze
+from lifecircle.planning.beyond import beyond_layers
 from lifecircle.planning.buildings import read_buildings, with_buildings
 from lifecircle.planning.hours import service_hours, services_at, with_hours
 from lifecircle.planning.inputs import JobLayers, coord_systems
@@ -286,6 +287,7 @@ def write_analysis(
             basemap=map_options.basemap,
             tianditu_key=map_options.tianditu_key,
             data_date=data_date,
+            beyond=beyond_layers(analysis, extra_tables or {}),
         )
         save_map(fmap, stage / folder.MAP.name, offline=map_options.offline)
         if report:

@@ -1,0 +1,290 @@
+"""Map layers beyond "within N minutes": capacity (供需) and opening hours (三延), drawn on the coverage map.
+
+- **Covered but crowded** (覆盖但供给不足): compounds with a service of a category within the limit whose access
+  ratio (capacity per household within reach, 2SFCA/E2SFCA) is below the category's norm; the popup names each
+  such category, its ratio and the norm.
+- **Overloaded services** (超负荷服务点): services whose capacity per household within their catchment is below the
+  norm; the popup gives capacity, households within and load (households per unit of capacity).
+- **Opening-hours windows** (weekday daytime, weekday evening 18–21, weekend): each compound coloured by how many
+  categories have a service open within the limit for the whole window (hours unknown counted open; a dashed
+  purple outline where that needs a service whose hours are unknown); the popup gives hours covered per category.
+- **Services with hours unknown** (营业时间不明): grey rings, their ledger text in the tooltip.
+
+The planning side prepares a :class:`BeyondLayers` from its own tables (``adequacy.csv``, ``coverage_hours.csv``,
+``services.gpkg``'s columns); this module turns it into the map's data blob. Every user string reaches the page
+through the blob (``safe_json``) and DOM text nodes; layer names are HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from lifecircle.maps._json import html_text, jsonable
+
+if TYPE_CHECKING:
+    from lifecircle.maps._mapdata import Categories, MapData, MapOptions
+
+__all__ = ["BEYOND_JS", "BEYOND_KINDS", "BEYOND_LABELS", "WINDOW_NAMES", "BeyondLayers", "add_beyond_layers"]
+
+WINDOW_NAMES = ("weekday_day", "weekday_evening", "weekend")
+BEYOND_KINDS = ("crowded", "overloaded", "hours", "hours_unknown")
+"""The layer kinds this module adds (all hidden when the map opens)."""
+_RAMP = ("#c92a2a", "#e8590c", "#f59f00", "#82c91e", "#2b8a3e")  # none ... every category throughout the window
+
+BEYOND_LABELS: dict[str, dict[str, str]] = {
+    "layer_crowded": {"zh": "供需：覆盖但供给不足的小区", "en": "Capacity: covered but crowded compounds"},
+    "layer_overloaded": {"zh": "供需：超负荷服务点", "en": "Capacity: overloaded services"},
+    "layer_weekday_day": {"zh": "营业时间：工作日白天（8–18 时）", "en": "Hours: weekday daytime (8–18)"},
+    "layer_weekday_evening": {"zh": "营业时间：工作日晚间（18–21 时）", "en": "Hours: weekday evening (18–21)"},
+    "layer_weekend": {"zh": "营业时间：周末（8–21 时）", "en": "Hours: weekend (8–21)"},
+    "layer_hours_unknown": {"zh": "营业时间不明的服务点", "en": "Services with hours unknown"},
+    "crowded_title": {"zh": "覆盖但供给不足", "en": "Covered but crowded"},
+    "ratio_norm": {"zh": "可达比 {ratio}（标准 {norm}）", "en": "access ratio {ratio} (norm {norm})"},
+    "overloaded_title": {"zh": "超负荷", "en": "Overloaded"},
+    "capacity": {"zh": "供给能力", "en": "Capacity"},
+    "demand_within": {"zh": "服务范围内需求", "en": "Demand within reach"},
+    "load": {"zh": "负荷（每单位供给的需求）", "en": "Load (demand per unit of capacity)"},
+    "norm": {"zh": "人均标准", "en": "Norm per household"},
+    "hours_of": {"zh": "{h} / {n} 小时", "en": "{h} of {n} h"},
+    "hours_known": {"zh": "（仅计营业时间已知：{h}）", "en": " (known hours only: {h})"},
+    "legend_title": {"zh": "整段时间有服务的类别", "en": "Categories open within reach for the whole window"},
+    "legend_k": {"zh": "{k} / {n} 类", "en": "{k} of {n}"},
+    "legend_unknown": {"zh": "需计入营业时间不明的服务点", "en": "only counting services with hours unknown"},
+    "hours_unknown": {"zh": "营业时间不明", "en": "hours unknown"},
+}
+
+
+def _labels(lang: str) -> dict[str, str]:
+    return {k: v["zh" if lang == "zh" else "en"] for k, v in BEYOND_LABELS.items()}
+
+
+@dataclass(frozen=True, eq=False)
+class BeyondLayers:
+    """What the capacity and opening-hours layers show (every part optional; ids as in the map's layers).
+
+    Attributes
+    ----------
+    crowded
+        ``compound_id, category, access_ratio, norm``: one row per compound and category that is covered but
+        below the norm.
+    overloaded
+        Indexed by service id: ``capacity, demand_within, load, norm`` of the services below the norm.
+    windows
+        ``compound_id, category`` and per window of :data:`WINDOW_NAMES` ``<window>_h`` and ``<window>_h_known``:
+        hours covered in the window (hours unknown counted open; known hours only).
+    window_hours
+        Window -> its length in hours.
+    hours_unknown
+        Service id -> its hours text (blank when none) for services whose hours are unknown.
+    """
+
+    crowded: pd.DataFrame | None = None
+    overloaded: pd.DataFrame | None = None
+    windows: pd.DataFrame | None = None
+    window_hours: dict[str, int] = field(default_factory=dict)
+    hours_unknown: pd.Series | None = None
+
+
+def _positions(ids: list, wanted: pd.Index) -> np.ndarray:
+    """Positions of ``wanted`` ids among the map's ids (as text); ids not on the map are dropped."""
+    pos = pd.Index([str(i) for i in ids]).get_indexer(wanted.astype(str))
+    return pos
+
+
+def _crowded(frame: pd.DataFrame, cats: Categories, md: MapData) -> dict:
+    pos = _positions(md.data["compounds"]["id"], pd.Index(frame["compound_id"]))
+    frame = frame.assign(i=pos)[pos >= 0]
+    out: dict = {"i": [], "rows": []}
+    for i, rows in frame.groupby("i", sort=True):
+        out["i"].append(int(i))
+        out["rows"].append(
+            [[_category_name(c, cats), _num(r), _num(n)] for c, r, n in
+             zip(rows["category"], rows["access_ratio"], rows["norm"], strict=True)]
+        )  # fmt: skip
+    return out
+
+
+def _overloaded(frame: pd.DataFrame, md: MapData) -> dict:
+    pos = _positions(md.data["services"]["id"], frame.index)
+    frame = frame[pos >= 0]
+    return {
+        "k": pos[pos >= 0].tolist(),
+        "capacity": jsonable(frame["capacity"], decimals=2),
+        "demand": jsonable(frame["demand_within"], decimals=1),
+        "load": jsonable(frame["load"], decimals=3),
+        "norm": [_num(v) for v in frame["norm"]],
+    }
+
+
+def _windows(frame: pd.DataFrame, hours: dict[str, int], cats: Categories, md: MapData) -> dict:
+    """Per window: each compound's count of categories covered throughout, and per-category hours."""
+    ids = md.data["compounds"]["id"]
+    real = [c for c in dict.fromkeys(frame["category"].astype(str)) if c != "all"] or ["all"]
+    frame = frame[frame["category"].astype(str).isin(real)]
+    out: dict = {"cats": [_category_name(c, cats) for c in real], "n": len(real), "windows": {}}
+    for window, length in hours.items():
+        wide = frame.pivot_table(index="compound_id", columns="category", values=[f"{window}_h", f"{window}_h_known"],
+                                 aggfunc="first").reindex(pd.Index(ids, dtype=object))  # fmt: skip
+        anyhow = wide[f"{window}_h"].reindex(columns=real).fillna(0).to_numpy(int)
+        known = wide[f"{window}_h_known"].reindex(columns=real).fillna(0).to_numpy(int)
+        full, full_known = (anyhow >= length).sum(axis=1), (known >= length).sum(axis=1)
+        out["windows"][window] = {
+            "length": int(length),
+            "full": full.tolist(),
+            "needsUnknown": (full_known < full).tolist(),
+            "h": anyhow.tolist(),
+            "hKnown": known.tolist(),
+        }
+    out["colors"] = [_RAMP[round(k * (len(_RAMP) - 1) / max(1, len(real)))] for k in range(len(real) + 1)]
+    return out
+
+
+def _category_name(category: object, cats: Categories) -> str:
+    k = cats.position.get(str(category))
+    return cats.names[k] if k is not None else str(category)
+
+
+def _num(value: object) -> float | None:
+    number = pd.to_numeric(value, errors="coerce")
+    return None if pd.isna(number) else float(f"{float(number):.4g}")
+
+
+def add_beyond_layers(beyond: BeyondLayers, cats: Categories, opts: MapOptions, md: MapData) -> None:
+    """Add the capacity and opening-hours layers given (nothing for an empty part)."""
+    lang, labels = opts.lang, _labels(opts.lang)
+    data: dict = {"labels": labels}
+    if beyond.crowded is not None and len(beyond.crowded):
+        data["crowded"] = _crowded(beyond.crowded, cats, md)
+        md.layers["crowded"] = html_text(labels["layer_crowded"])
+    if beyond.overloaded is not None and len(beyond.overloaded):
+        data["overloaded"] = _overloaded(beyond.overloaded, md)
+        if data["overloaded"]["k"]:
+            md.layers["overloaded"] = html_text(labels["layer_overloaded"])
+    if beyond.windows is not None and beyond.window_hours:
+        data["hours"] = _windows(beyond.windows, beyond.window_hours, cats, md)
+        md.layers["hours"] = {w: html_text(labels[f"layer_{w}"]) for w in beyond.window_hours}
+    if beyond.hours_unknown is not None and len(beyond.hours_unknown):
+        pos = _positions(md.data["services"]["id"], beyond.hours_unknown.index)
+        texts = beyond.hours_unknown[pos >= 0]
+        data["hoursUnknown"] = {"k": pos[pos >= 0].tolist(), "text": jsonable(texts.fillna("").astype(str))}
+        md.layers["hours_unknown"] = html_text(labels["layer_hours_unknown"])
+    if len(data) > 1:
+        data["lang"] = lang
+        md.data["beyond"] = data
+
+
+BEYOND_JS = r"""
+  function drawBeyond(ctx) {
+    var D = ctx.D, G = ctx.G, B = D.beyond;
+    if (!B) { return; }
+    var C = D.compounds, S = D.services, Lb = ctx.Lb, T = B.labels;
+    function short(v) { return v === null || v === undefined ? "—" : Number(v).toPrecision(3); }
+    var canvas = C.geoms.length > D.canvasMin ? L.canvas({ tolerance: 0 }) : null;
+    function lazy(group, fill) { group.once("add", fill); }  // drawn when first shown: the map opens as fast
+    function shape(i, style, group, popup, tip) {
+      if (canvas) { style.renderer = canvas; }
+      var gj = L.geoJSON(C.geoms[i], { style: style });
+      gj.bindPopup(popup, { maxWidth: 420 });
+      gj.bindTooltip(function () { return el("span", tip); }, { sticky: true });
+      gj.addTo(group);
+      return gj;
+    }
+    if (B.crowded && G.crowded) {
+      lazy(G.crowded, function () { B.crowded.i.forEach(function (i, n) {
+        shape(i, { color: "#c92a2a", weight: 2.5, dashArray: "6 3", fillColor: "#e03131", fillOpacity: 0.35,
+                   className: "lc-crowded" }, G.crowded, function () {
+          var d = el("div", null, "lc-popup");
+          d.appendChild(el("h4", C.name[i] || Lb.unnamed));
+          d.appendChild(el("div", T.crowded_title, "lc-status"));
+          var t = el("table");
+          B.crowded.rows[n].forEach(function (r) {
+            row(t, [r[0], fmt(T.ratio_norm, { ratio: short(r[1]), norm: short(r[2]) })], [null, "lc-out"]);
+          });
+          d.appendChild(t);
+          return d;
+        }, (C.name[i] || Lb.unnamed) + " · " + T.crowded_title);
+      }); });
+    }
+    function ring(k, color, group, radius) {
+      var mk = L.circleMarker([S.lat[k], S.lon[k]], { radius: radius, color: color, weight: 3, fill: false,
+                                                      className: "lc-beyond-ring" });
+      mk.addTo(group);
+      return mk;
+    }
+    if (B.overloaded && G.overloaded) {
+      var O = B.overloaded;
+      O.k.forEach(function (k, n) {
+        var mk = ring(k, "#c92a2a", G.overloaded, 11);
+        mk.bindTooltip(function () { return el("span", (S.name[k] || Lb.unnamed) + " · " + T.overloaded_title); });
+        mk.bindPopup(function () {
+          var d = el("div", null, "lc-popup");
+          d.appendChild(el("h4", S.name[k] || Lb.unnamed));
+          d.appendChild(el("div", D.catLabels[S.cat[k]] + " · " + T.overloaded_title, "lc-status"));
+          var t = el("table");
+          row(t, [T.capacity, num(O.capacity[n])]);
+          row(t, [T.demand_within, num(O.demand[n])]);
+          row(t, [T.load, short(O.load[n])], [null, "lc-out"]);
+          row(t, [T.norm, short(O.norm[n])]);
+          d.appendChild(t);
+          return d;
+        });
+      });
+    }
+    if (B.hoursUnknown && G.hours_unknown) {
+      B.hoursUnknown.k.forEach(function (k, n) {
+        var mk = ring(k, "#868e96", G.hours_unknown, 9);
+        var text = B.hoursUnknown.text[n];
+        mk.bindTooltip(function () {
+          return el("span", (S.name[k] || Lb.unnamed) + " · " + T.hours_unknown + (text ? " · " + text : ""));
+        });
+      });
+    }
+    if (B.hours && G.hours) {
+      var H = B.hours;
+      Object.keys(H.windows).forEach(function (w) {
+        var W = H.windows[w], group = G.hours[w];
+        if (!group) { return; }
+        lazy(group, function () { C.geoms.forEach(function (g, i) {
+          var dashed = W.needsUnknown[i];
+          shape(i, { color: dashed ? "#7048e8" : H.colors[W.full[i]], weight: dashed ? 2.5 : 1.2,
+                     dashArray: dashed ? "5 3" : null, fillColor: H.colors[W.full[i]], fillOpacity: 0.55,
+                     className: "lc-hours lc-hours-" + w }, group, function () {
+            var d = el("div", null, "lc-popup");
+            d.appendChild(el("h4", C.name[i] || Lb.unnamed));
+            d.appendChild(el("div", fmt(T.legend_k, { k: W.full[i], n: H.n }) + " · " + T.legend_title, "lc-status"));
+            var t = el("table");
+            H.cats.forEach(function (c, j) {
+              var h = W.h[i][j], hk = W.hKnown[i][j];
+              row(t, [c, fmt(T.hours_of, { h: h, n: W.length }) + (hk < h ? fmt(T.hours_known, { h: hk }) : "")],
+                  [null, h >= W.length ? "lc-in" : "lc-out"]);
+            });
+            d.appendChild(t);
+            return d;
+          }, (C.name[i] || Lb.unnamed) + " · " + fmt(T.legend_k, { k: W.full[i], n: H.n }));
+        }); });
+      });
+      var legend = control("bottomleft", function () {
+        var d = el("div", null, "lc-box lc-legend lc-hours-legend");
+        d.appendChild(el("h4", T.legend_title));
+        for (var k = H.n; k >= 0; k--) {
+          var sw = el("span", null, "lc-sw");
+          sw.style.background = H.colors[k];
+          legendRow(d, sw, fmt(T.legend_k, { k: k, n: H.n }));
+        }
+        var u = el("span", null, "lc-sw");
+        u.style.border = "2px dashed #7048e8";
+        legendRow(d, u, T.legend_unknown);
+        return d;
+      });
+      var shown = 0;
+      Object.keys(G.hours).forEach(function (w) {
+        G.hours[w].on("add", function () { shown += 1; legend.addTo(ctx.map); });
+        G.hours[w].on("remove", function () { shown -= 1; if (shown <= 0) { legend.remove(); } });
+      });
+    }
+  }
+"""
