@@ -151,6 +151,13 @@ BUILDINGS = FolderFile(
     "per building and category: its compound, the walk from the building to the nearest service, covered",
     columns=("building_id", "compound_id", "category", "walk_m", "covered"),
 )
+BUILDINGS_GPKG = FolderFile(
+    "buildings.gpkg",
+    "analyze",
+    "the buildings with their compound, households, group and minutes / covered per category",
+    layers=("buildings",),
+    columns=("building_id",),
+)
 
 ANALYSIS_TABLES: tuple[FolderFile, ...] = (OPEN_BLOCKS, SLOPE_EFFECT, COVERAGE_BY_PROFILE, PROFILES_SUMMARY,
                                            NETWORK_SOURCES, ADEQUACY, COVERAGE_HOURS, BUILDINGS)  # fmt: skip
@@ -159,7 +166,7 @@ ANALYSIS_TABLES: tuple[FolderFile, ...] = (OPEN_BLOCKS, SLOPE_EFFECT, COVERAGE_B
 FILES: tuple[FolderFile, ...] = (
     COVERAGE, COMPOUNDS, SERVICES, SUMMARY, MAP, REPORT_HTML, REPORT_XLSX, SERVED_AREA, ROLLUP, COMPLIANCE,
     *ANALYSIS_TABLES, SITES_CSV, SITES_GPKG, SITING, BEFORE_AFTER, CRITICAL, SITE_MAP, ISOCHRONES, ISOCHRONE_GEOJSON,
-    ISOCHRONE_MAP, WHATIF,
+    ISOCHRONE_MAP, WHATIF, BUILDINGS_GPKG,
 )  # fmt: skip
 """Every file lifecircle writes into an output folder."""
 

@@ -1,9 +1,12 @@
-"""Buildings (楼栋): walks from each building against an independent networkx computation on a real district."""
+"""Buildings (楼栋): walks from each building, households within the limit and the worst building per compound,
+against an independent networkx computation on real districts; groups, OSM buildings and bad input."""
 
 from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 
 import geopandas as gpd
 import numpy as np
@@ -11,101 +14,204 @@ import osmnx as ox
 import pandas as pd
 import pytest
 import shapely
+from conftest import shared_file
 
 from lifecircle.errors import InputError
 from lifecircle.geo.network.osm import network_from_osm
 from lifecircle.geo.walk import Walk, prepared
-from lifecircle.planning.buildings import building_coverage, building_summary, read_buildings
+from lifecircle.planning.analysis import analyze
+from lifecircle.planning.building_inputs import osm_buildings
+from lifecircle.planning.buildings import building_coverage, read_buildings, with_buildings
 from tests.test_coverage import _networkx_reference, _real_layers
 
+EXTRACTS = ["osm/beijing_haidian_cau_xueyuanlu.osm.bz2", "osm/nanjing_xinjiekou.osm.bz2"]
 
-@pytest.fixture(scope="module")
-def cau_buildings(cau_osm, tmp_path_factory):
-    """OSM buildings of Xueyuan Road (some inside residential compounds, some not) written as a GeoPackage."""
-    compounds, services = _real_layers(cau_osm)
-    found = ox.features_from_xml(cau_osm, tags={"building": True})
+
+def _district(osm_path, tmp_path_factory, *, n_inside=120, n_outside=30, seed=5):
+    """OSM buildings of a real district (some inside residential compounds, some not), with random floors,
+    written as a GeoPackage; the compounds carry households."""
+    compounds, services = _real_layers(osm_path)
+    compounds["households"] = np.arange(len(compounds)) * 37 + 120
+    found = ox.features_from_xml(osm_path, tags={"building": True})
     found = found[found.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
     inner = shapely.point_on_surface(found.geometry.to_numpy())
     in_compound = shapely.contains(compounds.union_all(), inner)
-    rng = np.random.default_rng(5)
+    rng = np.random.default_rng(seed)
     pick = np.concatenate(
         [
-            rng.choice(np.flatnonzero(in_compound), min(120, in_compound.sum()), replace=False),
-            np.flatnonzero(~in_compound)[:30],
+            rng.choice(np.flatnonzero(in_compound), min(n_inside, in_compound.sum()), replace=False),
+            np.flatnonzero(~in_compound)[:n_outside],
         ]
     )
+    levels = rng.integers(1, 30, len(pick)).astype(object)
+    levels[::7] = None  # some without floors: counted as one
     layer = gpd.GeoDataFrame(
-        {"id": [f"B{i}" for i in range(len(pick))]}, geometry=found.geometry.to_numpy()[pick], crs=4326
+        {"id": [f"B{i}" for i in range(len(pick))], "building:levels": levels},
+        geometry=found.geometry.to_numpy()[pick],
+        crs=4326,
     )
     path = tmp_path_factory.mktemp("buildings") / "楼栋.gpkg"
     layer.to_file(path)
     return path, compounds, services, layer
 
 
+@pytest.fixture(scope="module")
+def cau_buildings(cau_osm, tmp_path_factory):
+    return _district(cau_osm, tmp_path_factory)
+
+
+def _reference(G, net, layer, services, limit_m):
+    """Per building: the networkx walk to the nearest of ``services`` (inf: none), from a point inside it."""
+    origin = gpd.GeoSeries(shapely.point_on_surface(layer.geometry.to_numpy()), crs=4326).to_crs(net.crs)
+    nearest, _ = _networkx_reference(G, net.crs, origin.to_numpy(), services.to_crs(net.crs).geometry, limit_m)
+    return np.array([nearest.get(f"o{k}", np.inf) for k in range(len(layer))])
+
+
+def _expected_households(layer, owner, compounds):
+    """Households per building, computed here: compound households × footprint × floors / the compound's sum."""
+    area = layer.to_crs(layer.estimate_utm_crs()).area.to_numpy()
+    floors = pd.to_numeric(layer["building:levels"], errors="coerce").fillna(1).to_numpy(dtype=float)
+    weight = pd.Series(area * floors)
+    total = weight.groupby(owner.to_numpy()).transform("sum").to_numpy()
+    return (weight / total).to_numpy() * owner.map(compounds["households"]).to_numpy(dtype=float)
+
+
 @pytest.mark.slow
-def test_building_walks_match_networkx(cau_osm, cau_buildings):
-    path, compounds, services, layer = cau_buildings
+@pytest.mark.parametrize("extract", EXTRACTS)
+def test_building_walks_and_households_match_networkx(extract, tmp_path_factory):
+    osm_path = shared_file(extract)
+    path, compounds, services, layer = _district(osm_path, tmp_path_factory)
     buildings = read_buildings(path, compounds)
-    G = network_from_osm(cau_osm)
-    walk = Walk(limit_min=5)
+    G = network_from_osm(osm_path)
+    walk = Walk(limit_min=5, category_limit_min={"shop": 3})
     net = prepared(G, walk)
-    table = building_coverage(net, buildings, services, walk=walk, max_snap_m=10_000)
+    analysis = analyze(net, compounds, services, walk=walk, max_snap_m=10_000, served_area=False)
+    analysis, table, features = with_buildings(analysis, net, buildings, services, walk=walk, max_snap_m=10_000)
     assert list(table.columns) == ["building_id", "compound_id", "category", "walk_m", "covered"]
-    crs = net.crs
-    origin_pts = gpd.GeoSeries(shapely.point_on_surface(layer.geometry.to_numpy()), crs=4326).to_crs(crs).to_numpy()
-    service_pts = services.to_crs(crs).geometry.to_numpy()
-    nearest, _ = _networkx_reference(G, crs, origin_pts, service_pts, walk.limit_m)
-    rows = table[table["category"] == "all"].set_index("building_id")
+    limits = {"all": walk.limit_m, "shop": walk.limit_m_of("shop")}
+    expected = {c: _reference(G, net, layer, services[services.category == c] if c != "all" else services, 1)
+                for c in limits}  # fmt: skip
+    owner = buildings.buildings["compound_id"].reset_index(drop=True)
+    households = _expected_households(layer, owner, compounds)
+    coverage = analysis.coverage.table.set_index(["compound_id", "category"])
     compared = 0
-    for k, bid in enumerate(layer["id"]):
-        expected = nearest.get(f"o{k}", np.inf)
-        got = rows.loc[bid, "walk_m"]
-        if np.isinf(expected):
-            assert np.isnan(got)
-            continue
-        assert got == pytest.approx(expected, abs=0.06)  # written to 0.1 m
-        assert bool(rows.loc[bid, "covered"]) == (expected <= walk.limit_m)
-        compared += 1
-    assert compared >= 0.9 * len(layer) and 0 < rows["covered"].sum() < len(rows)
+    for category, limit in limits.items():
+        rows = table[table["category"] == category].set_index("building_id")
+        got = rows.loc[layer["id"], "walk_m"].to_numpy()
+        want = expected[category]
+        reached = np.isfinite(want)
+        assert np.isnan(got[~reached]).all()
+        np.testing.assert_allclose(got[reached], want[reached], atol=0.06)  # written to 0.1 m
+        covered = want <= limit
+        assert (rows.loc[layer["id"], "covered"].to_numpy() == covered).all()
+        compared += reached.sum()
+        for cid in compounds.index:
+            mine = (owner == cid).to_numpy()
+            entry = coverage.loc[(cid, category)]
+            if not mine.any():
+                assert pd.isna(entry["households_within"]) and pd.isna(entry["worst_building_id"])
+                continue
+            assert entry["households_within"] == pytest.approx(households[mine & covered].sum(), abs=0.06)
+            assert entry["buildings_not_covered"] == (mine & ~covered).sum()
+            worst = np.where(np.isfinite(want), want, np.inf)[mine].max()
+            if np.isfinite(worst):
+                assert entry["worst_building_walk_m"] == pytest.approx(worst, abs=0.06)
+            else:
+                assert pd.isna(entry["worst_building_walk_m"])
+    assert compared >= 0.9 * len(layer) * len(limits)
+    assert 0 < table["covered"].sum() < len(table)
+    summary = analysis.summary["buildings"]
+    assert summary["households"]["method"] == "footprint_x_levels"
+    assert summary["households"]["counted_as_one_floor"] == int(pd.isna(layer["building:levels"]).sum())
+    assert summary["without_compound"]["count"] == owner.isna().sum() > 0
+    assert set(features.columns) >= {"compound_id", "households", "walk_min_all", "covered_shop", "geometry"}
 
 
 def test_compound_by_location_or_column(cau_buildings, caplog, tmp_path):
     path, compounds, _, layer = cau_buildings
     with caplog.at_level(logging.WARNING, logger="lifecircle"):  # a CLI test before may have quietened it
-        buildings = read_buildings(path, compounds)
+        buildings = read_buildings(path, compounds).buildings
     inner = shapely.point_on_surface(layer.geometry.to_numpy())
     for k, bid in enumerate(layer["id"]):
         holders = [cid for cid, geom in compounds.geometry.items() if geom.contains(inner[k])]
         got = buildings.loc[bid, "compound_id"]
         assert (got in holders) if holders else pd.isna(got), (bid, got, holders)
     assert buildings["compound_id"].isna().sum() == 30
-    assert "30 buildings belong to no compound (kept, compound empty)" in caplog.text
+    outside = ", ".join(buildings.index[buildings["compound_id"].isna().to_numpy()][:5])
+    assert f"30 buildings lie in no compound (kept, compound empty): {outside} ..." in caplog.text
     named = layer.assign(小区=[compounds.index[0]] * len(layer))
     named.to_file(tmp_path / "named.gpkg")
-    assert (read_buildings(tmp_path / "named.gpkg", compounds)["compound_id"] == compounds.index[0]).all()
+    assert (read_buildings(tmp_path / "named.gpkg", compounds).buildings["compound_id"] == compounds.index[0]).all()
     named.assign(小区="没有这个小区").to_file(tmp_path / "bad.gpkg")
     with pytest.raises(InputError, match="names compounds not in the compound layer"):
         read_buildings(tmp_path / "bad.gpkg", compounds)
 
 
-def test_summary_names_compounds_whose_answer_changes():
-    table = pd.DataFrame(
-        {
-            "building_id": ["a", "b", "c", "d"],
-            "compound_id": ["X", "X", "Y", None],
-            "category": "all",
-            "walk_m": [100.0, 900.0, 50.0, 10.0],
-            "covered": [True, False, True, True],
-        }
-    )
-    at_compound = pd.DataFrame({"compound_id": ["X", "Y"], "category": "all", "covered": [True, True]})
-    entry = building_summary(table, at_compound)["all"]
-    assert entry == {
-        "buildings": 4,
-        "buildings_covered": 3,
-        "compounds_with_uncovered_buildings": 1,
-        "examples": ["X"],
-    }
+def test_households_from_the_building_column_and_bad_values(cau_buildings, tmp_path):
+    _, compounds, _, layer = cau_buildings
+    own = layer.assign(户数=np.arange(len(layer)) % 7 * 10)
+    own.to_file(tmp_path / "own.gpkg")
+    read = read_buildings(tmp_path / "own.gpkg", compounds)
+    assert read.households == {"method": "column", "column": "户数", "blank": 0}
+    assert (read.buildings["households"].to_numpy() == own["户数"].to_numpy()).all()
+    bad = own.assign(户数=own["户数"].astype(str))
+    bad.loc[3, "户数"] = "约60户"
+    bad.loc[8, "户数"] = "-5"
+    bad.to_file(tmp_path / "bad.gpkg")
+    with pytest.raises(InputError) as info:
+        read_buildings(tmp_path / "bad.gpkg", compounds)
+    message = str(info.value)
+    assert "\n" not in message and "'户数'" in message and "B3 ('约60户')" in message and "B8 ('-5')" in message
+
+
+def test_groups_counted_per_compound(cau_osm, cau_buildings, tmp_path):
+    _, compounds, services, layer = cau_buildings
+    group = np.where(np.arange(len(layer)) % 3 == 0, "", "第一党小组").astype(object)
+    group[1::9] = "无"
+    layer.assign(楼栋党小组=group).to_file(tmp_path / "groups.gpkg")
+    buildings = read_buildings(tmp_path / "groups.gpkg", compounds)
+    assert buildings.group_column == "楼栋党小组"
+    lacking = (group == "") | (group == "无")
+    assert (~buildings.buildings["has_group"].to_numpy() == lacking).all()
+    walk = Walk(limit_min=5)
+    net = prepared(network_from_osm(cau_osm), walk)
+    analysis = analyze(net, compounds, services, walk=walk, max_snap_m=10_000, served_area=False)
+    analysis, _, _ = with_buildings(analysis, net, buildings, services, walk=walk, max_snap_m=10_000)
+    owner = buildings.buildings["compound_id"]
+    expected = pd.Series(lacking, index=owner.index).groupby(owner.to_numpy()).sum()
+    rows = analysis.coverage.table[analysis.coverage.table["category"] == "all"].set_index("compound_id")
+    for cid, count in expected.items():
+        assert rows.loc[cid, "buildings_without_group"] == count
+    groups = analysis.summary["buildings"]["groups"]
+    assert groups["without_group"] == lacking.sum()
+    listed = {item["compound_id"]: item["count"] for item in groups["by_compound"]}
+    assert listed == {**{k: int(v) for k, v in expected.items() if v}, None: int(lacking[owner.isna()].sum())}
+    with pytest.raises(InputError, match="has no column '党小组'"):
+        read_buildings(tmp_path / "groups.gpkg", compounds, group_column="党小组")
+
+
+def test_building_coverage_without_a_compound_keeps_every_building(cau_osm, cau_buildings):
+    path, compounds, services, _ = cau_buildings
+    buildings = read_buildings(path, compounds).buildings
+    walk = Walk(limit_min=5)
+    table = building_coverage(prepared(network_from_osm(cau_osm), walk), buildings, services, walk=walk, max_snap_m=1)
+    assert len(table) == len(buildings) * table["category"].nunique()  # off the network: kept, not covered
+    assert table["walk_m"].isna().sum() > 0 and not table.loc[table["walk_m"].isna(), "covered"].any()
+
+
+@pytest.mark.slow
+def test_osm_buildings_stand_in(cau_osm, cau_buildings):
+    _, compounds, _, _ = cau_buildings
+    layer = osm_buildings(cau_osm, compounds)
+    found = ox.features_from_xml(cau_osm, tags={"building": True})
+    found = found[found.geom_type.isin(["Polygon", "MultiPolygon"])]
+    inner = shapely.point_on_surface(found.geometry.to_numpy())
+    inside = shapely.contains(compounds.union_all(), inner)
+    assert len(layer.buildings) == inside.sum() > 20
+    assert layer.without_compound.empty and layer.buildings.index.str.match(r"^[wr]\d+$").all()
+    assert layer.households["method"] == "footprint_x_levels" and layer.households["levels_column"] == "building:levels"
+    per_compound = layer.buildings.groupby("compound_id")["households"].sum()
+    np.testing.assert_allclose(per_compound, compounds["households"].reindex(per_compound.index))
 
 
 @pytest.mark.slow
@@ -128,8 +234,36 @@ def test_cli_buildings(cau_osm, cau_buildings, tmp_path):
     table = pd.read_csv(out / "buildings.csv")
     assert list(table.columns) == ["building_id", "compound_id", "category", "walk_m", "covered"]
     assert table["building_id"].nunique() == len(layer)
+    coverage = pd.read_csv(out / "coverage.csv")
+    assert {"households_within", "worst_building_walk_m", "worst_building_walk_min"} <= set(coverage.columns)
+    assert list(coverage.columns)[-2:] == ["compound_name", "nearest_service_name"]
+    gpkg = gpd.read_file(out / "buildings.gpkg", layer="buildings")
+    assert len(gpkg) == len(layer) and gpkg.crs.to_epsg() == 4326
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))["buildings"]
-    first = next(iter(summary.values()))
-    assert first["buildings"] == len(layer)
+    assert summary["buildings"] == len(layer) and summary["without_compound"]["count"] == 30
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert "<h2>楼栋</h2>" in page or "<h2>Buildings</h2>" in page
+    assert "不在任何小区内的楼栋（30栋）" in page or "Buildings in no compound (30)" in page
+    changed = [c for item in summary["categories"].values() for c in item["changed"]]
+    if changed:
+        assert changed[0]["worst_building_id"] in page
+    assert main([*args, "--out", str(tmp_path / "osm"), "--buildings-from-osm"]) == 0
+    assert (tmp_path / "osm" / "buildings.gpkg").is_file()
+
+
+@pytest.mark.slow
+def test_cli_bad_building_input_is_one_line(cau_osm, cau_buildings, tmp_path):
+    path, compounds, _, layer = cau_buildings
+    layer.assign(households="many").to_file(tmp_path / "b.gpkg")
+    compounds.to_file(tmp_path / "c.gpkg")
+    _, _, services, _ = cau_buildings
+    services.to_file(tmp_path / "s.gpkg")
+    base = [sys.executable, "-m", "lifecircle", "analyze", "--network", str(cau_osm), "--compounds"]
+    base += [str(tmp_path / "c.gpkg"), "--services", str(tmp_path / "s.gpkg"), "--out", str(tmp_path / "o")]
+    for extra, words in (
+        (["--buildings", str(tmp_path / "b.gpkg")], "'households' must hold numbers"),
+        (["--buildings", str(path), "--buildings-from-osm"], "not both"),
+    ):
+        run = subprocess.run([*base, *extra], capture_output=True, text=True, timeout=300)
+        lines = run.stderr.strip().splitlines()
+        assert run.returncode == 2 and lines[-1].startswith("lifecircle: error:") and words in lines[-1], run.stderr
+        assert "Traceback" not in run.stderr

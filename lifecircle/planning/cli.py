@@ -81,6 +81,16 @@ def _add_analyze(sub) -> None:
     analyze.add_argument(
         "--buildings", type=Path, help="building layer (楼栋; polygons or points): walks also start from each building"
     )
+    analyze.add_argument(
+        "--building-group-column",
+        help="building layer column of each building's party group (楼栋党小组; default: auto)",
+    )
+    analyze.add_argument(
+        "--buildings-from-osm",
+        action="store_true",
+        default=None,
+        help="without a building layer: the OSM network file's building=* polygons inside compounds",
+    )
     analyze.add_argument("--out", type=Path, help="output folder (default lifecircle-out, or the study's)")
     analyze.add_argument("--force", action="store_true", help=FORCE_HELP)
     add_walk_options(analyze)
@@ -244,6 +254,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         adequacy=adequacy_overrides(args),
         hours=hours_overrides(args),
         buildings=args.buildings,
+        building_group_column=args.building_group_column,
+        buildings_from_osm=args.buildings_from_osm,
     )
     _checked_out(study.out_dir, force=args.force)
     if args.what_if:  # refused before any work, not after the analysis

@@ -10,6 +10,7 @@ import html
 import pandas as pd
 
 from lifecircle.planning.hours import WINDOWS
+from lifecircle.planning.report_buildings import building_tables
 from lifecircle.planning.report_labels import category_name
 from lifecircle.planning.report_tables import Table
 
@@ -45,10 +46,6 @@ _TEXT = {
     },
     "days": {"zh": "一,二,三,四,五,六,日", "en": "Mo,Tu,We,Th,Fr,Sa,Su"},
     "hour": {"zh": "时", "en": "h"},
-    "buildings": {"zh": "楼栋", "en": "Buildings"},
-    "n_buildings": {"zh": "楼栋数", "en": "Buildings"},
-    "covered": {"zh": "覆盖的楼栋", "en": "Buildings covered"},
-    "changed": {"zh": "小区覆盖但有楼栋未覆盖", "en": "Compounds covered with a building not covered"},
 }
 
 
@@ -69,7 +66,7 @@ def beyond_tables(summary: dict, lang: str) -> list[Table]:
         tables.append(_week(hours, lang))
     buildings = summary.get("buildings")
     if isinstance(buildings, dict):
-        tables.append(_buildings(buildings, lang))
+        tables.extend(building_tables(buildings, lang))
     return tables
 
 
@@ -97,20 +94,6 @@ def _hours(entry: dict, lang: str) -> Table:
     if entry.get("not_understood"):
         rows.append({_t("state", lang): _t("not_understood", lang), _t("services", lang): len(entry["not_understood"])})
     return Table(key="opening_hours", title=_t("hours", lang, at=entry.get("at", "")), frame=pd.DataFrame(rows))
-
-
-def _buildings(entry: dict, lang: str) -> Table:
-    rows = [
-        {
-            _t("category", lang): category_name(category, lang),
-            _t("n_buildings", lang): item.get("buildings"),
-            _t("covered", lang): item.get("buildings_covered"),
-            _t("changed", lang): item.get("compounds_with_uncovered_buildings"),
-            _t("examples", lang): ", ".join(item.get("examples", [])[:5]),
-        }
-        for category, item in entry.items()
-    ]
-    return Table(key="buildings", title=_t("buildings", lang), frame=pd.DataFrame(rows))
 
 
 def _week(entry: dict, lang: str) -> Table:

@@ -90,6 +90,9 @@ class Study:
         Opening hours (``[hours]``): the services' hours column and a moment to answer coverage at.
     buildings
         A building layer (楼栋, ``study.buildings``): walks also start from each building (``buildings.csv``).
+    building_group_column, buildings_from_osm
+        The building layer's group column (楼栋党小组; default: detected), and whether the OSM extract's
+        ``building=*`` polygons inside compounds stand in for a building layer.
     study_area
         Outline drawn on the map (optional).
     barriers
@@ -138,6 +141,8 @@ class Study:
     adequacy: AdequacyOptions = field(default_factory=AdequacyOptions)
     hours: HoursOptions = field(default_factory=HoursOptions)
     buildings: Path | None = None
+    building_group_column: str | None = None
+    buildings_from_osm: bool = False
     study_area: Path | None = None
     barriers: Path | None = None
     served_area: bool = True

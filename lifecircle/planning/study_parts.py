@@ -48,7 +48,7 @@ _COMPOUND_KEYS = _LAYER_KEYS | {
 }  # fmt: skip
 _SERVICE_KEYS = _LAYER_KEYS | {"category_column"}
 SECTIONS = {
-    "study": {"name", "network", "study_area", "barriers", "buildings"},
+    "study": {"name", "network", "study_area", "barriers", "buildings", "building_group_column", "buildings_from_osm"},
     "compounds": _COMPOUND_KEYS,
     "services": _SERVICE_KEYS,
     "branches": _LAYER_KEYS | {"compound_column"},
@@ -127,9 +127,12 @@ def parse_parts(doc: Mapping, *, base: Path, source: str, check_files: bool, com
     parts.update(_output(chk, doc, base))
     parts.update(_jobs(chk, doc, base))
     parts["adequacy"] = _adequacy(chk, doc)
-    buildings = chk.string(chk.table(doc, "study") or {}, "buildings", "study")
+    head = chk.table(doc, "study") or {}
+    buildings = chk.string(head, "buildings", "study")
     if buildings is not None:
         parts["buildings"] = chk.path(buildings, "study.buildings", base, check_files=check_files)
+    parts["building_group_column"] = chk.string(head, "building_group_column", "study")
+    parts["buildings_from_osm"] = chk.boolean(head, "buildings_from_osm", "study", False)
     hours = _table(chk, doc, "hours")
     parts["hours"] = HoursOptions(column=chk.string(hours, "column", "hours"), at=chk.string(hours, "at", "hours"))
     parts["steps"] = steps or ("analysis",)

@@ -22,7 +22,8 @@ from lifecircle.maps import coverage_map, save_map
 from lifecircle.planning.adequacy import with_adequacy
 from lifecircle.planning.analysis import Analysis, analyze
 from lifecircle.planning.beyond import beyond_layers
-from lifecircle.planning.buildings import read_buildings, with_buildings
+from lifecircle.planning.building_inputs import study_buildings
+from lifecircle.planning.buildings import with_buildings
 from lifecircle.planning.hours import service_hours, services_at, with_hours
 from lifecircle.planning.inputs import JobLayers, coord_systems
 from lifecircle.planning.jobs._shared import read_study_layers, study_graph, study_standard, study_walk
@@ -74,7 +75,7 @@ def run_analysis(
     steps = Steps(["read layers", "load network", "analyse", "write outputs"], enabled=progress)
     with steps:
         layers = read_study_layers(study, job="the analysis")
-        buildings = None if study.buildings is None else read_buildings(study.buildings, layers.compounds)
+        buildings = study_buildings(study, layers.compounds)
         steps.next()
         loaded, network_tables = study_graph(study, layers, graph=graph)
         setup = build_walking(
@@ -119,11 +120,13 @@ def run_analysis(
         )
         analysis, hour_tables = with_hours(analysis, layers.services, hours, moment)
         tables = {**tables, **hour_tables}
+        layers_out: dict[folder.FolderFile, gpd.GeoDataFrame] = {}
         if buildings is not None:
-            analysis, building_table = with_buildings(
+            analysis, building_table, building_layer = with_buildings(
                 analysis, setup.network, buildings, services, walk=walk, max_snap_m=study.max_snap_m
             )
             tables[Path(folder.BUILDINGS.name).stem] = building_table
+            layers_out[folder.BUILDINGS_GPKG] = building_layer
         if study.adequacy.method is not None:
             analysis, ratios = with_adequacy(analysis, study.adequacy)
             tables = {**tables, Path(folder.ADEQUACY.name).stem: ratios}
@@ -142,6 +145,7 @@ def run_analysis(
                 extra_tables={**network_tables, **setup.tables, **tables},
                 study_area=layers.study_area,
                 streets=setup.graph,
+                extra_layers=layers_out,
             )
         steps.next()
     return AnalysisRun(analysis=analysis, out_dir=written)
@@ -206,6 +210,7 @@ def write_analysis(
     extra_tables: dict[str, pd.DataFrame] | None = None,
     study_area: gpd.GeoDataFrame | None = None,
     streets: nx.MultiDiGraph | gpd.GeoDataFrame | None = None,
+    extra_layers: dict[folder.FolderFile, gpd.GeoDataFrame] | None = None,
 ) -> Path:
     """Write every output of an analysis into ``out_dir``, all together or none.
 
@@ -235,6 +240,8 @@ def write_analysis(
         The study area's outline, drawn on the map.
     streets
         The walking network the analysis used, drawn on the map as its street layer (no tiles needed).
+    extra_layers
+        More layers (WGS84), each written as the GeoPackage its folder entry names (``buildings.gpkg``).
     """
     map_options = map_options or MapOptions()
     lang, data_date = map_options.lang, map_options.data_date
@@ -273,6 +280,9 @@ def write_analysis(
             served.to_file(stage / folder.SERVED_AREA.name, layer=folder.SERVED_AREA.layers[0], driver="GPKG")
         for name, frame in (extra_tables or {}).items():
             write_csv(frame, stage / f"{name}.csv")
+        for spec, layer in (extra_layers or {}).items():  # one WGS84 layer per file (buildings.gpkg)
+            out_layer = _out_geometries(layer, out_system)
+            write_gpkg(out_layer, stage / spec.name, layer=spec.layers[0], index=spec.columns[0])
         folder.write_summary(summary, stage)
         fmap = coverage_map(
             analysis.compounds,
