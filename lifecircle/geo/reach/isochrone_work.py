@@ -16,7 +16,7 @@ import shapely
 from lifecircle.geo.network.graph import PreparedNetwork
 from lifecircle.geo.reach.linecut import SegmentVertices
 from lifecircle.geo.reach.shapes import ShapeOptions, clip_to_catchment, fill_small_holes, group_union, reach_shapes
-from lifecircle.geo.reach.streetcells import StreetCells, coverage_union_groups
+from lifecircle.geo.reach.streetcells import StreetCells, coverage_union_groups, in_sorted
 from lifecircle.geo.reach.streetreach import reach_from_costs, segment_length_m
 from lifecircle.geo.routing.paths import destination_node_costs
 from lifecircle.geo.routing.snapping import Attachment
@@ -118,7 +118,7 @@ def _cell_shapes(work: IsochroneWork, reach: tuple[np.ndarray, ...], connectors:
         node = np.concatenate([net.segment_u[s[from_u]], net.segment_v[s[from_v]]])
         w_row, w_cell, p_stretch, p_cell = cells.reached_cells(r, s, a0, a1, node_row, node)
         keys = w_row * n_cells + w_cell
-        new = ~np.isin(keys, union_keys, assume_unique=True) if len(union_keys) else np.ones(len(keys), dtype=bool)
+        new = ~in_sorted(keys, union_keys)
         union = coverage_union_groups(cells.cells[w_cell[new]], w_row[new], n_rows, base=union)
         union_keys = keys
         # partly reached cells: the part of the cell alongside the reached stretch, square across at its cut ends
