@@ -25,6 +25,7 @@ from lifecircle.planning.cli_args import (
     add_inputs,
     add_layer_options,
     add_map_options,
+    add_output_switches,
     add_walk_options,
     add_walking_options,
     adequacy_overrides,
@@ -99,6 +100,7 @@ def _add_analyze(sub) -> None:
     add_walking_options(analyze)
     add_coord_options(analyze, *ANALYZE_ROLES)
     add_adequacy_options(analyze)
+    add_output_switches(analyze)
     analyze.add_argument(
         "--what-if", action="store_true", help="also write whatif.html: add, move or remove services in the browser"
     )
@@ -209,6 +211,7 @@ def _add_run(sub) -> None:
     run.add_argument("--online", action="store_true", help="load Leaflet from its CDN (default: inlined)")
     run.add_argument("--offline", action="store_true", default=None, help=argparse.SUPPRESS)  # the default now
     run.add_argument("--no-report", dest="report", action="store_false", default=None, help="skip report.html/xlsx")
+    run.add_argument("--no-map", dest="map", action="store_false", default=None, help="skip map.html")
     run.set_defaults(handler=_cmd_run)
 
 
@@ -333,6 +336,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         lang=args.lang,
         offline_map=False if args.online else None,
         report=args.report,
+        map=args.map,
     )
     _checked_out(study.out_dir, force=args.force)
     result = run_study(study, progress=not args.quiet)

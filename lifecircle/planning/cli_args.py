@@ -154,6 +154,13 @@ def add_map_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--tianditu-key", help="your Tianditu (天地图) key for --basemap tianditu")
 
 
+def add_output_switches(parser: argparse.ArgumentParser) -> None:
+    """Outputs a scripted run may skip (the tables, layers and summary are always written)."""
+    group = parser.add_argument_group("outputs")
+    group.add_argument("--no-report", action="store_true", default=None, help="skip report.html and report.xlsx")
+    group.add_argument("--no-map", action="store_true", default=None, help="skip map.html (and the report's map)")
+
+
 def add_walking_options(parser: argparse.ArgumentParser) -> None:
     """Walking scenarios of an analysis (gated compounds, open blocks, profiles, local road lines)."""
     group = parser.add_argument_group("how residents walk")
@@ -331,6 +338,8 @@ def common_overrides(args: argparse.Namespace) -> dict:
         "study_area": get("study_area"),
         "barriers": get("barriers"),
         "served_area": False if get("no_served_area") else None,
+        "report": False if get("no_report") else None,
+        "map": False if get("no_map") else None,
         "walking": walking if any(v is not None for v in walking.values()) else None,
     }
 

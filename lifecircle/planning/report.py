@@ -73,6 +73,8 @@ def write_report(
     data = load_report_data(dirs)
     notes = notes_in(list(summary.get("data_quality", []) or []), lang)
     tables = report_tables(data, lang, notes=notes)
+    if data.map_path is None:
+        log.info("report.html has no map: the folder holds no map.html (written with --no-map)")
     page = report_page(
         summary,
         tables,

@@ -98,9 +98,9 @@ class Study:
     barriers
         A layer of water, railways or walls nobody walks across (optional), besides those read from an OSM
         network file: served areas and isochrones never reach across them.
-    out_dir, output_coord_system, lang, offline_map, report, served_area, catchment_m, basemap, tianditu_key
+    out_dir, output_coord_system, lang, offline_map, report, map, served_area, catchment_m, basemap, tianditu_key
         Outputs of the analysis (served areas: the street area each category serves, on the map and as
-        ``area_share``).
+        ``area_share``; ``report``/``map`` false: no ``report.html``/``report.xlsx``, no ``map.html``).
     siting, site_dir, isochrones, isochrones_dir, publish, publish_dir
         The other jobs' options and folders.
     steps
@@ -137,6 +137,7 @@ class Study:
     lang: str | None = None
     offline_map: bool = True
     report: bool = True
+    map: bool = True
     walking: WalkingOptions = field(default_factory=WalkingOptions)
     adequacy: AdequacyOptions = field(default_factory=AdequacyOptions)
     hours: HoursOptions = field(default_factory=HoursOptions)

@@ -76,6 +76,7 @@ SECTIONS = {
         "offline_map",
         "online_map",
         "report",
+        "map",
         "served_area",
         "catchment_m",
         "basemap",
@@ -309,6 +310,7 @@ def _output(chk: StudyCheck, doc: Mapping, base: Path) -> dict:
         # maps open offline unless online_map = true (offline_map, from older study files, is the default now)
         "offline_map": not chk.boolean(out, "online_map", "output", False),
         "report": chk.boolean(out, "report", "output", True),
+        "map": chk.boolean(out, "map", "output", True),
         "served_area": chk.boolean(out, "served_area", "output", True),
         "catchment_m": chk.number(out, "catchment_m", "output", "45") or DEFAULT_CATCHMENT_M,
         "basemap": chk.choice(out, "basemap", "output", ("osm", "light", "amap", "tianditu", "none")) or "osm",

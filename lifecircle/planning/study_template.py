@@ -86,6 +86,7 @@ coord_system = "wgs84"                   # gcj02 to overlay the GeoPackages on A
 lang = "zh"                              # zh | en (map and report)
 online_map = false                       # true: the map loads Leaflet from the internet (default: opens offline)
 report = true                            # report.html and report.xlsx
+map = true                               # map.html (false: no map, the report without one either)
 served_area = true                       # the street area each category serves (map layers, area_share)
 # catchment_m = 45                       # street catchment width of served areas
 # basemap = "osm"                        # osm | light | amap | tianditu | none

@@ -141,6 +141,7 @@ def run_analysis(
                 map_options=map_options,
                 output_coord_system=study.output_coord_system,
                 report=study.report,
+                write_map=study.map,
                 extra_summary=extra,
                 extra_tables={**network_tables, **setup.tables, **tables},
                 study_area=layers.study_area,
@@ -206,6 +207,7 @@ def write_analysis(
     map_options: MapOptions | None = None,
     output_coord_system: str = "wgs84",
     report: bool = True,
+    write_map: bool = True,
     extra_summary: dict | None = None,
     extra_tables: dict[str, pd.DataFrame] | None = None,
     study_area: gpd.GeoDataFrame | None = None,
@@ -232,6 +234,8 @@ def write_analysis(
         the geometries written to the GeoPackages. The map stays in WGS84 (it shifts for Amap tiles itself).
     report
         Also write ``report.html`` and ``report.xlsx``.
+    write_map
+        Also write ``map.html`` (without it, the report has no map either).
     extra_summary
         More entries for ``summary.json`` (study name, parameters of a study file).
     extra_tables
@@ -284,22 +288,23 @@ def write_analysis(
             out_layer = _out_geometries(layer, out_system)
             write_gpkg(out_layer, stage / spec.name, layer=spec.layers[0], index=spec.columns[0])
         folder.write_summary(summary, stage)
-        fmap = coverage_map(
-            analysis.compounds,
-            analysis.services,
-            analysis.coverage.table,
-            walk=Walk.from_params(params),
-            branches=analysis.branches,
-            served_areas=analysis.served_area,
-            study_area=study_area,
-            streets=streets,
-            lang=lang,
-            basemap=map_options.basemap,
-            tianditu_key=map_options.tianditu_key,
-            data_date=data_date,
-            beyond=beyond_layers(analysis, extra_tables or {}),
-        )
-        save_map(fmap, stage / folder.MAP.name, offline=map_options.offline)
+        if write_map:
+            fmap = coverage_map(
+                analysis.compounds,
+                analysis.services,
+                analysis.coverage.table,
+                walk=Walk.from_params(params),
+                branches=analysis.branches,
+                served_areas=analysis.served_area,
+                study_area=study_area,
+                streets=streets,
+                lang=lang,
+                basemap=map_options.basemap,
+                tianditu_key=map_options.tianditu_key,
+                data_date=data_date,
+                beyond=beyond_layers(analysis, extra_tables or {}),
+            )
+            save_map(fmap, stage / folder.MAP.name, offline=map_options.offline)
         if report:
             write_report(stage, lang=lang)
     return Path(out_dir)
