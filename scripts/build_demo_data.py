@@ -81,6 +81,40 @@ KIND_ZH = {
     "kindergarten": "幼儿园",
 }
 
+# 营业时间 and 建筑面积 (m²) where OSM has none: typical of the kind of place in Beijing, illustrative (the README says
+# so). Each kind lists ledger forms used in turn, so the ledger holds the forms offices write (8:00-20:00, 每天,
+# 周一至周五, 工作日, 24小时, 全天, two rules with ；). One text is left as offices sometimes leave it, not a time
+# (以门店公告为准): lifecircle names it and counts that service as "hours unknown".
+HOURS_BY_NAME = {
+    "中国农业大学东区社区卫生服务中心": "周一至周五 08:00-17:00；周六 08:00-12:00",
+    "北京京城皮肤病医院": "每天 08:00-17:30",
+    "精益口腔": "周二至周日 09:00-18:00",
+    "同仁堂": "每天 08:30-20:30",
+    "学院路社会服务中心": "工作日 9:00-17:00",
+    "物美": "每天 07:30-22:00",
+    "全时": "24小时",
+    "all day 24小时便利店": "24小时",
+    "近邻宝": "全天",
+    "味多美": "7:00-22:00",
+    "好利来": "8:00-22:00",
+}
+HOURS_BY_KIND = {
+    "convenience": ("7:00-23:00", "24小时", "每天 06:30-22:30", "8:00-22:00"),
+    "pharmacy": ("8:00-22:00",),
+    "kindergarten": ("周一至周五 07:30-17:30",),
+    "bakery": ("8:00-21:00",),
+    "hairdresser": ("9:30-21:30", "10:00-22:00", "以门店公告为准"),
+    "marketplace": ("周一至周日 06:00-19:00",),
+    "laundry": ("周一至周六 9:00-19:00",),
+    "greengrocer": ("6:30-20:00",),
+    "supermarket": ("每天 08:00-21:00",),
+}
+AREA_BY_NAME = {"中国农业大学东区社区卫生服务中心": 1200, "北京京城皮肤病医院": 2500, "物美": 1500, "学院路社会服务中心": 800}
+AREA_BY_KIND = {
+    "convenience": 80, "pharmacy": 100, "dentist": 150, "kindergarten": 1800, "bakery": 60, "hairdresser": 40,
+    "marketplace": 400, "laundry": 30, "greengrocer": 60, "supermarket": 300, "post_office": 20,
+}  # fmt: skip
+
 # the branch list: one branch per named compound except these (so the demo shows compounds without a branch), a
 # near-variant spelling for two (full-width digits, a 小区 suffix: matched by name normalisation), and one branch
 # that sits in no compound of the layer (the street office's own; listed as unmatched, never dropped)
@@ -206,6 +240,34 @@ def hours_as_ledger(text: str) -> str:
     return f"周{WEEKDAYS_ZH[first]}至周{WEEKDAYS_ZH[last]} {times}"
 
 
+def _osm_kind(tags: dict[str, str]) -> str | None:
+    """The first shop/amenity value of a place (its kind), e.g. ``convenience`` of ``convenience;hairdresser``."""
+    for key in ("shop", "amenity"):
+        if tags.get(key):
+            return tags[key].split(";")[0].strip()
+    return None
+
+
+def ledger_hours(tags: dict[str, str], turn: dict[str, int]) -> str:
+    """营业时间: OSM's ``opening_hours`` as a ledger writes it, else the form of the place's name or kind (in turn)."""
+    if tags.get("opening_hours"):
+        return hours_as_ledger(tags["opening_hours"])
+    name = tags.get("name", "")
+    if name in HOURS_BY_NAME:
+        return HOURS_BY_NAME[name]
+    kind = _osm_kind(tags) or ""
+    forms = HOURS_BY_KIND.get(kind)
+    if not forms:
+        return ""
+    turn[kind] = turn.get(kind, -1) + 1
+    return forms[turn[kind] % len(forms)]
+
+
+def ledger_area(tags: dict[str, str]) -> int | None:
+    """建筑面积 (m²) of the place's name or kind (illustrative)."""
+    return AREA_BY_NAME.get(tags.get("name", "")) or AREA_BY_KIND.get(_osm_kind(tags) or "")
+
+
 def _kind(tags: dict[str, str]) -> str:
     for key in ("shop", "amenity", "healthcare"):
         for value in tags.get(key, "").split(";"):
@@ -215,7 +277,7 @@ def _kind(tags: dict[str, str]) -> str:
 
 
 def build_ledger(features: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The service ledger: 序号, 名称, 类别, 高德经度, 高德纬度 (GCJ-02), 营业时间, 数据来源 (the OSM id)."""
+    """The service ledger: 序号, 名称, 类别, 高德经度, 高德纬度 (GCJ-02), 营业时间, 建筑面积 (m²), 数据来源 (OSM id)."""
     points = features[features.geom_type == "Point"]
     categories = points["tags"].map(_category)
     chosen = points[categories.notna()].assign(类别=categories[categories.notna()])
@@ -223,6 +285,7 @@ def build_ledger(features: gpd.GeoDataFrame) -> pd.DataFrame:
     chosen = chosen.assign(_order=chosen["类别"].map(order)).sort_values(["_order", "osm_id"], kind="stable")
     lon, lat = wgs84_to_gcj02(chosen.geometry.x.to_numpy(), chosen.geometry.y.to_numpy())
     names = [t.get("name") or f"{_kind(t)}（未命名）" for t in chosen["tags"]]
+    turn: dict[str, int] = {}
     return pd.DataFrame(
         {
             "序号": np.arange(1, len(chosen) + 1),
@@ -230,7 +293,8 @@ def build_ledger(features: gpd.GeoDataFrame) -> pd.DataFrame:
             "类别": chosen["类别"].to_numpy(),
             "高德经度": np.round(lon, 6),
             "高德纬度": np.round(lat, 6),
-            "营业时间": [hours_as_ledger(t.get("opening_hours", "")) for t in chosen["tags"]],
+            "营业时间": [ledger_hours(t, turn) for t in chosen["tags"]],
+            "建筑面积": [ledger_area(t) for t in chosen["tags"]],
             "数据来源": [f"OSM {i}" for i in chosen["osm_id"]],
         }
     )
@@ -263,7 +327,7 @@ def write_titled_xlsx(table: pd.DataFrame, path: Path, *, title: str, sheet: str
         cell.font = Font(bold=True)
     for row in table.itertuples(index=False):
         ws.append([v.item() if isinstance(v, np.generic) else v for v in row])
-    for col, width in zip("ABCDEFGH", (6, 28, 14, 14, 14, 22, 18, 10), strict=False):
+    for col, width in zip("ABCDEFGH", (6, 28, 14, 14, 14, 36, 10, 18), strict=False):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A3"
     stamp = pd.Timestamp("2026-01-01").to_pydatetime()

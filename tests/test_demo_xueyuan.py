@@ -18,6 +18,7 @@ from osmium.geom import WKBFactory
 
 from lifecircle.data.demo import XUEYUAN_DIR, XUEYUAN_EXTRACT, xueyuan_inputs
 from lifecircle.geo.inputs.encoding import shapefile_encoding
+from lifecircle.geo.inputs.hours import parse_hours
 from lifecircle.geo.inputs.layers import read_compounds, read_services
 from lifecircle.planning.console import _width as display_width
 from lifecircle.planning.console import format_summary
@@ -94,8 +95,15 @@ def test_ledger_title_row_skipped_and_gcj02_back_within_1m():
     raw_lon = pd.to_numeric(raw.iloc[2:, 3]).to_numpy()
     # the ledger really holds GCJ-02: hundreds of metres from the WGS84 positions in Beijing
     assert np.all(np.abs(raw_lon - services.geometry.x.to_numpy()) * EARTH_M_PER_DEG * 0.77 > 300)
-    hours = services["营业时间"].dropna()
-    assert list(hours) == ["周一至周六 08:00-18:00"]  # OSM: Mo-Sa 08:00-18:00 (石科院小卖部)
+    hours = services["营业时间"]
+    assert hours.notna().all() and services.loc[services["name"] == "石科院小卖部", "营业时间"].tolist() == [
+        "周一至周六 08:00-18:00"  # OSM: Mo-Sa 08:00-18:00; the others illustrative, in the forms ledgers use
+    ]
+    understood = hours.map(lambda text: parse_hours(text) is not None)
+    assert hours[~understood].tolist() == ["以门店公告为准"]  # one text that is not a time: hours unknown
+    assert {"24小时", "全天", "工作日 9:00-17:00"} <= set(hours) and hours.str.contains("；").any()
+    area = pd.to_numeric(services["建筑面积"])
+    assert area.notna().all() and (area > 0).all()  # the capacity column (m²)
 
 
 @pytest.mark.slow
@@ -195,8 +203,8 @@ def test_demo_equals_analyze_on_the_same_files(demo_run, tmp_path):
     """No shortcut: ``lifecircle analyze`` on the shipped files, as a user would type it, gives the demo's answers."""
     _, out = demo_run
     files = xueyuan_inputs()
-    paths = [files.network, files.compounds, files.services, files.branches, tmp_path / "analyze"]
-    flags = ["--network", "--compounds", "--services", "--branches", "--out"]
+    paths = [files.network, files.compounds, files.services, files.branches, tmp_path / "analyze", "2sfca", "建筑面积"]
+    flags = ["--network", "--compounds", "--services", "--branches", "--out", "--adequacy", "--capacity-column"]
     args = [str(a) for pair in zip(flags, paths, strict=True) for a in pair]
     proc = subprocess.run(
         [sys.executable, "-m", "lifecircle", "-q", "analyze", *args],
@@ -205,7 +213,8 @@ def test_demo_equals_analyze_on_the_same_files(demo_run, tmp_path):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "analyze" / "coverage.csv").read_bytes() == (out / "coverage.csv").read_bytes()
+    for name in ("coverage.csv", "adequacy.csv", "coverage_hours.csv"):
+        assert (tmp_path / "analyze" / name).read_bytes() == (out / name).read_bytes(), name
     mine, theirs = (json.loads((d / "summary.json").read_text(encoding="utf-8")) for d in (tmp_path / "analyze", out))
     assert mine["compounds_without_branch"] == theirs["compounds_without_branch"] == 3
     assert mine["categories"] == theirs["categories"]

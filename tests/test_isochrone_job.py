@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
 import pytest
 import shapely
@@ -49,7 +50,6 @@ def test_run_isochrones_writes_layers_and_geojson(tmp_path):
     assert sorted(p.name for p in written) == sorted(
         [
             "isochrones.gpkg",
-            "isochrones_per_service.geojson",
             "isochrones_served_area.geojson",
             "isochrones_rings.geojson",
             "map.html",
@@ -69,6 +69,8 @@ def test_run_isochrones_writes_layers_and_geojson(tmp_path):
     served = gpd.read_file(out / "isochrones_served_area.geojson")
     assert served.crs.to_epsg() == 4326
     assert list(served["category"].unique()) == ["all", "卫生", "幼儿园"]
+    lonlat = shapely.get_coordinates(served.geometry.to_numpy())  # 6 decimals (~0.1 m), not 15
+    assert np.array_equal(lonlat, np.round(lonlat, 6)) and not np.array_equal(lonlat, np.round(lonlat, 5))
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left behind
     # a second run into the existing folder replaces the files
     # a second run into the existing folder replaces the files, and drops the rings it no longer makes

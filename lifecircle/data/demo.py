@@ -40,6 +40,11 @@ DEFAULT_CITY = "xueyuan"
 DATA_DIR = Path(__file__).resolve().parent
 XUEYUAN_EXTRACT = DATA_DIR / "beijing_haidian_cau_xueyuanlu.osm.bz2"
 XUEYUAN_DIR = DATA_DIR / "demo_xueyuan"
+XUEYUAN_CAPACITY_COLUMN = "建筑面积"
+"""The ledger's capacity column: building floor area in m² (illustrative values by kind of place)."""
+XUEYUAN_NORMS = {"医疗卫生": 0.1, "托育/幼儿园": 0.3}
+"""The norms the demo judges capacity against, m² of building per household: illustrative, not from a standard
+(便民服务点 and 社区服务中心 are not judged)."""
 BRANCH_TAGS = {"amenity": {"community_centre"}, "office": {"association", "political_party", "ngo", "government"}}
 M2_PER_HOUSEHOLD = 80.0
 DEFAULT_LEVELS = 4.0

@@ -187,7 +187,7 @@ BEYOND_JS = r"""
     function lazy(group, fill) { group.once("add", fill); }  // drawn when first shown: the map opens as fast
     function shape(i, style, group, popup, tip) {
       if (canvas) { style.renderer = canvas; }
-      var gj = L.geoJSON(C.geoms[i], { style: style });
+      var gj = L.geoJSON({ type: "Feature", geometry: C.geoms[i], properties: { id: C.id[i] } }, { style: style });
       gj.bindPopup(popup, { maxWidth: 420 });
       gj.bindTooltip(function () { return el("span", tip); }, { sticky: true });
       gj.addTo(group);
@@ -212,6 +212,7 @@ BEYOND_JS = r"""
     function ring(k, color, group, radius) {
       var mk = L.circleMarker([S.lat[k], S.lon[k]], { radius: radius, color: color, weight: 3, fill: false,
                                                       className: "lc-beyond-ring" });
+      mk._lcId = S.id[k];
       mk.addTo(group);
       return mk;
     }

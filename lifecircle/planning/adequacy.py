@@ -61,7 +61,9 @@ class AdequacyOptions:
 def with_adequacy(analysis: Analysis, options: AdequacyOptions) -> tuple[Analysis, pd.DataFrame]:
     """The analysis with adequacy added, and the table ``adequacy.csv`` (``compound_id, category, access_ratio``).
 
-    Services gain ``capacity``, ``demand_within`` and ``load`` (demand per unit of capacity); ``summary.json``
+    Services gain ``capacity``, ``demand_within`` and ``load`` (demand per unit of capacity) and, with a norm,
+    ``norm`` (empty for a category without one) and ``overloaded`` (capacity per unit of demand within its
+    catchment below the norm); ``summary.json``
     gains ``adequacy``: method, columns, limits and, with a norm, per category the covered compounds whose ratio is
     below it (crowded) and the services whose supply ratio is below it (overloaded).
 
@@ -91,8 +93,8 @@ def with_adequacy(analysis: Analysis, options: AdequacyOptions) -> tuple[Analysi
     norms = {cat: options.category_norms.get(cat, options.norm) for cat in set(category)}
     if any(v is not None for v in norms.values()):
         norm = category.map(norms).astype(float)
-        supply = found.services["supply_ratio"]
-        services_out["overloaded"] = pd.Series(supply < norm, dtype="boolean").where(norm.notna(), pd.NA)
+        services_out["norm"] = norm  # empty where the category has no norm (not judged)
+        services_out["overloaded"] = (found.services["supply_ratio"] < norm).fillna(False).astype(bool)
     summary = dict(analysis.summary)
     summary["adequacy"] = {
         **found.params,

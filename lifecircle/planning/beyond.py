@@ -41,9 +41,8 @@ def beyond_layers(analysis: Analysis, tables: Mapping[str, pd.DataFrame]) -> Bey
         ]
     services = analysis.services
     if "overloaded" in services.columns:
-        over = services[services["overloaded"].fillna(False).astype(bool)]
-        norm = over["category"].astype(str).map(norms) if "category" in over.columns else pd.Series(dtype=float)
-        parts["overloaded"] = over[["capacity", "demand_within", "load"]].assign(norm=norm.astype(float))
+        over = services[services["overloaded"].astype(bool)]
+        parts["overloaded"] = over[["capacity", "demand_within", "load", "norm"]]
     hours = analysis.summary.get("opening_hours")
     hours = hours if isinstance(hours, dict) else {}
     profile = tables.get(HOURS_TABLE)

@@ -176,7 +176,7 @@ def _add_isochrones(sub) -> None:
     iso.add_argument(
         "--rings", action="store_true", default=None, help="also write non-overlapping rings (0-5, 5-10...)"
     )
-    iso.add_argument("--workers", type=positive_int, help="processes across service points (default 1)")
+    iso.add_argument("--workers", type=positive_int, help="processes across service points (default: one per core)")
     iso.add_argument(
         "--barriers",
         type=Path,
@@ -394,7 +394,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_demo_office(args: argparse.Namespace) -> int:
     """The Chinese demo: the office files shipped in the package, read as ``lifecircle analyze`` reads a user's."""
-    from lifecircle.data.demo import xueyuan_inputs
+    from lifecircle.data.demo import XUEYUAN_CAPACITY_COLUMN, XUEYUAN_NORMS, xueyuan_inputs
+    from lifecircle.planning.adequacy import AdequacyOptions
     from lifecircle.planning.console import print_summary
     from lifecircle.planning.inputs import LayerSpec
     from lifecircle.planning.jobs.analyze import run_analysis
@@ -407,6 +408,7 @@ def _cmd_demo_office(args: argparse.Namespace) -> int:
         compounds=LayerSpec(files.compounds),
         services=LayerSpec(files.services),
         branches=LayerSpec(files.branches),
+        adequacy=AdequacyOptions(method="2sfca", capacity_column=XUEYUAN_CAPACITY_COLUMN, category_norms=XUEYUAN_NORMS),
     ).with_overrides(
         out_dir=_checked_out(args.out, force=args.force),
         max_walk_min=args.minutes,

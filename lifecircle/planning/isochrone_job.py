@@ -26,7 +26,7 @@ def run_isochrones(
     category_column: str | None = None,
     catchment_m: float = DEFAULT_CATCHMENT_M,
     rings: bool = False,
-    workers: int = 1,
+    workers: int | None = None,
 ) -> tuple[IsochroneResult, list[Path]]:
     """Isochrones of the services in a file, written to ``out_dir`` (see
     :func:`lifecircle.planning.jobs.isochrones.run_isochrones`)."""

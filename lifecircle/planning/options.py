@@ -50,13 +50,13 @@ class IsochroneOptions:
     rings
         Also write non-overlapping rings (0-5, 5-10...).
     workers
-        Processes across service points.
+        Processes across service points; None: one per core of the machine.
     """
 
     minutes: tuple[float, ...] = tuple(DEFAULT_MINUTES)
     catchment_m: float = DEFAULT_CATCHMENT_M
     rings: bool = False
-    workers: int = 1
+    workers: int | None = None
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,9 @@ def _adequacy_services(dirs: Sequence[Path], lang: str) -> Table | None:
     services = _services(dirs)
     if services is None:
         return None
-    over = services["overloaded"] if "overloaded" in services.columns else pd.Series(None, index=services.index)
+    over = pd.Series(None, index=services.index, dtype=object)
+    if "overloaded" in services.columns and "norm" in services.columns:  # no norm: not judged
+        over = services["overloaded"].astype(object).where(pd.to_numeric(services["norm"]).notna(), None)
     frame = pd.DataFrame(
         {
             _t("service_id", lang): services["service_id"].astype(str),

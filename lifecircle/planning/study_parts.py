@@ -351,7 +351,7 @@ def _jobs(chk: StudyCheck, doc: Mapping, base: Path) -> dict:
         minutes=chk.numbers(iso, "minutes", "isochrones", "[5, 10, 15]") or IsochroneOptions().minutes,
         catchment_m=chk.number(iso, "catchment_m", "isochrones", "45") or DEFAULT_CATCHMENT_M,
         rings=chk.boolean(iso, "rings", "isochrones", False),
-        workers=chk.integer(iso, "workers", "isochrones", "2") or 1,
+        workers=chk.integer(iso, "workers", "isochrones", "2") or None,
     )
     publish = PublishOptions(online=chk.boolean(pub, "online", "publish", False), lang=_lang(chk, pub, "publish"))
 

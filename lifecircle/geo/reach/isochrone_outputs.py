@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from lifecircle.geo.reach.isochrones import IsochroneResult
 
 LAYERS = ("per_service", "served_area", "rings")
+GEOJSON_LAYERS = ("served_area", "rings")  # per_service is in the GeoPackage only: the largest layer, written once
+GEOJSON_DECIMALS = 6  # degrees: about 0.1 m, far below the cells' spacing
 
 
 def area_share(compounds: gpd.GeoDataFrame, served_area: gpd.GeoDataFrame, *, break_min: float) -> pd.DataFrame:
@@ -66,8 +68,12 @@ def area_share(compounds: gpd.GeoDataFrame, served_area: gpd.GeoDataFrame, *, br
 
 
 def write_isochrones(result: IsochroneResult, out_dir: str | os.PathLike, *, stem: str = "isochrones") -> list:
-    """Write ``<stem>.gpkg`` (layers ``per_service``, ``served_area``, ``rings``; metric CRS) and one GeoJSON per
-    layer in WGS84 (``<stem>_<layer>.geojson``), each file written to a temporary name first, then renamed.
+    """Write ``<stem>.gpkg`` (layers ``per_service``, ``served_area``, ``rings``; metric CRS) and the served areas
+    and rings as GeoJSON in WGS84 (``<stem>_<layer>.geojson``, coordinates to 6 decimals, about 0.1 m), each file
+    written to a temporary name first, then renamed.
+
+    The per-service layer, by far the largest (one polygon per service and break), is written to the GeoPackage
+    only, not again as GeoJSON.
 
     Returns
     -------
@@ -88,11 +94,11 @@ def write_isochrones(result: IsochroneResult, out_dir: str | os.PathLike, *, ste
         gdf.to_file(tmp, layer=name, driver="GPKG", promote_to_multi=True)
     os.replace(tmp, gpkg)
     written.append(gpkg)
-    for name, gdf in layers.items():
+    for name in (n for n in GEOJSON_LAYERS if n in layers):
         path = out / f"{stem}_{name}.geojson"
         tmp = out / f".{stem}_{name}.tmp.geojson"
         tmp.unlink(missing_ok=True)
-        gdf.to_crs(WGS84).to_file(tmp, driver="GeoJSON")
+        layers[name].to_crs(WGS84).to_file(tmp, driver="GeoJSON", COORDINATE_PRECISION=GEOJSON_DECIMALS)
         os.replace(tmp, path)
         written.append(path)
     return written

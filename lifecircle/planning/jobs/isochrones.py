@@ -4,6 +4,7 @@ service points, draw walking isochrones from the streets really reached, write t
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +25,14 @@ from lifecircle.planning.study import Study
 log = logging.getLogger(__name__)
 
 __all__ = ["run_isochrones"]
+
+
+def machine_cores() -> int:
+    """The cores this process may run on (the default number of isochrone workers)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def in_coord_system(result: IsochroneResult, system: str) -> IsochroneResult:
@@ -67,7 +76,7 @@ def run_isochrones(
             category_column="category",
             max_snap_m=study.max_snap_m,
             rings=options.rings,
-            workers=options.workers,
+            workers=options.workers or machine_cores(),
             barriers=barriers_for(None if graph is not None else study.network, study.barriers),
         )
         steps.next()
