@@ -19,6 +19,12 @@ if not SHARED_DATA.is_dir() and os.environ.get("LIFECIRCLE_SHARED_DATA"):  # wor
 METRIC_CRS = "EPSG:32650"  # UTM 50N (Beijing): synthetic graphs are laid out in metres here
 
 
+@pytest.fixture(autouse=True)
+def _own_network_cache(monkeypatch, tmp_path_factory) -> None:
+    """Every test starts with an empty network cache of its own, never the user's (``$LIFECIRCLE_CACHE_DIR``)."""
+    monkeypatch.setenv("LIFECIRCLE_CACHE_DIR", str(tmp_path_factory.mktemp("network-cache")))
+
+
 def shared_file(relative: str) -> Path:
     """A file of ../shared/data, or skip the test with the reason."""
     path = SHARED_DATA / relative

@@ -168,6 +168,11 @@ class Walk:
         """The edge attribute of the cost before steps: ``effort_m`` with a DEM, else ``length``."""
         return "effort_m" if self.dem is not None else "length"
 
+    @property
+    def cost_weight(self) -> str:
+        """The edge attribute of :meth:`cost_graph`: ``walk_cost_m`` with priced steps, else :meth:`base_weight`."""
+        return STEPS_COST if self.prices_steps else self.base_weight()
+
     def cost_graph(self, G: nx.MultiDiGraph, *, terrain_applied: bool = False) -> tuple[nx.MultiDiGraph, str]:
         """The graph and the edge attribute that hold this walk's edge cost (flat-equivalent metres).
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import networkx as nx
@@ -42,6 +43,9 @@ from lifecircle.planning.reachability import (
 from lifecircle.planning.rollups import governance_columns, rollup_all
 from lifecircle.planning.standards import Standard
 from lifecircle.planning.thresholds import coverage_within_limits
+
+if TYPE_CHECKING:
+    from lifecircle.planning.network_store import StreetCellsSlot
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +180,7 @@ def analyze(
     catchment_m: float = DEFAULT_CATCHMENT_M,
     walk: Walk | None = None,
     barriers: Barriers | None = None,
+    street_cells: StreetCellsSlot | None = None,
 ) -> Analysis:
     """Run a coverage analysis on layers already read.
 
@@ -220,6 +225,9 @@ def analyze(
     barriers
         Water, railways and motorways the served areas never reach across
         (:func:`lifecircle.geo.network.barriers.barriers_for`).
+    street_cells
+        Where the served areas' street cells are kept between runs (the network cache,
+        :meth:`~lifecircle.planning.network_store.LoadedNetwork.cells_slot`): read from it, or built and stored.
 
     Returns
     -------
@@ -243,7 +251,7 @@ def analyze(
     if served_area:
         served_gdf, result = _with_served_area(
             net, compounds, services, result, category_column=category_column, catchment_m=catchment_m,
-            max_snap_m=max_snap_m, barriers=barriers,
+            max_snap_m=max_snap_m, barriers=barriers, street_cells=street_cells,
         )  # fmt: skip
     layers = {"compounds": compounds, "services": services, "branches": branches}
     checks = _shift_checks(net, layers) if check_shift else {}
@@ -370,20 +378,26 @@ def _with_served_area(
     catchment_m: float,
     max_snap_m: float,
     barriers: Barriers | None = None,
+    street_cells: StreetCellsSlot | None = None,
 ) -> tuple[gpd.GeoDataFrame, CoverageResult]:
     """Served areas per category at the threshold, and ``area_share`` in the coverage table."""
     minutes = result.params["max_walk_min"]
+    shape = ShapeOptions(catchment_m=catchment_m)
+    cells = None if street_cells is None else street_cells.load(shape)
     iso = isochrones(
         net,
         services,
         minutes=[minutes],
         speed_kmh=result.params["speed_kmh"],
-        options=ShapeOptions(catchment_m=catchment_m),
+        options=shape,
         category_column=category_column,
         max_snap_m=max_snap_m,
         per_service=False,
         barriers=barriers,
+        street_cells=cells,
     )
+    if street_cells is not None and cells is None and iso.street_cells is not None:
+        street_cells.save(shape, iso.street_cells)
     shares = area_share(compounds, iso.served_area, break_min=minutes)
     key = ["compound_id", "category"]
     table = result.table.merge(shares.astype({"compound_id": object}), on=key, how="left")

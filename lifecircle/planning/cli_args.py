@@ -75,6 +75,11 @@ def add_inputs(parser: argparse.ArgumentParser, *roles: str, study: bool = True)
     if study:
         parser.add_argument("--study", type=Path, help="study file: inputs and options (the flags given override it)")
     parser.add_argument("--network", help=NETWORK_HELP)
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read the prepared network from the network cache nor store it there (lifecircle cache)",
+    )
     for role in roles:
         parser.add_argument(f"--{role}", type=Path, help=helps[role])
 
@@ -338,6 +343,7 @@ def common_overrides(args: argparse.Namespace) -> dict:
         "study_area": get("study_area"),
         "barriers": get("barriers"),
         "served_area": False if get("no_served_area") else None,
+        "network_cache": False if get("no_cache") else None,
         "report": False if get("no_report") else None,
         "map": False if get("no_map") else None,
         "walking": walking if any(v is not None for v in walking.values()) else None,

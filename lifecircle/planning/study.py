@@ -98,6 +98,8 @@ class Study:
     barriers
         A layer of water, railways or walls nobody walks across (optional), besides those read from an OSM
         network file: served areas and isochrones never reach across them.
+    network_cache
+        Read the prepared network from the network cache and store it there (``--no-cache``: neither).
     out_dir, output_coord_system, lang, offline_map, report, map, served_area, catchment_m, basemap, tianditu_key
         Outputs of the analysis (served areas: the street area each category serves, on the map and as
         ``area_share``; ``report``/``map`` false: no ``report.html``/``report.xlsx``, no ``map.html``).
@@ -146,6 +148,7 @@ class Study:
     buildings_from_osm: bool = False
     study_area: Path | None = None
     barriers: Path | None = None
+    network_cache: bool = True
     served_area: bool = True
     catchment_m: float = DEFAULT_CATCHMENT_M
     basemap: str = "osm"

@@ -8,6 +8,7 @@ adds the comparisons a planner asks for (open blocks, slope, walker profiles) as
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ import networkx as nx
 import pandas as pd
 
 from lifecircle.errors import InputError
-from lifecircle.geo.network.graph import PreparedNetwork, prepare_network
+from lifecircle.geo.network.graph import PreparedNetwork
 from lifecircle.geo.reach.coverage import Origins
 from lifecircle.geo.walk import Walk
 from lifecircle.geo.walkers.gated import gated_origins, open_blocks_comparison, public_graph
@@ -25,6 +26,7 @@ from lifecircle.geo.walkers.gates import gates_from_osm
 from lifecircle.geo.walkers.profiles import coverage_by_profile, get_profiles
 from lifecircle.geo.walkers.terrain import slope_comparison
 from lifecircle.planning.inputs import is_line_layer
+from lifecircle.planning.network_store import LoadedNetwork
 
 log = logging.getLogger(__name__)
 
@@ -68,19 +70,35 @@ class WalkingOptions:
 
 @dataclass(frozen=True, eq=False)
 class WalkingSetup:
-    """What the main coverage runs on, and what building it found."""
+    """What the main coverage runs on, and what building it found.
 
-    graph: nx.MultiDiGraph  # with every cost attribute (length, effort_m with a DEM, walk_cost_m with priced steps)
+    ``graph`` (with every cost attribute: ``length``, ``effort_m`` with a DEM, ``walk_cost_m`` with priced steps)
+    and ``streets`` (the map's street layer) come from ``source`` on first use: a network served by the cache is
+    parsed only when something asks for its graph.
+    """
+
     network: PreparedNetwork
     origins: Origins | None
     weight: str
     gates: gpd.GeoDataFrame | None
+    source: LoadedNetwork
+    walk: Walk
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     summary: dict = field(default_factory=dict)
 
+    @functools.cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """The walking graph with the walk's edge costs."""
+        return self.source.cost_graph(self.walk)[0]
+
+    @property
+    def streets(self) -> gpd.GeoDataFrame:
+        """The street layer of the map (one line per street segment, with its class and name)."""
+        return self.source.streets
+
 
 def build_walking(
-    graph: nx.MultiDiGraph,
+    graph: nx.MultiDiGraph | LoadedNetwork,
     compounds: gpd.GeoDataFrame,
     *,
     options: WalkingOptions,
@@ -89,12 +107,15 @@ def build_walking(
     max_snap_m: float,
     network_path: str | Path | None = None,
 ) -> WalkingSetup:
-    """Turn the loaded graph into the network (and origins) the main coverage runs on.
+    """Turn the loaded network into the network (and origins) the main coverage runs on.
 
     The edge cost is the walk's (:meth:`~lifecircle.geo.walk.Walk.cost_graph`): with a DEM Tobler effort in
     flat-equivalent metres (``effort_m``), with a steps factor steps priced (``walk_cost_m``); with compound roads
     the public network is searched from gated origins that walked their own compound's internal roads first.
+    ``graph`` is a graph, or a :class:`~lifecircle.planning.network_store.LoadedNetwork` whose prepared network
+    may come from the network cache.
     """
+    source = graph if isinstance(graph, LoadedNetwork) else LoadedNetwork.of_graph(graph)
     summary: dict = {"compound_roads": options.compound_roads, "dem": None, "weight": "length"}
     if options.gates_from_osm and gates is None:
         if network_path is None or is_line_layer(network_path):
@@ -103,19 +124,20 @@ def build_walking(
         summary["gates_from_osm"] = len(gates)
         if gates.empty:
             gates = None
-    graph, weight = walk.cost_graph(graph)
+    weight = walk.cost_weight
     if walk.dem is not None:
         summary["dem"] = Path(walk.dem).name  # file names only, never folders (summary.json is handed around)
     if walk.prices_steps:
         summary["steps_factor"] = walk.steps_factor
     summary["weight"] = weight
+    network = source.prepared(walk, public=options.needs_private_roads)
+    origins = None
     if options.compound_roads:
-        network = prepare_network(public_graph(graph), weight=weight)
-        origins = gated_origins(graph, network, compounds, gates=gates, weight=weight, max_snap_m=max_snap_m)
-    else:
-        network = prepare_network(public_graph(graph) if options.needs_private_roads else graph, weight=weight)
-        origins = None
-    return WalkingSetup(graph=graph, network=network, origins=origins, weight=weight, gates=gates, summary=summary)
+        cost_graph, _ = source.cost_graph(walk)
+        origins = gated_origins(cost_graph, network, compounds, gates=gates, weight=weight, max_snap_m=max_snap_m)
+    return WalkingSetup(
+        network=network, origins=origins, weight=weight, gates=gates, source=source, walk=walk, summary=summary
+    )
 
 
 def walking_extras(

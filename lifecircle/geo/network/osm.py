@@ -9,7 +9,7 @@ snapping to an edge is exact without edge geometries.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,14 +185,32 @@ def network_from_osm(
     G = nx.MultiDiGraph(crs="EPSG:4326", source=str(path), simplified=False, walk_filter=WALK_FILTERED)
     used = np.unique(np.concatenate([ui, vi]))
     G.add_nodes_from((int(node_ids[i]), {"x": float(node_xy[i, 0]), "y": float(node_xy[i, 1])}) for i in used.tolist())
-    lengths = length_m.tolist()
-    ways = way_idx.tolist()
-    u_list, v_list = u.tolist(), v.tolist()
-    rows = list(zip(u_list, v_list, ways, lengths, strict=True))
-    G.add_edges_from((a, b, {**way_attrs[w], "length": d, "reversed": False}) for a, b, w, d in rows)
-    G.add_edges_from((b, a, {**way_attrs[w], "length": d, "reversed": True}) for a, b, w, d in rows)
-    log.info("walking network from %s: %d nodes, %d directed edges", path.name, len(G), G.number_of_edges())
+    rows = list(zip(u.tolist(), v.tolist(), way_idx.tolist(), length_m.tolist(), strict=True))
+    _add_edges(G, ((a, b, {**way_attrs[w], "length": d, "reversed": False}) for a, b, w, d in rows))
+    _add_edges(G, ((b, a, {**way_attrs[w], "length": d, "reversed": True}) for a, b, w, d in rows))
+    log.info("walking network from %s: %d nodes, %d directed edges", path.name, len(G), 2 * len(rows))
     return G
+
+
+def _add_edges(G: nx.MultiDiGraph, edges: Iterable[tuple[int, int, dict]]) -> None:
+    """``G.add_edges_from(edges)`` for nodes already in ``G``, written into its adjacency directly (7× faster).
+
+    Each edge gets the next free key of its node pair and its own data dict, in order, exactly as networkx's
+    :meth:`~networkx.MultiDiGraph.add_edge` does (``tests/test_network_cache.py`` checks the graphs are equal).
+    """
+    succ, pred = G._succ, G._pred
+    for a, b, data in edges:
+        keydict = succ[a].get(b)
+        if keydict is None:
+            keydict = succ[a][b] = {}
+            pred[b][a] = keydict
+            key = 0
+        else:
+            key = len(keydict)
+            while key in keydict:
+                key += 1
+        keydict[key] = data
+    nx._clear_cache(G)
 
 
 def network_from_graphml(path: str | Path, *, include_private: bool = False) -> nx.MultiDiGraph:

@@ -15,10 +15,11 @@ from lifecircle.planning.inputs import (
     read_layers,
     use_weight_columns,
 )
+from lifecircle.planning.network_store import LoadedNetwork, open_network
 from lifecircle.planning.standards import Standard, load_standard
 from lifecircle.planning.study import Study
 
-__all__ = ["read_study_layers", "study_graph", "study_standard", "study_walk"]
+__all__ = ["read_study_layers", "study_graph", "study_network", "study_standard", "study_walk"]
 
 
 def study_standard(study: Study) -> Standard | None:
@@ -70,4 +71,18 @@ def study_graph(
         include_private=walking.needs_private_roads,
         merge_lines=walking.merge_lines,
         level_column=walking.level_column,
+    )
+
+
+def study_network(study: Study, layers: JobLayers, *, graph: nx.MultiDiGraph | None = None) -> LoadedNetwork:
+    """The study's walking network (``graph`` when given in Python), from the network cache unless
+    ``study.network_cache`` is off; parsed only when first needed."""
+    walking = study.walking
+    return open_network(
+        study.network if graph is None else graph,
+        layers=tuple(g for g in (layers.compounds, layers.services) if g is not None),
+        include_private=walking.needs_private_roads,
+        merge_lines=walking.merge_lines,
+        level_column=walking.level_column,
+        use_cache=study.network_cache,
     )

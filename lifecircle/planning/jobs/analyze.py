@@ -15,7 +15,6 @@ from lifecircle import folder
 from lifecircle.folder import write_csv, write_gpkg
 from lifecircle.geo import validate
 from lifecircle.geo.inputs.chinese_crs import from_wgs84, normalize_coord_system
-from lifecircle.geo.network.barriers import barriers_for
 from lifecircle.geo.network.osm_meta import osm_data_date
 from lifecircle.geo.walk import Walk
 from lifecircle.maps import coverage_map, save_map
@@ -26,7 +25,7 @@ from lifecircle.planning.building_inputs import study_buildings
 from lifecircle.planning.buildings import with_buildings
 from lifecircle.planning.hours import service_hours, services_at, with_hours
 from lifecircle.planning.inputs import JobLayers, coord_systems
-from lifecircle.planning.jobs._shared import read_study_layers, study_graph, study_standard, study_walk
+from lifecircle.planning.jobs._shared import read_study_layers, study_network, study_standard, study_walk
 from lifecircle.planning.options import MapOptions
 from lifecircle.planning.outputs import input_hashes, staged_directory
 from lifecircle.planning.progress import Steps
@@ -77,7 +76,7 @@ def run_analysis(
         layers = read_study_layers(study, job="the analysis")
         buildings = study_buildings(study, layers.compounds)
         steps.next()
-        loaded, network_tables = study_graph(study, layers, graph=graph)
+        loaded = study_network(study, layers, graph=graph)
         setup = build_walking(
             loaded,
             layers.compounds,
@@ -111,9 +110,10 @@ def run_analysis(
             governance=dict(study.governance) or None,
             served_area=study.served_area,
             catchment_m=study.catchment_m,
-            barriers=barriers_for(None if graph is not None else study.network, study.barriers)
-            if study.served_area
-            else None,
+            barriers=loaded.barriers(study.barriers) if study.served_area else None,
+            street_cells=loaded.cells_slot(
+                walk, public=study.walking.needs_private_roads, barrier_layer=study.barriers
+            ),
         )
         tables, walking_summary = walking_extras(
             setup, layers.compounds, services, options=study.walking, walk=walk, max_snap_m=study.max_snap_m
@@ -143,9 +143,9 @@ def run_analysis(
                 report=study.report,
                 write_map=study.map,
                 extra_summary=extra,
-                extra_tables={**network_tables, **setup.tables, **tables},
+                extra_tables={**loaded.tables, **setup.tables, **tables},
                 study_area=layers.study_area,
-                streets=setup.graph,
+                streets=setup.streets,
                 extra_layers=layers_out,
             )
         steps.next()
