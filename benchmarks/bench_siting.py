@@ -193,6 +193,98 @@ def _spopt(matrix: CoverageMatrix, model: str, k: int | None, time_limit_s: floa
     }
 
 
+def _peer_rows(matrix: CoverageMatrix) -> tuple:
+    """What a direct model needs: the compounds not covered yet that some candidate reaches (the others cannot
+    change the objective), their weights and their rows of the coverage matrix (CSR, booleans)."""
+    cover = matrix.cover.tocsr().astype(bool)
+    rows = np.flatnonzero(~matrix.covered & (np.diff(cover.indptr) > 0))
+    return rows, matrix.weights[rows].astype(float), cover[rows]
+
+
+def _scipy_milp(matrix: CoverageMatrix, model: str, k: int | None, time_limit_s: float) -> dict:
+    """The direct sparse model a competent user writes for ``scipy.optimize.milp`` (HiGHS inside).
+
+    MCLP: binary ``x_j`` (site), ``y_i`` in [0, 1] (compound covered), max ``sum w_i y_i`` s.t.
+    ``y_i <= sum_{j reaches i} x_j`` and ``sum x_j <= K``. LSCP: min ``sum x_j`` s.t. every compound not covered
+    yet that some candidate reaches gets ``sum_{j reaches i} x_j >= 1``. Built from the CSR matrix with scipy.sparse.
+    """
+    import scipy.sparse as sp
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    t0 = time.perf_counter()
+    _, weights, a = _peer_rows(matrix)
+    n_i, n_j = a.shape
+    if model == "lscp":
+        c = np.ones(n_j)
+        cons = [LinearConstraint(a.astype(float), lb=1.0, ub=np.inf)]
+        integrality, bounds = np.ones(n_j), Bounds(0, 1)
+    else:
+        c = np.r_[np.zeros(n_j), -weights]
+        link = sp.hstack([-a.astype(float), sp.identity(n_i, format="csr")], format="csr")  # y_i - sum x_j <= 0
+        budget = sp.csr_array(np.r_[np.ones(n_j), np.zeros(n_i)][None, :])
+        cons = [LinearConstraint(link, -np.inf, 0.0), LinearConstraint(budget, -np.inf, float(k))]
+        integrality, bounds = np.r_[np.ones(n_j), np.zeros(n_i)], Bounds(0, 1)
+    build_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    res = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options={"time_limit": time_limit_s})
+    solve_s = time.perf_counter() - t1
+    optimal = res.status == 0
+    obj = math.nan if res.x is None else (float(res.fun) if model == "lscp" else -float(res.fun))
+    bound = getattr(res, "mip_dual_bound", math.nan)
+    bound = math.nan if bound is None else (float(bound) if model == "lscp" else -float(bound))
+    return {
+        "build_s": build_s,
+        "solve_s": solve_s,
+        "total_s": build_s + solve_s,
+        "objective": obj,
+        "bound": obj if optimal else bound,
+        "optimal": bool(optimal),
+        "status": "optimal" if optimal else str(res.message)[:40],
+    }
+
+
+def _pulp_cbc(matrix: CoverageMatrix, model: str, k: int | None, time_limit_s: float) -> dict:
+    """The same direct sparse model written with PuLP and solved by its bundled CBC.
+
+    Optimality is read from ``sol_status`` (``LpSolutionOptimal``), not from ``status``: PuLP reports status 1
+    ("Optimal") also for an integer solution found when CBC stops at the time limit.
+    """
+    import pulp
+
+    t0 = time.perf_counter()
+    _, weights, a = _peer_rows(matrix)
+    n_i, n_j = a.shape
+    x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(n_j)]
+    if model == "lscp":
+        prob = pulp.LpProblem("lscp", pulp.LpMinimize)
+        prob += pulp.lpSum(x)
+        for i in range(n_i):
+            prob += pulp.lpSum(x[j] for j in a.indices[a.indptr[i] : a.indptr[i + 1]]) >= 1
+    else:
+        prob = pulp.LpProblem("mclp", pulp.LpMaximize)
+        y = [pulp.LpVariable(f"y{i}", lowBound=0, upBound=1) for i in range(n_i)]
+        prob += pulp.lpSum(float(w) * yi for w, yi in zip(weights, y, strict=True))
+        for i in range(n_i):
+            prob += y[i] <= pulp.lpSum(x[j] for j in a.indices[a.indptr[i] : a.indptr[i + 1]])
+        prob += pulp.lpSum(x) <= k
+    build_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
+    solve_s = time.perf_counter() - t1
+    optimal = prob.sol_status == pulp.LpSolutionOptimal
+    obj = pulp.value(prob.objective) if prob.sol_status in (1, 2) else math.nan
+    return {
+        "build_s": build_s,
+        "solve_s": solve_s,
+        "total_s": build_s + solve_s,
+        "objective": obj,
+        "bound": obj if optimal else math.nan,
+        "optimal": bool(optimal),
+        "status": "optimal" if optimal else ("time_limit" if prob.sol_status == 2 else pulp.LpStatus[prob.status]),
+        "sol_status": int(prob.sol_status),
+    }
+
+
 def _ours(matrix: CoverageMatrix, model: str, k: int | None, time_limit_s: float, solver: str) -> dict:
     t0 = time.perf_counter()
     m = CoverAll.from_matrix(matrix) if model == "lscp" else MaxCoverage.from_matrix(matrix, k=k)
@@ -229,18 +321,46 @@ def _gap(obj, bound, sense):
     return max(0.0, (bound - obj) if sense == "max" else (obj - bound)) / abs(obj)
 
 
+def _median_run(runs: list[dict]) -> dict:
+    """The run of median total time (its figures kept together), with every run's total."""
+    ordered = sorted(runs, key=lambda r: r["total_s"])
+    return {**ordered[len(ordered) // 2], "runs_total_s": [r["total_s"] for r in runs]}
+
+
 def run(
-    matrix: CoverageMatrix, *, time_limit_s: float = 60.0, spopt: bool = True, cases=None, solvers=("highs",)
+    matrix: CoverageMatrix,
+    *,
+    time_limit_s: float = 60.0,
+    spopt: bool = True,
+    cases=None,
+    solvers=("highs",),
+    repeats: int = 3,
+    pulp_cbc: bool = True,
 ) -> list[dict]:
-    """Run every case on ``matrix``; returns one dict per case."""
+    """Run every case on ``matrix``; returns one dict per case.
+
+    Ours and the direct sparse scipy ``milp`` model run ``repeats`` times, interleaved (ours, scipy, ours,
+    scipy...), and the median of each is kept; PuLP + CBC and spopt + CBC run once.
+    """
     cases = cases or [("mclp", 10), ("mclp", 50), ("lscp", None)]
     rows = []
     for model, k in cases:
         name = f"{model.upper()}" + (f" K={k}" if k else "")
         sense = "min" if model == "lscp" else "max"
         print(f"-- {name}", file=sys.stderr, flush=True)
-        row = {"case": name, "ours": {s: _ours(matrix, model, k, time_limit_s, s) for s in solvers}}
+        ours_runs: dict[str, list] = {s: [] for s in solvers}
+        scipy_runs = []
+        for _ in range(repeats):
+            for s in solvers:
+                ours_runs[s].append(_ours(matrix, model, k, time_limit_s, s))
+            scipy_runs.append(_scipy_milp(matrix, model, k, time_limit_s))
+        row = {"case": name, "ours": {s: _median_run(r) for s, r in ours_runs.items()}}
         best = row["ours"][solvers[0]]
+        row["scipy_milp"] = _median_run(scipy_runs)
+        row["ratio_vs_scipy_milp"] = best["total_s"] / row["scipy_milp"]["total_s"]
+        if pulp_cbc:
+            row["pulp_cbc"] = _pulp_cbc(matrix, model, k, time_limit_s)
+            row["ratio_vs_pulp_cbc"] = best["total_s"] / row["pulp_cbc"]["total_s"]
         if spopt:
             sp = _spopt(matrix, model, k, time_limit_s)
             sp["gap"] = 0.0 if sp["optimal"] else _gap(sp["objective"], sp["bound"], sense)
@@ -275,13 +395,19 @@ def print_table(rows: list[dict]) -> None:
                 f"{_fmt(o['bound'], '.7g')!s:>11} {_fmt(o['gap'], '.2%')!s:>7} {o['status']:>10} "
                 f"{_fmt(o['greedy_gap'], '.2%')!s:>10}"
             )
-        if "spopt" in r:
-            s = r["spopt"]
+        for key, who in (("scipy_milp", "scipy milp"), ("pulp_cbc", "pulp/cbc"), ("spopt", "spopt/cbc")):
+            if key not in r:
+                continue
+            s = r[key]
             print(
-                f"{'':<9} {'spopt/cbc':<12} {_fmt(s['build_s'])!s:>8} {_fmt(s['solve_s'])!s:>8} "
+                f"{'':<9} {who:<12} {_fmt(s['build_s'])!s:>8} {_fmt(s['solve_s'])!s:>8} "
                 f"{_fmt(s['total_s'])!s:>8} {_fmt(s['objective'], '.7g')!s:>11} "
-                f"{_fmt(s['bound'], '.7g')!s:>11} {_fmt(s['gap'], '.2%')!s:>7} {s['status']:>10} {'':>10}"
+                f"{_fmt(s['bound'], '.7g')!s:>11} {_fmt(s.get('gap'), '.2%')!s:>7} {s['status']:>10} {'':>10}"
             )
+        ratios = [f"{who} {r[key]:.2f}" for key, who in (("ratio_vs_scipy_milp", "scipy milp"),
+                                                        ("ratio_vs_pulp_cbc", "pulp/cbc")) if key in r]  # fmt: skip
+        if ratios:
+            print(f"{'':<9} ours / peer, total time (<= 1 is as fast or faster): {', '.join(ratios)}")
         if "speedup_to_optimum" in r:
             print(
                 f"{'':<9} to proven optimum incl. build: {r['speedup_to_optimum']:.0f}x faster than spopt "
@@ -323,6 +449,8 @@ def main(argv=None) -> int:
     ap.add_argument("--time-limit-s", type=float, default=60.0)
     ap.add_argument("--solvers", default="highs", help="our back ends, comma-separated (highs,cbc,scipy)")
     ap.add_argument("--no-spopt", action="store_true")
+    ap.add_argument("--no-pulp", action="store_true", help="skip the direct PuLP + CBC model")
+    ap.add_argument("--repeats", type=int, default=3, help="runs of ours and scipy milp (median kept)")
     ap.add_argument("--json", default="bench_siting.json")
     a = ap.parse_args(argv)
     load_before = _load()
@@ -357,7 +485,14 @@ def main(argv=None) -> int:
         except ImportError as e:
             print(f"spopt not importable ({e}); ours only")
             spopt = False
-    rows = run(matrix, time_limit_s=a.time_limit_s, spopt=spopt, solvers=tuple(a.solvers.split(",")))
+    rows = run(
+        matrix,
+        time_limit_s=a.time_limit_s,
+        spopt=spopt,
+        solvers=tuple(a.solvers.split(",")),
+        repeats=a.repeats,
+        pulp_cbc=not a.no_pulp,
+    )
     print_table(rows)
     load_after = _load()
     print(f"load average before {load_before}, after {load_after}")

@@ -47,3 +47,33 @@ def test_critical_services():
     assert crit.loc["svc1", "sole_compounds"] == 2 and crit.loc["svc1", "sole_weight"] == 10
     assert crit.loc["svc3", "compound_ids"] == ("d",)
     assert "svc2" not in crit.index
+
+
+def _plan_by_loop(mat, sel, unserved_m):
+    """The build order by distance saved, one site at a time in plain Python (the reference)."""
+    w, walk = mat.weights, mat.distances.toarray()
+    reach = mat.cover.toarray()
+    dist = np.where(np.isfinite(mat.existing_walk_m), mat.existing_walk_m, unserved_m)
+    left, order = list(sel), []
+    while left:
+        pos = mat.site_ids.get_indexer(left)
+        saved = [float((w * np.where(reach[:, j], np.clip(dist - walk[:, j], 0, None), 0)).sum()) for j in pos]
+        best = int(np.argmax(saved))  # first of the largest, in the order given
+        j = pos[best]
+        dist = np.where(reach[:, j], np.minimum(dist, walk[:, j]), dist)
+        order.append(left.pop(best))
+    return order
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_plan_by_distance_matches_a_plain_loop(seed):
+    mat, _ = random_instance(seed, n=60, m=15, limit_m=320, existing=True)
+    sel = list(mat.site_ids[np.diff(mat.cover.tocsc().indptr) > 0])
+    plan = ranked_plan(mat, sel, by="distance", unserved_m=900.0)
+    assert list(plan.index) == _plan_by_loop(mat, sel, 900.0)
+
+
+def test_plan_keeps_a_site_that_reaches_nobody():
+    mat = CoverageMatrix.from_pairs(list("ab"), ["s1", "s2"], [0, 1], [0, 0], walk_m=[100.0, 200.0], limit_m=300.0)
+    plan = ranked_plan(mat, ["s1", "s2"], by="distance", unserved_m=500.0)
+    assert list(plan.index) == ["s1", "s2"] and list(plan["new_compounds"]) == [2, 0]
