@@ -29,7 +29,7 @@ from lifecircle.geo.inputs.columns import find_column
 from lifecircle.geo.inputs.flags import flag_word
 from lifecircle.geo.inputs.layers import read_layer
 from lifecircle.geo.network.graph import PreparedNetwork
-from lifecircle.geo.reach.origin_walks import nearest_walks, origin_points
+from lifecircle.geo.reach.origin_walks import nearest_walks, origin_xy
 from lifecircle.geo.walk import Walk, prepared
 from lifecircle.planning.analysis import Analysis
 from lifecircle.planning.building_households import building_households
@@ -176,15 +176,17 @@ def building_coverage(
     """Per building and category (categories in turn, ``all`` first): the walk from the building to the nearest
     service and whether it is within the limit (the category's own limit where it has one); the table of
     ``buildings.csv``. ``buildings`` is indexed by building id with ``compound_id``."""
-    points = origin_points(buildings, net.crs)
-    found = nearest_walks(net, points, services, walk=walk, max_snap_m=max_snap_m, category_column=category_column)
+    xy = origin_xy(buildings, net.crs)
+    found = nearest_walks(net, xy, services, walk=walk, max_snap_m=max_snap_m, category_column=category_column)
     n_cat, n = found.walk_m.shape
     walk_m = np.where(np.isfinite(found.walk_m), found.walk_m, np.nan)
+    # ids as categoricals: 44k buildings x categories of text cells cost more than the walks
+    compound = pd.Categorical(buildings["compound_id"].to_numpy(dtype=object))
     return pd.DataFrame(
         {
-            "building_id": np.tile(buildings.index.to_numpy(dtype=object), n_cat),
-            "compound_id": np.tile(buildings["compound_id"].to_numpy(dtype=object), n_cat),
-            "category": np.repeat(np.asarray(found.categories, dtype=object), n),
+            "building_id": pd.Categorical.from_codes(np.tile(np.arange(n), n_cat), categories=buildings.index),
+            "compound_id": pd.Categorical.from_codes(np.tile(compound.codes, n_cat), dtype=compound.dtype),
+            "category": pd.Categorical.from_codes(np.repeat(np.arange(n_cat), n), categories=found.categories),
             "walk_m": np.round(walk_m.ravel(), 1),
             "covered": found.covered.ravel(),
         }

@@ -17,12 +17,14 @@ import shapely
 
 from lifecircle.geo.crs import to_crs
 from lifecircle.geo.network.graph import PreparedNetwork
+from lifecircle.geo.network.segment_index import nearest_segments
 from lifecircle.geo.reach.coverage import ALL
+from lifecircle.geo.routing.attachment import Attachment
 from lifecircle.geo.routing.paths import nearest_destination
 from lifecircle.geo.routing.snapping import snap_points
 from lifecircle.geo.walk import Walk
 
-__all__ = ["NearestWalks", "nearest_walks", "origin_points"]
+__all__ = ["NearestWalks", "nearest_walks", "origin_xy"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,18 +57,30 @@ class NearestWalks:
         return self.walk_m <= self.limit_m[:, None]
 
 
-def origin_points(layer: gpd.GeoDataFrame, crs: pyproj.CRS) -> np.ndarray:
-    """A point inside each feature (GEOS point-on-surface; points stay), as shapely points in ``crs``.
+def origin_xy(layer: gpd.GeoDataFrame, crs: pyproj.CRS) -> np.ndarray:
+    """Coordinates ``(n, 2)`` in ``crs`` of a point inside each feature (GEOS point-on-surface; points stay);
+    NaN for missing or empty geometries.
 
-    The points are found in the layer's own CRS and only they are reprojected.
+    The points are found in the layer's own CRS (which must be set) and only their coordinates are reprojected,
+    as plain arrays: building shapely points for a GeoSeries reprojection costs several times the projection.
     """
-    inner = shapely.point_on_surface(layer.geometry.to_numpy())
-    return to_crs(gpd.GeoDataFrame(geometry=inner, crs=layer.crs), crs).geometry.to_numpy()
+    geoms = layer.geometry.to_numpy()
+    xy = np.full((len(geoms), 2), np.nan)
+    valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not valid.any():
+        return xy
+    inner = shapely.get_coordinates(shapely.point_on_surface(geoms[valid]))
+    source = pyproj.CRS.from_user_input(layer.crs)
+    if source != crs:
+        x, y = pyproj.Transformer.from_crs(source, crs, always_xy=True).transform(inner[:, 0], inner[:, 1])
+        inner = np.column_stack([x, y])
+    xy[valid] = inner
+    return xy
 
 
 def nearest_walks(
     net: PreparedNetwork,
-    points: np.ndarray,
+    xy: np.ndarray,
     services: gpd.GeoDataFrame,
     *,
     walk: Walk,
@@ -79,8 +93,8 @@ def nearest_walks(
     ----------
     net
         The prepared network (with the walk's edge costs).
-    points
-        Origin points (shapely), in the network's CRS (see :func:`origin_points`).
+    xy
+        Origin coordinates ``(n, 2)`` in the network's CRS (see :func:`origin_xy`); NaN rows walk nowhere.
     services
         Service points indexed by service id (any CRS).
     walk
@@ -94,16 +108,16 @@ def nearest_walks(
     -------
     NearestWalks
     """
-    origins = snap_points(net, points, max_snap_m=max_snap_m)
     services_m = to_crs(services, net.crs)
-    targets = snap_points(net, services_m.geometry.to_numpy(), max_snap_m=max_snap_m)
+    targets = snap_points(net, services_m.geometry.to_numpy(), max_snap_m=max_snap_m)  # checks max_snap_m too
+    origins = Attachment(*nearest_segments(net.segment_index, xy, max_distance_m=max_snap_m))
     if category_column and category_column in services_m.columns:
         service_category = services_m[category_column].astype(str).to_numpy()
         categories = [ALL, *sorted(set(service_category) - {ALL})]
     else:
         service_category = np.full(len(services_m), ALL, dtype=object)
         categories = [ALL]
-    n_cat, n = len(categories), len(points)
+    n_cat, n = len(categories), len(xy)
     walk_m = np.full((n_cat, n), np.inf)
     nearest = np.full((n_cat, n), -1, dtype=np.int64)
     for row, category in enumerate(categories):
