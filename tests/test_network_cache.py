@@ -228,6 +228,17 @@ def test_prune_and_clear(tmp_path):
     assert header["key"] == "k"
 
 
+def test_cache_command(tmp_path, monkeypatch, capsys):
+    from lifecircle.planning.cli import main
+
+    monkeypatch.setenv("LIFECIRCLE_CACHE_DIR", str(tmp_path))
+    NetworkCache().put("prepared", "k", {"a": np.zeros(1000)}, {})
+    assert main(["cache"]) == 0
+    assert f"{tmp_path}: 1 entries" in capsys.readouterr().out
+    assert main(["cache", "--clear"]) == 0
+    assert "1 files removed" in capsys.readouterr().out and NetworkCache().entries() == []
+
+
 @pytest.mark.slow
 def test_cli_outputs_identical_cold_warm_and_without_cache(tmp_path, monkeypatch):
     """``analyze`` on the shipped Xueyuan Road extract: cold, warm and ``--no-cache`` write the same files, and the

@@ -234,6 +234,10 @@ def _add_init_and_report(sub) -> None:
     whatif.add_argument("--lang", choices=["zh", "en"], help="page language (default: that of the analysis)")
     whatif.set_defaults(handler=_cmd_whatif)
 
+    cache = sub.add_parser("cache", help="where the network cache is and its size; --clear empties it")
+    cache.add_argument("--clear", action="store_true", help="delete every network stored in the cache")
+    cache.set_defaults(handler=_cmd_cache)
+
 
 # ---------------------------------------------------------------------------------------------- commands
 def _checked_out(folder: Path, *, force: bool | None = None) -> Path:
@@ -351,6 +355,19 @@ def _cmd_init(args: argparse.Namespace) -> int:
     path = write_template(args.path)
     if not args.quiet:
         print(f"study template written to {path}; edit it, then run: lifecircle run {path}")
+    return 0
+
+
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from lifecircle.geo.network.cache import NetworkCache, clear_cache
+
+    cache = NetworkCache()
+    if args.clear:
+        files, size = clear_cache(cache.folder)
+        print(f"{cache.folder}: {files} files removed ({size / 2**20:.1f} MB)")
+        return 0
+    size = sum(p.stat().st_size for p in cache.entries())
+    print(f"{cache.folder}: {len(cache.entries())} entries, {size / 2**20:.1f} MB of {cache.max_bytes / 2**20:.0f} MB")
     return 0
 
 
