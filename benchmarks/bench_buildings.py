@@ -38,7 +38,7 @@ from bench_coverage import buildings, make_layers  # noqa: E402
 from lifecircle.geo.network.osm import network_from_osm  # noqa: E402
 from lifecircle.geo.walk import Walk, prepared  # noqa: E402
 from lifecircle.planning.analysis import Analysis, analyze  # noqa: E402
-from lifecircle.planning.buildings import BuildingLayer, building_coverage, with_buildings  # noqa: E402
+from lifecircle.planning.buildings import building_coverage, building_layer, with_buildings  # noqa: E402
 from lifecircle.planning.thresholds import coverage_within_limits  # noqa: E402
 
 
@@ -73,7 +73,8 @@ def main() -> None:
     result = {"compounds": len(compounds), "services": len(services), "buildings": len(every)}
     result.update(_abba(run_a, run_b, args.repeat, "coverage"))
     if args.analysis:
-        layer = BuildingLayer(every.assign(households=np.nan), "benchmark")
+        # each building in the compound it lies in (the compounds are footprints too), households apportioned
+        layer = building_layer(every.drop(columns="compound_id").reset_index(), compounds, source="benchmark")
 
         def analysis_a() -> Analysis:
             return analyze(net, compounds, services, walk=walk, max_snap_m=500, served_area=False)

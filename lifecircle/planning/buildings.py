@@ -29,11 +29,11 @@ from lifecircle.geo.inputs.columns import find_column
 from lifecircle.geo.inputs.flags import flag_word
 from lifecircle.geo.inputs.layers import read_layer
 from lifecircle.geo.network.graph import PreparedNetwork
-from lifecircle.geo.reach.origin_walks import nearest_walks, origin_xy
+from lifecircle.geo.reach.origin_walks import NearestWalks, nearest_walks, origin_xy
 from lifecircle.geo.walk import Walk, prepared
 from lifecircle.planning.analysis import Analysis
 from lifecircle.planning.building_households import building_households
-from lifecircle.planning.building_rollup import changed_compounds, compound_columns
+from lifecircle.planning.building_rollup import building_rollup, changed_compounds, coverage_columns
 
 log = logging.getLogger(__name__)
 
@@ -178,9 +178,14 @@ def building_coverage(
     ``buildings.csv``. ``buildings`` is indexed by building id with ``compound_id``."""
     xy = origin_xy(buildings, net.crs)
     found = nearest_walks(net, xy, services, walk=walk, max_snap_m=max_snap_m, category_column=category_column)
+    return _long_table(found, buildings)
+
+
+def _long_table(found: NearestWalks, buildings: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The table of ``buildings.csv``; ids as categoricals (44k buildings × categories of text cells would cost
+    more than the walks)."""
     n_cat, n = found.walk_m.shape
     walk_m = np.where(np.isfinite(found.walk_m), found.walk_m, np.nan)
-    # ids as categoricals: 44k buildings x categories of text cells cost more than the walks
     compound = pd.Categorical(buildings["compound_id"].to_numpy(dtype=object))
     return pd.DataFrame(
         {
@@ -193,23 +198,17 @@ def building_coverage(
     )
 
 
-def building_summary(
-    table: pd.DataFrame,
-    columns: pd.DataFrame,
-    coverage: pd.DataFrame,
-    layer: BuildingLayer,
-    names: pd.Series | None = None,
-) -> dict:
+def building_summary(layer: BuildingLayer, found: NearestWalks, changed: dict) -> dict:
     """``summary.json``'s ``buildings``: per category the buildings covered and the compounds whose answer
-    changes from compound to building level (``names``: compound names by id), buildings in no compound, the
-    households method and buildings without a group."""
-    changed = changed_compounds(columns, coverage, names)
+    changes from compound to building level (``changed``, from
+    :func:`~lifecircle.planning.building_rollup.changed_compounds`), buildings in no compound, the households
+    method and buildings without a group."""
     categories = {}
-    for category, rows in table.groupby("category", sort=False):
+    for k, category in enumerate(found.categories):
         entry = changed.get(str(category), {"count": 0, "compounds": []})
         categories[str(category)] = {
-            "buildings": len(rows),
-            "buildings_covered": int(rows["covered"].sum()),
+            "buildings": len(layer.buildings),
+            "buildings_covered": int(found.covered[k].sum()),
             "compounds_with_uncovered_buildings": entry["count"],
             "examples": [c["compound_id"] for c in entry["compounds"]],
             "changed": entry["compounds"],
@@ -249,31 +248,41 @@ def with_buildings(
     """The analysis with the building columns in its coverage table and ``summary["buildings"]``, the table of
     ``buildings.csv`` and the layer of ``buildings.gpkg``. ``services`` are those the analysis counted (at a
     moment, the open ones)."""
-    table = building_coverage(prepared(net, walk), layer.buildings, services, walk=walk, max_snap_m=max_snap_m)
-    groups = layer.buildings["has_group"] if layer.group_column is not None else None
-    columns = compound_columns(table, layer.buildings["households"], groups, metres_per_minute=walk.metres_per_minute)
+    net = prepared(net, walk)
+    buildings = layer.buildings
+    found = nearest_walks(net, origin_xy(buildings, net.crs), services, walk=walk, max_snap_m=max_snap_m)
+    compound_ids = analysis.compounds.index.astype(str)
+    owner = compound_ids.get_indexer(buildings["compound_id"].astype(object))  # -1: in no compound
+    groups = buildings["has_group"].to_numpy(dtype=bool) if layer.group_column is not None else None
+    households = buildings["households"].to_numpy(dtype=float)
+    rollup = building_rollup(found, owner, compound_ids.to_numpy(), households, groups)
     coverage = analysis.coverage.table
-    key = pd.MultiIndex.from_arrays([coverage["compound_id"].astype(str), coverage["category"]])
-    extended = coverage.copy()
-    for name in columns.columns:
-        values = columns[name].reindex(key)
-        extended[name] = values.astype("Int64").to_numpy() if name.startswith("buildings_") else values.to_numpy()
+    ids = buildings.index.to_numpy()
+    mpm = walk.metres_per_minute
+    extended = coverage.assign(**coverage_columns(rollup, coverage, ids, metres_per_minute=mpm))
+    at_compound = np.zeros(rollup.households_within.shape, dtype=bool)
+    comp = compound_ids.get_indexer(coverage["compound_id"].astype(str))
+    cat = pd.Index(rollup.categories).get_indexer(coverage["category"].astype(str))
+    known = (comp >= 0) & (cat >= 0)
+    at_compound[cat[known], comp[known]] = coverage["covered"].to_numpy(dtype=bool)[known]
     names = None
     if "name" in analysis.compounds.columns:
-        names = pd.Series(analysis.compounds["name"].to_numpy(), index=analysis.compounds.index.astype(str))
-    summary = {**analysis.summary, "buildings": building_summary(table, columns, coverage, layer, names)}
+        names = pd.Series(analysis.compounds["name"].to_numpy(), index=compound_ids)
+    changed = changed_compounds(rollup, at_compound, ids, names, metres_per_minute=mpm)
+    summary = {**analysis.summary, "buildings": building_summary(layer, found, changed)}
     result = replace(analysis.coverage, table=extended)
-    return replace(analysis, coverage=result, summary=summary), table, building_features(layer, table, walk)
+    features = building_features(layer, found, walk)
+    return replace(analysis, coverage=result, summary=summary), _long_table(found, buildings), features
 
 
-def building_features(layer: BuildingLayer, table: pd.DataFrame, walk: Walk) -> gpd.GeoDataFrame:
+def building_features(layer: BuildingLayer, found: NearestWalks, walk: Walk) -> gpd.GeoDataFrame:
     """The layer of ``buildings.gpkg`` (WGS84): compound, households, group, and per category ``walk_min_<c>``
     and ``covered_<c>``."""
     out = layer.buildings.to_crs(4326)
     out.attrs = {}
     out["households"] = out["households"].round(2)
-    for category, rows in table.groupby("category", sort=False):
-        rows = rows.set_index("building_id")
-        out[f"walk_min_{category}"] = (rows["walk_m"] / walk.metres_per_minute).round(2).reindex(out.index)
-        out[f"covered_{category}"] = rows["covered"].reindex(out.index)
+    minutes = np.where(np.isfinite(found.walk_m), found.walk_m, np.nan) / walk.metres_per_minute
+    for k, category in enumerate(found.categories):
+        out[f"walk_min_{category}"] = np.round(minutes[k], 2)
+        out[f"covered_{category}"] = found.covered[k]
     return out
