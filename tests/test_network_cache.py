@@ -277,3 +277,29 @@ def assert_same_outputs(one: Path, other: Path) -> None:
         a, b = gpd.read_file(one / name), gpd.read_file(other / name)
         pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
         assert bool(np.all(shapely.equals_exact(a.geometry.values, b.geometry.values, tolerance=0))), name
+
+
+@pytest.mark.slow
+def test_isochrones_command_cold_warm_and_without_cache(tmp_path, monkeypatch):
+    """``isochrones`` reads the prepared network and street cells from the cache too, with the same files."""
+    from lifecircle.geo.reach.streetcells import StreetCells
+    from lifecircle.planning.cli import main
+
+    monkeypatch.setenv("LIFECIRCLE_CACHE_DIR", str(tmp_path / "cache"))
+    base = ["-q", "isochrones", "--network", str(XUEYUAN_EXTRACT), "--minutes", "5,10", "--workers", "1"]
+    base += ["--services", str(XUEYUAN_DIR / "fuwu_taizhang.xlsx")]
+    outs = {run: tmp_path / run for run in ("cold", "warm", "nocache")}
+    assert main([*base, "--out", str(outs["cold"])]) == 0
+    with monkeypatch.context() as warm:
+        warm.setattr(planning_inputs, "load_graph", _refuse)
+        warm.setattr(StreetCells, "build", _refuse)
+        assert main([*base, "--out", str(outs["warm"])]) == 0
+    assert main([*base, "--out", str(outs["nocache"]), "--no-cache"]) == 0
+    for run in ("warm", "nocache"):
+        for layer in ("per_service", "served_area"):
+            a = gpd.read_file(outs["cold"] / "isochrones.gpkg", layer=layer)
+            b = gpd.read_file(outs[run] / "isochrones.gpkg", layer=layer)
+            pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
+            assert bool(np.all(shapely.equals_exact(a.geometry.values, b.geometry.values, tolerance=0))), layer
+        geojson = "isochrones_served_area.geojson"
+        assert (outs["cold"] / geojson).read_bytes() == (outs[run] / geojson).read_bytes()

@@ -12,12 +12,11 @@ import networkx as nx
 
 from lifecircle import folder
 from lifecircle.geo.inputs.chinese_crs import from_wgs84, normalize_coord_system
-from lifecircle.geo.network.barriers import barriers_for
 from lifecircle.geo.reach.isochrones import IsochroneResult, isochrones, write_isochrones
 from lifecircle.geo.reach.shapes import ShapeOptions
 from lifecircle.maps import pick_lang, save_map
 from lifecircle.maps.isochrone_map import isochrone_map
-from lifecircle.planning.jobs._shared import read_study_layers, study_graph, study_walk
+from lifecircle.planning.jobs._shared import read_study_layers, study_network, study_walk
 from lifecircle.planning.outputs import staged_directory
 from lifecircle.planning.progress import Steps
 from lifecircle.planning.study import Study
@@ -65,20 +64,26 @@ def run_isochrones(
     with steps:
         layers = read_study_layers(study, job="isochrones", compounds=False)
         steps.next()
-        loaded, _ = study_graph(study, layers, graph=graph)
+        loaded = study_network(study, layers, graph=graph)
+        shape = ShapeOptions(catchment_m=options.catchment_m)
+        slot = loaded.cells_slot(walk, barrier_layer=study.barriers)  # the network cache's street cells
+        cells = None if slot is None else slot.load(shape)
         steps.next()
         result = isochrones(
-            loaded,
+            loaded.prepared(walk) if loaded.cached else loaded.graph,
             layers.services,
             minutes=options.minutes,
             walk=walk,
-            options=ShapeOptions(catchment_m=options.catchment_m),
+            options=shape,
             category_column="category",
             max_snap_m=study.max_snap_m,
             rings=options.rings,
             workers=options.workers or machine_cores(),
-            barriers=barriers_for(None if graph is not None else study.network, study.barriers),
+            barriers=None if cells is not None else loaded.barriers(study.barriers),
+            street_cells=cells,
         )
+        if slot is not None and cells is None and result.street_cells is not None:
+            slot.save(shape, result.street_cells)
         steps.next()
         out = Path(study.isochrones_dir)
         inputs = [None if graph is not None else study.network, study.services.path]
