@@ -22,6 +22,7 @@ import pandas as pd
 import xlsxwriter
 
 from lifecircle.cells import display_width
+from lifecircle.planning import workbook_rows
 from lifecircle.planning.report_labels import t
 from lifecircle.planning.report_tables import Table
 
@@ -93,8 +94,8 @@ def _widths(table: Table, start: int, stop: int) -> list[float]:
         kind = table.kind(column)
         head = display_width(column)
         if kind == "text":
-            values = sample[column].dropna()
-            body = max((display_width(v) for v in values), default=0)
+            texts = [str(v) for v in sample[column].dropna().unique()]
+            body = max((len(v) if v.isascii() else display_width(v) for v in texts), default=0)
         else:
             body = 10
         widths.append(min(MAX_WIDTH, max(6, head + 2 if head <= 24 else 14, body + 2)))
@@ -135,8 +136,16 @@ def _write_part(book, part: _Part, formats: dict, header_fmt) -> None:
     nrows = part.stop - part.start
     if columns:
         sheet.autofilter(0, 0, max(nrows, 1), len(columns) - 1)
-    writers = [_writer(sheet, table.kind(c), formats[table.kind(c)], formats["text"]) for c in columns]
     block = table.frame.iloc[part.start : part.stop]
+    if workbook_rows.supported() and block.columns.is_unique:  # whole columns at once, the same cells
+        kinds = [table.kind(c) for c in columns]
+        workbook_rows.write_rows(
+            sheet,
+            [(block.iloc[:, i], k != "text", formats[k], formats["text"]) for i, k in enumerate(kinds)],
+            first_row=1,
+        )
+        return
+    writers = [_writer(sheet, table.kind(c), formats[table.kind(c)], formats["text"]) for c in columns]
     values = [block[c].to_numpy(dtype=object) for c in columns]
     for i in range(nrows):
         row = i + 1
