@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
@@ -77,7 +78,7 @@ def run_site(study: Study, *, progress: bool = False, graph: nx.MultiDiGraph | N
             inputs=inputs,
             map_options=map_options,
             output_coord_system=study.output_coord_system,
-            streets=loaded,
+            streets=plan.streets if plan.streets is not None else loaded,  # read once when sites were named
         )
         steps.next()
     return plan
@@ -90,14 +91,14 @@ def write_site_plan(
     inputs: dict[str, str | Path | None] | None = None,
     map_options: MapOptions | None = None,
     output_coord_system: str = "wgs84",
-    streets: nx.MultiDiGraph | None = None,
+    streets: nx.MultiDiGraph | gpd.GeoDataFrame | None = None,
 ) -> Path:
     """Write ``sites.csv``, ``sites.gpkg``, ``siting.json``, ``before_after.csv``, ``critical_services.csv``
     and ``map.html``: all of them appear in ``out_dir`` together, or none does.
 
     ``output_coord_system`` (``wgs84``, ``gcj02``, ``bd09``, ``cgcs2000``) is the system of ``sites.gpkg`` and of the
     ``lon``/``lat`` columns of ``sites.csv`` (to overlay on Amap, Baidu...); the map stays in WGS84. ``streets``, the
-    walking network planned on, is drawn on the map as its street layer."""
+    walking network planned on (or its street lines), is drawn on the map as its street layer."""
     map_options = map_options or MapOptions()
     system = normalize_coord_system(output_coord_system)
     summary = {**plan.summary, "inputs": input_hashes(inputs or {}), "output_coord_system": system}

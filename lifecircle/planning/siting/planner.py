@@ -74,6 +74,9 @@ class SitePlan:
         The compounds × candidates walking coverage matrix the model was built from.
     summary
         The content of ``siting.json``.
+    streets
+        The network's street lines (:func:`~lifecircle.maps.streets.street_edges`) when the run read them to
+        name street sites, else None: the map draws them without reading the network's edges again.
     """
 
     result: SitingResult
@@ -87,6 +90,7 @@ class SitePlan:
     candidates: Candidates
     matrix: CoverageMatrix
     summary: dict = field(default_factory=dict)
+    streets: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
 
 def compound_weights(compounds: gpd.GeoDataFrame, weight_column: str | None) -> tuple[np.ndarray, str | None, str]:
@@ -173,9 +177,11 @@ def plan_sites(
     _warn_capacity_below_every_weight(matrix, options.capacity)
     t_matrix = time.perf_counter()
     result = _solve(matrix, chosen, options)
+    streets = None
     if source == "streets" and not isinstance(network, PreparedNetwork) and result.site_ids:  # named after streets
         picked = pd.Index(result.site_ids)
-        cand.sites.loc[picked, "name"] = street_site_names(cand.sites.loc[picked], street_edges(network))
+        streets = street_edges(network)
+        cand.sites.loc[picked, "name"] = street_site_names(cand.sites.loc[picked], streets)
 
     # reports
     unreachable = ~existing.covered & ~(np.diff(matrix.cover.indptr) > 0)
@@ -221,6 +227,7 @@ def plan_sites(
         candidates=cand,
         matrix=matrix,
         summary=summary,
+        streets=streets,
     )
 
 
