@@ -66,6 +66,14 @@ def test_layers_escape_hostile_names_and_hours_text():
     assert "<img" not in html and "{{7*7}}" not in html and 'onerror="' not in html
     for name in ("覆盖但供给不足的小区", "超负荷服务点", "工作日晚间（18–21 时）", "营业时间不明的服务点"):
         assert name in html
+    english = coverage_map(compounds, services, table, walk=Walk(), lang="en", beyond=beyond).get_root().render()
+    for name in ("Capacity: covered but crowded compounds", "Hours: weekday evening (18–21)", "hours unknown"):
+        assert name in english and name not in html
+    compounds.index = [1, 2]  # ids of another type than the tables' text: matched as text
+    table["compound_id"] = [1, 2]
+    windows["compound_id"] = ["1", "2"]
+    again = coverage_map(compounds, services, table, walk=Walk(), lang="en", beyond=beyond).get_root().render()
+    assert again.count('"full":[1,0]') == 3  # in each window: compound 1's one category throughout, 2 never
 
 
 # ------------------------------------------------------------------------------------------- on the demo
@@ -109,7 +117,9 @@ def test_demo_outputs_capacity_and_hours(demo_out):
     assert set(services.index[services["overloaded"].fillna(False).astype(bool)]) == overloaded
     assert summary["opening_hours"]["windows"] == WINDOWS and summary["opening_hours"]["not_understood"] == ["30"]
     page = (demo_out / "report.html").read_text(encoding="utf-8")
-    assert "供需（2SFCA）" in page and "营业时间（每周）" in page
+    sections = re.findall(r"<h2>([^<]*)</h2>", page)
+    assert "供需（2SFCA）" in sections and any(s.startswith("营业时间（每周）") for s in sections)
+    assert any(s.startswith("楼栋") for s in sections) and summary["buildings"]["buildings"] > 0  # the three
     heatmap = re.search(r"<svg[^>]*>.*?</svg>", page, flags=re.S).group(0)
     assert heatmap.count("<rect") == 4 * 168 + 11 and "<script" not in heatmap  # 4 categories, legend
 

@@ -205,7 +205,7 @@ def test_demo_equals_analyze_on_the_same_files(demo_run, tmp_path):
     files = xueyuan_inputs()
     paths = [files.network, files.compounds, files.services, files.branches, tmp_path / "analyze", "2sfca", "建筑面积"]
     flags = ["--network", "--compounds", "--services", "--branches", "--out", "--adequacy", "--capacity-column"]
-    args = [str(a) for pair in zip(flags, paths, strict=True) for a in pair]
+    args = [*(str(a) for pair in zip(flags, paths, strict=True) for a in pair), "--buildings-from-osm"]
     proc = subprocess.run(
         [sys.executable, "-m", "lifecircle", "-q", "analyze", *args],
         capture_output=True,
@@ -213,7 +213,7 @@ def test_demo_equals_analyze_on_the_same_files(demo_run, tmp_path):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    for name in ("coverage.csv", "adequacy.csv", "coverage_hours.csv"):
+    for name in ("coverage.csv", "adequacy.csv", "coverage_hours.csv", "buildings.csv"):
         assert (tmp_path / "analyze" / name).read_bytes() == (out / name).read_bytes(), name
     mine, theirs = (json.loads((d / "summary.json").read_text(encoding="utf-8")) for d in (tmp_path / "analyze", out))
     assert mine["compounds_without_branch"] == theirs["compounds_without_branch"] == 3

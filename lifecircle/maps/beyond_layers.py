@@ -124,7 +124,7 @@ def _windows(frame: pd.DataFrame, hours: dict[str, int], cats: Categories, md: M
     """Per window: each compound's count of categories covered throughout, and per-category hours."""
     ids = md.data["compounds"]["id"]
     real = [c for c in dict.fromkeys(frame["category"].astype(str)) if c != "all"] or ["all"]
-    frame = frame[frame["category"].astype(str).isin(real)]
+    frame = frame[frame["category"].astype(str).isin(real)].assign(compound_id=lambda f: f["compound_id"].astype(str))
     out: dict = {"cats": [_category_name(c, cats) for c in real], "n": len(real), "windows": {}}
     for window, length in hours.items():
         wide = frame.pivot_table(index="compound_id", columns="category", values=[f"{window}_h", f"{window}_h_known"],

@@ -426,6 +426,7 @@ def _cmd_demo_office(args: argparse.Namespace) -> int:
         services=LayerSpec(files.services),
         branches=LayerSpec(files.branches),
         adequacy=AdequacyOptions(method="2sfca", capacity_column=XUEYUAN_CAPACITY_COLUMN, category_norms=XUEYUAN_NORMS),
+        buildings_from_osm=True,
     ).with_overrides(
         out_dir=_checked_out(args.out, force=args.force),
         max_walk_min=args.minutes,
