@@ -11,8 +11,9 @@ same plus :func:`~lifecircle.planning.buildings.building_coverage` from every bu
 order on the same prepared network; the figure is the ratio of the best B to the best A (the issue's target: at
 most 2), in wall-clock time and in CPU time of the process (steadier on a shared, loaded machine; the snapping's
 k-d tree query runs on every core, so its CPU time counts each). ``--analysis`` also times, in the same ABBA
-order, the whole :func:`~lifecircle.planning.analysis.analyze` without served areas (statuses, summary, roll-ups)
-against it plus :func:`~lifecircle.planning.buildings.with_buildings` (households, worst building, summary).
+order, the whole :func:`~lifecircle.planning.analysis.analyze` without served areas (statuses, summary, roll-ups;
+``--served-area``: with them, as ``lifecircle analyze`` runs by default) against it plus
+:func:`~lifecircle.planning.buildings.with_buildings` (households, worst building, summary).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="ABBA rounds")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--analysis", action="store_true", help="also time analyze() against it plus buildings")
+    parser.add_argument("--served-area", action="store_true", help="analyze() with served areas (its default)")
     args = parser.parse_args()
     if not PHOENIX.exists():
         sys.exit(f"benchmark input {PHOENIX} not found (../shared/data or $LIFECIRCLE_SHARED_DATA)")
@@ -77,12 +79,12 @@ def main() -> None:
         layer = building_layer(every.drop(columns="compound_id").reset_index(), compounds, source="benchmark")
 
         def analysis_a() -> Analysis:
-            return analyze(net, compounds, services, walk=walk, max_snap_m=500, served_area=False)
+            return analyze(net, compounds, services, walk=walk, max_snap_m=500, served_area=args.served_area)
 
         def analysis_b() -> None:
             with_buildings(analysis_a(), net, layer, services, walk=walk, max_snap_m=500)
 
-        result.update(_abba(analysis_a, analysis_b, args.repeat, "analysis"))
+        result.update(_abba(analysis_a, analysis_b, args.repeat, "analysis_served" if args.served_area else "analysis"))
     print(json.dumps(result, indent=1))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))

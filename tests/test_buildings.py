@@ -267,3 +267,58 @@ def test_cli_bad_building_input_is_one_line(cau_osm, cau_buildings, tmp_path):
         lines = run.stderr.strip().splitlines()
         assert run.returncode == 2 and lines[-1].startswith("lifecircle: error:") and words in lines[-1], run.stderr
         assert "Traceback" not in run.stderr
+
+
+def test_study_keys_and_osm_needs_an_osm_network(tmp_path):
+    from lifecircle.planning.building_inputs import study_buildings
+    from lifecircle.planning.study import load_study
+
+    for name in ("net.graphml", "c.geojson", "s.csv"):
+        (tmp_path / name).write_text("x")
+    text = '[study]\nnetwork = "net.graphml"\nbuilding_group_column = "党小组"\nbuildings_from_osm = true\n'
+    text += '[compounds]\npath = "c.geojson"\n[services]\npath = "s.csv"\n'
+    (tmp_path / "study.toml").write_text(text, encoding="utf-8")
+    study = load_study(tmp_path / "study.toml")
+    assert study.building_group_column == "党小组" and study.buildings_from_osm is True
+    with pytest.raises(InputError, match="is not an OSM file"):
+        study_buildings(study, gpd.GeoDataFrame(geometry=[], crs=4326))
+    (tmp_path / "study.toml").write_text(text.replace("true", '"yes"'), encoding="utf-8")
+    with pytest.raises(InputError, match="buildings_from_osm"):
+        load_study(tmp_path / "study.toml")
+
+
+def test_report_tables_follow_the_language():
+    from lifecircle.planning.report_buildings import building_tables
+
+    changed = {"compound_id": "c1", "name": "<b>园</b>", "buildings_not_covered": 2, "worst_building_id": "B9"}
+    entry = {
+        "households": {"method": "footprint_x_levels", "compound_households": "户数", "counted_as_one_floor": 3},
+        "without_compound": {"count": 1, "ids": ["B7"]},
+        "categories": {
+            "all": {
+                "buildings": 9,
+                "buildings_covered": 7,
+                "compounds_with_uncovered_buildings": 1,
+                "changed": [{**changed, "worst_building_walk_min": None}],
+            },
+            "health": {
+                "buildings": 9,
+                "buildings_covered": 6,
+                "compounds_with_uncovered_buildings": 1,
+                "changed": [{**changed, "worst_building_walk_min": 12.5}],
+            },
+        },
+        "groups": {
+            "column": "党小组",
+            "without_group": 2,
+            "by_compound": [{"compound_id": "c1", "count": 2, "ids": ["B1", "B2"]}],
+        },
+    }
+    zh = {t.key: t for t in building_tables(entry, "zh")}
+    en = {t.key: t for t in building_tables(entry, "en")}
+    assert set(zh) == set(en) == {"buildings", "buildings_changed", "buildings_outside", "buildings_without_group"}
+    assert "3栋无层数按1层计" in zh["buildings"].title and "footprint × floors" in en["buildings"].title
+    assert zh["buildings_changed"].frame["最远楼栋步行（分钟）"].tolist() == ["无法步行到达", 12.5]
+    assert en["buildings_changed"].frame["Its walk (min)"].tolist() == ["unreachable", 12.5]
+    assert en["buildings_without_group"].frame.iloc[0].tolist() == ["c1", 2, "B1, B2"]
+    assert building_tables({"households": {}}, "en") == []
