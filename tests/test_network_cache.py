@@ -90,8 +90,12 @@ def test_street_cells_round_trip(demo_graph, tmp_path):
     net = prepare_network(demo_graph)
     cells = StreetCells.build(net, catchment_m=100.0, barriers=barriers_from_osm(XUEYUAN_EXTRACT))
     cache = NetworkCache(tmp_path)
-    cache.put("cells", "k", *pack(cells))
-    _same(cells, unpack(*cache.get("cells", "k")))
+    arrays, spec = pack(cells)
+    assert spec["fields"]["tree"]["g"] == {"t": "ref", "n": "o.cells"}  # the cells the tree indexes: stored once
+    cache.put("cells", "k", arrays, spec)
+    back = unpack(*cache.get("cells", "k"))
+    _same(cells, back)
+    assert all(a is b for a, b in zip(back.tree.geometries, back.cells, strict=True))  # parsed once
 
 
 def test_python_objects_are_never_packed():

@@ -40,22 +40,23 @@ class Unpackable(TypeError):
 def pack(obj: Any) -> tuple[Arrays, dict]:
     """Named arrays and a JSON-ready description of a frozen dataclass of the package (see the module)."""
     arrays: Arrays = {}
-    return arrays, _pack_value(obj, "o", arrays)
+    return arrays, _pack_value(obj, "o", arrays, {})
 
 
 def unpack(arrays: Arrays, spec: dict) -> Any:
     """The object :func:`pack` described (``KeyError``/``ValueError`` when the arrays do not fit ``spec``)."""
-    return _unpack_value(spec, arrays)
+    return _unpack_value(spec, arrays, {})
 
 
-def _pack_value(value: Any, name: str, arrays: Arrays) -> dict:
-    """Describe ``value`` (arrays it needs are added to ``arrays`` under names starting with ``name``)."""
+def _pack_value(value: Any, name: str, arrays: Arrays, seen: dict[str, np.ndarray]) -> dict:
+    """Describe ``value`` (arrays it needs are added to ``arrays`` under names starting with ``name``; a geometry
+    array met before, such as the one a spatial tree indexes, is stored once: ``seen`` holds those packed by name)."""
     if isinstance(value, np.generic):
         return {"t": "json", "v": value.item()}
     if value is None or isinstance(value, (bool, int, float, str)):
         return {"t": "json", "v": value}
     if isinstance(value, np.ndarray):
-        return _pack_array(value, name, arrays)
+        return _pack_array(value, name, arrays, seen)
     if isinstance(value, (sp.csr_array, sp.csr_matrix)):
         for part in ("data", "indices", "indptr"):
             arrays[f"{name}.{part}"] = getattr(value, part)
@@ -63,7 +64,7 @@ def _pack_value(value: Any, name: str, arrays: Arrays) -> dict:
     if isinstance(value, pyproj.CRS):
         return {"t": "crs", "v": _crs_text(value)}
     if isinstance(value, shapely.STRtree):
-        return {"t": "strtree", "g": _pack_array(value.geometries, name, arrays)}
+        return {"t": "strtree", "g": _pack_array(value.geometries, name, arrays, seen)}
     if isinstance(value, cKDTree):
         arrays[name] = np.asarray(value.data)
         return {"t": "kdtree", "n": name, "leafsize": int(value.leafsize)}
@@ -75,20 +76,33 @@ def _pack_value(value: Any, name: str, arrays: Arrays) -> dict:
         if not cls.__module__.startswith(_OWN_PACKAGE):
             raise Unpackable(f"{cls.__module__}.{cls.__qualname__} is not lifecircle's")
         fields = {
-            f.name: _pack_value(getattr(value, f.name), f"{name}.{f.name}", arrays) for f in dataclasses.fields(value)
+            f.name: _pack_value(getattr(value, f.name), f"{name}.{f.name}", arrays, seen)
+            for f in dataclasses.fields(value)
         }
         return {"t": "dataclass", "cls": f"{cls.__module__}:{cls.__qualname__}", "fields": fields}
     raise Unpackable(f"cannot store a {type(value).__name__} as arrays")
 
 
-def _pack_array(values: np.ndarray, name: str, arrays: Arrays) -> dict:
+def _pack_array(values: np.ndarray, name: str, arrays: Arrays, seen: dict[str, np.ndarray]) -> dict:
     if values.dtype != object:
         arrays[name] = values
         return {"t": "array", "n": name}
+    for other, kept in seen.items():
+        if kept.shape == values.shape and _same_objects(kept, values):
+            return {"t": "ref", "n": other}
+    seen[name] = values
     if len(values) == 0 or bool(shapely.is_geometry(values).all()):
         _pack_bytes(shapely.to_wkb(values), name, arrays)
         return {"t": "geoms", "n": name, "shape": list(values.shape)}
     raise Unpackable(f"array {name} holds Python objects")
+
+
+def _same_objects(one: np.ndarray, other: np.ndarray) -> bool:
+    """Whether two object arrays hold the very same objects (a spatial tree's copy of the array it indexes)."""
+    if one.size == 0 or one.ravel()[0] is not other.ravel()[0]:
+        return False
+    ids = np.frompyfunc(id, 1, 1)
+    return bool(np.array_equal(ids(one.ravel()), ids(other.ravel())))
 
 
 def _pack_bytes(chunks: np.ndarray, name: str, arrays: Arrays) -> None:
@@ -106,7 +120,7 @@ def _unpack_bytes(name: str, arrays: Arrays) -> list[bytes]:
     return [data[a:b] for a, b in zip(starts, ends, strict=True)]
 
 
-def _unpack_value(spec: dict, arrays: Arrays) -> Any:
+def _unpack_value(spec: dict, arrays: Arrays, done: dict[str, Any]) -> Any:
     kind = spec["t"]
     if kind == "json":
         return spec["v"]
@@ -115,7 +129,10 @@ def _unpack_value(spec: dict, arrays: Arrays) -> Any:
     if kind == "geoms":
         chunks = np.empty(len(arrays[f"{spec['n']}.ends"]), dtype=object)
         chunks[:] = _unpack_bytes(spec["n"], arrays)
-        return shapely.from_wkb(chunks).reshape(spec["shape"])
+        done[spec["n"]] = shapely.from_wkb(chunks).reshape(spec["shape"])
+        return done[spec["n"]]
+    if kind == "ref":
+        return done[spec["n"]]
     if kind == "csr":
         name, shape = spec["n"], tuple(spec["shape"])
         parts = (arrays[f"{name}.data"], arrays[f"{name}.indices"], arrays[f"{name}.indptr"])
@@ -123,7 +140,7 @@ def _unpack_value(spec: dict, arrays: Arrays) -> Any:
     if kind == "crs":
         return pyproj.CRS.from_user_input(spec["v"])
     if kind == "strtree":
-        return shapely.STRtree(_unpack_value(spec["g"], arrays))
+        return shapely.STRtree(_unpack_value(spec["g"], arrays, done))
     if kind == "kdtree":
         return cKDTree(arrays[spec["n"]], leafsize=spec["leafsize"], **KDTREE_OPTIONS)
     if kind == "geom":
@@ -133,7 +150,7 @@ def _unpack_value(spec: dict, arrays: Arrays) -> Any:
         return geom
     if kind == "dataclass":
         cls = _own_class(spec["cls"])
-        return cls(**{key: _unpack_value(field, arrays) for key, field in spec["fields"].items()})
+        return cls(**{key: _unpack_value(field, arrays, done) for key, field in spec["fields"].items()})
     raise ValueError(f"unknown packed kind {kind!r}")
 
 
