@@ -155,7 +155,7 @@ def test_demo_workbook_sheets_read_back(demo_out):
 
 @pytest.mark.slow
 def test_demo_map_layers_in_a_browser(demo_out, browser):
-    crowded, _, overloaded = _expected(demo_out)
+    crowded, services, overloaded = _expected(demo_out)
     page = browser.new_page(viewport={"width": 1100, "height": 800})
     errors, blocked = [], []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -173,6 +173,12 @@ def test_demo_map_layers_in_a_browser(demo_out, browser):
     assert sorted(shown["crowded"]) == sorted(set(crowded["compound_id"]))
     assert set(shown["overloaded"]) == overloaded
     assert shown["unknown"] == ["30"]  # 以门店公告为准: shown, never silently open or closed
+    sid, text = page.evaluate(
+        "() => { const mk = LC.last.groups.overloaded.getLayers()[0]; mk.openPopup();"
+        " return [mk._lcId, mk.getPopup().getElement().textContent]; }"
+    )
+    load = float(services.loc[sid, "load"])
+    assert services.loc[sid, "name"] in text and "超负荷" in text and f"{load:.3g}" in text
     hours = pd.read_csv(demo_out / "coverage_hours.csv", dtype={"compound_id": str})
     hours = hours[hours["category"] != "all"]
     for window, length in WINDOWS.items():

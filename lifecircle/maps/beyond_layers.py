@@ -178,114 +178,125 @@ def add_beyond_layers(beyond: BeyondLayers, cats: Categories, opts: MapOptions, 
 
 
 BEYOND_JS = r"""
-  function drawBeyond(ctx) {
-    var D = ctx.D, G = ctx.G, B = D.beyond;
-    if (!B) { return; }
-    var C = D.compounds, S = D.services, Lb = ctx.Lb, T = B.labels;
-    function short(v) { return v === null || v === undefined ? "—" : Number(v).toPrecision(3); }
+  function beyondKit(ctx) {  // what the capacity and hours layers share: data, labels, shapes and rings
+    var D = ctx.D, C = D.compounds, S = D.services;
     var canvas = C.geoms.length > D.canvasMin ? L.canvas({ tolerance: 0 }) : null;
-    function lazy(group, fill) { group.once("add", fill); }  // drawn when first shown: the map opens as fast
-    function shape(i, style, group, popup, tip) {
+    var K = { B: D.beyond, T: D.beyond.labels, C: C, S: S, Lb: ctx.Lb, G: ctx.G, map: ctx.map, cats: D.catLabels };
+    K.short = function (v) { return v === null || v === undefined ? "—" : Number(v).toPrecision(3); };
+    K.name = function (i) { return C.name[i] || ctx.Lb.unnamed; };
+    K.lazy = function (group, fill) { group.once("add", fill); };  // drawn when first shown: the map opens as fast
+    K.shape = function (i, style, group, popup, tip) {
       if (canvas) { style.renderer = canvas; }
       var gj = L.geoJSON({ type: "Feature", geometry: C.geoms[i], properties: { id: C.id[i] } }, { style: style });
       gj.bindPopup(popup, { maxWidth: 420 });
       gj.bindTooltip(function () { return el("span", tip); }, { sticky: true });
       gj.addTo(group);
-      return gj;
-    }
-    if (B.crowded && G.crowded) {
-      lazy(G.crowded, function () { B.crowded.i.forEach(function (i, n) {
-        shape(i, { color: "#c92a2a", weight: 2.5, dashArray: "6 3", fillColor: "#e03131", fillOpacity: 0.35,
-                   className: "lc-crowded" }, G.crowded, function () {
-          var d = el("div", null, "lc-popup");
-          d.appendChild(el("h4", C.name[i] || Lb.unnamed));
-          d.appendChild(el("div", T.crowded_title, "lc-status"));
-          var t = el("table");
-          B.crowded.rows[n].forEach(function (r) {
-            row(t, [r[0], fmt(T.ratio_norm, { ratio: short(r[1]), norm: short(r[2]) })], [null, "lc-out"]);
-          });
-          d.appendChild(t);
-          return d;
-        }, (C.name[i] || Lb.unnamed) + " · " + T.crowded_title);
-      }); });
-    }
-    function ring(k, color, group, radius) {
+    };
+    K.ring = function (k, color, group, radius) {
       var mk = L.circleMarker([S.lat[k], S.lon[k]], { radius: radius, color: color, weight: 3, fill: false,
                                                       className: "lc-beyond-ring" });
       mk._lcId = S.id[k];
       mk.addTo(group);
       return mk;
-    }
-    if (B.overloaded && G.overloaded) {
-      var O = B.overloaded;
-      O.k.forEach(function (k, n) {
-        var mk = ring(k, "#c92a2a", G.overloaded, 11);
-        mk.bindTooltip(function () { return el("span", (S.name[k] || Lb.unnamed) + " · " + T.overloaded_title); });
-        mk.bindPopup(function () {
-          var d = el("div", null, "lc-popup");
-          d.appendChild(el("h4", S.name[k] || Lb.unnamed));
-          d.appendChild(el("div", D.catLabels[S.cat[k]] + " · " + T.overloaded_title, "lc-status"));
-          var t = el("table");
-          row(t, [T.capacity, num(O.capacity[n])]);
-          row(t, [T.demand_within, num(O.demand[n])]);
-          row(t, [T.load, short(O.load[n])], [null, "lc-out"]);
-          row(t, [T.norm, short(O.norm[n])]);
-          d.appendChild(t);
-          return d;
-        });
+    };
+    K.popup = function (title, status, rows) {
+      var d = el("div", null, "lc-popup"), t = el("table");
+      d.appendChild(el("h4", title));
+      d.appendChild(el("div", status, "lc-status"));
+      rows.forEach(function (r) { row(t, r[0], r[1]); });
+      d.appendChild(t);
+      return d;
+    };
+    return K;
+  }
+
+  function drawCrowded(K) {
+    var B = K.B, T = K.T;
+    K.lazy(K.G.crowded, function () {
+      B.crowded.i.forEach(function (i, n) {
+        K.shape(i, { color: "#c92a2a", weight: 2.5, dashArray: "6 3", fillColor: "#e03131", fillOpacity: 0.35,
+                     className: "lc-crowded" }, K.G.crowded, function () {
+          return K.popup(K.name(i), T.crowded_title, B.crowded.rows[n].map(function (r) {
+            return [[r[0], fmt(T.ratio_norm, { ratio: K.short(r[1]), norm: K.short(r[2]) })], [null, "lc-out"]];
+          }));
+        }, K.name(i) + " · " + T.crowded_title);
       });
-    }
-    if (B.hoursUnknown && G.hours_unknown) {
-      B.hoursUnknown.k.forEach(function (k, n) {
-        var mk = ring(k, "#868e96", G.hours_unknown, 9);
-        var text = B.hoursUnknown.text[n];
-        mk.bindTooltip(function () {
-          return el("span", (S.name[k] || Lb.unnamed) + " · " + T.hours_unknown + (text ? " · " + text : ""));
-        });
+    });
+  }
+
+  function drawOverloaded(K) {
+    var O = K.B.overloaded, T = K.T, S = K.S;
+    O.k.forEach(function (k, n) {
+      var mk = K.ring(k, "#c92a2a", K.G.overloaded, 11), name = S.name[k] || K.Lb.unnamed;
+      mk.bindTooltip(function () { return el("span", name + " · " + T.overloaded_title); });
+      mk.bindPopup(function () {
+        return K.popup(name, K.cats[S.cat[k]] + " · " + T.overloaded_title, [
+          [[T.capacity, num(O.capacity[n])]], [[T.demand_within, num(O.demand[n])]],
+          [[T.load, K.short(O.load[n])], [null, "lc-out"]], [[T.norm, K.short(O.norm[n])]]
+        ]);
       });
-    }
-    if (B.hours && G.hours) {
-      var H = B.hours;
-      Object.keys(H.windows).forEach(function (w) {
-        var W = H.windows[w], group = G.hours[w];
-        if (!group) { return; }
-        lazy(group, function () { C.geoms.forEach(function (g, i) {
-          var dashed = W.needsUnknown[i];
-          shape(i, { color: dashed ? "#7048e8" : H.colors[W.full[i]], weight: dashed ? 2.5 : 1.2,
+    });
+  }
+
+  function drawHoursUnknown(K) {
+    var U = K.B.hoursUnknown, S = K.S;
+    U.k.forEach(function (k, n) {
+      var text = U.text[n];
+      K.ring(k, "#868e96", K.G.hours_unknown, 9).bindTooltip(function () {
+        return el("span", (S.name[k] || K.Lb.unnamed) + " · " + K.T.hours_unknown + (text ? " · " + text : ""));
+      });
+    });
+  }
+
+  function drawWindow(K, w) {
+    var H = K.B.hours, W = H.windows[w], T = K.T, group = K.G.hours[w];
+    K.lazy(group, function () {
+      K.C.geoms.forEach(function (g, i) {
+        var dashed = W.needsUnknown[i], label = fmt(T.legend_k, { k: W.full[i], n: H.n });
+        K.shape(i, { color: dashed ? "#7048e8" : H.colors[W.full[i]], weight: dashed ? 2.5 : 1.2,
                      dashArray: dashed ? "5 3" : null, fillColor: H.colors[W.full[i]], fillOpacity: 0.55,
                      className: "lc-hours lc-hours-" + w }, group, function () {
-            var d = el("div", null, "lc-popup");
-            d.appendChild(el("h4", C.name[i] || Lb.unnamed));
-            d.appendChild(el("div", fmt(T.legend_k, { k: W.full[i], n: H.n }) + " · " + T.legend_title, "lc-status"));
-            var t = el("table");
-            H.cats.forEach(function (c, j) {
-              var h = W.h[i][j], hk = W.hKnown[i][j];
-              row(t, [c, fmt(T.hours_of, { h: h, n: W.length }) + (hk < h ? fmt(T.hours_known, { h: hk }) : "")],
-                  [null, h >= W.length ? "lc-in" : "lc-out"]);
-            });
-            d.appendChild(t);
-            return d;
-          }, (C.name[i] || Lb.unnamed) + " · " + fmt(T.legend_k, { k: W.full[i], n: H.n }));
-        }); });
+          return K.popup(K.name(i), label + " · " + T.legend_title, H.cats.map(function (c, j) {
+            var h = W.h[i][j], hk = W.hKnown[i][j];
+            return [[c, fmt(T.hours_of, { h: h, n: W.length }) + (hk < h ? fmt(T.hours_known, { h: hk }) : "")],
+                    [null, h >= W.length ? "lc-in" : "lc-out"]];
+          }));
+        }, K.name(i) + " · " + label);
       });
-      var legend = control("bottomleft", function () {
-        var d = el("div", null, "lc-box lc-legend lc-hours-legend");
-        d.appendChild(el("h4", T.legend_title));
-        for (var k = H.n; k >= 0; k--) {
-          var sw = el("span", null, "lc-sw");
-          sw.style.background = H.colors[k];
-          legendRow(d, sw, fmt(T.legend_k, { k: k, n: H.n }));
-        }
-        var u = el("span", null, "lc-sw");
-        u.style.border = "2px dashed #7048e8";
-        legendRow(d, u, T.legend_unknown);
-        return d;
-      });
-      var shown = 0;
-      Object.keys(G.hours).forEach(function (w) {
-        G.hours[w].on("add", function () { shown += 1; legend.addTo(ctx.map); });
-        G.hours[w].on("remove", function () { shown -= 1; if (shown <= 0) { legend.remove(); } });
-      });
+    });
+  }
+
+  function hoursLegend(K) {  // shown while any window is on the map
+    var H = K.B.hours, T = K.T, shown = 0;
+    var legend = control("bottomleft", function () {
+      var d = el("div", null, "lc-box lc-legend lc-hours-legend");
+      d.appendChild(el("h4", T.legend_title));
+      for (var k = H.n; k >= 0; k--) {
+        var sw = el("span", null, "lc-sw");
+        sw.style.background = H.colors[k];
+        legendRow(d, sw, fmt(T.legend_k, { k: k, n: H.n }));
+      }
+      var u = el("span", null, "lc-sw");
+      u.style.border = "2px dashed #7048e8";
+      legendRow(d, u, T.legend_unknown);
+      return d;
+    });
+    Object.keys(K.G.hours).forEach(function (w) {
+      K.G.hours[w].on("add", function () { shown += 1; legend.addTo(K.map); });
+      K.G.hours[w].on("remove", function () { shown -= 1; if (shown <= 0) { legend.remove(); } });
+    });
+  }
+
+  function drawBeyond(ctx) {
+    var B = ctx.D.beyond, G = ctx.G;
+    if (!B) { return; }
+    var K = beyondKit(ctx);
+    if (B.crowded && G.crowded) { drawCrowded(K); }
+    if (B.overloaded && G.overloaded) { drawOverloaded(K); }
+    if (B.hoursUnknown && G.hours_unknown) { drawHoursUnknown(K); }
+    if (B.hours && G.hours) {
+      Object.keys(B.hours.windows).forEach(function (w) { if (G.hours[w]) { drawWindow(K, w); } });
+      hoursLegend(K);
     }
   }
 """

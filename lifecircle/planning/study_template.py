@@ -95,6 +95,7 @@ served_area = true                       # the street area each category serves 
 # method = "2sfca"                       # 2sfca (the walking limit) | e2sfca (distance-decay zones)
 # capacity_column = "医生"                # service capacity (default 1 each); demand: households
 # norm = 0.002                           # capacity per household below which a covered compound is crowded
+#                                        # (no norm by default: crowded / overloaded are judged only where set)
 # [adequacy.norms]
 # "卫生服务站" = 0.001
 
