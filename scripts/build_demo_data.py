@@ -109,7 +109,12 @@ HOURS_BY_KIND = {
     "greengrocer": ("6:30-20:00",),
     "supermarket": ("每天 08:00-21:00",),
 }
-AREA_BY_NAME = {"中国农业大学东区社区卫生服务中心": 1200, "北京京城皮肤病医院": 2500, "物美": 1500, "学院路社会服务中心": 800}
+AREA_BY_NAME = {
+    "中国农业大学东区社区卫生服务中心": 1200,
+    "北京京城皮肤病医院": 2500,
+    "物美": 1500,
+    "学院路社会服务中心": 800,
+}
 AREA_BY_KIND = {
     "convenience": 80, "pharmacy": 100, "dentist": 150, "kindergarten": 1800, "bakery": 60, "hairdresser": 40,
     "marketplace": 400, "laundry": 30, "greengrocer": 60, "supermarket": 300, "post_office": 20,
