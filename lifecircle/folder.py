@@ -144,7 +144,7 @@ COVERAGE_HOURS = FolderFile(
     "per compound and category: hours of the week a service is open within the limit (services with hours)",
     columns=("compound_id", "category", "hours_covered", "hours_covered_known", "weekday_day_h", "weekday_evening_h",
              "weekend_h", "weekday_day_h_known", "weekday_evening_h_known", "weekend_h_known"),
-)
+)  # fmt: skip
 BUILDINGS = FolderFile(
     "buildings.csv",
     "analyze",
