@@ -307,3 +307,25 @@ def test_isochrones_command_cold_warm_and_without_cache(tmp_path, monkeypatch):
             assert bool(np.all(shapely.equals_exact(a.geometry.values, b.geometry.values, tolerance=0))), layer
         geojson = "isochrones_served_area.geojson"
         assert (outs["cold"] / geojson).read_bytes() == (outs[run] / geojson).read_bytes()
+
+
+@pytest.mark.slow
+def test_site_command_cold_warm_and_without_cache(tmp_path, monkeypatch):
+    """``site`` plans on the cached prepared network and names street sites from the cached street lines."""
+    from lifecircle.planning.cli import main
+
+    monkeypatch.setenv("LIFECIRCLE_CACHE_DIR", str(tmp_path / "cache"))
+    base = ["-q", "site", "--network", str(XUEYUAN_EXTRACT), "--add", "2", "--minutes", "5"]
+    base += ["--compounds", str(XUEYUAN_DIR / "xiaoqu.shp"), "--services", str(XUEYUAN_DIR / "fuwu_taizhang.xlsx")]
+    outs = {run: tmp_path / run for run in ("cold", "warm", "nocache")}
+    assert main([*base, "--out", str(outs["cold"])]) == 0
+    with monkeypatch.context() as warm:
+        warm.setattr(planning_inputs, "load_graph", _refuse)
+        assert main([*base, "--out", str(outs["warm"])]) == 0
+    assert main([*base, "--out", str(outs["nocache"]), "--no-cache"]) == 0
+    sites = (outs["cold"] / "sites.csv").read_bytes()
+    assert "路".encode() in sites  # street sites named after streets
+    for run in ("warm", "nocache"):
+        for name in ("sites.csv", "before_after.csv", "critical_services.csv"):
+            assert (outs["cold"] / name).read_bytes() == (outs[run] / name).read_bytes(), (run, name)
+        assert _text(outs["cold"] / "map.html") == _text(outs[run] / "map.html"), run

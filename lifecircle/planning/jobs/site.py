@@ -16,7 +16,7 @@ from lifecircle.geo.reach.coverage import ALL
 from lifecircle.geo.walk import Walk
 from lifecircle.maps import coverage_map, save_map
 from lifecircle.planning.candidates import read_candidates
-from lifecircle.planning.jobs._shared import read_study_layers, study_graph, study_standard, study_walk
+from lifecircle.planning.jobs._shared import read_study_layers, study_network, study_standard, study_walk
 from lifecircle.planning.options import MapOptions
 from lifecircle.planning.outputs import input_hashes, staged_directory, write_csv, write_gpkg
 from lifecircle.planning.progress import Steps
@@ -52,10 +52,10 @@ def run_site(study: Study, *, progress: bool = False, graph: nx.MultiDiGraph | N
             spec = study.candidates
             candidates = read_candidates(spec.path, cost_column=study.siting.cost_column, **spec.read_kw())
         steps.next()
-        loaded, _ = study_graph(study, layers, graph=graph)
+        loaded = study_network(study, layers, graph=graph)
         steps.next()
         plan = plan_sites(
-            loaded,
+            loaded.prepared(walk) if loaded.cached else loaded.graph,
             layers.compounds,
             layers.services,
             options=study.siting,
@@ -63,6 +63,7 @@ def run_site(study: Study, *, progress: bool = False, graph: nx.MultiDiGraph | N
             candidates=candidates,
             gates=layers.gates,
             max_snap_m=study.max_snap_m,
+            street_lines=loaded.streets if loaded.cached else None,
         )
         steps.next()
         inputs = {
@@ -78,7 +79,7 @@ def run_site(study: Study, *, progress: bool = False, graph: nx.MultiDiGraph | N
             inputs=inputs,
             map_options=map_options,
             output_coord_system=study.output_coord_system,
-            streets=plan.streets if plan.streets is not None else loaded,  # read once when sites were named
+            streets=plan.streets if plan.streets is not None else loaded.graph,  # read once when sites were named
         )
         steps.next()
     return plan

@@ -128,6 +128,7 @@ def plan_sites(
     candidates: gpd.GeoDataFrame | None = None,
     gates: gpd.GeoDataFrame | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    street_lines: gpd.GeoDataFrame | None = None,
 ) -> SitePlan:
     """Choose new service sites on the walking network, existing services fixed.
 
@@ -148,6 +149,9 @@ def plan_sites(
         Optional compound gates (walks start there).
     max_snap_m
         Points farther than this from a walkable street are off the network.
+    street_lines
+        The network's street lines (:func:`~lifecircle.maps.streets.street_edges`) when the caller has them (the
+        network cache): street sites are named from them, also on a prepared network.
 
     Returns
     -------
@@ -177,10 +181,11 @@ def plan_sites(
     _warn_capacity_below_every_weight(matrix, options.capacity)
     t_matrix = time.perf_counter()
     result = _solve(matrix, chosen, options)
-    streets = None
-    if source == "streets" and not isinstance(network, PreparedNetwork) and result.site_ids:  # named after streets
+    streets = street_lines
+    named = streets is not None or not isinstance(network, PreparedNetwork)
+    if source == "streets" and named and result.site_ids:  # named after streets
         picked = pd.Index(result.site_ids)
-        streets = street_edges(network)
+        streets = street_edges(network) if streets is None else streets
         cand.sites.loc[picked, "name"] = street_site_names(cand.sites.loc[picked], streets)
 
     # reports
