@@ -210,7 +210,9 @@ def _add_edges(G: nx.MultiDiGraph, edges: Iterable[tuple[int, int, dict]]) -> No
             while key in keydict:
                 key += 1
         keydict[key] = data
-    nx._clear_cache(G)
+    clear = getattr(nx, "_clear_cache", None)  # networkx >= 3.3 caches views of the adjacency
+    if clear is not None:
+        clear(G)
 
 
 def network_from_graphml(path: str | Path, *, include_private: bool = False) -> nx.MultiDiGraph:
