@@ -287,7 +287,12 @@ def test_write_isochrones_layers(tmp_path):
     expected = [("all", 2), ("all", 4), ("clinic", 2), ("clinic", 4)]
     assert list(zip(gj["category"], gj["break_min"], strict=True)) == expected
     assert not list(tmp_path.glob(".*"))
-    assert len(written) == 4
+    # the per-service layer is in the GeoPackage only, not written again as GeoJSON
+    assert sorted(p.name for p in written) == [
+        "isochrones.gpkg",
+        "isochrones_rings.geojson",
+        "isochrones_served_area.geojson",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- real OSM data

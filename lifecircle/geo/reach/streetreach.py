@@ -74,6 +74,25 @@ def merge_intervals(key: np.ndarray, start: np.ndarray, end: np.ndarray) -> tupl
     return key[firsts], start[firsts], np.maximum.reduceat(end, firsts) if len(firsts) else end[:0]
 
 
+def _segments_near_reached(
+    net: PreparedNetwork, node_cost: np.ndarray, limit_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(row, segment)`` pairs, row by row in segment order, of the segments with an end node within ``limit_m``:
+    from the reached nodes and the segments at each (a walk reaches a few percent of a city's nodes, so this beats
+    gathering both ends of every segment for every row)."""
+    n_seg = len(net.segment_u)
+    r_node, node = np.nonzero(node_cost <= limit_m)
+    ends = np.concatenate([net.segment_u, net.segment_v])
+    by_node = np.argsort(ends, kind="stable")
+    ptr = np.searchsorted(ends[by_node], np.arange(node_cost.shape[1] + 1))
+    count = ptr[node + 1] - ptr[node]
+    first = np.repeat(ptr[node] - np.cumsum(count) + count, count)
+    seg = by_node[first + np.arange(int(count.sum()))] % n_seg
+    pair = np.sort(np.repeat(r_node, count).astype(np.int64) * n_seg + seg)
+    pair = pair[np.r_[True, pair[1:] != pair[:-1]]] if len(pair) else pair  # distinct (np.unique hashes: slow)
+    return pair // n_seg, pair % n_seg
+
+
 def reach_from_costs(
     net: PreparedNetwork,
     node_cost: np.ndarray,
@@ -89,10 +108,8 @@ def reach_from_costs(
     """
     n_seg = len(net.segment_u)
     n_lim = len(limits_m)
-    du = node_cost[:, net.segment_u]
-    dv = node_cost[:, net.segment_v]
-    row, seg = np.nonzero(np.fmin(du, dv) <= limits_m.max())
-    du, dv = du[row, seg], dv[row, seg]
+    row, seg = _segments_near_reached(net, node_cost, float(limits_m.max()))
+    du, dv = node_cost[row, net.segment_u[seg]], node_cost[row, net.segment_v[seg]]
     c_uv, c_vu = net.segment_cost_uv[seg], net.segment_cost_vu[seg]
 
     live = np.flatnonzero(direct.snapped)
