@@ -157,7 +157,7 @@ def branch_points(compounds: gpd.GeoDataFrame, branches: gpd.GeoDataFrame | None
 
 
 def analyze(
-    network: nx.MultiDiGraph | PreparedNetwork,
+    network: nx.MultiDiGraph | PreparedNetwork | None,
     compounds: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
     *,
@@ -181,13 +181,14 @@ def analyze(
     walk: Walk | None = None,
     barriers: Barriers | None = None,
     street_cells: StreetCellsSlot | None = None,
+    coverage: CoverageResult | None = None,
 ) -> Analysis:
     """Run a coverage analysis on layers already read.
 
     Parameters
     ----------
     network
-        The walking network.
+        The walking network (may be None when ``coverage`` is given, without served areas or shift check).
     compounds, services
         Compound polygons indexed by ``compound_id`` and service points indexed by ``service_id``.
     branches, gates
@@ -228,6 +229,10 @@ def analyze(
     street_cells
         Where the served areas' street cells are kept between runs (the network cache,
         :meth:`~lifecircle.planning.network_store.LoadedNetwork.cells_slot`): read from it, or built and stored.
+    coverage
+        The coverage already computed with ``walk``'s limits (in tiles on Dask:
+        :func:`lifecircle.planning.distributed.dask_coverage`); the network is then used only for served areas and
+        the shift check.
 
     Returns
     -------
@@ -242,23 +247,31 @@ def analyze(
             category_limit_min=category_max_walk_min or {},
             category_limit_m=category_max_walk_m or {},
         )
-    net = prepared(network, walk)
-    result = coverage_within_limits(
-        net, compounds, services, walk=walk, category_column=category_column, gates=gates, max_snap_m=max_snap_m,
-        origins=origins,
+    net = None if network is None else prepared(network, walk)
+    result = coverage if coverage is not None else coverage_within_limits(
+        _required(net), compounds, services, walk=walk, category_column=category_column, gates=gates,
+        max_snap_m=max_snap_m, origins=origins,
     )  # fmt: skip
     served_gdf = None
     if served_area:
+        net = _required(net)
         served_gdf, result = _with_served_area(
             net, compounds, services, result, category_column=category_column, catchment_m=catchment_m,
             max_snap_m=max_snap_m, barriers=barriers, street_cells=street_cells,
         )  # fmt: skip
     layers = {"compounds": compounds, "services": services, "branches": branches}
-    checks = _shift_checks(net, layers) if check_shift else {}
+    checks = _shift_checks(net, layers) if check_shift and net is not None else {}
     return _assemble(
         result, compounds, services, branches, has_branch=has_branch, checks=checks, standard=standard,
         standard_categories=standard_categories, governance=governance, served_gdf=served_gdf,
     )  # fmt: skip
+
+
+def _required(net: PreparedNetwork | None) -> PreparedNetwork:
+    """The network, which the coverage and served areas need."""
+    if net is None:
+        raise ValueError("analyze() needs the walking network unless the coverage is given, without served areas")
+    return net
 
 
 def _check_inputs(
@@ -452,7 +465,7 @@ def summarize(compounds: gpd.GeoDataFrame, result: CoverageResult, *, has_branch
             entry.update(headline_counts(name, weight, covered, overall_lost))
         walk = rows["walk_min"]
         entry["median_walk_min"] = None if walk.isna().all() else round(float(walk.median()), 2)
-        entry["unreachable"] = int((rows["reach"] != "ok").sum())
+        entry["unreachable"] = int(rows["reach"].isin(UNREACHABLE_REACH).sum())
         categories[category] = entry
     reach = table[table["category"] == ALL].set_index("compound_id")["reach"]
     status_counts = compounds["status"].value_counts()

@@ -22,6 +22,7 @@ from lifecircle.errors import LifecircleError
 from lifecircle.planning.cli_args import (
     add_adequacy_options,
     add_coord_options,
+    add_dask_options,
     add_inputs,
     add_layer_options,
     add_map_options,
@@ -30,6 +31,7 @@ from lifecircle.planning.cli_args import (
     add_walking_options,
     adequacy_overrides,
     build_study,
+    dask_overrides,
     hours_overrides,
     minutes_list,
     option_fields,
@@ -101,6 +103,7 @@ def _add_analyze(sub) -> None:
     add_coord_options(analyze, *ANALYZE_ROLES)
     add_adequacy_options(analyze)
     add_output_switches(analyze)
+    add_dask_options(analyze)
     analyze.add_argument(
         "--what-if", action="store_true", help="also write whatif.html: add, move or remove services in the browser"
     )
@@ -260,6 +263,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         catchment_m=args.catchment_m,
         adequacy=adequacy_overrides(args),
         hours=hours_overrides(args),
+        dask=dask_overrides(args),
         buildings=args.buildings,
         building_group_column=args.building_group_column,
         buildings_from_osm=args.buildings_from_osm,

@@ -221,6 +221,23 @@ def add_adequacy_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--hours-column", help="services' opening hours column (default: opening_hours, 营业时间...)")
 
 
+def add_dask_options(parser: argparse.ArgumentParser) -> None:
+    """Coverage in tiles on Dask (the optional extra ``lifecircle[dask]``)."""
+    group = parser.add_argument_group("a whole city or province in tiles (pip install 'lifecircle[dask]')")
+    group.add_argument(
+        "--scheduler",
+        metavar="local|tcp://HOST:PORT",
+        help="compute coverage tile by tile on Dask: 'local' (a cluster on this machine) or a running scheduler",
+    )
+    group.add_argument("--tile-km", type=positive, metavar="K", help="tile side in km with --scheduler (default 4)")
+
+
+def dask_overrides(args: argparse.Namespace) -> dict | None:
+    """The study's ``[dask]`` fields the flags set (None when neither --scheduler nor --tile-km is given)."""
+    values = {"scheduler": getattr(args, "scheduler", None), "tile_km": getattr(args, "tile_km", None)}
+    return values if any(v is not None for v in values.values()) else None
+
+
 def adequacy_overrides(args: argparse.Namespace) -> dict | None:
     """The study's adequacy fields the flags set (None when no adequacy flag is given)."""
     values = {name: getattr(args, name, None) for name in ("capacity_column", "demand_column")}

@@ -14,6 +14,7 @@ A worker lost mid-run has its tiles rerun by the scheduler; each finished tile i
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,15 +23,30 @@ import pyproj
 from lifecircle.errors import InputError
 from lifecircle.geo.network.partition import partition_extract
 from lifecircle.geo.reach.coverage import CoverageResult
-from lifecircle.geo.reach.tiled import merge_tiles, plan_tiles, tile_coverage
+from lifecircle.geo.reach.tiled import TileResult, merge_tiles, plan_tiles, tile_coverage
 from lifecircle.geo.walk import Walk
 from lifecircle.planning.thresholds import apply_thresholds
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CONNECT_TIMEOUT_S", "connect", "dask_coverage"]
+__all__ = ["CONNECT_TIMEOUT_S", "DASK_EXTRA", "close", "connect", "dask_coverage", "require_dask"]
 
 CONNECT_TIMEOUT_S = 5
+DASK_EXTRA = "pip install 'lifecircle[dask]'"
+
+
+def require_dask() -> None:
+    """Refuse a partitioned run before any work when Dask is not installed.
+
+    Raises
+    ------
+    InputError
+        ``distributed`` cannot be imported; the message names the extra to install.
+    """
+    try:
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise InputError(f"--scheduler needs Dask, an optional extra: {DASK_EXTRA}") from exc
 
 
 def connect(scheduler: str, *, n_workers: int | None = None, processes: bool = True):
@@ -41,10 +57,9 @@ def connect(scheduler: str, *, n_workers: int | None = None, processes: bool = T
     InputError
         Dask is not installed, or the scheduler does not answer within a few seconds.
     """
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as exc:
-        raise InputError("--scheduler needs Dask: pip install 'lifecircle[dask]'.") from exc
+    require_dask()
+    from distributed import Client, LocalCluster
+
     if scheduler == "local":
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes, dashboard_address=None)
         return Client(cluster)
@@ -58,6 +73,14 @@ def connect(scheduler: str, *, n_workers: int | None = None, processes: bool = T
         ) from exc
 
 
+def close(client) -> None:
+    """Close a client made by :func:`connect`, and the LocalCluster it started."""
+    cluster = getattr(client, "cluster", None)
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
 def dask_coverage(
     network: str | Path,
     compounds: gpd.GeoDataFrame,
@@ -69,6 +92,7 @@ def dask_coverage(
     scheduler,
     work_dir: str | Path,
     category_column: str | None = "category",
+    on_tile: Callable[[TileResult, int, int], None] | None = None,
 ) -> CoverageResult:
     """Coverage with the walk's limits, computed tile by tile on a Dask cluster.
 
@@ -86,6 +110,8 @@ def dask_coverage(
         ``local``, ``tcp://HOST:PORT`` or a ``distributed.Client``.
     work_dir
         Where the partitioned extract is written.
+    on_tile
+        Called with each finished tile, the tiles done and the tiles in all (progress).
 
     Returns
     -------
@@ -104,18 +130,21 @@ def dask_coverage(
     )
     client = scheduler if not isinstance(scheduler, str) else connect(scheduler)
     try:
-        futures = client.map(tile_coverage, tasks, pure=False)
+        from lifecircle.planning._dask_plugin import SystemArrowPool
+
+        client.register_plugin(SystemArrowPool())
         results = []
-        for done, future in enumerate(as_completed(futures), start=1):
+        # no list of futures kept: each tile's answer leaves its worker's memory once gathered
+        for done, future in enumerate(as_completed(client.map(tile_coverage, tasks, pure=False)), start=1):
             result = future.result()
             results.append(result)
+            future.release()
             log.info("tile %s done (%d of %d, %.1f s)", result.key, done, len(tasks), result.seconds)
+            if on_tile is not None:
+                on_tile(result, done, len(tasks))
     finally:
         if isinstance(scheduler, str):
-            cluster = client.cluster if scheduler == "local" else None
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            close(client)
     crs = pyproj.CRS.from_wkt(part.crs)
     categories = tasks[0].categories if tasks else ["all"]
     merged = merge_tiles(

@@ -13,7 +13,15 @@ from lifecircle.geo.reach.isochrones import DEFAULT_CATCHMENT_M, DEFAULT_MINUTES
 from lifecircle.maps import check_basemap
 from lifecircle.planning.siting.options import CANDIDATE_SOURCES, MODELS, SitingOptions
 
-__all__ = ["CANDIDATE_SOURCES", "MODELS", "IsochroneOptions", "MapOptions", "PublishOptions", "SitingOptions"]
+__all__ = [
+    "CANDIDATE_SOURCES",
+    "MODELS",
+    "DaskOptions",
+    "IsochroneOptions",
+    "MapOptions",
+    "PublishOptions",
+    "SitingOptions",
+]
 
 
 ANALYSIS_DIR = "lifecircle-out"
@@ -65,3 +73,22 @@ class PublishOptions:
 
     online: bool = False
     lang: str | None = None
+
+
+DEFAULT_TILE_KM = 4.0
+
+
+@dataclass(frozen=True)
+class DaskOptions:
+    """Whether coverage is computed in tiles on Dask (``--scheduler``, ``--tile-km``; ``[dask]`` in a study).
+
+    Attributes
+    ----------
+    scheduler
+        None (one process, the default), ``local`` (a LocalCluster sized to the machine) or ``tcp://HOST:PORT``.
+    tile_km
+        Tile side in km (each tile is one task: its streets plus a halo of the walking limit).
+    """
+
+    scheduler: str | None = None
+    tile_km: float = DEFAULT_TILE_KM

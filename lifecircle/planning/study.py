@@ -36,6 +36,7 @@ from lifecircle.planning.options import (
     ISOCHRONES_DIR,
     PUBLISH_DIR,
     SITE_DIR,
+    DaskOptions,
     IsochroneOptions,
     MapOptions,
     PublishOptions,
@@ -105,6 +106,8 @@ class Study:
         ``area_share``; ``report``/``map`` false: no ``report.html``/``report.xlsx``, no ``map.html``).
     siting, site_dir, isochrones, isochrones_dir, publish, publish_dir
         The other jobs' options and folders.
+    dask
+        Coverage in tiles on Dask (``[dask]``: ``scheduler``, ``tile_km``); one process when no scheduler is set.
     steps
         What ``lifecircle run`` does, in order (a subset of :data:`STEPS`).
     """
@@ -159,6 +162,7 @@ class Study:
     isochrones_dir: Path = Path(ISOCHRONES_DIR)
     publish: PublishOptions = field(default_factory=PublishOptions)
     publish_dir: Path = Path(PUBLISH_DIR)
+    dask: DaskOptions = field(default_factory=DaskOptions)
     steps: tuple[str, ...] = ("analysis",)
 
     def with_overrides(self, **changes) -> Study:

@@ -27,6 +27,7 @@ from lifecircle.planning.options import (
     MODELS,
     PUBLISH_DIR,
     SITE_DIR,
+    DaskOptions,
     IsochroneOptions,
     PublishOptions,
     SitingOptions,
@@ -103,6 +104,7 @@ SECTIONS = {
     "publish": {"dir", "online", "lang"},
     "adequacy": {"method", "capacity_column", "demand_column", "norm", "norms"},
     "hours": {"column", "at"},
+    "dask": {"scheduler", "tile_km"},
 }
 
 
@@ -137,7 +139,18 @@ def parse_parts(doc: Mapping, *, base: Path, source: str, check_files: bool, com
     hours = _table(chk, doc, "hours")
     parts["hours"] = HoursOptions(column=chk.string(hours, "column", "hours"), at=chk.string(hours, "at", "hours"))
     parts["steps"] = steps or ("analysis",)
+    parts["dask"] = _dask(chk, doc)
     return parts
+
+
+def _dask(chk: StudyCheck, doc: Mapping) -> DaskOptions:
+    """``[dask]``: coverage in tiles on a Dask scheduler (``local`` or ``tcp://HOST:PORT``) of ``tile_km``."""
+    table = _table(chk, doc, "dask")
+    scheduler = chk.string(table, "scheduler", "dask")
+    if scheduler is not None and scheduler != "local" and not scheduler.startswith(("tcp://", "tls://")):
+        chk.fail("dask.scheduler", '"local" or "tcp://HOST:PORT"', scheduler)
+    tile_km = chk.number(table, "tile_km", "dask", "4")
+    return DaskOptions(scheduler=scheduler, tile_km=tile_km or DaskOptions().tile_km)
 
 
 def _steps(chk: StudyCheck, run: Mapping) -> tuple[str, ...] | None:

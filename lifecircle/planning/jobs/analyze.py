@@ -68,6 +68,10 @@ def run_analysis(
     lifecircle.errors.LifecircleError
         Any input problem, before anything is written.
     """
+    if study.dask.scheduler is not None:  # coverage in tiles on Dask
+        from lifecircle.planning.jobs.tiled import run_tiled_analysis
+
+        return run_tiled_analysis(study, write=write, progress=progress, graph=graph)
     map_options = study.map_options()  # a basemap without its key is refused before any work
     level = study_standard(study)
     walk = study_walk(study, level)
