@@ -14,6 +14,7 @@ import pandas as pd
 
 from lifecircle import folder
 from lifecircle.geo.inputs.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
+from lifecircle.planning.reachability import UNREACHABLE_REACH
 from lifecircle.planning.report_data import GOVERNANCE_LEVELS, ReportData
 from lifecircle.planning.report_labels import REPORT_LABELS, category_name, status_word, t, yes_no
 from lifecircle.planning.report_notes import notes_in
@@ -160,7 +161,7 @@ def _category_columns(out: dict, kinds: dict, coverage: pd.DataFrame, service_na
     name = category_name(category, lang)
     walk = pd.to_numeric(rows["walk_min"], errors="coerce")
     reach = rows["reach"] if "reach" in rows.columns else pd.Series("ok", index=ids)
-    unreachable = walk.isna() & reach.notna() & (reach.astype(str) != "ok")
+    unreachable = walk.isna() & reach.astype(str).isin(UNREACHABLE_REACH)  # not beyond_search_radius (tiles)
     walk_col = t("col_walk", lang, category=name)
     out[walk_col] = walk.round(1).astype(object).where(~unreachable, t("unreachable_short", lang))
     kinds[walk_col] = "minutes"

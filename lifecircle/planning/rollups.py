@@ -15,6 +15,7 @@ import pandas as pd
 
 from lifecircle.errors import InputError
 from lifecircle.geo.inputs.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
+from lifecircle.planning.reachability import UNREACHABLE_REACH
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ def rollup(compounds: pd.DataFrame, column: str) -> pd.DataFrame:
     else:
         out["compounds_without_branch"] = pd.NA
     reach = df["reach"] if "reach" in df.columns else pd.Series("ok", index=df.index)
-    out["unreachable"] = (reach != "ok").groupby(unit).sum().astype(int)
+    out["unreachable"] = reach.isin(UNREACHABLE_REACH).groupby(unit).sum().astype(int)
     walk = pd.to_numeric(df.get("walk_min_all", pd.Series(np.nan, index=df.index)), errors="coerce")
     rank = walk.fillna(np.inf)  # a compound reaching no service is the worst served
     order = pd.DataFrame({"unit": unit, "rank": rank.to_numpy(), "pos": np.arange(len(df))}, index=df.index)
