@@ -12,6 +12,7 @@ served from this bank.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 import shapely
@@ -22,14 +23,14 @@ from scipy.spatial import cKDTree
 log = logging.getLogger(__name__)
 
 TOUCH_M = 1.0  # a piece of land this near the cell's street is on its side of the barrier
+_NEAR_MARGIN_M = 0.01  # a cell this far inside the buffered site's inner radius needs no clipping
 TILE_M = 200.0  # barriers are cut into tiles this large first: a lake or a canal crosses thousands of cells
 
 
 def cut_cells_at_barriers(
     cells: np.ndarray,
     sites: np.ndarray,
-    pieces: np.ndarray,
-    piece_cell: np.ndarray,
+    street_pieces: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
     cut: np.ndarray,
     *,
     reach_m: float,
@@ -43,8 +44,8 @@ def cut_cells_at_barriers(
         ``(n,)`` street cells (polygons tiling the network's extent), metric CRS.
     sites
         ``(n, 2)`` the street vertex of each cell.
-    pieces, piece_cell
-        The stretches of street running through the cells (LineStrings) and the cell of each.
+    street_pieces
+        Given cells, the stretches of street running through them (LineStrings) and the cell of each.
     cut
         Polygons nobody walks across (:meth:`lifecircle.geo.network.barriers.Barriers.land_cut`), same CRS.
     reach_m
@@ -71,8 +72,8 @@ def cut_cells_at_barriers(
     order = np.argsort(local, kind="stable")
     blockers = _union_per_group(cut[barrier_idx[order]], local[order], len(hit))
     # the street through each cell (the site itself where no stretch is known), and the cell's land near it
-    street = _streets_of(hit, pieces, piece_cell, sites)
-    near = shapely.intersection(cells[hit], shapely.buffer(street, reach_m, quad_segs=4))
+    street = _streets_of(hit, *street_pieces(hit), sites)
+    near = _near_street(cells[hit], street, sites[hit], reach_m)
     rest = shapely.difference(near, blockers)
     parts, owner = shapely.get_parts(rest, return_index=True)
     polygon = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
@@ -95,6 +96,25 @@ def cut_cells_at_barriers(
     dropped = int((~keep).sum())
     log.info("barriers: %d street cells cut, %d pieces of land across a barrier dropped", len(hit), dropped)
     return out, dropped
+
+
+def _near_street(cells: np.ndarray, street: np.ndarray, sites: np.ndarray, reach_m: float) -> np.ndarray:
+    """The land of each cell within ``reach_m`` of its street (``street``: its stretches and site, buffered with 4
+    segments per quarter circle).
+
+    A cell whose corners all lie within the buffered site's inner radius is wholly near its street (a cell is
+    convex, the polygon around the site holds the disc of radius ``reach_m * cos(pi / 16)``): it is kept as it is,
+    without buffering its street.
+    """
+    xy, owner = shapely.get_coordinates(cells, return_index=True)
+    far = np.zeros(len(cells))
+    np.maximum.at(far, owner, np.hypot(*(xy - sites[owner]).T))
+    inner = reach_m * np.cos(np.pi / 16) - _NEAR_MARGIN_M
+    whole = (far < inner) & np.isfinite(sites).all(axis=1) & (shapely.get_num_interior_rings(cells) == 0)
+    out = cells.copy()
+    rest = np.flatnonzero(~whole)
+    out[rest] = shapely.intersection(cells[rest], shapely.buffer(street[rest], reach_m, quad_segs=4))
+    return out
 
 
 def _renoded(cells: np.ndarray, changed: np.ndarray, tol_m: float) -> np.ndarray:

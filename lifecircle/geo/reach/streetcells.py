@@ -27,7 +27,7 @@ from scipy.spatial import cKDTree
 from lifecircle.geo.network.barriers import Barriers
 from lifecircle.geo.network.graph import PreparedNetwork
 from lifecircle.geo.reach.barriercut import cut_cells_at_barriers
-from lifecircle.geo.reach.linecut import densify
+from lifecircle.geo.reach.linecut import SegmentVertices, densify
 
 log = logging.getLogger(__name__)
 
@@ -124,15 +124,21 @@ class StreetCells:
             order[pts[::-1]] = found[::-1]
             site_cell = order[site_cell]
         tree = shapely.STRtree(cells)
-        seg, cell, start, end, pieces = _passes(lines, cells, tree)
+        vertices = SegmentVertices.from_lines(lines)
+        seg, cell, start, end = _passes(lines, vertices, cells, tree)
         barrier_tree = None
         if barriers is not None and len(barriers):
             cut = barriers.to_crs(net.crs).land_cut()
             cell_site = np.full((len(cells), 2), np.nan)
             known = site_cell >= 0
             cell_site[site_cell[known]] = sites[known]
+
+            def street_pieces(hit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                take = np.flatnonzero(np.isin(cell, hit))
+                return vertices.cut(seg[take], start[take], end[take]), cell[take]
+
             cells, _ = cut_cells_at_barriers(
-                cells, cell_site, pieces, cell, cut, reach_m=catchment_m + spacing_m, grid_m=GRID_M
+                cells, cell_site, street_pieces, cut, reach_m=catchment_m + spacing_m, grid_m=GRID_M
             )
             tree = shapely.STRtree(cells)
             barrier_tree = shapely.STRtree(cut)
@@ -242,13 +248,18 @@ def _voronoi_cells(sites: np.ndarray, frame: shapely.Geometry) -> np.ndarray:
 
 def _snapped(cells: np.ndarray) -> np.ndarray:
     """Cells on a millimetre grid, neighbours sharing their vertices exactly (coverage union needs it)."""
-    # co-circular sites (grids of streets) give Voronoi vertices computed twice with different rounding
-    cells = shapely.set_precision(cells, GRID_M, mode="pointwise")
+    # co-circular sites (grids of streets) give Voronoi vertices computed twice with different rounding: round to
+    # the grid as GEOS's pointwise precision reduction does (``floor(x * scale + 0.5) / scale``), in NumPy
+    coords, owner = shapely.get_coordinates(cells, return_index=True)
+    scale = float(round(1.0 / GRID_M))
+    coords = np.floor(coords * scale + 0.5) / scale
     # a Voronoi vertex computed for several cells may round to neighbouring grid points: make them one
-    coords = shapely.get_coordinates(cells)
     points, which = _merge_close_points(coords, 2.5 * GRID_M)
-    cells = shapely.set_coordinates(cells, points[which])
-    cells = shapely.remove_repeated_points(cells)
+    coords = points[which]
+    cells = shapely.set_coordinates(cells.copy(), coords)
+    repeated = (owner[1:] == owner[:-1]) & (coords[1:] == coords[:-1]).all(axis=1)
+    twice = np.unique(owner[1:][repeated])
+    cells[twice] = shapely.remove_repeated_points(cells[twice])
     bad = np.flatnonzero(~shapely.is_valid(cells))
     if len(bad):  # slivers between sites a few millimetres apart can fold when snapped: keep the largest part
         parts, owner = shapely.get_parts(shapely.make_valid(cells[bad]), return_index=True)
@@ -263,22 +274,122 @@ def _snapped(cells: np.ndarray) -> np.ndarray:
 
 
 def _passes(
-    lines: np.ndarray, cells: np.ndarray, tree: shapely.STRtree
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Which cells each segment runs through, and where along it: ``(segment, cell, start, end, piece)`` ordered
-    by segment and start (fractions of the segment's length; ``piece`` the stretch inside the cell)."""
-    seg, cell = tree.query(lines, predicate="intersects")
-    pieces = shapely.intersection(lines[seg], cells[cell])
-    coords, which = shapely.get_coordinates(pieces, return_index=True)
-    along = shapely.line_locate_point(lines[seg[which]], shapely.points(coords), normalized=True)
-    start = np.full(len(seg), np.inf)
-    end = np.full(len(seg), -np.inf)
-    np.minimum.at(start, which, along)
-    np.maximum.at(end, which, along)
+    lines: np.ndarray, vertices: SegmentVertices, cells: np.ndarray, tree: shapely.STRtree
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Which cells each segment runs through, and where along it: ``(segment, cell, start, end)`` ordered by
+    segment and start (fractions of the segment's length).
+
+    Each straight piece of a segment is clipped to each convex cell its bounding box meets, in NumPy: the stretch
+    inside is where the piece lies on the inner side of every edge of the cell (a cell left not quite convex by
+    the millimetre snapping, a handful in a city, is intersected by GEOS instead).
+    """
+    piece_line, p0, p1, f0, f1 = _straight_pieces(lines, vertices)
+    one_each = len(piece_line) == len(lines) and bool((piece_line == np.arange(len(lines))).all())
+    probe = lines if one_each else shapely.linestrings(np.stack([p0, p1], axis=1))
+    piece, cell = tree.query(probe, predicate=None)
+    edges = _CellEdges.of(cells)
+    lo, hi = np.zeros(len(piece)), np.zeros(len(piece))
+    for s in range(0, len(piece), _CHUNK):
+        at = slice(s, s + _CHUNK)
+        lo[at], hi[at] = edges.clip(p0[piece[at]], p1[piece[at]], cell[at])
+    odd = np.flatnonzero(edges.concave[cell])
+    if len(odd):
+        lo[odd], hi[odd] = _clip_by_geos(p0[piece[odd]], p1[piece[odd]], cells[cell[odd]])
+    inside = hi - lo > 0
+    piece, cell, lo, hi = piece[inside], cell[inside], lo[inside], hi[inside]
+    span = f1[piece] - f0[piece]
+    seg = piece_line[piece]
+    # a segment through one cell in several straight pieces: its stretch there runs from the first to the last
+    key = sorted_unique(seg * len(cells) + cell)
+    which = np.searchsorted(key, seg * len(cells) + cell)
+    start, end = np.full(len(key), np.inf), np.full(len(key), -np.inf)
+    np.minimum.at(start, which, f0[piece] + lo * span)
+    np.maximum.at(end, which, f0[piece] + hi * span)
+    seg, cell = key // len(cells), key % len(cells)
     keep = end - start > _EPS  # not just touching
-    seg, cell, start, end, pieces = seg[keep], cell[keep], start[keep], end[keep], pieces[keep]
+    seg, cell, start, end = seg[keep], cell[keep], start[keep], end[keep]
     order = np.lexsort((start, seg))
-    return seg[order], cell[order], start[order], end[order], pieces[order]
+    return seg[order], cell[order], start[order], end[order]
+
+
+_CHUNK = 200_000  # (piece, cell) pairs clipped at once: memory ~ 7 edges x 100 bytes each
+
+
+def _straight_pieces(
+    lines: np.ndarray, vertices: SegmentVertices
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The straight pieces of every line of non-zero length: ``(line, start xy, end xy, start and end fractions)``."""
+    n = len(lines)
+    counts = np.diff(vertices.first)
+    frac = vertices.key - 2.0 * np.repeat(np.arange(n), counts)
+    last = np.zeros(len(frac), dtype=bool)
+    last[vertices.first[1:] - 1] = True
+    j = np.flatnonzero(~last)
+    line = np.repeat(np.arange(n), counts - 1)
+    keep = (frac[j + 1] > frac[j]) & (shapely.length(lines)[line] > 0)
+    j, line = j[keep], line[keep]
+    return line, vertices.coords[j], vertices.coords[j + 1], frac[j], frac[j + 1]
+
+
+@dataclass(frozen=True)
+class _CellEdges:
+    """The edges of every cell's ring, for clipping lines to the cells in NumPy."""
+
+    start: np.ndarray  # (m, 2) first point of each edge, cell by cell
+    vector: np.ndarray  # (m, 2) edge vectors, turned so the cell lies on their left
+    first: np.ndarray  # (n_cells,) first edge of each cell
+    count: np.ndarray  # (n_cells,) edges of each cell
+    concave: np.ndarray  # (n_cells,) the cell is not convex (or has a hole)
+
+    @classmethod
+    def of(cls, cells: np.ndarray) -> _CellEdges:
+        xy, owner = shapely.get_coordinates(cells, return_index=True)
+        same = owner[1:] == owner[:-1]
+        a, cell = xy[:-1][same], owner[:-1][same]
+        v = xy[1:][same] - a
+        count = np.bincount(cell, minlength=len(cells))
+        first = np.cumsum(count) - count
+        twice_area = np.bincount(cell, weights=a[:, 0] * v[:, 1] - a[:, 1] * v[:, 0], minlength=len(cells))
+        sign = np.where(twice_area < 0, -1.0, 1.0)[cell]
+        v = v * sign[:, None]
+        nxt = np.arange(len(a)) + 1
+        ends = count > 0
+        nxt[(first + count - 1)[ends]] = first[ends]
+        right_turn = sign * (v[:, 0] * v[nxt, 1] - v[:, 1] * v[nxt, 0]) < 0  # (turning v both ways keeps its sign)
+        concave = np.bincount(cell, weights=right_turn, minlength=len(cells)) > 0
+        concave |= shapely.get_num_interior_rings(cells) > 0
+        return cls(start=a, vector=v, first=first, count=count, concave=concave)
+
+    def clip(self, p0: np.ndarray, p1: np.ndarray, cell: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The stretch ``[lo, hi]`` (fractions from ``p0``) of each straight piece inside its (convex) cell; empty
+        when ``hi <= lo``."""
+        if len(cell) == 0:
+            return np.zeros(0), np.zeros(0)
+        n = self.count[cell]
+        offsets = np.cumsum(n) - n
+        pair = np.repeat(np.arange(len(cell)), n)
+        e = np.repeat(self.first[cell] - offsets, n) + np.arange(int(n.sum()))
+        v, rel, d = self.vector[e], p0[pair] - self.start[e], (p1 - p0)[pair]
+        c0 = v[:, 0] * rel[:, 1] - v[:, 1] * rel[:, 0]  # >= 0: the piece's start is inside this edge
+        c1 = v[:, 0] * d[:, 1] - v[:, 1] * d[:, 0]  # > 0: the piece runs inwards
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = -c0 / c1
+        lower = np.where(c1 > 0, t, np.where((c1 == 0) & (c0 < 0), np.inf, -np.inf))
+        upper = np.where(c1 < 0, t, np.inf)
+        lo = np.maximum(np.maximum.reduceat(lower, offsets), 0.0)
+        hi = np.minimum(np.minimum.reduceat(upper, offsets), 1.0)
+        return lo, hi
+
+
+def _clip_by_geos(p0: np.ndarray, p1: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``[lo, hi]`` of each straight piece ``p0 -> p1`` inside its cell (any polygon), by GEOS."""
+    line = shapely.linestrings(np.stack([p0, p1], axis=1))
+    coords, which = shapely.get_coordinates(shapely.intersection(line, cells), return_index=True)
+    along = shapely.line_locate_point(line[which], shapely.points(coords), normalized=True)
+    lo, hi = np.full(len(line), np.inf), np.full(len(line), -np.inf)
+    np.minimum.at(lo, which, along)
+    np.maximum.at(hi, which, along)
+    return lo, hi
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
