@@ -20,6 +20,9 @@ TEMPLATE = """\
 name = "学院路街道十分钟生活圈评估"
 network = "data/haidian.osm.pbf"        # OSM extract (.osm, .osm.bz2, .osm.pbf), GraphML, or "place:海淀区, 北京"
 # study_area = "data/街道范围.geojson"    # outline drawn on the map
+# buildings = "data/楼栋.shp"             # 楼栋: walks also start from each building (户数 or footprint x 层数)
+# building_group_column = "楼栋党小组"    # default: 楼栋党小组 / 党小组 / group
+# buildings_from_osm = true              # no building layer: the extract's building=* inside compounds
 
 [compounds]                              # residential compounds (小区), polygons
 path = "data/compounds.shp"              # Shapefile (GBK or UTF-8, detected), GeoPackage, GeoJSON...
