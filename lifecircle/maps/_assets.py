@@ -1,13 +1,15 @@
 """JavaScript and CSS that every lifecircle map inlines (no external assets of its own).
 
 The runtime is one script in pieces: helpers and popups here, layers in :mod:`lifecircle.maps._assets_layers`,
-controls (title, legend, search) in :mod:`lifecircle.maps._assets_controls`. Security rule for this code: data
+controls (title, legend, search) in :mod:`lifecircle.maps._assets_controls`, the canvas renderer in
+:mod:`lifecircle.maps._assets_canvas`. Security rule for this code: data
 strings only ever reach the page through ``textContent``, element values or DOM attributes set from code, never
 through ``innerHTML`` or a Leaflet string content (Leaflet sets string popups, tooltips and control names as HTML).
 """
 
 from __future__ import annotations
 
+from lifecircle.maps._assets_canvas import CANVAS_JS
 from lifecircle.maps._assets_controls import CONTROLS_JS
 from lifecircle.maps._assets_layers import LAYERS_JS
 from lifecircle.maps.beyond_layers import BEYOND_JS
@@ -165,6 +167,7 @@ RUNTIME_JS = (
     '\n(function () {\n  "use strict";\n  if (window.LC) { return; }\n'
     + _HELPERS_JS
     + _POPUPS_JS
+    + CANVAS_JS
     + LAYERS_JS
     + BEYOND_JS
     + CONTROLS_JS

@@ -40,7 +40,7 @@ LAYERS_JS = (
     if (!D.streets || !G.streets) { return; }
     var pane = ctx.map.createPane("lc-streets");
     pane.style.zIndex = 350;
-    var renderer = L.canvas({ pane: "lc-streets", tolerance: 4 });
+    var renderer = quickCanvas({ pane: "lc-streets", tolerance: 4 });
     var scale = D.streets.scale, names = D.streets.names;
     // footways and paths only from zoom 15: a city-wide view stays light to draw and to pan
     var paths = L.layerGroup(), map = ctx.map;
@@ -139,7 +139,7 @@ LAYERS_JS = (
   function drawCompounds(ctx) {
     var D = ctx.D, C = D.compounds, Lb = ctx.Lb;
     // many compounds: one canvas instead of thousands of SVG paths (interactive within seconds)
-    var canvas = C.geoms.length > D.canvasMin ? L.canvas({ tolerance: 0 }) : null;
+    var canvas = C.geoms.length > D.canvasMin ? quickCanvas({ tolerance: 0 }) : null;
     var byStatus = {};
     C.geoms.forEach(function (g, i) {
       var st = C.status[i];
