@@ -253,11 +253,13 @@ def test_streets_are_drawn_with_no_network(browser, street_map):
     assert page.evaluate("LC.last.streets.length") > 10  # one line per road class and street name
     painted = page.evaluate(
         """() => { const c = document.querySelector('.leaflet-lc-streets-pane canvas');
-                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   const r = c.getBoundingClientRect(), v = LC.last.map.getContainer().getBoundingClientRect();
+                   const x = Math.max(0, v.left - r.left), y = Math.max(0, v.top - r.top);
+                   const d = c.getContext('2d').getImageData(x, y, v.width, v.height).data;
                    let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) n++; }
                    return n / (d.length / 4); }"""
     )
-    assert painted > 0.02  # a street grid, not an empty canvas
+    assert painted > 0.02  # a street grid in view, not an empty canvas (the canvas reaches past the view)
     # tiles could not load: the map falls back to "no tiles", streets on a clean ground
     page.wait_for_function("() => !document.querySelector('.leaflet-tile-pane img')", timeout=10000)
     assert page.evaluate("LC.last.map.hasLayer(LC.last.groups.basemaps.blank[0])")
@@ -413,3 +415,32 @@ def test_piped_progress_ends_before_the_summary(demo_run):
     assert len(steps) == 4 and all(lines[k].endswith("done") for k in steps)
     summary = next(k for k, line in enumerate(lines) if "个小区" in line or "compounds, threshold" in line)
     assert summary > steps[-1]
+
+
+@pytest.mark.slow
+def test_published_category_maps_draw_the_analysis_streets(browser, demo_run, tmp_path):
+    """The analysis folder keeps its street layer (streets.gpkg, in the manifest): publish draws it on every map."""
+    import geopandas as gpd
+
+    from lifecircle.folder import STREETS, read_manifest
+    from lifecircle.maps.streets import ROAD_CLASSES
+
+    out, _ = demo_run
+    streets = gpd.read_file(out / STREETS.name)
+    assert set(streets["road_class"]) <= set(ROAD_CLASSES) and streets.crs.equals(4326) and len(streets) > 10
+    assert STREETS.name in read_manifest(out).jobs["analyze"]
+    page = Page(browser).open(out / "map.html")
+    page.wait_for_function("LC.last.streetsDone")
+    drawn = page.evaluate("LC.last.streets.length")  # the analysis's own map
+    page.close()
+    index = publish_site(out, tmp_path / "site")
+    maps = sorted(index.parent.glob("*/map-*.html"))
+    assert maps
+    for path in maps[:2]:
+        p = Page(browser)
+        page = p.open(path)
+        page.wait_for_function("LC.last.streetsDone")
+        assert p.errors == [] and all("tile" in u or "basemaps" in u for u in p.blocked), p.blocked
+        assert page.evaluate("LC.last.streets.length") == drawn  # the same street layer as the analysis's map
+        assert "主要道路" in page.locator(".lc-legend").inner_text()
+        page.close()

@@ -4,8 +4,8 @@ Leaflet's canvas renderer redraws every path at the end of every pan: on a city-
 points, thousands of compounds) that is a frame gap of 150–550 ms each time the mouse lets go. ``quickCanvas``
 keeps Leaflet's drawing and hit-testing but
 
-- draws a wider margin around the view (``padding`` 0.3, Leaflet's default is 0.1) and does not redraw after a pan that stays inside what is
-  already drawn;
+- draws a wider margin around the view (``padding`` 0.3; Leaflet's default is 0.1) and does not redraw after a
+  pan that stays inside what is already drawn;
 - when it must redraw, re-clips only the paths that were cut by the old edge or are cut by the new one (a path wholly
   inside both keeps its projected, simplified points);
 - draws runs of consecutive lines of one style as one canvas path (one ``stroke`` for a road class, not one per
