@@ -56,6 +56,7 @@ def demo_graph() -> nx.MultiDiGraph:
     return osm.network_from_osm(XUEYUAN_EXTRACT)
 
 
+@pytest.mark.slow
 def test_fast_edge_building_equals_networkx(demo_graph, monkeypatch):
     """The adjacency written directly is networkx's own: same nodes, edges, keys, data and order, both ways."""
     monkeypatch.setattr(osm, "_add_edges", lambda G, edges: G.add_edges_from(edges))
@@ -67,6 +68,7 @@ def test_fast_edge_building_equals_networkx(demo_graph, monkeypatch):
     assert demo_graph.graph == reference.graph
 
 
+@pytest.mark.slow
 def test_prepared_network_round_trip(demo_graph, tmp_path):
     """A prepared network read back from an entry is equal to the one stored, and snaps points alike."""
     net = prepare_network(demo_graph)
@@ -83,6 +85,7 @@ def test_prepared_network_round_trip(demo_graph, tmp_path):
     np.testing.assert_array_equal(a[1], b[1])
 
 
+@pytest.mark.slow
 def test_street_cells_round_trip(demo_graph, tmp_path):
     from lifecircle.geo.network.barriers import barriers_from_osm
     from lifecircle.geo.reach.streetcells import StreetCells
@@ -148,6 +151,7 @@ def _osm_copy(tmp_path: Path, name: str = "net.osm") -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_second_open_skips_parsing(tmp_path, monkeypatch):
     """A second open of the same file and options reads the prepared network and streets from the cache."""
     path = _osm_copy(tmp_path)
@@ -168,6 +172,7 @@ def _entries(folder: Path) -> int:
     return len(NetworkCache(folder).entries())
 
 
+@pytest.mark.slow
 def test_changed_content_or_option_is_a_miss(tmp_path, monkeypatch):
     folder = tmp_path / "cache"
     monkeypatch.setenv("LIFECIRCLE_CACHE_DIR", str(folder))
@@ -198,10 +203,11 @@ def _writer(folder: str, seed: int, rounds: int) -> None:
         cache.put("prepared", "same key", {"a": np.full(n, seed, dtype=np.int64)}, {"seed": seed, "n": n})
 
 
+@pytest.mark.slow
 def test_concurrent_writers_leave_whole_entries(tmp_path):
     """Two processes writing one key while this one reads: every read is a miss or a whole, consistent entry."""
     ctx = multiprocessing.get_context("spawn")
-    writers = [ctx.Process(target=_writer, args=(str(tmp_path), seed, 40)) for seed in (1, 2)]
+    writers = [ctx.Process(target=_writer, args=(str(tmp_path), seed, 20)) for seed in (1, 2)]
     for w in writers:
         w.start()
     cache, seen = NetworkCache(tmp_path), 0
@@ -329,3 +335,21 @@ def test_site_command_cold_warm_and_without_cache(tmp_path, monkeypatch):
         for name in ("sites.csv", "before_after.csv", "critical_services.csv"):
             assert (outs["cold"] / name).read_bytes() == (outs[run] / name).read_bytes(), (run, name)
         assert _text(outs["cold"] / "map.html") == _text(outs[run] / "map.html"), run
+
+
+@pytest.mark.slow
+def test_merged_lines_table_is_cached(tmp_path, monkeypatch):
+    """With local road lines merged, the network sources table comes back from the cache with the network."""
+    lines = gpd.read_file(XUEYUAN_DIR / "xiaoqu.shp").boundary.to_frame("geometry").iloc[:5]
+    path = tmp_path / "lines.geojson"
+    lines.to_file(path)
+    first = open_network(XUEYUAN_EXTRACT, merge_lines=path)
+    net, tables = first.prepared(Walk()), first.tables
+    assert list(tables) == ["network_sources"]
+    monkeypatch.setattr(planning_inputs, "load_graph", _refuse)
+    second = open_network(XUEYUAN_EXTRACT, merge_lines=path)
+    _same(net, second.prepared(Walk()))
+    pd.testing.assert_frame_equal(tables["network_sources"], second.tables["network_sources"], check_exact=True)
+    lines.iloc[:3].to_file(path)  # other lines: another network
+    with pytest.raises(AssertionError, match="parsed although it is cached"):
+        open_network(XUEYUAN_EXTRACT, merge_lines=path).prepared(Walk())
