@@ -96,16 +96,16 @@ def _positions(ids: list, wanted: pd.Index) -> np.ndarray:
 
 
 def _crowded(frame: pd.DataFrame, cats: Categories, md: MapData) -> dict:
+    """Per crowded compound (its position on the map): [category, access ratio, norm] of each crowded category."""
     pos = _positions(md.data["compounds"]["id"], pd.Index(frame["compound_id"]))
-    frame = frame.assign(i=pos)[pos >= 0]
-    out: dict = {"i": [], "rows": []}
-    for i, rows in frame.groupby("i", sort=True):
-        out["i"].append(int(i))
-        out["rows"].append(
-            [[_category_name(c, cats), _num(r), _num(n)] for c, r, n in
-             zip(rows["category"], rows["access_ratio"], rows["norm"], strict=True)]
-        )  # fmt: skip
-    return out
+    frame = frame.assign(i=pos)[pos >= 0].sort_values("i", kind="stable")
+    names = {c: _category_name(c, cats) for c in frame["category"].unique()}
+    rows = [list(r) for r in zip(frame["category"].map(names), _sig(frame["access_ratio"]), _sig(frame["norm"]),
+                                 strict=True)]  # fmt: skip
+    at = frame["i"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]]) if len(at) else np.array([], dtype=int)
+    ends = [*starts[1:].tolist(), len(at)][: len(starts)]
+    return {"i": at[starts].tolist(), "rows": [rows[a:b] for a, b in zip(starts.tolist(), ends, strict=True)]}
 
 
 def _overloaded(frame: pd.DataFrame, md: MapData) -> dict:
@@ -116,21 +116,22 @@ def _overloaded(frame: pd.DataFrame, md: MapData) -> dict:
         "capacity": jsonable(frame["capacity"], decimals=2),
         "demand": jsonable(frame["demand_within"], decimals=1),
         "load": jsonable(frame["load"], decimals=3),
-        "norm": [_num(v) for v in frame["norm"]],
+        "norm": _sig(frame["norm"]),
     }
 
 
 def _windows(frame: pd.DataFrame, hours: dict[str, int], cats: Categories, md: MapData) -> dict:
     """Per window: each compound's count of categories covered throughout, and per-category hours."""
-    ids = md.data["compounds"]["id"]
+    ids = [str(i) for i in md.data["compounds"]["id"]]
     real = [c for c in dict.fromkeys(frame["category"].astype(str)) if c != "all"] or ["all"]
-    frame = frame[frame["category"].astype(str).isin(real)].assign(compound_id=lambda f: f["compound_id"].astype(str))
+    columns = [f"{w}_h{known}" for w in hours for known in ("", "_known")]
+    keys = pd.MultiIndex.from_arrays([frame["compound_id"].astype(str), frame["category"].astype(str)])
+    table = pd.DataFrame(frame[columns].to_numpy(), index=keys, columns=columns)
+    values = table.reindex(pd.MultiIndex.from_product([ids, real])).fillna(0).to_numpy(int)
+    values = values.reshape(len(ids), len(real), len(columns))  # compounds x categories x (window, known)
     out: dict = {"cats": [_category_name(c, cats) for c in real], "n": len(real), "windows": {}}
-    for window, length in hours.items():
-        wide = frame.pivot_table(index="compound_id", columns="category", values=[f"{window}_h", f"{window}_h_known"],
-                                 aggfunc="first").reindex(pd.Index(ids, dtype=object))  # fmt: skip
-        anyhow = wide[f"{window}_h"].reindex(columns=real).fillna(0).to_numpy(int)
-        known = wide[f"{window}_h_known"].reindex(columns=real).fillna(0).to_numpy(int)
+    for k, (window, length) in enumerate(hours.items()):
+        anyhow, known = values[:, :, 2 * k], values[:, :, 2 * k + 1]
         full, full_known = (anyhow >= length).sum(axis=1), (known >= length).sum(axis=1)
         out["windows"][window] = {
             "length": int(length),
@@ -148,9 +149,9 @@ def _category_name(category: object, cats: Categories) -> str:
     return cats.names[k] if k is not None else str(category)
 
 
-def _num(value: object) -> float | None:
-    number = pd.to_numeric(value, errors="coerce")
-    return None if pd.isna(number) else float(f"{float(number):.4g}")
+def _sig(values: pd.Series) -> list:
+    """Numbers to four significant digits (None where missing), as the popups show them."""
+    return [None if not np.isfinite(v) else float(f"{v:.4g}") for v in pd.to_numeric(values).to_numpy(float)]
 
 
 def add_beyond_layers(beyond: BeyondLayers, cats: Categories, opts: MapOptions, md: MapData) -> None:
