@@ -105,6 +105,7 @@ def test_building_walks_and_households_match_networkx(extract, tmp_path_factory)
         covered = want <= limit
         assert (rows.loc[layer["id"], "covered"].to_numpy() == covered).all()
         compared += reached.sum()
+        assert analysis.summary["buildings"]["categories"][category]["buildings_unreachable"] == (~reached).sum()
         for cid in compounds.index:
             mine = (owner == cid).to_numpy()
             entry = coverage.loc[(cid, category)]

@@ -209,6 +209,7 @@ def building_summary(layer: BuildingLayer, found: NearestWalks, changed: dict) -
         categories[str(category)] = {
             "buildings": len(layer.buildings),
             "buildings_covered": int(found.covered[k].sum()),
+            "buildings_unreachable": int((~np.isfinite(found.walk_m[k])).sum()),
             "compounds_with_uncovered_buildings": entry["count"],
             "examples": [c["compound_id"] for c in entry["compounds"]],
             "changed": entry["compounds"],
@@ -219,6 +220,7 @@ def building_summary(layer: BuildingLayer, found: NearestWalks, changed: dict) -
         "buildings": len(layer.buildings),
         "households": layer.households,
         "without_compound": {"count": len(outside), "ids": [str(i) for i in outside[:EXAMPLES]]},
+        "off_network": int((~found.snapped).sum()),
         "categories": categories,
     }
     if layer.group_column is not None:

@@ -22,10 +22,12 @@ _TEXT = {
     "category": {"zh": "类别", "en": "Category"},
     "n_buildings": {"zh": "楼栋数", "en": "Buildings"},
     "covered": {"zh": "覆盖的楼栋", "en": "Buildings covered"},
+    "unreachable_n": {"zh": "无法步行到达的楼栋", "en": "Buildings that reach none"},
     "changed_n": {"zh": "小区覆盖但有楼栋未覆盖", "en": "Compounds covered with a building not covered"},
     "changed": {
-        "zh": "小区层面覆盖、楼栋层面不覆盖的小区（共{count}个，列出步行最远的{shown}个）",
-        "en": "Compounds covered at compound level with buildings not covered ({count}; the {shown} farthest shown)",
+        "zh": "小区层面覆盖、有楼栋未覆盖的小区（{count}项小区×类别，列出{shown}项，最远楼栋步行最长的在前）",
+        "en": "Compounds covered at compound level with buildings not covered ({count} compound-category pairs; "
+        "{shown} shown, the longest walks of their farthest building first)",
     },
     "compound": {"zh": "小区编号", "en": "Compound"},
     "name": {"zh": "小区名称", "en": "Name"},
@@ -40,6 +42,7 @@ _TEXT = {
         "en": "Buildings without a group ({count}, column {column!r})",
     },
     "n_no_group": {"zh": "无党小组楼栋数", "en": "Buildings without a group"},
+    "no_compound": {"zh": "（不在小区内）", "en": "(in no compound)"},
     "examples": {"zh": "楼栋举例", "en": "Examples"},
 }
 
@@ -80,6 +83,7 @@ def _per_category(entry: dict, categories: dict, lang: str) -> Table:
             _t("category", lang): category_name(category, lang),
             _t("n_buildings", lang): item.get("buildings"),
             _t("covered", lang): item.get("buildings_covered"),
+            _t("unreachable_n", lang): item.get("buildings_unreachable"),
             _t("changed_n", lang): item.get("compounds_with_uncovered_buildings"),
         }
         for category, item in categories.items()
@@ -112,7 +116,7 @@ def _changed(categories: dict, lang: str) -> Table | None:
 def _groups(groups: dict, lang: str) -> Table:
     rows = [
         {
-            _t("compound", lang): item.get("compound_id") or "—",
+            _t("compound", lang): item.get("compound_id") or _t("no_compound", lang),
             _t("n_no_group", lang): item.get("count"),
             _t("examples", lang): ", ".join(item.get("ids", [])),
         }
