@@ -167,7 +167,8 @@ def test_demo_map_layers_in_a_browser(demo_out, browser):
     assert hidden == [False, False, False]  # chosen by the reader: the map opens as before
     shown = page.evaluate(
         """() => { const G = LC.last.groups, m = LC.last.map, ids = g => { m.addLayer(g);
-             return g.getLayers().map(l => l._lcId || l.getLayers()[0].feature.properties.id); };
+             return g.getLayers().flatMap(l => l.getLayers ? l.getLayers().map(f => f.feature.properties.id)
+                                                           : [l._lcId]); };
            return { crowded: ids(G.crowded), overloaded: ids(G.overloaded), unknown: ids(G.hours_unknown) }; }"""
     )
     assert sorted(shown["crowded"]) == sorted(set(crowded["compound_id"]))
@@ -184,8 +185,9 @@ def test_demo_map_layers_in_a_browser(demo_out, browser):
     for window, length in WINDOWS.items():
         texts = page.evaluate(
             """(w) => { const g = LC.last.groups.hours[w]; LC.last.map.addLayer(g); const out = {};
-                 g.getLayers().forEach(l => { const f = l.getLayers()[0]; l.openPopup();
-                   out[f.feature.properties.id] = l.getPopup().getElement().querySelector('.lc-status')
+                 const gj = g.getLayers()[0];
+                 gj.getLayers().forEach(f => { f.fire("click", { latlng: f.getBounds().getCenter() }, true);
+                   out[f.feature.properties.id] = gj.getPopup().getElement().querySelector(".lc-status")
                      .textContent; }); LC.last.map.closePopup(); return out; }""",
             window,
         )

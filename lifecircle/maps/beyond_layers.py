@@ -186,11 +186,18 @@ BEYOND_JS = r"""
     K.short = function (v) { return v === null || v === undefined ? "—" : Number(v).toPrecision(3); };
     K.name = function (i) { return C.name[i] || ctx.Lb.unnamed; };
     K.lazy = function (group, fill) { group.once("add", fill); };  // drawn when first shown: the map opens as fast
-    K.shape = function (i, style, group, popup, tip) {
-      if (canvas) { style.renderer = canvas; }
-      var gj = L.geoJSON({ type: "Feature", geometry: C.geoms[i], properties: { id: C.id[i] } }, { style: style });
-      gj.bindPopup(popup, { maxWidth: 420 });
-      gj.bindTooltip(function () { return el("span", tip); }, { sticky: true });
+    K.shapes = function (list, style, group, popup, tip) {  // one GeoJSON layer, one popup and tooltip binding
+      var features = list.map(function (i, n) {
+        return { type: "Feature", geometry: C.geoms[i], properties: { id: C.id[i], i: i, n: n } };
+      });
+      var gj = L.geoJSON({ type: "FeatureCollection", features: features }, { style: function (f) {
+        var st = style(f.properties.i, f.properties.n);
+        if (canvas) { st.renderer = canvas; }
+        return st;
+      } });
+      gj.bindPopup(function (layer) { var q = layer.feature.properties; return popup(q.i, q.n); }, { maxWidth: 420 });
+      gj.bindTooltip(function (layer) { var q = layer.feature.properties; return el("span", tip(q.i, q.n)); },
+                     { sticky: true });
       gj.addTo(group);
     };
     K.ring = function (k, color, group, radius) {
@@ -214,14 +221,14 @@ BEYOND_JS = r"""
   function drawCrowded(K) {
     var B = K.B, T = K.T;
     K.lazy(K.G.crowded, function () {
-      B.crowded.i.forEach(function (i, n) {
-        K.shape(i, { color: "#c92a2a", weight: 2.5, dashArray: "6 3", fillColor: "#e03131", fillOpacity: 0.35,
-                     className: "lc-crowded" }, K.G.crowded, function () {
-          return K.popup(K.name(i), T.crowded_title, B.crowded.rows[n].map(function (r) {
-            return [[r[0], fmt(T.ratio_norm, { ratio: K.short(r[1]), norm: K.short(r[2]) })], [null, "lc-out"]];
-          }));
-        }, K.name(i) + " · " + T.crowded_title);
-      });
+      K.shapes(B.crowded.i, function () {
+        return { color: "#c92a2a", weight: 2.5, dashArray: "6 3", fillColor: "#e03131", fillOpacity: 0.35,
+                 className: "lc-crowded" };
+      }, K.G.crowded, function (i, n) {
+        return K.popup(K.name(i), T.crowded_title, B.crowded.rows[n].map(function (r) {
+          return [[r[0], fmt(T.ratio_norm, { ratio: K.short(r[1]), norm: K.short(r[2]) })], [null, "lc-out"]];
+        }));
+      }, function (i) { return K.name(i) + " · " + T.crowded_title; });
     });
   }
 
@@ -251,19 +258,20 @@ BEYOND_JS = r"""
 
   function drawWindow(K, w) {
     var H = K.B.hours, W = H.windows[w], T = K.T, group = K.G.hours[w];
+    function label(i) { return fmt(T.legend_k, { k: W.full[i], n: H.n }); }
     K.lazy(group, function () {
-      K.C.geoms.forEach(function (g, i) {
-        var dashed = W.needsUnknown[i], label = fmt(T.legend_k, { k: W.full[i], n: H.n });
-        K.shape(i, { color: dashed ? "#7048e8" : H.colors[W.full[i]], weight: dashed ? 2.5 : 1.2,
-                     dashArray: dashed ? "5 3" : null, fillColor: H.colors[W.full[i]], fillOpacity: 0.55,
-                     className: "lc-hours lc-hours-" + w }, group, function () {
-          return K.popup(K.name(i), label + " · " + T.legend_title, H.cats.map(function (c, j) {
-            var h = W.h[i][j], hk = W.hKnown[i][j];
-            return [[c, fmt(T.hours_of, { h: h, n: W.length }) + (hk < h ? fmt(T.hours_known, { h: hk }) : "")],
-                    [null, h >= W.length ? "lc-in" : "lc-out"]];
-          }));
-        }, K.name(i) + " · " + label);
-      });
+      K.shapes(K.C.geoms.map(function (g, i) { return i; }), function (i) {
+        var dashed = W.needsUnknown[i];
+        return { color: dashed ? "#7048e8" : H.colors[W.full[i]], weight: dashed ? 2.5 : 1.2,
+                 dashArray: dashed ? "5 3" : null, fillColor: H.colors[W.full[i]], fillOpacity: 0.55,
+                 className: "lc-hours lc-hours-" + w };
+      }, group, function (i) {
+        return K.popup(K.name(i), label(i) + " · " + T.legend_title, H.cats.map(function (c, j) {
+          var h = W.h[i][j], hk = W.hKnown[i][j];
+          return [[c, fmt(T.hours_of, { h: h, n: W.length }) + (hk < h ? fmt(T.hours_known, { h: hk }) : "")],
+                  [null, h >= W.length ? "lc-in" : "lc-out"]];
+        }));
+      }, function (i) { return K.name(i) + " · " + label(i); });
     });
   }
 
