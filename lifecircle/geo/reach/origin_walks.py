@@ -66,15 +66,15 @@ def origin_xy(layer: gpd.GeoDataFrame, crs: pyproj.CRS) -> np.ndarray:
     """
     geoms = layer.geometry.to_numpy()
     xy = np.full((len(geoms), 2), np.nan)
-    valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if not valid.any():
+    # a missing or empty shape has no point inside: it gives no coordinates and its row stays NaN
+    inner, row = shapely.get_coordinates(shapely.point_on_surface(geoms), return_index=True)
+    if len(row) == 0:
         return xy
-    inner = shapely.get_coordinates(shapely.point_on_surface(geoms[valid]))
     source = pyproj.CRS.from_user_input(layer.crs)
     if source != crs:
         x, y = pyproj.Transformer.from_crs(source, crs, always_xy=True).transform(inner[:, 0], inner[:, 1])
         inner = np.column_stack([x, y])
-    xy[valid] = inner
+    xy[row] = inner
     return xy
 
 
