@@ -114,6 +114,12 @@ SERVED_AREA = FolderFile(
     "served_area.gpkg", "analyze", "the street area each category serves at its limit", ("served_area",)
 )
 ROLLUP = FolderFile("rollup_{level}.csv", "analyze", "summaries per street, community or grid")
+STREETS = FolderFile(
+    "streets.gpkg",
+    "analyze",
+    "the walking network as the maps draw it: one line per road class and street name, simplified, WGS84",
+    ("streets",),
+)
 COMPLIANCE = FolderFile("compliance.csv", "analyze", "per compound: the standard's facilities missing")
 OPEN_BLOCKS = FolderFile("open_blocks.csv", "analyze", "what opening the compounds' roads changes per compound")
 SLOPE_EFFECT = FolderFile("slope_effect.csv", "analyze", "what slope changes per compound")
@@ -166,7 +172,7 @@ ANALYSIS_TABLES: tuple[FolderFile, ...] = (OPEN_BLOCKS, SLOPE_EFFECT, COVERAGE_B
 FILES: tuple[FolderFile, ...] = (
     COVERAGE, COMPOUNDS, SERVICES, SUMMARY, MAP, REPORT_HTML, REPORT_XLSX, SERVED_AREA, ROLLUP, COMPLIANCE,
     *ANALYSIS_TABLES, SITES_CSV, SITES_GPKG, SITING, BEFORE_AFTER, CRITICAL, SITE_MAP, ISOCHRONES, ISOCHRONE_GEOJSON,
-    ISOCHRONE_MAP, WHATIF, BUILDINGS_GPKG,
+    ISOCHRONE_MAP, WHATIF, BUILDINGS_GPKG, STREETS,
 )  # fmt: skip
 """Every file lifecircle writes into an output folder."""
 

@@ -85,6 +85,7 @@ def test_analyze_contract(cau_inputs, tmp_path, capsys):
             "compounds.gpkg",
             "services.gpkg",
             "served_area.gpkg",
+            "streets.gpkg",
             "summary.json",
             "map.html",
             "report.html",

@@ -50,6 +50,7 @@ OPTIONAL_LAYERS: dict[str, str] = {  # map layer -> file of the analysis folder
     "served_areas": folder.SERVED_AREA.name,
     "sites": folder.SITES_GPKG.name,
     "study_area": "study_area.gpkg",
+    "streets": folder.STREETS.name,
 }
 MINUTES_KEYS: tuple[str, ...] = ("max_walk_min", "minutes", "walk_min", "threshold_min")
 SPEED_KEYS: tuple[str, ...] = ("speed_kmh", "walk_speed_kmh")
@@ -250,6 +251,7 @@ def _write_maps(a: _Analysis, d: Path, *, lang: str, offline: bool) -> list[tupl
         "branches": a.layers.get("branches"),
         "served_areas": a.layers.get("served_areas"),
         "study_area": a.layers.get("study_area"),
+        "streets": a.layers.get("streets"),  # the analysis's network as its map drew it (streets.gpkg)
     }
     if not _copy_own_map(a, d / folder.MAP.name, offline=offline):
         m = coverage_map(a.compounds, a.services, a.table, title=_title(a), sites=a.layers.get("sites"), **common)

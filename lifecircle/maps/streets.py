@@ -22,7 +22,7 @@ from lifecircle.maps._geometry import COORD_DECIMALS, check_gdf, to_display_crs
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ROAD_CLASSES", "STREET_SIMPLIFY_M", "road_class", "street_data", "street_edges"]
+__all__ = ["ROAD_CLASSES", "STREET_SIMPLIFY_M", "road_class", "street_data", "street_edges", "street_layer"]
 
 #: Drawing classes, lightest first (drawn in this order, main roads on top).
 ROAD_CLASSES: tuple[str, ...] = ("path", "minor", "major")
@@ -110,7 +110,10 @@ def street_edges(network: nx.MultiDiGraph | PreparedNetwork) -> gpd.GeoDataFrame
 
 def _classes_and_names(streets: gpd.GeoDataFrame) -> tuple[np.ndarray, pd.Series]:
     """Road class index (into :data:`ROAD_CLASSES`) and name (None when unnamed) of each street line."""
-    if "highway" in streets.columns:
+    if "road_class" in streets.columns:  # a street layer (:func:`street_layer`) read back
+        lookup = {c: k for k, c in enumerate(ROAD_CLASSES)}
+        cls = streets["road_class"].map(lookup).fillna(ROAD_CLASSES.index("minor")).to_numpy(int)
+    elif "highway" in streets.columns:
         first = streets["highway"].map(lambda v: (v[0] if len(v) else None) if isinstance(v, (list, tuple)) else v)
         first = first.where(first.map(lambda v: isinstance(v, str)), None)
         lookup = {h: ROAD_CLASSES.index(road_class(h)) for h in pd.unique(first.dropna())}
@@ -176,6 +179,46 @@ def _rows(cls: int, name_idx: int, parts: list[tuple[str, int]]) -> list[str]:
     return rows
 
 
+def street_layer(
+    network: nx.MultiDiGraph | PreparedNetwork | gpd.GeoDataFrame, *, simplify_m: float = STREET_SIMPLIFY_M
+) -> gpd.GeoDataFrame:
+    """The street layer a map draws, as lines: one (multi)line per road class and street name, simplified.
+
+    This is what an analysis folder keeps (``streets.gpkg``) so that maps made later from the folder
+    (``lifecircle publish``) draw the same streets with no network at hand.
+
+    Parameters
+    ----------
+    network
+        A walking network, or street lines with optional ``highway`` and ``name`` columns (see :func:`street_edges`).
+    simplify_m
+        Simplification tolerance in metres.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``road_class`` (one of :data:`ROAD_CLASSES`), ``name`` (None when unnamed) and line geometry, in
+        EPSG:4326; :func:`street_data` draws it as it is.
+    """
+    streets = network if isinstance(network, gpd.GeoDataFrame) else street_edges(network)
+    streets = check_gdf(streets, "streets", geom_types=("LineString", "MultiLineString"))
+    if "road_class" in streets.columns and streets.crs.equals(4326):
+        return streets  # a street layer already (read back from an analysis folder)
+    if streets.empty:
+        return gpd.GeoDataFrame({"road_class": [], "name": []}, geometry=[], crs=4326)
+    wgs = streets.geometry.to_crs(4326)
+    x0, y0, x1, y1 = wgs.total_bounds
+    metric = metric_crs_for_lonlat(np.array([(x0 + x1) / 2]), np.array([(y0 + y1) / 2]))
+    names, cls, idx, merged = _merged_lines(streets.set_geometry(wgs.to_crs(metric)))
+    merged = shapely.simplify(merged, simplify_m, preserve_topology=False)
+    name_of = np.array([*names, None], dtype=object)
+    return gpd.GeoDataFrame(
+        {"road_class": np.array(ROAD_CLASSES, dtype=object)[cls], "name": name_of[idx]},
+        geometry=gpd.GeoSeries(merged, crs=metric).to_crs(4326).to_numpy(),
+        crs=4326,
+    )
+
+
 def street_data(streets: gpd.GeoDataFrame, *, gcj: bool, simplify_m: float = STREET_SIMPLIFY_M) -> tuple[list, str]:
     """The street layer as the map runtime reads it.
 
@@ -194,15 +237,13 @@ def street_data(streets: gpd.GeoDataFrame, *, gcj: bool, simplify_m: float = STR
         The street names (user text, to escape), and JSON text of ``[[class, name index, part, part …], …]``
         where a part is ``[x0, y0, dx1, dy1, …]`` in 1e-5 degrees (numbers only).
     """
-    streets = check_gdf(streets, "streets", geom_types=("LineString", "MultiLineString"))
-    if streets.empty:
+    layer = street_layer(streets, simplify_m=simplify_m)
+    if layer.empty:
         return [], "[]"
-    wgs = streets.geometry.to_crs(4326)
-    x0, y0, x1, y1 = wgs.total_bounds
-    metric = metric_crs_for_lonlat(np.array([(x0 + x1) / 2]), np.array([(y0 + y1) / 2]))
-    names, cls, idx, merged = _merged_lines(streets.set_geometry(wgs.to_crs(metric)))
-    merged = shapely.simplify(merged, simplify_m, preserve_topology=False)
-    shown = to_display_crs(gpd.GeoSeries(merged, crs=metric).to_crs(4326).to_numpy(), gcj=gcj)
+    cls, names = _classes_and_names(layer)
+    name_list = sorted(names.dropna().unique().tolist())
+    idx = names.map({n: k for k, n in enumerate(name_list)}).fillna(-1).to_numpy(int)
+    shown = to_display_crs(layer.geometry.to_numpy(), gcj=gcj)
     rows = [row for c, k, parts in zip(cls, idx, _encode(shown), strict=True) for row in _rows(c, k, parts)]
-    logger.debug("street layer: %d segments in %d lines, %d names", len(streets), len(rows), len(names))
-    return names, "[" + ",".join(rows) + "]"
+    logger.debug("street layer: %d segments in %d lines, %d names", len(streets), len(rows), len(name_list))
+    return name_list, "[" + ",".join(rows) + "]"

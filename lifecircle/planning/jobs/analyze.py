@@ -18,6 +18,7 @@ from lifecircle.geo.inputs.chinese_crs import from_wgs84, normalize_coord_system
 from lifecircle.geo.network.osm_meta import osm_data_date
 from lifecircle.geo.walk import Walk
 from lifecircle.maps import coverage_map, save_map
+from lifecircle.maps.streets import street_layer
 from lifecircle.planning.adequacy import with_adequacy
 from lifecircle.planning.analysis import Analysis, analyze
 from lifecircle.planning.beyond import beyond_layers
@@ -292,6 +293,9 @@ def write_analysis(
             out_layer = _out_geometries(layer, out_system)
             write_gpkg(out_layer, stage / spec.name, layer=spec.layers[0], index=spec.columns[0])
         folder.write_summary(summary, stage)
+        if streets is not None:  # kept, so maps made later from the folder (publish) draw the streets too
+            streets = street_layer(streets)
+            write_gpkg(streets, stage / folder.STREETS.name, layer=folder.STREETS.layers[0])
         if write_map:
             fmap = coverage_map(
                 analysis.compounds,
