@@ -323,3 +323,32 @@ def test_report_tables_follow_the_language():
     assert en["buildings_changed"].frame["Its walk (min)"].tolist() == ["unreachable", 12.5]
     assert en["buildings_without_group"].frame.iloc[0].tolist() == ["c1", 2, "B1, B2"]
     assert building_tables({"households": {}}, "en") == []
+
+
+def test_households_apportioned_by_footprint_and_floors_points_take_the_median():
+    from lifecircle.planning.building_households import building_households
+
+    compounds = gpd.GeoDataFrame(
+        {"户数": [300, None]}, geometry=[shapely.box(0, 0, 100, 100), shapely.box(200, 0, 300, 100)], crs=32650
+    )
+    compounds.index = pd.Index(["A", "B"], name="compound_id")
+    geometry = [
+        shapely.box(0, 0, 10, 10),
+        shapely.box(20, 0, 40, 10),
+        shapely.Point(50, 50),
+        shapely.box(210, 0, 220, 10),
+    ]
+    layer = pd.DataFrame({"层数": [6, None, 2, 3]})
+    buildings = gpd.GeoDataFrame({"compound_id": ["A", "A", "A", "B"]}, geometry=geometry, crs=32650)
+    households, method = building_households(buildings, layer, compounds, source="t")
+    # floor areas: 100 m² x 6, 200 m² x 1 (no floors), median footprint 150 m² x 2 for the point
+    weights = np.array([600.0, 200.0, 300.0])
+    np.testing.assert_allclose(households.to_numpy()[:3], 300 * weights / weights.sum())
+    assert np.isnan(households.iloc[3])  # compound B's households are unknown
+    assert method == {
+        "method": "footprint_x_levels",
+        "levels_column": "层数",
+        "counted_as_one_floor": 1,
+        "points_with_median_footprint": 1,
+        "compound_households": "户数",
+    }
