@@ -87,8 +87,16 @@ def _categories(t: pd.DataFrame, services: gpd.GeoDataFrame, opts: MapOptions) -
 
 def _matrix(values: np.ndarray, shape: tuple[int, int]) -> list:
     """A flat per (compound, category) array as nested lists with None for missing values."""
-    frame = pd.DataFrame(values.reshape(shape)).astype(object)
-    return frame.where(pd.DataFrame(pd.notna(values).reshape(shape)), None).to_numpy().tolist()
+    out = np.asarray(values).astype(object)
+    out[np.asarray(pd.isna(values), dtype=bool)] = None
+    return out.reshape(shape).tolist()
+
+
+def _within(column: pd.Series) -> pd.Series:
+    """``services_within`` as whole counts (a count column as it is; lists of service ids counted)."""
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+        return pd.to_numeric(column).round().astype("Int64")  # counts: no cell can hold a list
+    return within_counts(column.astype(object)).round().astype("Int64")
 
 
 def _status_labels(opts: MapOptions, cats: Categories, branch_info: bool) -> dict[str, str]:
@@ -130,7 +138,7 @@ def _compound_data(
     tt = t.set_index(["compound_id", "category"]).reindex(full)
     shape = (len(ids), len(cats.popup))
     near = tt["nearest_service_id"].astype(object).where(tt["nearest_service_id"].notna(), None)
-    within = within_counts(tt["services_within"].astype(object)).round().astype("Int64")
+    within = _within(tt["services_within"])
     status, legend, branch_info = statuses(compounds, t, ids, opts.category)
     labels = _status_labels(opts, cats, branch_info)
     weights = _weights(compounds)
@@ -160,7 +168,7 @@ def _compound_data(
         "near": _matrix(near.to_numpy(object), shape),
         "within": _matrix(within.to_numpy(object), shape),
         "cov": _matrix(tt["covered"].astype("boolean").to_numpy(object), shape),
-        "known": ids.isin(t["compound_id"]).tolist(),
+        "known": (pd.Index(t["compound_id"].unique()).get_indexer(ids) >= 0).tolist(),  # Index.isin: slow on str
     }
     present = [s for s in (*STATUS_ORDER, "unknown") if (status == s).any()]
     md.layers["compounds"] = {s: html_text(f"{label('layer_compounds', opts.lang)}: {labels[s]}") for s in present}

@@ -26,6 +26,7 @@ _CHECKED_MAJOR = 3
 _CONTROL_ESCAPED = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
 _NEEDS_CARE = re.compile(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$")
+_ESCAPED_ANYWHERE = re.compile(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_")  # tab: the joint
 _STRING_MAX = 32767
 
 
@@ -52,7 +53,11 @@ def _text_bodies(values: np.ndarray) -> np.ndarray:
         from xlsxwriter.utility import _utf16_truncate
 
         strings[long] = [s if _utf16_len(s) <= _STRING_MAX else _utf16_truncate(s, _STRING_MAX) for s in strings[long]]
-    care = strings.str.contains(_NEEDS_CARE, regex=True).to_numpy(dtype=bool)
+    listed = strings.tolist()
+    if _ESCAPED_ANYWHERE.search("\t".join(listed)):  # some string needs escaping: find which
+        care = strings.str.contains(_NEEDS_CARE, regex=True).to_numpy(dtype=bool)
+    else:  # none does: only leading or trailing whitespace (re's \s is str.isspace) asks for xml:space
+        care = np.fromiter((v[:1].isspace() or v[-1:].isspace() for v in listed), bool, len(listed))
     bodies = ("<t>" + strings + "</t>").to_numpy(dtype=object, copy=True)
     if care.any():
         bodies[care] = [_escape_text(s) for s in strings[care]]
