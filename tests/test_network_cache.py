@@ -250,22 +250,24 @@ def test_cache_command(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.slow
-def test_cli_outputs_identical_cold_warm_and_without_cache(tmp_path, monkeypatch):
-    """``analyze`` on the shipped Xueyuan Road extract: cold, warm and ``--no-cache`` write the same files, and the
-    warm run neither parses the extract nor builds street cells."""
+@pytest.mark.parametrize("options", [(), ("--compound-roads", "--steps-factor", "2")], ids=["default", "gated-steps"])
+def test_cli_outputs_identical_cold_warm_and_without_cache(tmp_path, monkeypatch, options):
+    """``analyze`` on the shipped Xueyuan Road extract: cold, warm and ``--no-cache`` write the same files; the warm
+    run builds no street cells and, unless gated origins need the graph, does not parse the extract."""
     from lifecircle.geo.reach.streetcells import StreetCells
     from lifecircle.planning.cli import main
 
     folder = tmp_path / "cache"
     monkeypatch.setenv("LIFECIRCLE_CACHE_DIR", str(folder))
     base = ["-q", "analyze", "--network", str(XUEYUAN_EXTRACT), "--compounds", str(XUEYUAN_DIR / "xiaoqu.shp")]
-    base += ["--services", str(XUEYUAN_DIR / "fuwu_taizhang.xlsx")]
+    base += ["--services", str(XUEYUAN_DIR / "fuwu_taizhang.xlsx"), *options]
     outs = {run: tmp_path / run for run in ("cold", "warm", "nocache")}
     assert main([*base, "--out", str(outs["cold"])]) == 0
     kinds = {p.name.split("-")[0] for p in NetworkCache(folder).entries()}
     assert kinds == {"prepared", "streets", "barriers", "cells"}
     with monkeypatch.context() as warm:
-        warm.setattr(planning_inputs, "load_graph", _refuse)
+        if not options:
+            warm.setattr(planning_inputs, "load_graph", _refuse)
         warm.setattr(StreetCells, "build", _refuse)
         assert main([*base, "--out", str(outs["warm"])]) == 0
     assert main([*base, "--out", str(outs["nocache"]), "--no-cache"]) == 0
