@@ -72,3 +72,15 @@ def test_study_file_output_switches(tmp_path):
     assert parsed.map is False and parsed.report is False
     study.write_text(HEAD, encoding="utf-8")
     assert load_study(study, check_files=False).map is True
+
+
+@pytest.mark.slow
+def test_progress_names_each_long_stage(cau_inputs, tmp_path, capsys):  # noqa: F811
+    args = ["analyze", "--network", str(cau_inputs["network"]), "--compounds", str(cau_inputs["compounds"])]
+    args += ["--services", str(cau_inputs["services"]), "--out", str(tmp_path / "p"), "--no-map"]
+    assert main(args) == 0
+    err = capsys.readouterr().err  # not a terminal: one line per step done
+    done = [line.split("] ", 1)[1] for line in err.splitlines() if line.startswith("lifecircle: [")]
+    expected = ["load network", "coverage", "served areas", "write tables", "write report"]
+    assert done == ["read layers done", *(f"{s} done" for s in expected)]
+    assert "[6/6]" in err

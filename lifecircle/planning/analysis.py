@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -182,6 +182,7 @@ def analyze(
     barriers: Barriers | None = None,
     street_cells: StreetCellsSlot | None = None,
     coverage: CoverageResult | None = None,
+    coverage_done: Callable[[], None] | None = None,
 ) -> Analysis:
     """Run a coverage analysis on layers already read.
 
@@ -233,6 +234,8 @@ def analyze(
         The coverage already computed with ``walk``'s limits (in tiles on Dask:
         :func:`lifecircle.planning.distributed.dask_coverage`); the network is then used only for served areas and
         the shift check.
+    coverage_done
+        Called once the coverage is known, before the served areas (the run's progress moves on).
 
     Returns
     -------
@@ -254,6 +257,8 @@ def analyze(
     )  # fmt: skip
     served_gdf = None
     if served_area:
+        if coverage_done is not None:
+            coverage_done()
         net = _required(net)
         served_gdf, result = _with_served_area(
             net, compounds, services, result, category_column=category_column, catchment_m=catchment_m,

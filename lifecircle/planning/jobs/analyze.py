@@ -76,7 +76,9 @@ def run_analysis(
     map_options = study.map_options()  # a basemap without its key is refused before any work
     level = study_standard(study)
     walk = study_walk(study, level)
-    steps = Steps(["read layers", "load network", "analyse", "write outputs"], enabled=progress)
+    writing = ["write tables", *(["write map"] if study.map else []), *(["write report"] if study.report else [])]
+    analysing = ["coverage", "served areas"] if study.served_area else ["analyse"]
+    steps = Steps(["read layers", "load network", *analysing, *(writing if write else [])], enabled=progress)
     with steps:
         layers = read_study_layers(study, job="the analysis")
         buildings = study_buildings(study, layers.compounds)
@@ -119,6 +121,7 @@ def run_analysis(
             street_cells=loaded.cells_slot(
                 walk, public=study.walking.needs_private_roads, barrier_layer=study.barriers
             ),
+            coverage_done=steps.next,
         )
         tables, walking_summary = walking_extras(
             setup, layers.compounds, services, options=study.walking, walk=walk, max_snap_m=study.max_snap_m
@@ -152,8 +155,8 @@ def run_analysis(
                 study_area=layers.study_area,
                 streets=setup.streets,
                 extra_layers=layers_out,
+                steps=steps,
             )
-        steps.next()
     return AnalysisRun(analysis=analysis, out_dir=written)
 
 
@@ -218,6 +221,7 @@ def write_analysis(
     study_area: gpd.GeoDataFrame | None = None,
     streets: nx.MultiDiGraph | gpd.GeoDataFrame | None = None,
     extra_layers: dict[folder.FolderFile, gpd.GeoDataFrame] | None = None,
+    steps: Steps | None = None,
 ) -> Path:
     """Write every output of an analysis into ``out_dir``, all together or none.
 
@@ -251,6 +255,8 @@ def write_analysis(
         The walking network the analysis used, drawn on the map as its street layer (no tiles needed).
     extra_layers
         More layers (WGS84), each written as the GeoPackage its folder entry names (``buildings.gpkg``).
+    steps
+        The run's progress: moved on after the tables and layers, the map and the report (each one written).
     """
     map_options = map_options or MapOptions()
     lang, data_date = map_options.lang, map_options.data_date
@@ -296,6 +302,7 @@ def write_analysis(
         if streets is not None:  # kept, so maps made later from the folder (publish) draw the streets too
             streets = street_layer(streets)
             write_gpkg(streets, stage / folder.STREETS.name, layer=folder.STREETS.layers[0])
+        _step(steps)
         if write_map:
             fmap = coverage_map(
                 analysis.compounds,
@@ -313,9 +320,16 @@ def write_analysis(
                 beyond=beyond_layers(analysis, extra_tables or {}),
             )
             save_map(fmap, stage / folder.MAP.name, offline=map_options.offline)
+            _step(steps)
         if report:
             write_report(stage, lang=lang)
+            _step(steps)
     return Path(out_dir)
+
+
+def _step(steps: Steps | None) -> None:
+    if steps is not None:
+        steps.next()
 
 
 def _out_geometries(gdf: gpd.GeoDataFrame, system: str) -> gpd.GeoDataFrame:
