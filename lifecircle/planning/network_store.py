@@ -128,7 +128,7 @@ class LoadedNetwork:
 
     def cost_graph(self, walk: Walk) -> tuple[nx.MultiDiGraph, str]:
         """The graph with the walk's edge costs and their attribute (:meth:`Walk.cost_graph`), built once."""
-        key = repr(sorted(_cost_key(walk).items()))
+        key = repr((walk.cost_weight, walk.dem, walk.steps_factor))
         if key not in self._cost_graphs:
             self._cost_graphs[key] = walk.cost_graph(self.graph)
         return self._cost_graphs[key]
@@ -139,8 +139,8 @@ class LoadedNetwork:
         from lifecircle.geo.network.graph import prepare_network
         from lifecircle.geo.walkers.gated import public_graph
 
-        costs = _cost_key(walk)
-        cache = None if costs["dem"] == "unreadable" else self._cache
+        costs = _cost_key(walk) if self.cached else {}
+        cache = None if costs.get("dem") == "unreadable" else self._cache
         text = self._text("prepared", costs=costs, public=public)
         found = _unpacked(_get(cache, "prepared", text), unpack, "prepared")
         if found is not None:
