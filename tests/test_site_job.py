@@ -463,4 +463,4 @@ def test_cli_says_when_no_site_is_needed(beijing_inputs, tmp_path, capsys):
     args = ["site", "--network", str(beijing_inputs["network"]), "--compounds", str(beijing_inputs["compounds"])]
     args += ["--services", str(tmp_path / "inside.gpkg"), "--add", "1"]
     assert main([*args, "--out", str(tmp_path / "plan")]) == 0
-    assert "already covered by existing services: no new site is needed" in capsys.readouterr().out
+    assert "所有小区都已被现有服务覆盖：无需新增服务点。" in capsys.readouterr().out  # Chinese names: a Chinese run

@@ -298,6 +298,7 @@ def _cmd_whatif(args: argparse.Namespace) -> int:
 
 
 def _cmd_site(args: argparse.Namespace) -> int:
+    from lifecircle.maps.labels import pick_lang
     from lifecircle.planning.console import print_site_plan
     from lifecircle.planning.jobs.site import run_site
     from lifecircle.planning.options import SitingOptions
@@ -308,11 +309,13 @@ def _cmd_site(args: argparse.Namespace) -> int:
     _checked_out(study.site_dir, force=args.force)
     plan = run_site(study, progress=not args.quiet)
     if not args.quiet:
-        print_site_plan(plan.summary, out_dir=study.site_dir)
+        lang = study.lang or pick_lang(plan.compounds["name"] if "name" in plan.compounds else [])
+        print_site_plan(plan.summary, out_dir=study.site_dir, sites=plan.sites, lang=lang)
     return 0
 
 
 def _cmd_isochrones(args: argparse.Namespace) -> int:
+    from lifecircle.maps.labels import pick_lang
     from lifecircle.planning.console import print_isochrones
     from lifecircle.planning.jobs.isochrones import run_isochrones
     from lifecircle.planning.options import IsochroneOptions
@@ -323,7 +326,9 @@ def _cmd_isochrones(args: argparse.Namespace) -> int:
     _checked_out(study.isochrones_dir, force=args.force)
     result, paths = run_isochrones(study, progress=not args.quiet)
     if not args.quiet:
-        print_isochrones(result.served_area, paths)
+        categories = result.served_area["category"].astype(str)
+        lang = study.lang or pick_lang(categories[categories != "all"])
+        print_isochrones(result.served_area, paths, lang=lang)
     return 0
 
 
