@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +20,7 @@ from lifecircle.geo.walk import Walk
 from lifecircle.maps import coverage_map
 from lifecircle.maps.beyond_layers import BeyondLayers
 from lifecircle.planning.adequacy import category_norms, crowded_table
+from lifecircle.planning.report import regenerate_report
 
 WINDOWS = {"weekday_day": 50, "weekday_evening": 15, "weekend": 26}
 
@@ -125,7 +127,7 @@ def test_demo_outputs_capacity_and_hours(demo_out):
 
 
 @pytest.mark.slow
-def test_demo_workbook_sheets_read_back(demo_out):
+def test_demo_workbook_sheets_read_back(demo_out, tmp_path):
     book = openpyxl.load_workbook(demo_out / "report.xlsx")
     names = book.sheetnames
     assert names.index("供需（小区）") < names.index("营业时间（小区）") < names.index("参数")
@@ -151,6 +153,16 @@ def test_demo_workbook_sheets_read_back(demo_out):
     assert [v[4] for v in values] == pytest.approx((hours["hours_covered"] / 168).tolist())
     services = list(book["供需（服务点）"].iter_rows(values_only=True))
     assert services[0][-1] == "超负荷" and {r[-1] for r in services[1:]} == {"是", "否", "未设标准"}
+
+    english = tmp_path / "en"
+    shutil.copytree(demo_out, english)
+    regenerate_report(english, lang="en")
+    book = openpyxl.load_workbook(english / "report.xlsx")
+    assert {"Capacity (compounds)", "Capacity (services)", "Opening hours (compounds)"} <= set(book.sheetnames)
+    flags = {r[-1] for r in book["Capacity (compounds)"].iter_rows(min_row=2, values_only=True)}
+    assert flags == {"yes", "no", "no norm"}
+    page = (english / "report.html").read_text(encoding="utf-8")
+    assert "Opening hours (week)" in page and "Weekday evening (18–21), lowest" in page
 
 
 @pytest.mark.slow
