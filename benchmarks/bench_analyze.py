@@ -168,17 +168,19 @@ def variants(inputs: Inputs, out: Path, *, cache: bool, cache_dir: Path) -> dict
     return runs
 
 
-def run_case(name: str, inputs: Inputs, work: Path, repeat: int, cache: bool) -> dict[str, Runs]:
+def run_case(name: str, inputs: Inputs, work: Path, repeat: int, cache: bool, *, cached: bool) -> dict[str, Runs]:
     out = work / f"out_{name}"
     cache_dir = work / "cache"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     commands = variants(inputs, out, cache=cache, cache_dir=cache_dir)
+    if not cached:
+        commands.pop("cached", None)
     results = {key: Runs() for key in commands}
     order = [k for k in commands if k != "cached"]
     for r in range(repeat):
         rotated = order[r % len(order) :] + order[: r % len(order)]
-        if cache:  # a warm cache: one run of the district stores it, the next reads it
+        if cached:  # a warm cache: one run of the district stores it, the next reads it
             shutil.rmtree(cache_dir, ignore_errors=True)
             run_child(commands["cached"][0], env=commands["cached"][1])
             rotated.insert(r % (len(rotated) + 1), "cached")
@@ -245,6 +247,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="rounds per case (median of them); default 1")
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench_analyze"), help="inputs and outputs go here")
     parser.add_argument("--json", type=Path, help="also write the raw runs here")
+    parser.add_argument("--no-cached", action="store_true", help="leave out the second run on a warm network cache")
     args = parser.parse_args()
     names = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = [c for c in names if c not in CASES]
@@ -256,7 +259,7 @@ def main() -> None:
     for name in names:
         kind, size = CASES[name]
         inputs = phoenix_inputs(args.work, size) if kind == "phoenix" else grid_inputs(args.work, size)
-        results[name] = run_case(name, inputs, args.work, args.repeat, cache)
+        results[name] = run_case(name, inputs, args.work, args.repeat, cache, cached=cache and not args.no_cached)
     print(f"median of {args.repeat} interleaved round(s); {os.cpu_count()} cores, load average "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} at the end\n")  # fmt: skip
     print(table(results))
