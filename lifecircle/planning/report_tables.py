@@ -6,7 +6,7 @@ percentage cell in Excel, a status is 已覆盖 in both, and an id is text every
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,14 +143,25 @@ def compound_table(data: ReportData, lang: str) -> Table | None:
                 out[t(key, lang)] = pd.to_numeric(attrs[column], errors="coerce")
                 kinds[t(key, lang)] = "int"
         if "status" in attrs.columns:
-            out[t("col_status", lang)] = attrs["status"].map(lambda s: status_word(s, lang), na_action="ignore")
+            out[t("col_status", lang)] = _by_value(attrs["status"], lambda s: status_word(s, lang))
         if "has_branch" in attrs.columns and attrs["has_branch"].notna().any():
-            out[t("col_branch", lang)] = attrs["has_branch"].map(lambda v: yes_no(v, lang, has=True))
+            out[t("col_branch", lang)] = _by_value(
+                attrs["has_branch"], lambda v: yes_no(v, lang, has=True), missing=True
+            )
     for category in _categories(data.summary):
         limit = _limit_min(data.summary, category)
         _category_columns(out, kinds, coverage, data.service_names, category, ids, lang, limit_min=limit)
     frame = pd.DataFrame(out).reset_index(drop=True)
     return Table("compounds", t("compound_list", lang), frame, kinds, source=folder.COVERAGE.name)
+
+
+def _by_value(series: pd.Series, word: Callable[[object], str], *, missing: bool = False) -> pd.Series:
+    """``series.map(word)`` (``na_action="ignore"`` unless ``missing``), ``word`` called once per distinct value."""
+    if missing and series.isna().any():
+        return series.map(word)
+    codes, distinct = pd.factorize(series, use_na_sentinel=True)
+    words = np.array([*(word(v) for v in distinct), np.nan], dtype=object)  # code -1 (missing): the last
+    return pd.Series(words[codes], index=series.index, name=series.name)
 
 
 def _category_columns(out: dict, kinds: dict, coverage: pd.DataFrame, service_names: pd.Series,
@@ -166,7 +177,7 @@ def _category_columns(out: dict, kinds: dict, coverage: pd.DataFrame, service_na
     out[walk_col] = walk.round(1).astype(object).where(~unreachable, t("unreachable_short", lang))
     kinds[walk_col] = "minutes"
     covered_col = t("col_covered", lang, category=name, minutes=f"{limit_min:g}")  # each category's own limit
-    out[covered_col] = rows["covered"].map(lambda v: yes_no(v, lang), na_action="ignore")
+    out[covered_col] = _by_value(rows["covered"], lambda v: yes_no(v, lang))
     if "nearest_service_name" in rows.columns:
         nearest = rows["nearest_service_name"]
     elif "nearest_service_id" in rows.columns:
