@@ -5,7 +5,12 @@ compounds and services at random on its streets, and times :func:`lifecircle.pla
 on a LocalCluster of 1 and of 2 worker processes; reports each worker's peak resident memory. Run for the city
 and the doubled city: memory per worker follows the tile, time the city::
 
-    .venv/bin/python benchmarks/bench_dask.py --copies 2 4 --tile-km 3
+    .venv/bin/python benchmarks/bench_dask.py --copies 1 2 4 --tile-km 3
+    .venv/bin/python benchmarks/bench_dask.py --copies 16 --compounds-per-copy 6250 --work /tmp/bench  # ~1M nodes
+
+Each line gives the tiles run, the seconds per tile (wall time x workers / tiles) and the workers' CPU seconds per
+tile (the cost a national estimate multiplies; robust on a loaded machine), and the client's own peak (it reads the
+extract into cells once and holds the layers and the merged answer, never a tile's network).
 """
 
 from __future__ import annotations
@@ -74,11 +79,22 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(path: Path, compounds, services, *, workers: int, tile_km: float, work: Path) -> tuple[float, list[float]]:
-    """Seconds of one run and each worker's peak RSS in MB."""
-    with Client(LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)) as c:
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(
+    path: Path, compounds, services, *, workers: int, tile_km: float, work: Path
+) -> tuple[float, list[float], int, float]:
+    """Seconds of one run, each worker's peak RSS in MB, the tiles run and the workers' CPU seconds on them."""
+    cluster = LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, local_directory=work / "dask"
+    )
+    with Client(cluster) as c:
+        cpu_before = sum(c.run(_cpu_s).values())
         start = time.perf_counter()
-        dask_coverage(
+        result = dask_coverage(
             path,
             compounds,
             services,
@@ -90,8 +106,9 @@ def run(path: Path, compounds, services, *, workers: int, tile_km: float, work: 
         )
         seconds = time.perf_counter() - start
         peaks = sorted(c.run(_peak_rss_mb).values())
+        cpu = sum(c.run(_cpu_s).values()) - cpu_before
         c.cluster.close()
-    return seconds, peaks
+    return seconds, peaks, int(result.params["tiles"]), cpu
 
 
 def main() -> None:
@@ -99,15 +116,21 @@ def main() -> None:
     parser.add_argument("--copies", type=int, nargs="+", default=[2, 4])
     parser.add_argument("--tile-km", type=float, default=3.0)
     parser.add_argument("--compounds-per-copy", type=int, default=2000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--work", type=Path, help="keep the synthetic cities here (default: a temporary folder)")
     args = parser.parse_args()
     source = require(PHOENIX)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.work) as tmp:
         for copies in args.copies:
-            city = Path(tmp) / f"city_{copies}.osm.pbf"
-            lonlat = synthetic_city(source, copies, city)
+            city = Path(args.work or tmp) / f"city_{copies}.osm.pbf"
+            cached = city.parent / f"city_{copies}.lonlat.npy"
+            if not (city.exists() and cached.exists()):
+                city.unlink(missing_ok=True)
+                np.save(cached, synthetic_city(source, copies, city))
+            lonlat = np.load(cached)
             compounds, services = layers(lonlat, args.compounds_per_copy * copies, 300 * copies)
-            for workers in (1, 2):
-                seconds, peaks = run(
+            for workers in args.workers:
+                seconds, peaks, tiles, cpu = run(
                     city,
                     compounds,
                     services,
@@ -117,7 +140,9 @@ def main() -> None:
                 )
                 print(
                     f"copies={copies} nodes~{len(lonlat) * 5} compounds={len(compounds)} workers={workers}: "
-                    f"{seconds:.1f} s, peak RSS per worker {', '.join(f'{p:.0f}' for p in peaks)} MB",
+                    f"{seconds:.1f} s, {tiles} tiles, {seconds * workers / tiles:.2f} s per tile "
+                    f"({cpu / tiles:.2f} CPU s per tile on the workers), "
+                    f"peak RSS per worker {', '.join(f'{p:.0f}' for p in peaks)} MB, client {_peak_rss_mb():.0f} MB",
                     flush=True,
                 )
 
