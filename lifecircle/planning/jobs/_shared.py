@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import networkx as nx
-import pandas as pd
 
 from lifecircle.geo.walk import Walk
 from lifecircle.planning.inputs import (
     JobLayers,
     check_threshold_categories,
-    load_graph,
     read_layers,
     use_weight_columns,
 )
@@ -19,7 +17,7 @@ from lifecircle.planning.network_store import LoadedNetwork, open_network
 from lifecircle.planning.standards import Standard, load_standard
 from lifecircle.planning.study import Study
 
-__all__ = ["read_study_layers", "study_graph", "study_network", "study_standard", "study_walk"]
+__all__ = ["read_study_layers", "study_network", "study_standard", "study_walk"]
 
 
 def study_standard(study: Study) -> Standard | None:
@@ -58,20 +56,6 @@ def read_study_layers(study: Study, *, job: str, compounds: bool = True) -> JobL
         layers.compounds, households_column=study.households_column, population_column=study.population_column
     )
     return replace(layers, compounds=weighted)
-
-
-def study_graph(
-    study: Study, layers: JobLayers, *, graph: nx.MultiDiGraph | None = None
-) -> tuple[nx.MultiDiGraph, dict[str, pd.DataFrame]]:
-    """The study's walking graph (``graph`` when given in Python), by the one network loader."""
-    walking = study.walking
-    return load_graph(
-        study.network if graph is None else graph,
-        layers=tuple(g for g in (layers.compounds, layers.services) if g is not None),
-        include_private=walking.needs_private_roads,
-        merge_lines=walking.merge_lines,
-        level_column=walking.level_column,
-    )
 
 
 def study_network(study: Study, layers: JobLayers, *, graph: nx.MultiDiGraph | None = None) -> LoadedNetwork:
