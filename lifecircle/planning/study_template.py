@@ -105,6 +105,10 @@ served_area = true                       # the street area each category serves 
 # [hours]                                # 三延: opening hours (opening_hours / 营业时间 columns are found)
 # at = "周六 20:00"                       # coverage with only the services open then
 
+# [dask]                                 # a whole city or province in tiles (pip install 'lifecircle[dask]')
+# scheduler = "local"                    # local (this machine) | "tcp://HOST:8786" (a running Dask scheduler)
+# tile_km = 4                            # tile side; no served areas in a tiled run
+
 # [run]                                  # what `lifecircle run` does (default: the analysis only)
 # steps = ["analysis", "siting", "isochrones", "publishing"]
 
