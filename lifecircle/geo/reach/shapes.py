@@ -154,10 +154,18 @@ def line_catchments(
 
 
 def group_union(polys: np.ndarray, group: np.ndarray, n_groups: int, base: np.ndarray | None = None) -> np.ndarray:
-    """Union of polygons per group (plus ``base[g]`` when given), as one padded 2-D ``union_all``."""
-    out, table, has = grouped_table(polys, group, n_groups, base)
+    """Union of polygons per group (one padded 2-D ``union_all``), then with ``base[g]`` when given.
+
+    ``base`` (a served area, thousands of times larger than the pieces) is joined once at the end: inside the
+    cascaded union it would be unioned again at every level of the tree.
+    """
+    out, table, has = grouped_table(polys, group, n_groups)
     if has.any():
         out[has] = shapely.union_all(table[has], axis=1)
+    if base is not None:
+        both = has & ~shapely.is_empty(base)
+        out[both] = shapely.union(out[both], base[both])
+        out[~has] = base[~has]
     return out
 
 
