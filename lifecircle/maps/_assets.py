@@ -81,6 +81,24 @@ _HELPERS_JS = r"""
     return new C();
   }
   function textTip(s) { return function () { return el("span", s); }; }
+  function fitWhenSized(map, bounds) {
+    // a frame not laid out yet (the report's sandboxed frame) gives the map no size: the fit above fell back to
+    // zoom 0, so fit again once the container has a size
+    var c = map.getContainer();
+    if (c.clientWidth > 0 && c.clientHeight > 0) { return; }
+    function refit() {
+      if (!(c.clientWidth > 0 && c.clientHeight > 0)) { return false; }
+      map.invalidateSize({ pan: false });
+      map.fitBounds(bounds, { animate: false });
+      return true;
+    }
+    if (typeof ResizeObserver === "function") {
+      var ro = new ResizeObserver(function () { if (refit()) { ro.disconnect(); } });
+      ro.observe(c);
+    } else {
+      map.on("resize", function once() { if (refit()) { map.off("resize", once); } });
+    }
+  }
 """
 
 _POPUPS_JS = r"""
@@ -142,7 +160,11 @@ _BUILD_JS = r"""
   function build(map, G, D) {
     var ctx = { map: map, G: G, D: D, Lb: D.labels, index: [], popup: popups(D) };
     var t1 = performance.now();
-    if (D.bounds) { map.fitBounds(D.bounds); }  // first: every layer is then drawn once, at its final view
+    if (D.bounds) {  // first: every layer is then drawn once, at its final view
+      map.invalidateSize({ pan: false });  // the size Leaflet measured when the map was made may be stale (a frame)
+      map.fitBounds(D.bounds, { animate: false });  // an animation left pending would swallow a later fit
+      fitWhenSized(map, D.bounds);
+    }
     var timing = { fitBounds: Math.round(performance.now() - t1) };
     var steps = [basemapFallback, drawStreets, drawCompounds, drawServices, drawBranches, drawServed, drawSites,
                  drawStudy, drawBeyond, addTitle, addLegend, addSearch];

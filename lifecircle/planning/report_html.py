@@ -2,9 +2,10 @@
 
 The map of the folder is embedded in an ``<iframe srcdoc>`` holding its whole page, escaped, with Leaflet
 inlined when the map was written for the web; so the report opens alone, from an e-mail or a USB stick, with
-no network. The frame keeps the report's origin (a cross-origin frame is not drawn while off screen, so it would
-print blank) but is sandboxed against navigating the report or submitting forms. Every user string is escaped, in
-the report and in the map.
+no network. The frame is sandboxed to scripts alone (an opaque origin: it cannot reach the report, its storage or
+its cookies, navigate the report or submit forms). Chromium does not print such a frame's map, so the report also
+carries a still picture of the map (:func:`lifecircle.maps.print_map.print_map_png`) that only print shows. Every
+user string is escaped, in the report and in the map.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ td:first-child{white-space:nowrap}
 .headline{display:flex;flex-wrap:wrap;gap:1em}.headline div{background:#f5f9f5;border-left:4px solid #31a354;
 padding:.5em 1em;min-width:12em}.headline b{display:block;font-size:1.6em}
 iframe{width:100%;height:620px;border:1px solid #ccc;background:#fafafa}
+img.lc-print-map{display:none;width:100%;border:1px solid #ccc}
+@media print{#lc-map,#lc-open-map{display:none}img.lc-print-map{display:block}}
 .warn li{color:#8a4b00}.muted{color:#777;font-size:.85em}
 img{max-width:100%}
 """
@@ -167,10 +170,16 @@ def embedded_map(map_path: Path, lang: str) -> str:
     except LifecircleError as exc:  # no Leaflet package installed: the map still shows online
         log.warning("the map in the report needs the network: %s", exc)
     title = _e(t("map", lang))
+    from lifecircle.maps.print_map import print_map_png
+
+    still = print_map_png(map_path.parent)  # what print shows in place of the frame
+    picture = "" if still is None else (
+        f'<img class="lc-print-map" alt="{title}" src="data:image/png;base64,{base64.b64encode(still).decode()}">'
+    )  # fmt: skip
     return (
         f'<p><a id="lc-open-map" href="{folder.MAP.name}" target="_blank">{_e(t("map_open", lang))}</a></p>'
-        f'<iframe id="lc-map" title="{title}" sandbox="allow-scripts allow-same-origin allow-popups" '
-        f'srcdoc="{html.escape(page, quote=True)}"></iframe><script>{_OPEN_MAP_JS}</script>'
+        f'<iframe id="lc-map" title="{title}" sandbox="allow-scripts allow-popups" '
+        f'srcdoc="{html.escape(page, quote=True)}"></iframe>{picture}<script>{_OPEN_MAP_JS}</script>'
     )
 
 
