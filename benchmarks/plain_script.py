@@ -62,7 +62,7 @@ def read_streets(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations()
     processor = processor.with_filter(osmium.filter.KeyFilter("highway"))
     for way in processor:
-        if not walkable(way.tags):
+        if not way.is_way() or not walkable(way.tags):  # highway=* nodes (crossings) pass the key filter too
             continue
         previous = -1
         for node in way.nodes:
