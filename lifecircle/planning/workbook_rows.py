@@ -58,7 +58,7 @@ def _text_bodies(values: np.ndarray) -> np.ndarray:
         care = strings.str.contains(_NEEDS_CARE, regex=True).to_numpy(dtype=bool)
     else:  # none does: only leading or trailing whitespace (re's \s is str.isspace) asks for xml:space
         care = np.fromiter((v[:1].isspace() or v[-1:].isspace() for v in listed), bool, len(listed))
-    bodies = ("<t>" + strings + "</t>").to_numpy(dtype=object, copy=True)
+    bodies = np.array(list(map("<t>{}</t>".format, listed)), dtype=object)
     if care.any():
         bodies[care] = [_escape_text(s) for s in strings[care]]
     return bodies
@@ -101,18 +101,23 @@ def _numbers(column: pd.Series, number: np.ndarray) -> np.ndarray:
 
 
 def _cells(
-    column: pd.Series, number: np.ndarray, text: np.ndarray, refs: np.ndarray, formats: tuple[Format, Format]
+    column: pd.Series,
+    number: np.ndarray,
+    text: np.ndarray,
+    letter: str,
+    rows: np.ndarray,
+    formats: tuple[Format, Format],
 ) -> np.ndarray:
-    """The ``<c>`` element of each value ("" where no cell is written)."""
+    """The ``<c>`` element of each value ("" where no cell is written); ``rows``: the sheet row numbers as text."""
     out = np.full(len(column), "", dtype=object)
     if number.any():
-        head = '<c r="' + refs[number] + f'" s="{formats[0]._get_xf_index()}"><v>'
-        out[number] = head + _numbers(column, number) + "</v></c>"
+        cell = f'<c r="{letter}{{}}" s="{formats[0]._get_xf_index()}"><v>{{}}</v></c>'.format
+        out[number] = list(map(cell, rows[number], _numbers(column, number)))
     if text.any():
         values = column.to_numpy(dtype=object)[text]
         strings = np.array([v if isinstance(v, str) else str(v) for v in values], dtype=object)
-        head = '<c r="' + refs[text] + f'" s="{formats[1]._get_xf_index()}" t="inlineStr"><is>'
-        out[text] = head + _text_bodies(strings) + "</is></c>"
+        cell = f'<c r="{letter}{{}}" s="{formats[1]._get_xf_index()}" t="inlineStr"><is>{{}}</is></c>'.format
+        out[text] = list(map(cell, rows[text], _text_bodies(strings)))
     return out
 
 
@@ -144,8 +149,9 @@ def write_rows(sheet, columns: list[tuple[pd.Series, bool, Format, Format]], fir
     rows = (np.arange(first_row, first_row + n) + 1).astype(str).astype(object)
     grid = np.empty((n, len(columns) + 2), dtype=object)
     for col, ((values, _, fmt, text_fmt), (number, text)) in enumerate(zip(columns, kinds, strict=True)):
-        refs = xl_col_to_name(col) + rows
-        grid[:, col + 1] = _cells(values, number, text, refs, (fmt, text_fmt))  # indexes given above
+        grid[:, col + 1] = _cells(
+            values, number, text, xl_col_to_name(col), rows, (fmt, text_fmt)
+        )  # indexes given above
     has_cell = np.zeros(n, dtype=bool)
     for number, text in kinds:
         has_cell |= number | text
