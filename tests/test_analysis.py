@@ -70,9 +70,9 @@ def test_analysis_end_to_end(layers):
 def test_households_and_population_must_be_counts(layers):
     G, compounds, services, _ = layers
     for column, values, problem in (
-        ("households", [100, "many", 50], "holds text that is not a number (compounds B)"),
-        ("households", [100, -5, 50], "has negative values (compounds B)"),
-        ("人口", [10, 20, "x"], "holds text that is not a number (compounds C)"),
+        ("households", [100, "many", 50], "must hold numbers of 0 or more; 1 compound does not: B ('many')"),
+        ("households", [100, -5, 50], "must hold numbers of 0 or more; 1 compound does not: B (-5)"),
+        ("人口", [10, 20, "x"], "must hold numbers of 0 or more; 1 compound does not: C ('x')"),
     ):
         with pytest.raises(InputError, match=re.escape(f"{column}' {problem}")):
             analyze(G, compounds.assign(**{column: values}), services)

@@ -171,29 +171,48 @@ def require_some_on_network(snapped: np.ndarray, what: str, max_snap_m: float) -
         )
 
 
-def weight_values(compounds: gpd.GeoDataFrame, column: str) -> pd.Series:
-    """The numbers of a compound weight column (households, population); blanks stay NaN.
+def column_numbers(layer: pd.DataFrame, column: str, *, kind: str, source: str | None = None) -> pd.Series:
+    """The numbers of a count column (households, population, capacity), in their own dtype; blanks stay NaN.
 
     Parameters
     ----------
-    compounds
-        The compound layer, indexed by compound id.
+    layer
+        The layer, indexed by its ids.
     column
-        The weight column.
+        The column to read.
+    kind
+        What a row is, in the message: ``"compound"``, ``"service"``, ``"building"``.
+    source
+        The file the layer came from, named first in the message when given.
 
     Raises
     ------
     InputError
-        A value is text that is not a number, or negative; the message names the column and a few compounds.
+        The column is missing, or a value is text that is not a number or negative: one line naming the column,
+        how many rows and a few of them with their values.
     """
-    raw = compounds[column]
+    where = f"{source}: the" if source else "The"
+    if column not in layer.columns:
+        columns = ", ".join(map(str, layer.columns.drop("geometry", errors="ignore")))
+        raise InputError(f"{where} {kind} layer has no column {column!r}; its columns are {columns}.")
+    raw = layer[column]
     values = pd.to_numeric(raw, errors="coerce")
     text = raw.notna() & values.isna() & (raw.astype(str).str.strip() != "")
-    if text.any():
-        examples = ", ".join(map(str, compounds.index[text.to_numpy()][:5]))
-        raise InputError(f"The compound column {column!r} holds text that is not a number (compounds {examples}).")
-    negative = (values < 0).to_numpy()
-    if negative.any():
-        examples = ", ".join(map(str, compounds.index[negative][:5]))
-        raise InputError(f"The compound column {column!r} has negative values (compounds {examples}).")
+    bad = (text | (values < 0)).to_numpy()
+    if bad.any():
+        count = int(bad.sum())
+        pairs = zip(layer.index[bad][:5], raw[bad][:5], strict=True)
+        shown = ", ".join(f"{i} ({value!r})" if isinstance(value, str) else f"{i} ({value})" for i, value in pairs)
+        rows = f"1 {kind} does" if count == 1 else f"{count} {kind}s do"
+        raise InputError(f"{where} {kind} column {column!r} must hold numbers of 0 or more; {rows} not: {shown}.")
     return values
+
+
+def weight_values(compounds: pd.DataFrame, column: str) -> pd.Series:
+    """The numbers of a compound weight column (households, population); blanks stay NaN.
+
+    See Also
+    --------
+    column_numbers : the check and its one-line error.
+    """
+    return column_numbers(compounds, column, kind="compound")

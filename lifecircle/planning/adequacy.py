@@ -18,6 +18,7 @@ from lifecircle.errors import InputError
 from lifecircle.geo.inputs.columns import HOUSEHOLD_COLUMNS, find_column
 from lifecircle.geo.reach.adequacy import METHODS, AdequacyResult, adequacy
 from lifecircle.geo.reach.coverage import ALL
+from lifecircle.geo.validate import column_numbers
 from lifecircle.planning.analysis import Analysis
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ def _demand(compounds: pd.DataFrame, column: str | None) -> tuple[pd.Series, str
         raise InputError(
             "Adequacy needs each compound's demand: a households column (户数, households) or --demand-column."
         )
-    values = _numbers(compounds, name, "compound")
+    values = column_numbers(compounds, name, kind="compound").astype(float)
     if values.isna().any():
         missing = values.index[values.isna()]
         log.warning(
@@ -155,7 +156,7 @@ def _capacity(services: pd.DataFrame, column: str | None) -> pd.Series:
     """Capacity per service: the named column (blanks count 0, with a warning), else 1 each."""
     if column is None:
         return pd.Series(1.0, index=services.index)
-    values = _numbers(services, column, "service")
+    values = column_numbers(services, column, kind="service").astype(float)
     if values.isna().any():
         missing = values.index[values.isna()]
         log.warning(
@@ -165,20 +166,6 @@ def _capacity(services: pd.DataFrame, column: str | None) -> pd.Series:
             ", ".join(map(str, missing[:5])),
         )
     return values.fillna(0.0)
-
-
-def _numbers(layer: pd.DataFrame, column: str, kind: str) -> pd.Series:
-    """A column's numbers; text or negative numbers are a one-line error naming a few rows."""
-    if column not in layer.columns:
-        columns = ", ".join(map(str, layer.columns.drop("geometry", errors="ignore")))
-        raise InputError(f"The {kind} layer has no column {column!r}; its columns are {columns}.")
-    raw = layer[column]
-    values = pd.to_numeric(raw, errors="coerce")
-    bad = (raw.notna() & values.isna() & (raw.astype(str).str.strip() != "")) | (values < 0)
-    if bad.any():
-        examples = ", ".join(f"{i} ({raw[i]!s})" for i in layer.index[bad.to_numpy()][:5])
-        raise InputError(f"The {kind} column {column!r} must hold numbers of 0 or more: {examples}.")
-    return values.astype(float)
 
 
 def _judged(analysis: Analysis, found: AdequacyResult, category: pd.Series, options: AdequacyOptions) -> dict:

@@ -15,9 +15,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from lifecircle.errors import InputError
 from lifecircle.geo.inputs.columns import HOUSEHOLD_COLUMNS, find_column
-from lifecircle.geo.validate import weight_values
+from lifecircle.geo.validate import column_numbers, weight_values
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +26,8 @@ LEVEL_COLUMNS = ("building:levels", "levels", "层数", "楼层数", "楼层", "
 
 
 def building_values(layer: pd.DataFrame, column: str, source: str) -> pd.Series:
-    """The numbers of a building column (households); blanks stay NaN.
-
-    Raises
-    ------
-    InputError
-        A value is text that is not a number, or negative: one line naming the column, buildings and values.
-    """
-    raw = layer[column]
-    values = pd.to_numeric(raw, errors="coerce")
-    text = raw.notna() & values.isna() & (raw.astype(str).str.strip() != "")
-    bad = text | (values < 0)
-    if bad.any():
-        shown = ", ".join(f"{i} ({raw[i]!r})" for i in layer.index[bad.to_numpy()][:5])
-        raise InputError(
-            f"{source}: the building column {column!r} must hold numbers of 0 or more; "
-            f"{int(bad.sum())} buildings do not: {shown}."
-        )
-    return values.astype(float)
+    """The numbers of a building column (households) as floats; blanks stay NaN (see ``column_numbers``)."""
+    return column_numbers(layer, column, kind="building", source=source).astype(float)
 
 
 def _floor_area(buildings: gpd.GeoDataFrame, levels: pd.Series) -> tuple[np.ndarray, int, int]:
