@@ -76,6 +76,12 @@ def layers(lonlat: np.ndarray, n_compounds: int, n_services: int, seed: int = 21
 
 
 def _peak_rss_mb() -> float:
+    """This process's own peak: VmHWM on Linux (ru_maxrss of a spawned worker starts at its parent's RSS)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -13,6 +13,7 @@ import pytest
 import shapely
 from conftest import shared_file
 
+from lifecircle.errors import InputError
 from lifecircle.geo.network.osm import osm_segments
 from lifecircle.planning.cli import main
 from lifecircle.planning.study import load_study
@@ -115,7 +116,7 @@ def test_study_file_dask_table(tmp_path):
     assert study.dask.scheduler == "tcp://10.0.0.1:8786" and study.dask.tile_km == 6.0
     assert load_study(tmp_path / "study.toml").with_overrides(dask={"tile_km": 2.0}).dask.tile_km == 2.0
     (tmp_path / "study.toml").write_text(head + '[dask]\nscheduler = "10.0.0.1"\n')
-    with pytest.raises(Exception, match="dask.scheduler"):
+    with pytest.raises(InputError, match=r"dask\.scheduler"):
         load_study(tmp_path / "study.toml")
     (tmp_path / "study.toml").write_text(head)
     assert load_study(tmp_path / "study.toml").dask.scheduler is None  # one process by default
