@@ -141,3 +141,18 @@ def test_road_lines_and_steps_reach_siting(flight, tmp_path):
     iso = ["-q", "isochrones", "--network", str(roads), "--services", str(folder / "services.geojson")]
     assert main([*iso, "--minutes", "5", "--steps-factor", "3", "--out", str(out)]) == 0
     assert (out / "isochrones.gpkg").is_file()
+
+
+def test_help_states_the_walks_own_defaults():
+    """``--help`` stays light (no geo import), so its defaults are written out; they must be the Walk's."""
+    from lifecircle.geo.routing.snapping import DEFAULT_MAX_SNAP_M
+    from lifecircle.geo.walk import DEFAULT_LIMIT_MIN, DEFAULT_SPEED_KMH, DEFAULT_STEPS_FACTOR
+    from lifecircle.planning.cli import build_parser
+
+    parser = build_parser()
+    analyze = next(a for a in parser._subparsers._group_actions[0].choices.values() if a.prog.endswith("analyze"))
+    helps = {a.dest: a.help for a in analyze._actions}
+    assert f"(default {DEFAULT_SPEED_KMH:g})" in helps["speed_kmh"]
+    assert f"(default {DEFAULT_LIMIT_MIN:g}," in helps["minutes"]
+    assert f"(default {DEFAULT_MAX_SNAP_M:g})" in helps["max_snap_m"]
+    assert f"(default {DEFAULT_STEPS_FACTOR:g})" in " ".join(helps["steps_factor"].split())
