@@ -11,7 +11,10 @@ import pyogrio
 import pytest
 import shapely
 
-from lifecircle.planning.isochrone_job import run_isochrones
+from lifecircle.planning.inputs import LayerSpec
+from lifecircle.planning.jobs.isochrones import run_isochrones
+from lifecircle.planning.options import IsochroneOptions
+from lifecircle.planning.study import Study
 
 _ROOT = Path(__file__).resolve().parents[1]
 SHARED = next(
@@ -19,6 +22,19 @@ SHARED = next(
     _ROOT.parent / "shared" / "data",
 )
 OSM = SHARED / "osm" / "beijing_haidian_cau_xueyuanlu.osm.bz2"
+
+
+def isochrone_study(services: Path, out: Path, *, minutes, rings: bool = False) -> Study:
+    """The isochrones job's study: the CAU extract, services with a 类别 column, 4.5 km/h, 45 m catchment."""
+    return Study(
+        network=str(OSM),
+        compounds=None,
+        services=LayerSpec(services),
+        category_column="类别",
+        speed_kmh=4.5,
+        isochrones=IsochroneOptions(minutes=tuple(minutes), catchment_m=45, rings=rings),
+        isochrones_dir=out,
+    )
 
 
 @pytest.mark.slow
@@ -44,9 +60,7 @@ def test_run_isochrones_writes_layers_and_geojson(tmp_path):
     services_path = tmp_path / "services.geojson"
     services.to_file(services_path)
     out = tmp_path / "out"
-    result, written = run_isochrones(
-        OSM, services_path, out, minutes=[5, 10], speed_kmh=4.5, catchment_m=45, rings=True
-    )
+    result, written = run_isochrones(isochrone_study(services_path, out, minutes=[5, 10], rings=True))
     assert sorted(p.name for p in written) == sorted(
         [
             "isochrones.gpkg",
@@ -75,7 +89,7 @@ def test_run_isochrones_writes_layers_and_geojson(tmp_path):
     # a second run into the existing folder replaces the files
     # a second run into the existing folder replaces the files, and drops the rings it no longer makes
     (out / "notes.txt").write_text("kept")
-    run_isochrones(OSM, services_path, out, minutes=[5])
+    run_isochrones(isochrone_study(services_path, out, minutes=[5]))
     assert len(gpd.read_file(out / "isochrones.gpkg", layer="per_service")) == 3
     assert not (out / "isochrones_rings.geojson").exists()
     assert (out / "notes.txt").read_text() == "kept"
