@@ -80,9 +80,17 @@ def test_tiled_cli_run_equals_the_single_process_run(yuma_files, tmp_path, capsy
         assert summary["categories"][category]["compounds_covered"] == entry["compounds_covered"]
 
 
-def test_scheduler_without_dask_names_the_extra(yuma_files, tmp_path, capsys, monkeypatch):
+def _empty_files(folder):
+    """Files that exist (checks before any reading need nothing more)."""
+    paths = [folder / name for name in ("city.osm.pbf", "compounds.gpkg", "services.gpkg")]
+    for path in paths:
+        path.write_bytes(b"")
+    return paths
+
+
+def test_scheduler_without_dask_names_the_extra(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
-    assert main([*_args(yuma_files, tmp_path / "out"), "--scheduler", "local"]) == 2
+    assert main([*_args(_empty_files(tmp_path), tmp_path / "out"), "--scheduler", "local"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "lifecircle[dask]" in err[0] and err[0].startswith("lifecircle: error:")
     assert not (tmp_path / "out").exists()
@@ -99,9 +107,10 @@ def test_unreachable_scheduler_is_one_line_within_ten_seconds(yuma_files, tmp_pa
     assert not (tmp_path / "out").exists()
 
 
-def test_options_needing_the_whole_network_are_refused(yuma_files, tmp_path, capsys):
+@pytest.mark.slow  # imports distributed
+def test_options_needing_the_whole_network_are_refused(tmp_path, capsys):
     pytest.importorskip("distributed", reason="the dask extra is not installed")
-    args = [*_args(yuma_files, tmp_path / "out"), "--scheduler", "local", "--compound-roads"]
+    args = [*_args(_empty_files(tmp_path), tmp_path / "out"), "--scheduler", "local", "--compound-roads"]
     assert main(args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--compound-roads" in err[0] and "whole network" in err[0]
