@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -23,6 +24,16 @@ METRIC_CRS = "EPSG:32650"  # UTM 50N (Beijing): synthetic graphs are laid out in
 def _own_network_cache(monkeypatch, tmp_path_factory) -> None:
     """Every test starts with an empty network cache of its own, never the user's (``$LIFECIRCLE_CACHE_DIR``)."""
     monkeypatch.setenv("LIFECIRCLE_CACHE_DIR", str(tmp_path_factory.mktemp("network-cache")))
+
+
+@pytest.fixture(autouse=True)
+def _lifecircle_log_level():
+    """A test that runs the CLI (``-q`` sets the log level to ERROR) leaves the next test's warnings alone."""
+    loggers = [logging.getLogger(), logging.getLogger("lifecircle")]  # the CLI's basicConfig sets the root's too
+    levels = [logger.level for logger in loggers]
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
 
 
 def shared_file(relative: str) -> Path:
