@@ -86,6 +86,24 @@ def test_leaflet_loads_from_the_offline_file(browser, offline_map):
     page.close()
 
 
+def test_tooltip_on_a_group_of_groups_raises_no_error(browser, offline_map):
+    """Leaflet 1.9.3 threw "t.getElement is not a function" for a tooltip over nested groups (fixed in 1.9.4)."""
+    path, *_ = offline_map
+    p = Page(browser)
+    page = p.open(path)
+    thrown = page.evaluate(
+        """() => {
+          const map = LC.last.map, c = map.getCenter();
+          try {
+            L.featureGroup([L.layerGroup([L.circleMarker(c)])]).bindTooltip("x").addTo(map).openTooltip(c);
+            return null;
+          } catch (e) { return String(e); }
+        }"""
+    )
+    assert thrown is None and p.errors == []
+    page.close()
+
+
 def test_every_compound_polygon_renders(browser, offline_map):
     path, comp, svc, _ = offline_map
     page = Page(browser).open(path)

@@ -185,8 +185,23 @@ _BUILD_JS = r"""
   }
 """
 
+# Leaflet 1.9.3 (the version XStatic ships) calls getElement() on every layer of a group that has a tooltip, and a
+# nested group has none: "t.getElement is not a function" while panning a map with clustered services. Leaflet 1.9.4
+# guards both calls; this applies the same guard.
+_LEAFLET_TOOLTIP_FIX_JS = r"""
+  ["_addFocusListenersOnLayer", "_setAriaDescribedByOnLayer"].forEach(function (name) {
+    var original = L.Layer.prototype[name];
+    if (typeof original !== "function") { return; }
+    L.Layer.prototype[name] = function (layer) {
+      if (!layer || typeof layer.getElement !== "function") { return undefined; }
+      return original.call(this, layer);
+    };
+  });
+"""
+
 RUNTIME_JS = (
     '\n(function () {\n  "use strict";\n  if (window.LC) { return; }\n'
+    + _LEAFLET_TOOLTIP_FIX_JS
     + _HELPERS_JS
     + _POPUPS_JS
     + CANVAS_JS
