@@ -27,13 +27,11 @@ def _own_network_cache(monkeypatch, tmp_path_factory) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _lifecircle_log_level():
-    """A test that runs the CLI (``-q`` sets the log level to ERROR) leaves the next test's warnings alone."""
-    loggers = [logging.getLogger(), logging.getLogger("lifecircle")]  # the CLI's basicConfig sets the root's too
-    levels = [logger.level for logger in loggers]
-    yield
-    for logger, level in zip(loggers, levels, strict=True):
-        logger.setLevel(level)
+def _lifecircle_log_level() -> None:
+    """Each test starts at Python's default log levels: a CLI run with ``-q`` (in a test or a module-scoped fixture
+    before it) sets the root and package loggers to ERROR, and a later test's caplog would see no warning."""
+    logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger("lifecircle").setLevel(logging.NOTSET)
 
 
 def shared_file(relative: str) -> Path:
