@@ -81,6 +81,17 @@ class CoverageResult:
         return list(dict.fromkeys(self.table["category"]))
 
 
+def service_categories(services: pd.DataFrame, category_column: str | None) -> tuple[np.ndarray, list[str]]:
+    """Each service's category as text, and the categories searched: ``ALL`` first, then the others sorted.
+
+    Without a category column (or when the layer lacks it) every service is in ``ALL`` alone.
+    """
+    if category_column and category_column in services.columns:
+        service_category = services[category_column].astype(str).to_numpy()
+        return service_category, [ALL, *sorted(set(service_category) - {ALL})]
+    return np.full(len(services), ALL, dtype=object), [ALL]
+
+
 def inside_points(compounds: gpd.GeoDataFrame, crs: pyproj.CRS) -> gpd.GeoSeries:
     """A point inside each compound polygon (GEOS point-on-surface), in ``crs``.
 
@@ -212,12 +223,7 @@ def coverage(
     services_m = to_crs(services, net.crs)
     service_att = snap_points(net, services_m.geometry.to_numpy(), max_snap_m=max_snap_m)
     compound_snapped = _snapped_compounds(origins, service_att, len(compounds), max_snap_m)
-    if category_column and category_column in services_m.columns:
-        service_category = services_m[category_column].astype(str).to_numpy()
-        categories = [ALL, *sorted(set(service_category) - {ALL})]
-    else:
-        service_category = np.full(len(services_m), ALL, dtype=object)
-        categories = [ALL]
+    service_category, categories = service_categories(services_m, category_column)
 
     # every pair within the limit, once for all categories
     o, s, w = pairs_within(net, origins.attachment, service_att, limit_m=max_walk_m)

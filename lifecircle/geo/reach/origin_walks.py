@@ -18,7 +18,7 @@ import shapely
 from lifecircle.geo.crs import to_crs
 from lifecircle.geo.network.graph import PreparedNetwork
 from lifecircle.geo.network.segment_index import nearest_segments
-from lifecircle.geo.reach.coverage import ALL
+from lifecircle.geo.reach.coverage import ALL, service_categories
 from lifecircle.geo.routing.attachment import Attachment
 from lifecircle.geo.routing.paths import nearest_destination
 from lifecircle.geo.routing.snapping import snap_points
@@ -111,12 +111,7 @@ def nearest_walks(
     services_m = to_crs(services, net.crs)
     targets = snap_points(net, services_m.geometry.to_numpy(), max_snap_m=max_snap_m)  # checks max_snap_m too
     origins = Attachment(*nearest_segments(net.segment_index, xy, max_distance_m=max_snap_m))
-    if category_column and category_column in services_m.columns:
-        service_category = services_m[category_column].astype(str).to_numpy()
-        categories = [ALL, *sorted(set(service_category) - {ALL})]
-    else:
-        service_category = np.full(len(services_m), ALL, dtype=object)
-        categories = [ALL]
+    service_category, categories = service_categories(services_m, category_column)
     n_cat, n = len(categories), len(xy)
     walk_m = np.full((n_cat, n), np.inf)
     nearest = np.full((n_cat, n), -1, dtype=np.int64)

@@ -29,12 +29,12 @@ from lifecircle.geo.crs import to_crs
 from lifecircle.geo.network.graph import prepare_network
 from lifecircle.geo.network.partition import PartitionedExtract, region_graph
 from lifecircle.geo.reach.coverage import (
-    ALL,
     CoverageResult,
     Origins,
     _coverage_table,
     _nearest_per_category,
     inside_points,
+    service_categories,
 )
 from lifecircle.geo.routing.paths import pairs_within
 from lifecircle.geo.routing.snapping import snap_points
@@ -111,12 +111,7 @@ def plan_tiles(
     cxy = np.column_stack([inner.x.to_numpy(), inner.y.to_numpy()])
     services_m = to_crs(services, crs)
     sxy = np.column_stack([services_m.geometry.x.to_numpy(), services_m.geometry.y.to_numpy()])
-    if category_column and category_column in services.columns:
-        service_category = services[category_column].astype(str).to_numpy()
-        categories = [ALL, *sorted(set(service_category) - {ALL})]
-    else:
-        service_category = np.full(len(services), ALL, dtype=object)
-        categories = [ALL]
+    service_category, categories = service_categories(services, category_column)
     ckey = np.floor(cxy / tile_m).astype(np.int64)
     skey = np.floor(sxy / tile_m).astype(np.int64)
     keys = sorted({tuple(k) for k in np.vstack([ckey, skey]).tolist()})
