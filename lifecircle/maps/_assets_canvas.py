@@ -9,7 +9,15 @@ keeps Leaflet's drawing and hit-testing but
 - when it must redraw, re-clips only the paths that were cut by the old edge or are cut by the new one (a path wholly
   inside both keeps its projected, simplified points);
 - draws runs of consecutive lines of one style as one canvas path (one ``stroke`` for a road class, not one per
-  street).
+  street);
+- finds what is under the mouse in a grid of 128 px cells (in layer pixels) rather than by testing every path: a
+  cell lists, in draw order, the interactive paths whose hit box (``_pxBounds``, which Leaflet pads by the click
+  tolerance; a circle's centre ± radius + tolerance) reaches into it, filled by one pass over the paths the first
+  time the mouse is in it; later clicks and hovers there test only its few paths. Every cell is dropped when a path
+  is added, removed, moved, restyled or reordered (``_initPath``, ``_removePath``, ``_requestRedraw``) and when the
+  paths are re-projected (``_reset``, ``_onZoomEnd``); a pan's redraw only re-clips paths, which leaves hit boxes as
+  they were. Leaflet 1.9.3's semantics are kept: the topmost (last drawn) path wins, a click ending a drag goes to
+  no path, hovering is throttled to 32 ms with mouseover/mouseout and the ``leaflet-interactive`` cursor class.
 """
 
 from __future__ import annotations
@@ -28,8 +36,73 @@ CANVAS_JS = r"""
     return b.min.x >= outer.min.x && b.min.y >= outer.min.y && b.max.x <= outer.max.x && b.max.y <= outer.max.y;
   }
 
+  var HIT_CELL = 128;  // px: a cell of the hit-test grid
+
+  function reaches(layer, x0, y0, x1, y1) {  // may _containsPoint accept a point of this box?
+    var p = layer._point, b = layer._pxBounds;
+    if (p && layer._radius !== undefined) {  // circles: within radius + tolerance of the centre
+      var r = layer._radius + layer._clickTolerance();
+      return p.x + r >= x0 && p.x - r <= x1 && p.y + r >= y0 && p.y - r <= y1;
+    }
+    if (!b) { return true; }  // no bounds to go by (lines and polygons test their padded _pxBounds first)
+    return b.max.x >= x0 && b.min.x <= x1 && b.max.y >= y0 && b.min.y <= y1;
+  }
+
+  var leafletCanvas = L.Canvas.prototype;
+
   var QuickCanvas = L.Canvas.extend({
     options: { padding: 0.3 },
+
+    // ---- the hit-test grid: cells filled when first pointed at, all dropped when a path or the projection changes
+    _initPath: function (layer) { this._lcCells = null; leafletCanvas._initPath.call(this, layer); },
+    _removePath: function (layer) { this._lcCells = null; leafletCanvas._removePath.call(this, layer); },
+    _requestRedraw: function (layer) { this._lcCells = null; leafletCanvas._requestRedraw.call(this, layer); },
+
+    _lcCell: function (point) {  // the interactive paths that may hold point, bottom to top
+      var i = Math.floor(point.x / HIT_CELL), j = Math.floor(point.y / HIT_CELL), key = i + ":" + j;
+      var cells = this._lcCells || (this._lcCells = {}), cell = cells[key];
+      if (cell) { return cell; }
+      var x0 = i * HIT_CELL, y0 = j * HIT_CELL, x1 = x0 + HIT_CELL, y1 = y0 + HIT_CELL;
+      cell = cells[key] = [];
+      for (var order = this._drawFirst; order; order = order.next) {
+        var layer = order.layer;
+        if (layer.options.interactive && reaches(layer, x0, y0, x1, y1)) { cell.push(layer); }
+      }
+      return cell;
+    },
+
+    _lcHitAt: function (point, accept) {  // the topmost interactive path holding point that accept() takes
+      var cell = this._lcCell(point);
+      for (var k = cell.length - 1; k >= 0; k--) {  // top down: the first hit is the last one Leaflet's scan keeps
+        var layer = cell[k];
+        if (layer.options.interactive && layer._containsPoint(point) && accept(layer)) { return layer; }
+      }
+      return undefined;
+    },
+
+    _onClick: function (e) {  // Leaflet 1.9.3's, through the grid
+      var map = this._map, afterDrag = e.type === "click" || e.type === "preclick";
+      var layer = this._lcHitAt(map.mouseEventToLayerPoint(e), function (l) {
+        return !afterDrag || !map._draggableMoved(l);
+      });
+      this._fireEvent(layer ? [layer] : false, e);
+    },
+
+    _handleMouseHover: function (e, point) {  // Leaflet 1.9.3's, through the grid
+      if (this._mouseHoverThrottled) { return; }
+      var layer = this._lcHitAt(point, function () { return true; });
+      if (layer !== this._hoveredLayer) {
+        this._handleMouseOut(e);
+        if (layer) {
+          L.DomUtil.addClass(this._container, "leaflet-interactive");  // change cursor
+          this._fireEvent([layer], e, "mouseover");
+          this._hoveredLayer = layer;
+        }
+      }
+      this._fireEvent(this._hoveredLayer ? [this._hoveredLayer] : false, e);
+      this._mouseHoverThrottled = true;
+      setTimeout(L.Util.bind(function () { this._mouseHoverThrottled = false; }, this), 32);
+    },
 
     _update: function () {
       var map = this._map;
@@ -39,18 +112,20 @@ CANVAS_JS = r"""
         if (inside(this._bounds, view)) { return; }  // the view is still within what is drawn
       }
       this._lcStale = false;
-      L.Canvas.prototype._update.call(this);
+      leafletCanvas._update.call(this);
     },
 
     _reset: function () {  // new pixel origin: every drawn point moved
       this._lcStale = true;
       this._lcEpoch = (this._lcEpoch || 0) + 1;
-      L.Canvas.prototype._reset.call(this);
+      this._lcCells = null;  // every path re-projected
+      leafletCanvas._reset.call(this);
     },
 
     _onZoomEnd: function () {
       this._lcEpoch = (this._lcEpoch || 0) + 1;
-      L.Canvas.prototype._onZoomEnd.call(this);
+      this._lcCells = null;  // every path re-projected
+      leafletCanvas._onZoomEnd.call(this);
     },
 
     _updatePaths: function () {

@@ -191,7 +191,9 @@ LAYERS_JS = (
         return el("span", mk._lcK === undefined ? "" : (S.name[mk._lcK] || Lb.unnamed) + " · " + D.catLabels[c]);
       });
       if (D.cluster[c] && typeof L.markerClusterGroup === "function") {
-        var cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40, chunkedLoading: true,
+        // the plugin's default radius (80 px): a city-wide view keeps a few hundred cluster icons, not thousands,
+        // and each drag restyles every icon in the page (Leaflet toggles "leaflet-dragging" on <body>)
+        var cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 80, chunkedLoading: true,
                                                   chunkInterval: 40, chunkDelay: 10 });
         cluster.addLayers(byCat[c]);
         group.addLayer(cluster);
