@@ -56,7 +56,7 @@ def test_cells_of_a_real_network_tile_it_and_follow_every_street():
 
 
 def test_unique_rows_equals_numpy_unique():
-    from lifecircle.geo.reach.streetcells import unique_rows
+    from lifecircle.geo.reach.sorting import unique_rows
 
     rng = np.random.default_rng(3)
     xy = np.round(rng.uniform(-50, 50, (5000, 2)), 1)

@@ -72,6 +72,8 @@ BUILDERS = (
     "lifecircle.geo.walkers.terrain",
     "lifecircle.geo.walkers.gated",
     "lifecircle.geo.reach.streetcells",
+    "lifecircle.geo.reach.cellunion",
+    "lifecircle.geo.reach.sorting",
     "lifecircle.geo.reach.barriercut",
     "lifecircle.geo.reach.linecut",
     "lifecircle.geo.reach.shapes",

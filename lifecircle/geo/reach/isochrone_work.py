@@ -16,7 +16,7 @@ import shapely
 from lifecircle.geo.network.graph import PreparedNetwork
 from lifecircle.geo.reach.linecut import SegmentVertices
 from lifecircle.geo.reach.shapes import ShapeOptions, clip_to_catchment, fill_small_holes, group_union, reach_shapes
-from lifecircle.geo.reach.streetcells import StreetCells, coverage_union_groups, in_sorted
+from lifecircle.geo.reach.streetcells import StreetCells, union_cells
 from lifecircle.geo.reach.streetreach import reach_from_costs, segment_length_m
 from lifecircle.geo.routing.paths import destination_node_costs
 from lifecircle.geo.routing.snapping import Attachment
@@ -94,22 +94,16 @@ def _shapes_for(
 
 
 def _cell_shapes(work: IsochroneWork, reach: tuple[np.ndarray, ...], connectors: tuple, n_rows: int) -> np.ndarray:
-    """ "voronoi" polygons: the street cells wholly reached (coverage union) and the partly reached cells trimmed
-    square across the street at the cut, within the catchment band; and the access lines' catchment within the
-    cells they cross, whole (a service far from the street lies inside its own polygon).
-
-    Breaks are built smallest first: a cell wholly reached within a smaller limit is wholly reached within a larger
-    one, so a larger break adds only its new cells to the smaller break's union.
+    """ "voronoi" polygons: the street cells wholly reached (their union by cancelling shared edges) and the partly
+    reached cells trimmed square across the street at the cut, within the catchment band; and the access lines'
+    catchment within the cells they cross, whole (a service far from the street lies inside its own polygon).
     """
     row, k, seg, t0, t1 = reach
     cells = work.cells
     net = work.net
     width = cells.catchment_m
-    n_cells = len(cells.cells)
     opts = work.options
     polys = np.empty((n_rows, len(work.limits_m)), dtype=object)
-    union = None
-    union_keys = np.zeros(0, dtype=np.int64)
     for b in range(len(work.limits_m)):
         at = np.flatnonzero(k == b)
         r, s, a0, a1 = row[at], seg[at], t0[at], t1[at]
@@ -117,10 +111,7 @@ def _cell_shapes(work: IsochroneWork, reach: tuple[np.ndarray, ...], connectors:
         node_row = np.concatenate([r[from_u], r[from_v]])
         node = np.concatenate([net.segment_u[s[from_u]], net.segment_v[s[from_v]]])
         w_row, w_cell, p_stretch, p_cell = cells.reached_cells(r, s, a0, a1, node_row, node)
-        keys = w_row * n_cells + w_cell
-        new = ~in_sorted(keys, union_keys)
-        union = coverage_union_groups(cells.cells[w_cell[new]], w_row[new], n_rows, base=union)
-        union_keys = keys
+        union = union_cells(cells, w_cell, w_row, n_rows)
         # partly reached cells: the part of the cell alongside the reached stretch, square across at its cut ends
         used, inverse = np.unique(p_stretch, return_inverse=True)
         lines = work.vertices.cut(s[used], a0[used], a1[used])

@@ -27,7 +27,9 @@ from scipy.spatial import cKDTree
 from lifecircle.geo.network.barriers import Barriers
 from lifecircle.geo.network.graph import PreparedNetwork
 from lifecircle.geo.reach.barriercut import cut_cells_at_barriers
+from lifecircle.geo.reach.cellunion import CellRings
 from lifecircle.geo.reach.linecut import SegmentVertices, densify
+from lifecircle.geo.reach.sorting import in_sorted, sorted_unique, unique_rows
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ class StreetCells:
     barrier_tree
         STRtree of the barrier polygons the cells were cut with (None without barriers): a small hole of an
         isochrone holding one is not filled.
+    rings
+        The cells' edges for unions by cancelling shared edges (:class:`~lifecircle.geo.reach.cellunion.CellRings`).
     """
 
     catchment_m: float
@@ -80,6 +84,7 @@ class StreetCells:
     tree: shapely.STRtree
     frame: shapely.Geometry | None = None
     barrier_tree: shapely.STRtree | None = None
+    rings: CellRings | None = None
 
     @classmethod
     def build(
@@ -166,6 +171,7 @@ class StreetCells:
             tree=tree,
             frame=frame,
             barrier_tree=barrier_tree,
+            rings=CellRings.of(cells, grid_m=GRID_M),
         )
 
     def reached_cells(
@@ -392,34 +398,6 @@ def _clip_by_geos(p0: np.ndarray, p1: np.ndarray, cells: np.ndarray) -> tuple[np
     return lo, hi
 
 
-def sorted_unique(values: np.ndarray) -> np.ndarray:
-    """``np.unique(values)`` of a 1-D array by one sort (NumPy 2's hashing ``np.unique`` is ~50x slower on
-    millions of distinct integers)."""
-    ordered = np.sort(values)
-    if len(ordered) < 2:
-        return ordered
-    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
-
-
-def in_sorted(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """``np.isin(values, keys)`` for sorted, distinct ``keys`` (a binary search per value)."""
-    if len(keys) == 0:
-        return np.zeros(len(values), dtype=bool)
-    at = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
-    return keys[at] == values
-
-
-def unique_rows(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(xy, axis=0, return_inverse=True)`` for ``(n, 2)`` floats, by one lexsort (twice as fast)."""
-    order = np.lexsort((xy[:, 1], xy[:, 0]))
-    ordered = xy[order]
-    new = np.ones(len(xy), dtype=bool)
-    new[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
-    inverse = np.empty(len(xy), dtype=np.int64)
-    inverse[order] = np.cumsum(new) - 1
-    return ordered[new], inverse
-
-
 def _merge_close_points(xy: np.ndarray, tol_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Distinct points, clusters closer than ``tol_m`` taken as one (their first member), and the point of each
     input."""
@@ -459,6 +437,19 @@ def grouped_table(
         has_base = ~shapely.is_empty(base)
         table[has_base, -1] = base[has_base]
     return out, table, counts > 0
+
+
+def union_cells(cells: StreetCells, cell: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Union of the street cells ``cell`` per group (distinct pairs), by cancelling shared edges; groups whose edges
+    do not chain into rings are unioned by GEOS."""
+    if cells.rings is None:
+        return coverage_union_groups(cells.cells[cell], group, n_groups)
+    out, failed = cells.rings.union(cell, group, n_groups)
+    if failed.any():
+        log.warning("%d unions of street cells did not close into rings; unioned by GEOS", int(failed.sum()))
+        redo = failed[group]
+        out[failed] = coverage_union_groups(cells.cells[cell[redo]], group[redo], n_groups)[failed]
+    return out
 
 
 def coverage_union_groups(
