@@ -262,12 +262,13 @@ def _savings(matrix: CoverageMatrix) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """p-median as savings: each compound keeps its fallback walk (nearest existing service, else twice the limit,
     as lifecircle's default) unless a new site is nearer. Returns the pairs that save (compound, site, weighted
     metres saved) and the total weighted fallback walk of the compounds counted."""
-    fallback = np.where(np.isfinite(matrix.existing_walk_m), matrix.existing_walk_m, 2.0 * matrix.limit_m)
+    existing = matrix.existing_walk_m if matrix.existing_walk_m is not None else np.full(matrix.shape[0], np.inf)
+    fallback = np.where(np.isfinite(existing), existing, 2.0 * matrix.limit_m)
     coo = matrix.distances.tocoo()
     saved = matrix.weights[coo.row] * (fallback[coo.row] - coo.data)
     keep = saved > 0
     # compounds with neither an existing service nor a candidate are reported unreachable, not charged
-    counted = np.isfinite(matrix.existing_walk_m) | (np.diff(matrix.cover.tocsr().indptr) > 0)
+    counted = np.isfinite(existing) | (np.diff(matrix.cover.tocsr().indptr) > 0)
     return coo.row[keep], coo.col[keep], saved[keep], float((matrix.weights * fallback)[counted].sum())
 
 

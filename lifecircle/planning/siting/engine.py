@@ -18,7 +18,7 @@ import numpy as np
 from lifecircle.errors import InputError
 from lifecircle.planning.siting.answer import lp_bound, run_backend, siting_result
 from lifecircle.planning.siting.formulation import MilpModel
-from lifecircle.planning.siting.lagrange import LagrangeResult, fix_instance
+from lifecircle.planning.siting.lagrange import Fixing, LagrangeResult, fix_instance
 from lifecircle.planning.siting.matrix import CoverageMatrix, build_coverage_matrix
 from lifecircle.planning.siting.plan import ranked_plan
 from lifecircle.planning.siting.reduce import ReducedInstance
@@ -187,6 +187,10 @@ class SitingModel:
         """Whether LP rounding + local search is worth trying for a better incumbent."""
         return False
 
+    def _fix(self, inst: ReducedInstance, lag: LagrangeResult) -> Fixing:
+        """The instance left after the Lagrangian fixings (columns opened and closed)."""
+        return fix_instance(inst, lag.ones, lag.zeros, kind=self.kind)
+
     def _sub_milp(self, sub: ReducedInstance, n_open: int) -> MilpModel:
         """The MILP of an instance left after Lagrangian fixing with ``n_open`` sites already opened."""
         raise NotImplementedError
@@ -216,7 +220,7 @@ class SitingModel:
         backend = {"solver": solver, "mip_rel_gap": mip_rel_gap, "threads": threads, "warm_start": warm_start}
         fix = None
         if lag is not None and (lag.ones.size or lag.zeros.size):
-            fix = fix_instance(inst, lag.ones, lag.zeros, kind=self.kind)
+            fix = self._fix(inst, lag)
             stats.update(
                 {k: v for k, v in fix.sub.stats.items() if k.startswith(("lagrange_", "groups_after", "columns_after"))}
             )
@@ -224,7 +228,7 @@ class SitingModel:
             fix.infeasible
             or fix.sub.A.shape[0] == 0
             or fix.sub.A.shape[1] == 0
-            or (self.kind == "max" and self.params["k"] - fix.ones.size <= 0)
+            or (self.kind in ("max", "median") and self.params["k"] - fix.ones.size <= 0)
         ):
             # no strictly better solution respects the fixings: the incumbent is optimal
             stats.update(solve_s=0.0, bound_source="lagrange fixing")
@@ -276,8 +280,10 @@ class SitingModel:
         bound = outcome.bound
         if lag is not None and (not math.isfinite(bound) or (lag.bound < bound if maxi else lag.bound > bound)):
             bound, src = lag.bound, "lagrange"
-        if outcome.status not in (OPTIMAL, INFEASIBLE):
-            # the solver may stop before its root LP: the interior-point LP bound can be tighter
+        if outcome.status not in (OPTIMAL, INFEASIBLE) and (lag is None or lp_known is not None):
+            # the solver may stop before its root LP: the interior-point LP bound can be tighter. Not computed
+            # past the time limit when a Lagrangian bound exists (the LP's value in theory, and an LP the MILP
+            # could not solve in time would run at least 30 s more for a trivial fallback)
             tb = time.perf_counter()
             lpb = lp_known if lp_known is not None else lp_bound(model, inst, remaining)
             stats.update(bound_s=time.perf_counter() - tb, lp_bound=lpb)
