@@ -1,4 +1,4 @@
-"""Partitioned coverage on Dask equals the single-process coverage on a real extract (Yuma, Arizona)."""
+"""Partitioned coverage on Dask equals the single-process coverage on real extracts (Yuma and Phoenix, Arizona)."""
 
 from __future__ import annotations
 
@@ -177,3 +177,49 @@ def test_worker_killed_mid_run_gives_the_same_result(yuma, tmp_path):
         assert killer.killed and killer.killed[0] not in client.scheduler_info()["workers"]  # it really died
         client.cluster.close()
     assert_same(single, tiled, dict.fromkeys(["all", "shop", "school", "clinic"], walk.limit_m))
+
+
+PHOENIX = "osm/phoenix_az303_bench.osm.pbf"
+
+
+@pytest.fixture(scope="module")
+def phoenix():
+    """The Phoenix benchmark extract (~60k walk nodes, 14 km square), its whole graph, and 1,500 compounds and 300
+    services in four categories placed at random near its streets."""
+    path = shared_file(PHOENIX)
+    G = network_from_osm(path)
+    rng = np.random.default_rng(7)
+    nodes = np.array([(d["x"], d["y"]) for _, d in G.nodes(data=True)])
+    pick = nodes[rng.choice(len(nodes), 1800, replace=False)] + rng.normal(0, 3e-4, (1800, 2))
+    polygons = gpd.GeoSeries(shapely.points(pick[:1500]), crs=4326).to_crs(32612).buffer(40).to_crs(4326)
+    compounds = gpd.GeoDataFrame(
+        {"name": [f"c{i}" for i in range(1500)]},
+        geometry=polygons.to_numpy(),
+        index=pd.Index([f"C{i}" for i in range(1500)], name="compound_id"),
+        crs=4326,
+    )
+    services = gpd.GeoDataFrame(
+        {"category": rng.choice(["convenience", "health", "community", "elderly"], 300)},
+        geometry=shapely.points(pick[1500:]),
+        index=pd.Index([f"S{i}" for i in range(300)], name="service_id"),
+        crs=4326,
+    )
+    return path, G, compounds, services
+
+
+@pytest.mark.slow
+def test_phoenix_tiles_on_two_workers_equal_one_process(phoenix, tmp_path):
+    path, G, compounds, services = phoenix
+    walk = Walk(limit_min=10, category_limit_min={"health": 15})
+    single = coverage(G, compounds, services, walk=walk.with_limit(minutes=15), max_snap_m=SNAP_M)
+    from lifecircle.planning.thresholds import apply_thresholds
+
+    single = apply_thresholds(single, services, default_m=walk.limit_m, limits_m={"health": walk.limit_m_of("health")})
+    with distributed.Client(distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None)) as client:
+        tiled = dask_coverage(
+            path, compounds, services, walk=walk, max_snap_m=SNAP_M, tile_km=5.0, scheduler=client, work_dir=tmp_path
+        )
+        client.cluster.close()
+    assert 4 <= tiled.params["tiles"] <= 16  # 5 km tiles of the metric grid over a 14 km square
+    limits = dict.fromkeys(["all", "convenience", "community", "elderly"], walk.limit_m)
+    assert_same(single, tiled, {**limits, "health": walk.limit_m_of("health")})
