@@ -246,3 +246,51 @@ def test_street_hits_match_leaflets_scan(browser, street_map):
         assert r["bad"] == 0, r
     assert p.errors == []
     p.page.close()
+
+
+@pytest.fixture(scope="module")
+def layered_map(tmp_path_factory):
+    """Compounds on a canvas over the Beijing extract's streets on a canvas of their own (the Phoenix case)."""
+    from _maps_fixtures import OSM_BEIJING
+
+    if not OSM_BEIJING.is_file():
+        pytest.skip("shared OSM extract beijing_haidian_cau_xueyuanlu.osm.bz2 is absent")
+    from lifecircle.geo.network.osm import network_from_osm
+    from lifecircle.maps.streets import street_edges
+
+    comp, svc = synthetic_district(CANVAS_MIN + 100, 60, seed=21, vertices=12)  # over the extract's north-west
+    table = approx_coverage_table(comp, svc)
+    comp = with_status(comp, table)
+    streets = street_edges(network_from_osm(OSM_BEIJING))
+    m = coverage_map(comp, svc, table, walk=Walk(limit_min=10), streets=streets)
+    return save_map(m, tmp_path_factory.mktemp("hits_layered") / "map.html"), comp, svc, streets
+
+
+def test_street_names_show_through_the_compounds_canvas(browser, layered_map):
+    """The compounds' canvas takes the mouse over the whole map: what misses its paths goes to the street canvas."""
+    path, comp, svc, streets = layered_map
+    crs = comp.crs
+    s = streets[streets["name"].notna()].to_crs(crs)
+    mids = s.geometry.interpolate(0.5, normalized=True)
+    others = shapely.union_all(np.concatenate([comp.geometry.to_numpy(), svc.geometry.to_numpy()]))
+    row = s[(mids.distance(others) > 40).to_numpy() & (s.length > 60).to_numpy()].iloc[0]
+    p = Page(browser, path)
+    x, y = p.centre_on(_lonlat(mids.loc[[row.name]])[0])
+    assert p.page.evaluate(f"document.elementFromPoint({x}, {y}).parentNode.classList.contains('leaflet-overlay-pane')")
+    p.page.mouse.move(x - 3, y - 3)
+    p.page.mouse.move(x, y)
+    tip = p.page.locator(".lc-street-tip")
+    tip.wait_for(timeout=5000)
+    assert tip.inner_text() == row["name"]
+    p.page.mouse.click(x, y)  # a street has no popup: nothing opens, nothing breaks
+    p.page.wait_for_timeout(400)
+    assert p.page.locator(".leaflet-popup").count() == 0
+    cid, lonlat = _clear_compound(comp, svc)
+    x, y = p.centre_on(lonlat)
+    p.page.mouse.move(x - 3, y - 3)
+    p.page.mouse.move(x, y)
+    p.page.locator(".leaflet-tooltip:not(.lc-street-tip)").wait_for(timeout=5000)
+    p.page.locator(".lc-street-tip").wait_for(state="detached", timeout=2000)  # closed on the compound (a fade)
+    assert p.page.locator(".leaflet-tooltip").inner_text().startswith(comp.loc[cid, "name"])
+    assert p.errors == []
+    p.page.close()

@@ -17,7 +17,10 @@ keeps Leaflet's drawing and hit-testing but
   is added, removed, moved, restyled or reordered (``_initPath``, ``_removePath``, ``_requestRedraw``) and when the
   paths are re-projected (``_reset``, ``_onZoomEnd``); a pan's redraw only re-clips paths, which leaves hit boxes as
   they were. Leaflet 1.9.3's semantics are kept: the topmost (last drawn) path wins, a click ending a drag goes to
-  no path, hovering is throttled to 32 ms with mouseover/mouseout and the ``leaflet-interactive`` cursor class.
+  no path, hovering is throttled to 32 ms with mouseover/mouseout and the ``leaflet-interactive`` cursor class;
+- passes a click or hover that misses all its paths to the ``quickCanvas`` right beneath it (by pane z-index): a
+  canvas takes the mouse over its whole area, so with thousands of compounds on a canvas the street canvas under it
+  would otherwise never show a street name (an SVG layer lets a miss through the same way).
 """
 
 from __future__ import annotations
@@ -80,28 +83,78 @@ CANVAS_JS = r"""
       return undefined;
     },
 
+    // ---- a canvas takes every mouse event over its whole area: what misses its paths goes to the quickCanvas
+    // beneath (the street canvas under the compounds'), as a miss on an SVG layer reaches what lies below
+    onAdd: function () {
+      (this._map._lcCanvases = this._map._lcCanvases || []).push(this);
+      leafletCanvas.onAdd.call(this);
+    },
+
+    onRemove: function () {
+      var all = this._map._lcCanvases || [], k = all.indexOf(this);
+      if (k >= 0) { all.splice(k, 1); }
+      leafletCanvas.onRemove.call(this);
+    },
+
+    _lcZ: function () {  // the stacking order of the canvas's pane (read once)
+      if (this._lcZIndex === undefined) { this._lcZIndex = Number(getComputedStyle(this.getPane()).zIndex) || 0; }
+      return this._lcZIndex;
+    },
+
+    _lcBelow: function () {  // the quickCanvas of this map right beneath this one, if any
+      var all = (this._map && this._map._lcCanvases) || [], z = this._lcZ(), best = null;
+      for (var k = 0; k < all.length; k++) {
+        var c = all[k];
+        if (c !== this && c._lcZ() < z && (!best || c._lcZ() > best._lcZ())) { best = c; }
+      }
+      return best;
+    },
+
     _onClick: function (e) {  // Leaflet 1.9.3's, through the grid
-      var map = this._map, afterDrag = e.type === "click" || e.type === "preclick";
+      var map = this._map, afterDrag = e.type === "click" || e.type === "preclick", below;
       var layer = this._lcHitAt(map.mouseEventToLayerPoint(e), function (l) {
         return !afterDrag || !map._draggableMoved(l);
       });
+      if (!layer && (below = this._lcBelow())) {
+        below._onClick(e);
+        return;
+      }
       this._fireEvent(layer ? [layer] : false, e);
     },
 
     _handleMouseHover: function (e, point) {  // Leaflet 1.9.3's, through the grid
       if (this._mouseHoverThrottled) { return; }
-      var layer = this._lcHitAt(point, function () { return true; });
+      this._lcHover(e, point);
+      this._mouseHoverThrottled = true;
+      setTimeout(L.Util.bind(function () { this._mouseHoverThrottled = false; }, this), 32);
+    },
+
+    _lcHover: function (e, point) {  // Leaflet's hover step, unthrottled; a miss goes to the canvas beneath
+      var layer = this._lcHitAt(point, function () { return true; }), below = this._lcBelow();
       if (layer !== this._hoveredLayer) {
-        this._handleMouseOut(e);
+        leafletCanvas._handleMouseOut.call(this, e);
         if (layer) {
           L.DomUtil.addClass(this._container, "leaflet-interactive");  // change cursor
           this._fireEvent([layer], e, "mouseover");
           this._hoveredLayer = layer;
         }
       }
+      if (!layer && below) {
+        below._lcHover(e, point);
+        L.DomUtil[below._hoveredLayer ? "addClass" : "removeClass"](this._container, "leaflet-interactive");
+        return;
+      }
+      if (below) { below._handleMouseOut(e); }
       this._fireEvent(this._hoveredLayer ? [this._hoveredLayer] : false, e);
-      this._mouseHoverThrottled = true;
-      setTimeout(L.Util.bind(function () { this._mouseHoverThrottled = false; }, this), 32);
+    },
+
+    _handleMouseOut: function (e) {  // the mouse left the canvas: out of its path and of the one beneath
+      var below = this._lcBelow();
+      leafletCanvas._handleMouseOut.call(this, e);
+      if (below && below._hoveredLayer) {
+        L.DomUtil.removeClass(this._container, "leaflet-interactive");
+        below._handleMouseOut(e);
+      }
     },
 
     _update: function () {
