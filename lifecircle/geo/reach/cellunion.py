@@ -56,15 +56,7 @@ class CellRings:
         Vertices closer than half of ``grid_m`` (the grid the cells are snapped to) are one vertex; gaps of up to
         :data:`GAP_GRIDS` grid steps in a union's boundary are closed.
         """
-        kind, coords, offsets = shapely.to_ragged_array(cells)
-        if kind == shapely.GeometryType.POLYGON:  # one part per cell
-            offsets = (*offsets, np.arange(len(cells) + 1))
-        ring_ptr, part_ptr, cell_ptr = (np.asarray(o, dtype=np.int64) for o in offsets)
-        ring = np.repeat(np.arange(len(ring_ptr) - 1), np.diff(ring_ptr))
-        part = np.repeat(np.arange(len(part_ptr) - 1), np.diff(part_ptr))
-        ring_cell = np.repeat(np.arange(len(cell_ptr) - 1), np.diff(cell_ptr))[part]
-        exterior = np.zeros(len(ring_ptr) - 1, dtype=bool)
-        exterior[part_ptr[:-1][np.diff(part_ptr) > 0]] = True
+        coords, ring, ring_cell, exterior = _rings_of(cells)
         xy, vertex = _grid_vertices(coords, grid_m)
         step = np.flatnonzero(ring[1:] == ring[:-1])
         a, b = coords[step] - coords.min(axis=0), coords[step + 1] - coords.min(axis=0)
@@ -75,6 +67,8 @@ class CellRings:
         flip = (twice_area[r] > 0) != exterior[r]  # the cell on the left: shells counter-clockwise, holes clockwise
         tail = np.where(flip, vertex[j + 1], vertex[j])
         head = np.where(flip, vertex[j], vertex[j + 1])
+        by_cell = np.argsort(ring_cell[r], kind="stable")
+        tail, head = tail[by_cell], head[by_cell]
         ptr = np.concatenate([[0], np.cumsum(np.bincount(ring_cell[r], minlength=len(cells)))])
         return cls(xy=xy, tail=tail, head=head, cell_ptr=ptr.astype(np.int64), gap_m=GAP_GRIDS * grid_m)
 
@@ -150,6 +144,25 @@ def _cancel(
     alone[:-1] &= ~same
     kept = np.sort(order[alone])
     return tail[kept], head[kept], g[kept]
+
+
+def _rings_of(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The coordinates of every ring of ``cells``: ``(coords, ring of each coordinate, cell of each ring, whether
+    each ring is a shell)``. A cell of one ring (nearly all of them) is read whole; only cells with holes or
+    several parts are taken apart."""
+    simple = (shapely.get_type_id(cells) == shapely.GeometryType.POLYGON) & (shapely.get_num_interior_rings(cells) == 0)
+    one = np.flatnonzero(simple)
+    xy_one, at_one = shapely.get_coordinates(cells[one], return_index=True)
+    many = np.flatnonzero(~simple)
+    parts, part_cell = shapely.get_parts(cells[many], return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    xy_many, at_many = shapely.get_coordinates(rings, return_index=True)
+    shell_many = np.r_[True, ring_part[1:] != ring_part[:-1]] if len(ring_part) else np.zeros(0, dtype=bool)
+    coords = np.concatenate([xy_one, xy_many])
+    ring = np.concatenate([at_one, len(one) + at_many])
+    ring_cell = np.concatenate([one, many[part_cell[ring_part]]])
+    exterior = np.concatenate([np.ones(len(one), dtype=bool), shell_many])
+    return coords, ring, ring_cell, exterior
 
 
 def _grid_vertices(coords: np.ndarray, grid_m: float) -> tuple[np.ndarray, np.ndarray]:
