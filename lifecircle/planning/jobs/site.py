@@ -53,9 +53,11 @@ def run_site(study: Study, *, progress: bool = False, graph: nx.MultiDiGraph | N
             candidates = read_candidates(spec.path, cost_column=study.siting.cost_column, **spec.read_kw())
         steps.next()
         loaded = study_network(study, layers, graph=graph)
+        network = loaded.prepared(walk) if loaded.cached else loaded.graph  # read here: the stage times say so
+        street_lines = loaded.streets if loaded.cached else None
         steps.next()
         plan = plan_sites(
-            loaded.prepared(walk) if loaded.cached else loaded.graph,
+            network,
             layers.compounds,
             layers.services,
             options=study.siting,
@@ -63,7 +65,7 @@ def run_site(study: Study, *, progress: bool = False, graph: nx.MultiDiGraph | N
             candidates=candidates,
             gates=layers.gates,
             max_snap_m=study.max_snap_m,
-            street_lines=loaded.streets if loaded.cached else None,
+            street_lines=street_lines,
         )
         steps.next()
         inputs = {

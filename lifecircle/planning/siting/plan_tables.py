@@ -130,7 +130,8 @@ def critical_table(compounds, services, cov: CoverageResult, category, weights, 
     if weight_label != "compounds":
         columns[f"sole_{weight_label}"] = crit["sole_weight"].to_numpy(dtype=float)
     columns["compound_ids"] = ["; ".join(map(str, c)) for c in crit["compound_ids"]]
-    columns["compound_names"] = ["; ".join(names.loc[list(c)]) for c in crit["compound_ids"]]
+    name_of = dict(zip(names.index, names, strict=True))  # one lookup per id, not a pandas .loc per service
+    columns["compound_names"] = ["; ".join(name_of[i] for i in c) for c in crit["compound_ids"]]
     table = pd.DataFrame(columns)
     return table
 
