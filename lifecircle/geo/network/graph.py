@@ -1,7 +1,8 @@
 """A walking graph prepared for fast work: metric coordinates, sparse cost matrices, street segments.
 
 :func:`prepare_network` turns an osmnx-style ``MultiDiGraph`` into a :class:`PreparedNetwork` once; snapping,
-shortest paths, coverage, isochrones and siting all read from it.
+shortest paths, coverage, isochrones and siting all read from it. :func:`prepare_arrays` does the same from plain
+node and edge arrays (no graph), as a tile of a partitioned run gives them.
 """
 
 from __future__ import annotations
@@ -170,14 +171,72 @@ def prepare_network(
     if "crs" not in G.graph:
         raise InputError("The walking network does not say its CRS (G.graph['crs']).")
     graph_crs = pyproj.CRS.from_user_input(G.graph["crs"])
-
     node_ids = np.fromiter(G.nodes, dtype=object, count=len(G))
     try:
         node_ids = node_ids.astype(np.int64)
     except (TypeError, ValueError):
         pass
     xy = np.array([(d["x"], d["y"]) for _, d in G.nodes(data=True)], dtype=float)
+    edges = edges if edges is not None else edge_table(G)
+    return prepare_arrays(
+        node_ids,
+        xy,
+        node_crs=graph_crs,
+        edge_u=edges.u,
+        edge_v=edges.v,
+        edge_cost_m=edges.values(weight),
+        edge_geometry=[d.get("geometry") for d in edges.data],
+        crs=crs,
+    )
 
+
+def prepare_arrays(
+    node_ids: np.ndarray,
+    node_xy: np.ndarray,
+    *,
+    node_crs: pyproj.CRS | str,
+    edge_u: np.ndarray,
+    edge_v: np.ndarray,
+    edge_cost_m: np.ndarray,
+    edge_geometry: list | None = None,
+    crs: pyproj.CRS | str | None = None,
+) -> PreparedNetwork:
+    """Prepare a walking network given as arrays (no graph): what :func:`prepare_network` does after reading one.
+
+    Parameters
+    ----------
+    node_ids
+        Node ids; position ``i`` becomes matrix row ``i``.
+    node_xy
+        Node coordinates in ``node_crs``, shape ``(n, 2)`` (lon, lat for EPSG:4326).
+    node_crs
+        The CRS of ``node_xy`` and of ``edge_geometry``.
+    edge_u, edge_v
+        Positions in ``node_ids`` of each directed edge's ends (both directions listed for a two-way street).
+    edge_cost_m
+        Walking cost of each edge in flat-equivalent metres (finite, not negative).
+    edge_geometry
+        A LineString in ``node_crs`` per edge, or ``None`` for a straight edge (all straight when omitted).
+    crs
+        Metric CRS to work in; by default ``node_crs`` when projected, else the local UTM zone of the nodes.
+
+    Returns
+    -------
+    PreparedNetwork
+        Equal to :func:`prepare_network` of the graph with these nodes and edges in this order.
+
+    Raises
+    ------
+    NetworkError
+        There is no edge, or some cost is negative or not finite.
+    """
+    if len(edge_u) == 0:
+        raise NetworkError("The walking network has no edges.")
+    w = np.asarray(edge_cost_m, dtype=float)
+    if np.any(~np.isfinite(w)) or np.any(w < 0):
+        raise NetworkError("Walking-network edge costs have negative or non-finite values.")
+    graph_crs = pyproj.CRS.from_user_input(node_crs)
+    xy = np.asarray(node_xy, dtype=float)
     if crs is None:
         if graph_crs.is_projected:
             work_crs = graph_crs
@@ -192,13 +251,14 @@ def prepare_network(
         transformer = None
         node_xy = xy
 
-    edges = edges if edges is not None else edge_table(G)
-    ui, vi = edges.u, edges.v
-    w = edges.values(weight)
+    ui, vi = np.asarray(edge_u, dtype=np.int64), np.asarray(edge_v, dtype=np.int64)
     w = np.maximum(w, ZERO_COST)
     keep = ui != vi  # self-loops never shorten a walk
     ui, vi, w = ui[keep], vi[keep], w[keep]
-    geoms = [d.get("geometry") for d, k in zip(edges.data, keep, strict=True) if k]
+    if edge_geometry is None:
+        geoms: list = [None] * len(ui)
+    else:
+        geoms = [g for g, k in zip(edge_geometry, keep, strict=True) if k]
 
     n = len(node_ids)
     cost = min_csr(ui, vi, w, n)

@@ -10,6 +10,10 @@ graph gives them::
 
     part = partition_extract("city.osm.pbf", "work/city.cells", cell_km=4.0)
     G = region_graph(part, (x0, y0, x1, y1))   # box in part.crs metres; G in EPSG:4326 like network_from_osm
+
+:func:`region_segments` gives the same box's segments as arrays (node ids, lon/lat, ends, lengths, ``highway``)
+with the graph's node and edge order, for :func:`~lifecircle.geo.network.graph.prepare_arrays` to build the same
+network without networkx.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from lifecircle.geo.network.osm import WALK_FILTERED, great_circle_m, osm_segmen
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PartitionedExtract", "partition_extract", "region_graph"]
+__all__ = ["PartitionedExtract", "RegionSegments", "partition_extract", "region_graph", "region_segments"]
 
 MANIFEST = "partition.json"
 _WAY_COLUMNS = ("highway", "name", "access", "foot", "service", "bridge", "tunnel", "layer", "incline")
@@ -163,17 +167,8 @@ def region_graph(part: PartitionedExtract, box_m: tuple[float, float, float, flo
     An empty graph (no edge) when no segment meets the box.
     """
     cells = part.cells_in(box_m)
-    frames = [pd.read_parquet(part.root / "cells" / f"{ix}_{iy}.parquet") for ix, iy in cells]
     G = nx.MultiDiGraph(crs="EPSG:4326", source=part.source, simplified=False, walk_filter=WALK_FILTERED)
-    if not frames:
-        return G
-    seg = pd.concat(frames, ignore_index=True).drop_duplicates("seg")
-    to_m = pyproj.Transformer.from_crs(4326, pyproj.CRS.from_wkt(part.crs), always_xy=True)
-    ux, uy = to_m.transform(seg["ulon"].to_numpy(), seg["ulat"].to_numpy())
-    vx, vy = to_m.transform(seg["vlon"].to_numpy(), seg["vlat"].to_numpy())
-    x0, y0, x1, y1 = box_m
-    meets = (np.maximum(ux, vx) >= x0) & (np.minimum(ux, vx) <= x1) & (np.maximum(uy, vy) >= y0)
-    seg = seg[meets & (np.minimum(uy, vy) <= y1)]
+    seg = _box_segments(part, cells, box_m)
     if seg.empty:
         return G
     ways = pd.concat([pd.read_parquet(part.root / "cells" / f"{ix}_{iy}.ways.parquet") for ix, iy in cells])
@@ -193,6 +188,99 @@ def region_graph(part: PartitionedExtract, box_m: tuple[float, float, float, flo
     G.add_edges_from((a, b, {**attrs[w], "length": d, "reversed": False}) for a, b, w, d in rows)
     G.add_edges_from((b, a, {**attrs[w], "length": d, "reversed": True}) for a, b, w, d in rows)
     return G
+
+
+@dataclass(frozen=True, eq=False)
+class RegionSegments:
+    """The walkable segments of a box as arrays: what :func:`region_graph` holds, without a graph.
+
+    Attributes
+    ----------
+    node_ids
+        OSM node ids, in the order of the graph's nodes.
+    node_lonlat
+        Their WGS84 ``(lon, lat)``, shape ``(n, 2)``.
+    u, v
+        Node positions of each segment's ends (one row per segment; the graph has both directions).
+    length_m
+        Great-circle length of each segment (the graph's ``length``).
+    highway
+        Each segment's ``highway`` tag (``None`` when absent), what steps pricing reads.
+    """
+
+    node_ids: np.ndarray
+    node_lonlat: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    length_m: np.ndarray
+    highway: np.ndarray
+
+    def directed_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Both directions of every segment in the order the graph lists its edges.
+
+        Returns
+        -------
+        edge_u, edge_v, segment
+            Node positions of each directed edge and the segment it walks, ordered as
+            :func:`~lifecircle.geo.network.graph.edge_table` reads :func:`region_graph`'s graph: by start node,
+            then by the first edge added between the two nodes (all segments forward, then all reversed), then
+            by the edge's own turn.
+        """
+        n = len(self.u)
+        src, dst = np.concatenate([self.u, self.v]), np.concatenate([self.v, self.u])
+        turn = np.arange(2 * n)
+        _, first, inverse = np.unique(src * len(self.node_ids) + dst, return_index=True, return_inverse=True)
+        order = np.lexsort((turn, first[inverse], src))
+        return src[order], dst[order], turn[order] % max(n, 1)
+
+
+def region_segments(part: PartitionedExtract, box_m: tuple[float, float, float, float]) -> RegionSegments:
+    """The segments :func:`region_graph` would build its graph of, as arrays (same nodes, order and lengths)."""
+    cells = part.cells_in(box_m)
+    seg = _box_segments(part, cells, box_m)
+    if seg.empty:
+        empty = np.empty(0, np.int64)
+        return RegionSegments(empty, np.empty((0, 2)), empty, empty, np.empty(0), np.empty(0, dtype=object))
+    ends = np.concatenate([seg["u"].to_numpy(np.int64), seg["v"].to_numpy(np.int64)])
+    lon = np.concatenate([seg["ulon"].to_numpy(float), seg["vlon"].to_numpy(float)])
+    lat = np.concatenate([seg["ulat"].to_numpy(float), seg["vlat"].to_numpy(float)])
+    ids, first, inverse = np.unique(ends, return_index=True, return_inverse=True)
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(len(ids))  # nodes in order of first appearance, as drop_duplicates keeps
+    at = np.sort(first)
+    position = rank[inverse]
+    ways = pd.concat(
+        [
+            pd.read_parquet(part.root / "cells" / f"{ix}_{iy}.ways.parquet", columns=["way", "highway"])
+            for ix, iy in cells
+        ]
+    )
+    highway = ways.drop_duplicates("way").set_index("way")["highway"].reindex(seg["way"].to_numpy())
+    length_m = great_circle_m(seg["ulat"].to_numpy(), seg["ulon"].to_numpy(), seg["vlat"].to_numpy(), seg["vlon"])
+    return RegionSegments(
+        node_ids=ends[at],
+        node_lonlat=np.column_stack([lon[at], lat[at]]),
+        u=position[: len(seg)],
+        v=position[len(seg) :],
+        length_m=np.asarray(length_m, dtype=float),
+        highway=highway.astype(object).where(highway.notna(), None).to_numpy(dtype=object),
+    )
+
+
+def _box_segments(
+    part: PartitionedExtract, cells: list[tuple[int, int]], box_m: tuple[float, float, float, float]
+) -> pd.DataFrame:
+    """The stored segments of ``cells`` whose bounding box meets ``box_m``, each once, in the cells' order."""
+    frames = [pd.read_parquet(part.root / "cells" / f"{ix}_{iy}.parquet") for ix, iy in cells]
+    if not frames:
+        return pd.DataFrame(columns=["seg", "u", "v", "ulon", "ulat", "vlon", "vlat", "way"])
+    seg = pd.concat(frames, ignore_index=True).drop_duplicates("seg")
+    to_m = pyproj.Transformer.from_crs(4326, pyproj.CRS.from_wkt(part.crs), always_xy=True)
+    ux, uy = to_m.transform(seg["ulon"].to_numpy(), seg["ulat"].to_numpy())
+    vx, vy = to_m.transform(seg["vlon"].to_numpy(), seg["vlat"].to_numpy())
+    x0, y0, x1, y1 = box_m
+    meets = (np.maximum(ux, vx) >= x0) & (np.minimum(ux, vx) <= x1) & (np.maximum(uy, vy) >= y0)
+    return seg[meets & (np.minimum(uy, vy) <= y1)]
 
 
 def _way_attrs(ways: pd.DataFrame, used: np.ndarray, *, include_private: bool) -> dict[int, dict]:

@@ -26,8 +26,8 @@ import pyproj
 
 from lifecircle.errors import NetworkError
 from lifecircle.geo.crs import to_crs
-from lifecircle.geo.network.graph import prepare_network
-from lifecircle.geo.network.partition import PartitionedExtract, region_graph
+from lifecircle.geo.network.graph import PreparedNetwork, prepare_arrays, prepare_network
+from lifecircle.geo.network.partition import PartitionedExtract, RegionSegments, region_graph, region_segments
 from lifecircle.geo.reach.coverage import (
     CoverageResult,
     Origins,
@@ -42,7 +42,7 @@ from lifecircle.geo.walk import Walk
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BEYOND", "TileResult", "TileTask", "halo_m", "merge_tiles", "plan_tiles", "tile_coverage"]
+__all__ = ["BEYOND", "TileResult", "TileTask", "halo_m", "merge_tiles", "plan_tiles", "tile_coverage", "tile_network"]
 
 BEYOND = "beyond_search_radius"
 HALO_MARGIN_M = 50.0
@@ -144,8 +144,52 @@ def plan_tiles(
     return tasks
 
 
+def tile_network(task: TileTask, *, graph: bool = False) -> tuple[PreparedNetwork | None, int]:
+    """The prepared network of a tile's street box and its number of nodes (``None`` when it has no street).
+
+    Without a DEM the network goes from the partition's arrays to CSR with no graph
+    (:func:`~lifecircle.geo.network.partition.region_segments`, steps priced on the arrays, then
+    :func:`~lifecircle.geo.network.graph.prepare_arrays`); with a DEM (``graph=True`` too) through the networkx
+    graph of :func:`~lifecircle.geo.network.partition.region_graph`, since hills are priced on a graph. Both give
+    the same network.
+    """
+    crs = pyproj.CRS.from_wkt(task.part.crs)
+    if graph or task.walk.dem is not None:
+        G = region_graph(task.part, task.street_box_m)
+        try:
+            weighted, weight = task.walk.cost_graph(G)
+            return prepare_network(weighted, crs=crs, weight=weight), len(G)
+        except NetworkError:  # no street within reach: everything here is off the network
+            return None, len(G)
+    seg = region_segments(task.part, task.street_box_m)
+    edge_u, edge_v, segment = seg.directed_edges()
+    try:
+        net = prepare_arrays(
+            seg.node_ids,
+            seg.node_lonlat,
+            node_crs="EPSG:4326",
+            edge_u=edge_u,
+            edge_v=edge_v,
+            edge_cost_m=_segment_cost_m(seg, task.walk)[segment],
+            crs=crs,
+        )
+    except NetworkError:
+        net = None
+    return net, len(seg.node_ids)
+
+
+def _segment_cost_m(seg: RegionSegments, walk: Walk) -> np.ndarray:
+    """Each segment's walking cost without a DEM: its length, times ``steps_factor`` on ``highway=steps``.
+
+    The arrays' twin of :func:`lifecircle.geo.walk.price_steps` (same products, so the same costs).
+    """
+    if not walk.prices_steps:
+        return seg.length_m
+    return np.where(seg.highway == "steps", seg.length_m * walk.steps_factor, seg.length_m)
+
+
 def tile_coverage(task: TileTask) -> TileResult:
-    """Coverage of one tile's compounds on the streets of its box (a Dask task)."""
+    """Coverage of one tile's compounds on the streets of its box (a Dask task; see :func:`tile_network`)."""
     start = time.perf_counter()
     n_comp, n_cat = len(task.compounds), len(task.categories)
     walk_c = np.full((n_cat, n_comp), np.inf)
@@ -154,13 +198,7 @@ def tile_coverage(task: TileTask) -> TileResult:
     snapped = np.zeros(n_comp, dtype=bool)
     owned_snapped = np.zeros(int(task.owned.sum()), dtype=bool)
     pairs = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
-    G = region_graph(task.part, task.street_box_m)
-    n_nodes = len(G)
-    try:
-        graph, weight = task.walk.cost_graph(G)
-        net = prepare_network(graph, crs=pyproj.CRS.from_wkt(task.part.crs), weight=weight)
-    except NetworkError:  # no street within reach: everything here is off the network
-        net = None
+    net, n_nodes = tile_network(task)
     if net is not None:
         inner = inside_points(task.compounds, net.crs)
         origins = Origins(
