@@ -84,11 +84,14 @@ def _compare_tiles(path, tmp_path, walk: Walk, *, tile_km: float, n_compounds: i
 
 
 @pytest.mark.slow
-def test_region_segments_of_an_empty_box(tmp_path):
+def test_region_segments_of_an_empty_box_and_tags(tmp_path):
     part = partition_extract(shared_file(HSINCHU), tmp_path / "cells", cell_km=0.5)
     seg = region_segments(part, (0.0, 0.0, 1.0, 1.0))
     assert len(seg.node_ids) == len(seg.u) == 0
     assert all(len(e) == 0 for e in seg.directed_edges())
+    whole = (-1e9, -1e9, 1e9, 1e9)
+    assert region_segments(part, whole, highway=False).highway is None
+    assert "steps" in set(region_segments(part, whole).highway)
 
 
 @pytest.mark.slow

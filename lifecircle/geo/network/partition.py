@@ -205,7 +205,7 @@ class RegionSegments:
     length_m
         Great-circle length of each segment (the graph's ``length``).
     highway
-        Each segment's ``highway`` tag (``None`` when absent), what steps pricing reads.
+        Each segment's ``highway`` tag (``None`` when absent), what steps pricing reads; ``None`` when not read.
     """
 
     node_ids: np.ndarray
@@ -213,7 +213,7 @@ class RegionSegments:
     u: np.ndarray
     v: np.ndarray
     length_m: np.ndarray
-    highway: np.ndarray
+    highway: np.ndarray | None
 
     def directed_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Both directions of every segment in the order the graph lists its edges.
@@ -234,13 +234,19 @@ class RegionSegments:
         return src[order], dst[order], turn[order] % max(n, 1)
 
 
-def region_segments(part: PartitionedExtract, box_m: tuple[float, float, float, float]) -> RegionSegments:
-    """The segments :func:`region_graph` would build its graph of, as arrays (same nodes, order and lengths)."""
+def region_segments(
+    part: PartitionedExtract, box_m: tuple[float, float, float, float], *, highway: bool = True
+) -> RegionSegments:
+    """The segments :func:`region_graph` would build its graph of, as arrays (same nodes, order and lengths).
+
+    ``highway=False`` leaves the ways' tags unread (``RegionSegments.highway`` is then ``None``).
+    """
     cells = part.cells_in(box_m)
     seg = _box_segments(part, cells, box_m)
     if seg.empty:
         empty = np.empty(0, np.int64)
         return RegionSegments(empty, np.empty((0, 2)), empty, empty, np.empty(0), np.empty(0, dtype=object))
+    length_m = great_circle_m(seg["ulat"].to_numpy(), seg["ulon"].to_numpy(), seg["vlat"].to_numpy(), seg["vlon"])
     ends = np.concatenate([seg["u"].to_numpy(np.int64), seg["v"].to_numpy(np.int64)])
     lon = np.concatenate([seg["ulon"].to_numpy(float), seg["vlon"].to_numpy(float)])
     lat = np.concatenate([seg["ulat"].to_numpy(float), seg["vlat"].to_numpy(float)])
@@ -249,22 +255,23 @@ def region_segments(part: PartitionedExtract, box_m: tuple[float, float, float, 
     rank[np.argsort(first)] = np.arange(len(ids))  # nodes in order of first appearance, as drop_duplicates keeps
     at = np.sort(first)
     position = rank[inverse]
-    ways = pd.concat(
-        [
-            pd.read_parquet(part.root / "cells" / f"{ix}_{iy}.ways.parquet", columns=["way", "highway"])
-            for ix, iy in cells
-        ]
-    )
-    highway = ways.drop_duplicates("way").set_index("way")["highway"].reindex(seg["way"].to_numpy())
-    length_m = great_circle_m(seg["ulat"].to_numpy(), seg["ulon"].to_numpy(), seg["vlat"].to_numpy(), seg["vlon"])
     return RegionSegments(
         node_ids=ends[at],
         node_lonlat=np.column_stack([lon[at], lat[at]]),
         u=position[: len(seg)],
         v=position[len(seg) :],
         length_m=np.asarray(length_m, dtype=float),
-        highway=highway.astype(object).where(highway.notna(), None).to_numpy(dtype=object),
+        highway=_highway(part, cells, seg["way"].to_numpy()) if highway else None,
     )
+
+
+def _highway(part: PartitionedExtract, cells: list[tuple[int, int]], way: np.ndarray) -> np.ndarray:
+    """The ``highway`` tag of each way in ``way`` (``None`` when absent), from the cells' way tables."""
+    frames = [
+        pd.read_parquet(part.root / "cells" / f"{ix}_{iy}.ways.parquet", columns=["way", "highway"]) for ix, iy in cells
+    ]
+    tag = pd.concat(frames).drop_duplicates("way").set_index("way")["highway"].reindex(way)
+    return tag.astype(object).where(tag.notna(), None).to_numpy(dtype=object)
 
 
 def _box_segments(

@@ -161,7 +161,7 @@ def tile_network(task: TileTask, *, graph: bool = False) -> tuple[PreparedNetwor
             return prepare_network(weighted, crs=crs, weight=weight), len(G)
         except NetworkError:  # no street within reach: everything here is off the network
             return None, len(G)
-    seg = region_segments(task.part, task.street_box_m)
+    seg = region_segments(task.part, task.street_box_m, highway=task.walk.prices_steps)
     edge_u, edge_v, segment = seg.directed_edges()
     try:
         net = prepare_arrays(
@@ -185,6 +185,8 @@ def _segment_cost_m(seg: RegionSegments, walk: Walk) -> np.ndarray:
     """
     if not walk.prices_steps:
         return seg.length_m
+    if seg.highway is None:
+        raise ValueError("Pricing steps needs the segments' highway tags: region_segments(..., highway=True).")
     return np.where(seg.highway == "steps", seg.length_m * walk.steps_factor, seg.length_m)
 
 
