@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from lifecircle.errors import InputError
 from lifecircle.geo.validate import require_positive
@@ -214,10 +215,18 @@ def prepared(G, walk: Walk | None = None):
 
 
 def price_steps(G: nx.MultiDiGraph, *, weight: str, factor: float) -> nx.MultiDiGraph:
-    """A copy of ``G`` whose edges carry ``walk_cost_m``: ``weight``, times ``factor`` on ``highway=steps``."""
+    """A copy of ``G`` whose edges carry ``walk_cost_m``: ``weight`` priced by :func:`steps_cost_m`."""
     from lifecircle.geo.walkers.terrain import is_steps
 
     H = G.copy()
-    for _, _, d in H.edges(data=True):
-        d[STEPS_COST] = float(d[weight]) * (factor if is_steps(d.get("highway")) else 1.0)
+    edges = list(H.edges(data=True))
+    cost = np.array([float(d[weight]) for _, _, d in edges])
+    steps = np.array([is_steps(d.get("highway")) for _, _, d in edges], dtype=bool)
+    for (_, _, d), c in zip(edges, steps_cost_m(cost, steps, factor=factor).tolist(), strict=True):
+        d[STEPS_COST] = c
     return H
+
+
+def steps_cost_m(cost_m: np.ndarray, steps: np.ndarray, *, factor: float) -> np.ndarray:
+    """Walking costs with steps priced: ``cost_m``, times ``factor`` where ``steps`` (``highway=steps``)."""
+    return np.where(steps, cost_m * factor, cost_m)

@@ -38,7 +38,7 @@ from lifecircle.geo.reach.coverage import (
 )
 from lifecircle.geo.routing.paths import pairs_within
 from lifecircle.geo.routing.snapping import snap_points
-from lifecircle.geo.walk import Walk
+from lifecircle.geo.walk import Walk, steps_cost_m
 
 log = logging.getLogger(__name__)
 
@@ -181,13 +181,13 @@ def tile_network(task: TileTask, *, graph: bool = False) -> tuple[PreparedNetwor
 def _segment_cost_m(seg: RegionSegments, walk: Walk) -> np.ndarray:
     """Each segment's walking cost without a DEM: its length, times ``steps_factor`` on ``highway=steps``.
 
-    The arrays' twin of :func:`lifecircle.geo.walk.price_steps` (same products, so the same costs).
+    Priced by :func:`lifecircle.geo.walk.steps_cost_m`, as :func:`~lifecircle.geo.walk.price_steps` prices a graph.
     """
     if not walk.prices_steps:
         return seg.length_m
     if seg.highway is None:
         raise ValueError("Pricing steps needs the segments' highway tags: region_segments(..., highway=True).")
-    return np.where(seg.highway == "steps", seg.length_m * walk.steps_factor, seg.length_m)
+    return steps_cost_m(seg.length_m, seg.highway == "steps", factor=walk.steps_factor)
 
 
 def tile_coverage(task: TileTask) -> TileResult:
