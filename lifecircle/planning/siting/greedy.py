@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import heapq
 import logging
+import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -180,6 +182,36 @@ def greedy_median(inst: ReducedInstance, *, k: int) -> tuple[np.ndarray, np.ndar
     return np.asarray(picked, dtype=np.int64), np.asarray(savings)
 
 
+def _swap_search(
+    picked: np.ndarray,
+    m: int,
+    best_swap: Callable[[np.ndarray], tuple[int, int, float]],
+    *,
+    tol: float,
+    max_swaps: int,
+    time_limit_s: float,
+) -> np.ndarray:
+    """Best-improvement 1-swap local search over ``m`` columns, from the columns ``picked``.
+
+    Each round ``best_swap(sel)`` (``sel`` the chosen columns as a mask) names the best (close one chosen column,
+    open one other) pair and its improvement; the swap is made when that exceeds ``tol``. The search stops at a
+    local optimum, after ``max_swaps`` swaps or ``time_limit_s``. Returns the chosen column positions.
+    """
+    t0 = time.perf_counter()
+    sel = np.zeros(m, dtype=bool)
+    sel[np.asarray(picked, dtype=np.int64)] = True
+    if not sel.any() or sel.all():
+        return np.flatnonzero(sel)
+    for _ in range(max_swaps):
+        out, i, delta = best_swap(sel)
+        if delta <= tol:
+            break
+        sel[out], sel[i] = False, True
+        if time.perf_counter() - t0 > time_limit_s:
+            break
+    return np.flatnonzero(sel)
+
+
 def swap_max(
     inst: ReducedInstance,
     picked: np.ndarray,
@@ -205,23 +237,15 @@ def swap_max(
     numpy.ndarray
         Reduced column positions of the improved solution.
     """
-    import time
-
     import scipy.sparse as sp
 
-    t0 = time.perf_counter()
     A = inst.A.astype(float).tocsr()
     AT = A.T.tocsr()
     w = inst.weight.astype(float)
-    m = A.shape[1]
-    sel = np.zeros(m, dtype=bool)
-    sel[np.asarray(picked, dtype=np.int64)] = True
-    if not sel.any() or sel.all():
-        return np.flatnonzero(sel)
-    cnt = A @ sel.astype(float)
-    tol = 1e-9 * max(1.0, float(w.sum()))
-    for _ in range(max_swaps):
+
+    def best_swap(sel: np.ndarray) -> tuple[int, int, float]:
         S = np.flatnonzero(sel)
+        cnt = A @ sel.astype(float)  # chosen sites covering each group
         gain = AT @ np.where(cnt == 0, w, 0.0)  # weight a closed site would newly cover
         uniq = np.where(cnt == 1, w, 0.0)  # weight only one chosen site covers
         loss = AT[S] @ uniq
@@ -229,14 +253,10 @@ def swap_max(
         delta = gain[:, None] - loss[None, :] + both
         delta[sel, :] = -np.inf
         i, s = np.unravel_index(int(np.argmax(delta)), delta.shape)
-        if delta[i, s] <= tol:
-            break
-        out = S[s]
-        sel[out], sel[i] = False, True
-        cnt += A[:, [i]].toarray().ravel() - A[:, [out]].toarray().ravel()
-        if time.perf_counter() - t0 > time_limit_s:
-            break
-    return np.flatnonzero(sel)
+        return int(S[s]), int(i), float(delta[i, s])
+
+    tol = 1e-9 * max(1.0, float(w.sum()))
+    return _swap_search(picked, A.shape[1], best_swap, tol=tol, max_swaps=max_swaps, time_limit_s=time_limit_s)
 
 
 def _nearest_two(rows, cols, d, sel, fb):
@@ -268,33 +288,15 @@ def swap_median(
     Every round evaluates all (close one chosen site, open one other) pairs at once: the saving of opening a site,
     the loss of closing one (its groups fall back to their second nearest), and the correction for groups the
     opened site takes over from the closed one. It makes the best strictly improving swap and stops at a local
-    optimum, after ``max_swaps`` swaps or the time limit. The walked distance never increases.
-
-    Parameters
-    ----------
-    inst : ReducedInstance
-        p-median instance with finite fallbacks.
-    picked : numpy.ndarray
-        Reduced column positions of the starting solution (e.g. greedy's).
-
-    Returns
-    -------
-    numpy.ndarray
-        Reduced column positions of the improved solution.
+    optimum, after ``max_swaps`` swaps or the time limit. The walked distance never increases. Parameters and
+    return value as :func:`swap_max`'s, with ``inst`` a p-median instance whose fallback walks are all finite.
     """
-    import time
-
-    t0 = time.perf_counter()
     D = inst.D
     g, m = D.shape
     rows, cols, d = np.repeat(np.arange(g), np.diff(D.indptr)), D.indices.astype(np.int64), D.data
     w, fb = inst.weight.astype(float), inst.fallback.astype(float)
-    sel = np.zeros(m, dtype=bool)
-    sel[np.asarray(picked, dtype=np.int64)] = True
-    if not sel.any() or sel.all():
-        return np.flatnonzero(sel)
-    tol = 1e-9 * max(1.0, float((w * fb).sum()))
-    for _ in range(max_swaps):
+
+    def best_swap(sel: np.ndarray) -> tuple[int, int, float]:
         S = np.flatnonzero(sel)
         pos = np.full(m, -1, dtype=np.int64)
         pos[S] = np.arange(S.size)
@@ -311,9 +313,7 @@ def swap_median(
         delta = gain[None, :] - loss[:, None] + corr
         delta[:, sel] = -np.inf
         s, i = np.unravel_index(int(np.argmax(delta)), delta.shape)
-        if delta[s, i] <= tol:
-            break
-        sel[S[s]], sel[i] = False, True
-        if time.perf_counter() - t0 > time_limit_s:
-            break
-    return np.flatnonzero(sel)
+        return int(S[s]), int(i), float(delta[s, i])
+
+    tol = 1e-9 * max(1.0, float((w * fb).sum()))
+    return _swap_search(picked, m, best_swap, tol=tol, max_swaps=max_swaps, time_limit_s=time_limit_s)

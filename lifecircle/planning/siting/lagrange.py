@@ -12,6 +12,8 @@ gain). LSCP ``min c·x s.t. A x >= 1``: relaxing the cover rows with ``u >= 0`` 
 Both are maximised/minimised by projected subgradient steps (Polyak step size towards the incumbent); the
 best value seen is returned. Every value of L is a valid bound, whatever the multipliers, so the answer stays
 a bound even when the iteration has not converged.
+The MCLP steps and fixing are :func:`top_k_lagrange`'s, shared with the p-median
+(:mod:`~lifecircle.planning.siting.lagrange_median`).
 
 Fixing: with the bound L and an incumbent of value ``z``, a candidate whose forced opening (closing) already
 bounds every solution below ``z`` (max) or at/above ``z`` (min) cannot be in any strictly better solution
@@ -24,6 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +36,15 @@ from lifecircle.planning.siting.reduce import ReducedInstance, merge_rows
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Fixing", "LagrangeResult", "cover_lagrange", "fix_instance", "max_cover_lagrange"]
+__all__ = [
+    "Fixing",
+    "LagrangeResult",
+    "cover_lagrange",
+    "fix_instance",
+    "log_lagrange",
+    "max_cover_lagrange",
+    "top_k_lagrange",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,11 +91,111 @@ def _top_k(v: np.ndarray, k: int) -> tuple[np.ndarray, float, float]:
     return top, kth, nxt
 
 
-def _max_value(AT: sp.csr_matrix, w: np.ndarray, lam: np.ndarray, k: int):
+# L(lam), every column's reduced gain, the top-k columns, the k-th and (k+1)-th gains (see _top_k)
+TopKValue = tuple[float, np.ndarray, np.ndarray, float, float]
+
+
+def _max_value(AT: sp.csr_matrix, w: np.ndarray, lam: np.ndarray, k: int) -> TopKValue:
     v = AT @ lam
     top, kth, nxt = _top_k(v, k)
     val = float(np.maximum(0.0, w - lam).sum() + v[top].sum())
     return val, v, top, kth, nxt
+
+
+def top_k_lagrange(
+    value: Callable[[np.ndarray], TopKValue],
+    subgradient: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    lam: np.ndarray,
+    *,
+    k: int,
+    target: float,
+    tol: float,
+    upper: np.ndarray | None,
+    rtol: float,
+    iterations: int,
+    time_limit_s: float,
+    t0: float,
+) -> LagrangeResult:
+    """Minimise a top-k Lagrangian upper bound by projected subgradient steps, then fix columns against it.
+
+    Shared by every relaxation whose relaxed problem opens the ``k`` columns of largest positive reduced gain
+    (MCLP, p-median as savings): each model gives its value and subgradient; the steps, their halving and the
+    fixing are the same.
+
+    Parameters
+    ----------
+    value : callable
+        ``lam -> (L(lam), gains, top, kth, nxt)``, the bound and the relaxed problem's solution at ``lam``.
+    subgradient : callable
+        ``(lam, top) -> dL/dlam`` (not yet projected) with ``top`` the relaxed problem's open columns.
+    lam : numpy.ndarray
+        Starting multipliers, within ``[0, upper]``.
+    k : int
+        Number of columns the relaxed problem opens.
+    target : float
+        The incumbent's value (the Polyak step's target and the fixing threshold), a lower bound on the optimum.
+    tol : float
+        Absolute tolerance: iteration stops once the bound is within ``tol`` of ``target``; a column is fixed only
+        when forcing it the other way bounds every solution more than ``tol`` below ``target``.
+    upper : numpy.ndarray or None
+        Upper limit of the multipliers (None: none).
+    rtol : float
+        Relative amount a value must fall below the best so far to count as progress (20 steps without
+        progress halve the step).
+    iterations, time_limit_s : int, float
+        Stop after that many steps or seconds since ``t0`` (a ``time.perf_counter()`` reading).
+
+    Returns
+    -------
+    LagrangeResult
+        ``bound`` the smallest ``L`` seen; ``multipliers`` where it was reached and ``relaxed`` the top-k there.
+    """
+    best, best_lam = math.inf, lam
+    theta, stall, it = 1.0, 0, 0
+    while it < iterations:
+        it += 1
+        val, _, top, _, _ = value(lam)
+        if not val >= best - rtol * max(1.0, abs(val)):
+            best, best_lam, stall = val, lam.copy(), 0
+        else:
+            stall += 1
+            if stall >= 20:
+                theta, stall = theta / 2.0, 0
+        if best - target <= tol or theta < 1e-4 or time.perf_counter() - t0 > time_limit_s:
+            break
+        s = subgradient(lam, top)
+        s[(lam <= 0) & (s > 0)] = 0.0  # projected: lam stays within [0, upper]
+        if upper is not None:
+            s[(lam >= upper) & (s < 0)] = 0.0
+        nrm = float(s @ s)
+        if nrm == 0:
+            break
+        step = theta * (val - target) / nrm
+        lam = np.maximum(0.0, lam - step * s) if upper is None else np.clip(lam - step * s, 0.0, upper)
+    val, v, top, kth, nxt = value(best_lam)
+    best = min(best, val)
+    in_top = np.zeros(v.size, dtype=bool)
+    in_top[top] = True
+    # x_j = 1 forced for a column outside the top set: L + v_j - kth; x_j = 0 for one inside: L - v_j + nxt
+    full = top.size == min(k, v.size)
+    zeros = np.flatnonzero(~in_top & (val + v - (kth if full else 0.0) < target - tol))
+    ones = np.flatnonzero(in_top & (val - v + nxt < target - tol))
+    return LagrangeResult(best, ones, zeros, it, time.perf_counter() - t0, best_lam, top)
+
+
+def log_lagrange(label: str, lag: LagrangeResult, incumbent: float) -> LagrangeResult:
+    """Log a Lagrangian result (``label``: the model) and return it."""
+    log.info(
+        "%s Lagrangian: bound %.9g (incumbent %.9g) after %d iterations in %.3fs; fixes %d open, %d closed",
+        label,
+        lag.bound,
+        incumbent,
+        lag.iterations,
+        lag.seconds,
+        lag.ones.size,
+        lag.zeros.size,
+    )
+    return lag
 
 
 def max_cover_lagrange(
@@ -118,53 +229,28 @@ def max_cover_lagrange(
         return LagrangeResult(
             float(w.sum()) if k > 0 else 0.0, np.zeros(0, np.int64), np.zeros(0, np.int64), 0, time.perf_counter() - t0
         )
-    deg = np.maximum(np.diff(A.indptr), 1)
-    lam = w / deg if start is None else np.clip(start, 0.0, w)  # start: each group split over its candidates
-    best, best_lam = math.inf, lam
-    theta, stall, it = 1.0, 0, 0
-    while it < iterations:
-        it += 1
-        val, v, top, _, _ = _max_value(AT, w, lam, k)
-        if not val >= best - 1e-9 * max(1.0, abs(val)):
-            best, best_lam, stall = val, lam.copy(), 0
-        else:
-            stall += 1
-            if stall >= 20:
-                theta, stall = theta / 2.0, 0
+
+    def subgradient(lam: np.ndarray, top: np.ndarray) -> np.ndarray:
         x = np.zeros(m)
         x[top] = 1.0
-        s = (w > lam).astype(float) * -1.0 + A @ x  # subgradient of L at lam
-        s[(lam <= 0) & (s > 0)] = 0.0  # projected: lam cannot go below 0 or above w
-        s[(lam >= w) & (s < 0)] = 0.0
-        nrm = float(s @ s)
-        if nrm == 0 or best - incumbent <= 1e-9 * max(1.0, abs(incumbent)) or theta < 1e-4:
-            break
-        if time.perf_counter() - t0 > time_limit_s:
-            break
-        step = theta * (val - incumbent) / nrm
-        lam = np.clip(lam - step * s, 0.0, w)
-    val, v, top, kth, nxt = _max_value(AT, w, best_lam, k)
-    best = min(best, val)
-    in_top = np.zeros(m, dtype=bool)
-    in_top[top] = True
-    tol = 1e-9 * max(1.0, abs(incumbent))
-    # x_j = 1 forced for a column outside the top set: L + v_j - kth; x_j = 0 for one inside: L - v_j + nxt
-    full = top.size == min(k, m)
-    open_val = val + v - (kth if full else 0.0)
-    close_val = val - v + nxt
-    zeros = np.flatnonzero(~in_top & (open_val < incumbent - tol))
-    ones = np.flatnonzero(in_top & (close_val < incumbent - tol))
-    secs = time.perf_counter() - t0
-    log.info(
-        "MCLP Lagrangian: bound %.6g (incumbent %.6g) after %d iterations in %.3fs; fixes %d open, %d closed",
-        best,
-        incumbent,
-        it,
-        secs,
-        ones.size,
-        zeros.size,
+        return (w > lam).astype(float) * -1.0 + A @ x
+
+    deg = np.maximum(np.diff(A.indptr), 1)
+    lam = w / deg if start is None else np.clip(start, 0.0, w)  # start: each group split over its candidates
+    lag = top_k_lagrange(
+        lambda lam: _max_value(AT, w, lam, k),
+        subgradient,
+        lam,
+        k=k,
+        target=incumbent,
+        tol=1e-9 * max(1.0, abs(incumbent)),
+        upper=w,
+        rtol=1e-9,
+        iterations=iterations,
+        time_limit_s=time_limit_s,
+        t0=t0,
     )
-    return LagrangeResult(best, ones, zeros, it, secs, best_lam, top)
+    return log_lagrange("MCLP", lag, incumbent)
 
 
 def cover_lagrange(
@@ -232,17 +318,7 @@ def cover_lagrange(
     # forcing x_j against its reduced-cost sign costs |rc_j|
     zeros = np.flatnonzero((rc > 0) & (val + rc > need))
     ones = np.flatnonzero((rc < 0) & (val - rc > need))
-    secs = time.perf_counter() - t0
-    log.info(
-        "LSCP Lagrangian: bound %.6g (incumbent %.6g) after %d iterations in %.3fs; fixes %d open, %d closed",
-        best,
-        incumbent,
-        it,
-        secs,
-        ones.size,
-        zeros.size,
-    )
-    return LagrangeResult(best, ones, zeros, it, secs)
+    return log_lagrange("LSCP", LagrangeResult(best, ones, zeros, it, time.perf_counter() - t0), incumbent)
 
 
 @dataclass(frozen=True, eq=False)

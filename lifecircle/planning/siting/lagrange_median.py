@@ -16,17 +16,15 @@ MILP left is small (:func:`fix_median`).
 
 from __future__ import annotations
 
-import logging
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
 
-from lifecircle.planning.siting.lagrange import Fixing, LagrangeResult, _top_k
+from lifecircle.planning.siting.lagrange import Fixing, LagrangeResult, TopKValue, _top_k, log_lagrange, top_k_lagrange
 from lifecircle.planning.siting.reduce import ReducedInstance
-
-log = logging.getLogger(__name__)
 
 __all__ = ["fix_median", "median_base", "median_lagrange"]
 
@@ -43,7 +41,7 @@ def _savings(inst: ReducedInstance) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return rows, A.indices, inst.weight[rows] * (inst.fallback[rows] - D.data)
 
 
-def _value(rows, cols, s, lam, m: int, k: int):
+def _value(rows, cols, s, lam, m: int, k: int) -> TopKValue:
     rho = np.bincount(cols, weights=np.maximum(0.0, s - lam[rows]), minlength=m)
     top, kth, nxt = _top_k(rho, k)
     return float(lam.sum() + rho[top].sum()), rho, top, kth, nxt
@@ -83,51 +81,28 @@ def median_lagrange(
     if g == 0 or m == 0 or k <= 0:
         return LagrangeResult(base if g == 0 or k <= 0 else -math.inf, _none(), _none(), 0, time.perf_counter() - t0)
     rows, cols, s = _savings(inst)
-    target = base - incumbent  # the incumbent's savings
     smax = np.zeros(g)
     np.maximum.at(smax, rows, s)
-    lam = 0.5 * smax if start is None else np.clip(start, 0.0, smax)
-    best, best_lam = math.inf, lam
-    theta, stall, it = 1.0, 0, 0
-    tol = 1e-9 * max(1.0, abs(incumbent))
-    while it < iterations:
-        it += 1
-        val, _, top, _, _ = _value(rows, cols, s, lam, m, k)
-        if not val >= best - 1e-12 * max(1.0, abs(val)):
-            best, best_lam, stall = val, lam.copy(), 0
-        else:
-            stall += 1
-            if stall >= 20:
-                theta, stall = theta / 2.0, 0
-        if best - target <= tol or theta < 1e-4 or time.perf_counter() - t0 > time_limit_s:
-            break
+
+    def subgradient(lam: np.ndarray, top: np.ndarray) -> np.ndarray:
         opened = np.zeros(m, dtype=bool)
         opened[top] = True
-        sub = 1.0 - np.bincount(rows, weights=(opened[cols] & (s > lam[rows])).astype(float), minlength=g)  # dL/dlam
-        sub[(lam <= 0) & (sub > 0)] = 0.0  # projected: lam stays >= 0
-        nrm = float(sub @ sub)
-        if nrm == 0:
-            break
-        lam = np.maximum(0.0, lam - theta * (val - target) / nrm * sub)
-    val, rho, top, kth, nxt = _value(rows, cols, s, best_lam, m, k)
-    best = min(best, val)
-    in_top = np.zeros(m, dtype=bool)
-    in_top[top] = True
-    # x_j = 1 forced for a column outside the top set: L + rho_j - kth; x_j = 0 for one inside: L - rho_j + nxt
-    full = top.size == min(k, m)
-    zeros = np.flatnonzero(~in_top & (val + rho - (kth if full else 0.0) < target - tol))
-    ones = np.flatnonzero(in_top & (val - rho + nxt < target - tol))
-    secs = time.perf_counter() - t0
-    log.info(
-        "p-median Lagrangian: bound %.9g (incumbent %.9g) after %d iterations in %.3fs; fixes %d open, %d closed",
-        base - best,
-        incumbent,
-        it,
-        secs,
-        ones.size,
-        zeros.size,
+        return 1.0 - np.bincount(rows, weights=(opened[cols] & (s > lam[rows])).astype(float), minlength=g)
+
+    lag = top_k_lagrange(
+        lambda lam: _value(rows, cols, s, lam, m, k),
+        subgradient,
+        0.5 * smax if start is None else np.clip(start, 0.0, smax),
+        k=k,
+        target=base - incumbent,  # the incumbent's savings
+        tol=1e-9 * max(1.0, abs(incumbent)),
+        upper=None,
+        rtol=1e-12,
+        iterations=iterations,
+        time_limit_s=time_limit_s,
+        t0=t0,
     )
-    return LagrangeResult(base - best, ones, zeros, it, secs, best_lam, top)
+    return log_lagrange("p-median", replace(lag, bound=base - lag.bound), incumbent)
 
 
 def _none() -> np.ndarray:

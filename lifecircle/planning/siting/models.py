@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -35,6 +36,13 @@ def _capacity_vector(capacity, n: int) -> np.ndarray | None:
     if not np.isfinite(cap).all() or (cap < 0).any():
         raise InputError("Site capacities must be finite and non-negative.")
     return cap
+
+
+def _continued(previous: LagrangeResult, lag: LagrangeResult, *, bound: float) -> LagrangeResult:
+    """``lag`` continued from ``previous`` on the same instance: ``bound``, ``lag``'s fixings, both runs' effort."""
+    return replace(
+        lag, bound=bound, iterations=previous.iterations + lag.iterations, seconds=previous.seconds + lag.seconds
+    )
 
 
 class MaxCoverage(SitingModel):
@@ -104,15 +112,7 @@ class MaxCoverage(SitingModel):
             inst, k=self.params["k"], incumbent=incumbent, start=None if previous is None else previous.multipliers
         )
         if previous is not None and previous.bound < lag.bound:  # keep the better bound (both valid)
-            lag = LagrangeResult(
-                previous.bound,
-                lag.ones,
-                lag.zeros,
-                previous.iterations + lag.iterations,
-                previous.seconds + lag.seconds,
-                lag.multipliers,
-                lag.relaxed,
-            )
+            lag = _continued(previous, lag, bound=previous.bound)
         return lag
 
     def _sub_milp(self, sub, n_open):
@@ -268,15 +268,7 @@ class PMedian(SitingModel):
         )
         if previous is None:
             return lag
-        return LagrangeResult(  # the better bound (both valid), the fixings against the better incumbent
-            max(previous.bound, lag.bound),
-            lag.ones,
-            lag.zeros,
-            previous.iterations + lag.iterations,
-            previous.seconds + lag.seconds,
-            lag.multipliers,
-            lag.relaxed,
-        )
+        return _continued(previous, lag, bound=max(previous.bound, lag.bound))  # the better bound (both valid)
 
     def _fix(self, inst, lag):
         return fix_median(inst, lag.ones, lag.zeros)
