@@ -413,29 +413,23 @@ def _merge_close_points(xy: np.ndarray, tol_m: float) -> tuple[np.ndarray, np.nd
     return distinct[first], label[inverse]
 
 
-def grouped_table(
-    polys: np.ndarray, group: np.ndarray, n_groups: int, base: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Polygons laid out one row per group (padded with None, ``base[g]`` in the last column) for row-wise unions.
+def grouped_table(polys: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Polygons laid out one row per group (padded with None) for row-wise unions.
 
     Returns
     -------
     out, table, has
-        The result array to fill (empty polygons, or a copy of ``base``), the ``n_groups × (max + 1)`` table,
-        and which groups have any polygon.
+        The result array to fill (empty polygons), the ``n_groups × max`` table, and which groups have any polygon.
     """
-    out = np.array([shapely.Polygon()] * n_groups, dtype=object) if base is None else base.copy()
+    out = np.array([shapely.Polygon()] * n_groups, dtype=object)
     if len(polys) == 0:
         return out, np.empty((n_groups, 0), dtype=object), np.zeros(n_groups, dtype=bool)
     order = np.argsort(group, kind="stable")
     polys, group = polys[order], group[order]
     counts = np.bincount(group, minlength=n_groups)
     rank = np.arange(len(group)) - np.repeat(np.cumsum(counts) - counts, counts)
-    table = np.full((n_groups, int(counts.max()) + 1), None, dtype=object)
+    table = np.full((n_groups, int(counts.max())), None, dtype=object)
     table[group, rank] = polys
-    if base is not None:
-        has_base = ~shapely.is_empty(base)
-        table[has_base, -1] = base[has_base]
     return out, table, counts > 0
 
 
@@ -452,11 +446,9 @@ def union_cells(cells: StreetCells, cell: np.ndarray, group: np.ndarray, n_group
     return out
 
 
-def coverage_union_groups(
-    polys: np.ndarray, group: np.ndarray, n_groups: int, base: np.ndarray | None = None
-) -> np.ndarray:
-    """Coverage union of non-overlapping cells per group (plus ``base[g]``, itself a union of other cells)."""
-    out, table, has = grouped_table(polys, group, n_groups, base)
+def coverage_union_groups(polys: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Coverage union of non-overlapping cells per group, by GEOS."""
+    out, table, has = grouped_table(polys, group, n_groups)
     if not has.any():
         return out
     try:
