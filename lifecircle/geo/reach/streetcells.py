@@ -16,6 +16,7 @@ the exact cut point, so the shape ends where the reach ends, to the metre.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,43 +115,16 @@ class StreetCells:
             street (:func:`lifecircle.geo.reach.barriercut.cut_cells_at_barriers`).
         """
         lines = net.segment_lines
-        n_nodes, n_seg = net.n_nodes, len(lines)
-        sites = _street_sites(net, spacing_m)
-        unique, site_cell = _merge_close_points(sites, MERGE_M)
-        pad = 2.0 * catchment_m + spacing_m
-        lo, hi = unique.min(axis=0) - pad, unique.max(axis=0) + pad
-        frame = shapely.box(lo[0], lo[1], hi[0], hi[1])
-        cells = _snapped(_voronoi_cells(unique, frame))
-        if len(cells) != len(unique) or not shapely.contains_xy(cells, unique[:, 0], unique[:, 1]).all():
-            # GEOS merges sites closer than its own tolerance: find each site's cell instead of trusting the order
-            tree = shapely.STRtree(cells)
-            pts, found = tree.query(shapely.points(unique), predicate="intersects")
-            order = np.full(len(unique), -1)
-            order[pts[::-1]] = found[::-1]
-            site_cell = order[site_cell]
+        n_seg = len(lines)
+        # GEOS releases the GIL: the band is drawn on a second core while the cells are built on this one (from its
+        # own copy of the lines: shapely flips the writeable flag of the object arrays it is given while it works)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="catchment-band") as pool:
+            band = pool.submit(_catchment_band, lines.copy(), catchment_m, quad_segs)
+            cells, node_cell, passes, barrier_tree, frame = _cells_and_passes(net, spacing_m, catchment_m, barriers)
+            catchment = band.result()
+        seg, cell, start, end = passes
         tree = shapely.STRtree(cells)
-        vertices = SegmentVertices.from_lines(lines)
-        seg, cell, start, end = _passes(lines, vertices, cells, tree)
-        barrier_tree = None
-        if barriers is not None and len(barriers):
-            cut = barriers.to_crs(net.crs).land_cut()
-            cell_site = np.full((len(cells), 2), np.nan)
-            known = site_cell >= 0
-            cell_site[site_cell[known]] = sites[known]
-
-            def street_pieces(hit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-                take = np.flatnonzero(np.isin(cell, hit))
-                return vertices.cut(seg[take], start[take], end[take]), cell[take]
-
-            cells, _ = cut_cells_at_barriers(
-                cells, cell_site, street_pieces, cut, reach_m=catchment_m + spacing_m, grid_m=GRID_M
-            )
-            tree = shapely.STRtree(cells)
-            barrier_tree = shapely.STRtree(cut)
         segment_ptr = np.searchsorted(seg, np.arange(n_seg + 1))
-        merged = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(lines)))
-        catchment = shapely.union_all(shapely.buffer(merged, catchment_m, quad_segs=quad_segs))
-        shapely.prepare(catchment)
         log.info(
             "street cells: %d sites every <= %.0f m, %d segment passes, catchment %.0f m",
             len(cells),
@@ -162,7 +136,7 @@ class StreetCells:
             catchment_m=float(catchment_m),
             spacing_m=float(spacing_m),
             cells=cells,
-            node_cell=site_cell[:n_nodes].astype(np.int64),
+            node_cell=node_cell,
             segment_ptr=segment_ptr.astype(np.int64),
             pass_cell=cell.astype(np.int64),
             pass_start=start,
@@ -223,6 +197,54 @@ class StreetCells:
         part_stretch, part_cell = stretch[part], self.pass_cell[p[part]]
         keep = ~in_sorted(group[part_stretch] * n_cells + part_cell, whole_key)
         return whole_key // n_cells, whole_key % n_cells, part_stretch[keep], part_cell[keep]
+
+
+def _cells_and_passes(
+    net: PreparedNetwork, spacing_m: float, catchment_m: float, barriers: Barriers | None
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...], shapely.STRtree | None, shapely.Geometry]:
+    """The cells (cut at the barriers), the cell of each node, the segments' passes ``(segment, cell, start, end)``,
+    the barriers' STRtree (None without barriers) and the frame the cells tile."""
+    lines = net.segment_lines
+    sites = _street_sites(net, spacing_m)
+    unique, site_cell = _merge_close_points(sites, MERGE_M)
+    pad = 2.0 * catchment_m + spacing_m
+    lo, hi = unique.min(axis=0) - pad, unique.max(axis=0) + pad
+    frame = shapely.box(lo[0], lo[1], hi[0], hi[1])
+    cells = _snapped(_voronoi_cells(unique, frame))
+    if len(cells) != len(unique) or not shapely.contains_xy(cells, unique[:, 0], unique[:, 1]).all():
+        # GEOS merges sites closer than its own tolerance: find each site's cell instead of trusting the order
+        tree = shapely.STRtree(cells)
+        pts, found = tree.query(shapely.points(unique), predicate="intersects")
+        order = np.full(len(unique), -1)
+        order[pts[::-1]] = found[::-1]
+        site_cell = order[site_cell]
+    vertices = SegmentVertices.from_lines(lines)
+    seg, cell, start, end = _passes(lines, vertices, cells, shapely.STRtree(cells))
+    barrier_tree = None
+    if barriers is not None and len(barriers):
+        cut = barriers.to_crs(net.crs).land_cut()
+        cell_site = np.full((len(cells), 2), np.nan)
+        known = site_cell >= 0
+        cell_site[site_cell[known]] = sites[known]
+
+        def street_pieces(hit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            take = np.flatnonzero(np.isin(cell, hit))
+            return vertices.cut(seg[take], start[take], end[take]), cell[take]
+
+        cells, _ = cut_cells_at_barriers(
+            cells, cell_site, street_pieces, cut, reach_m=catchment_m + spacing_m, grid_m=GRID_M
+        )
+        barrier_tree = shapely.STRtree(cut)
+    node_cell = site_cell[: net.n_nodes].astype(np.int64)
+    return cells, node_cell, (seg, cell, start, end), barrier_tree, frame
+
+
+def _catchment_band(lines: np.ndarray, catchment_m: float, quad_segs: int) -> shapely.Geometry:
+    """The land within ``catchment_m`` of any street: the merged streets buffered one by one, then unioned."""
+    merged = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(lines)))
+    band = shapely.union_all(shapely.buffer(merged, catchment_m, quad_segs=quad_segs))
+    shapely.prepare(band)
+    return band
 
 
 def _street_sites(net: PreparedNetwork, spacing_m: float) -> np.ndarray:
