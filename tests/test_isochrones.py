@@ -255,6 +255,11 @@ def test_workers_give_the_same_polygons():
     two = isochrones(G, services, minutes=[3, 6], chunk_size=2, workers=2)
     assert one.per_service["street_m"].to_numpy() == pytest.approx(two.per_service["street_m"].to_numpy())
     assert shapely.equals(one.per_service.geometry.to_numpy(), two.per_service.geometry.to_numpy()).all()
+    services["category"] = np.array(["clinic", "shop", "school"])[np.arange(len(services)) % 3]
+    alone = isochrones(G, services, minutes=[3, 6], per_service=False, workers=1)
+    threads = isochrones(G, services, minutes=[3, 6], per_service=False, workers=3)  # a thread per category
+    assert alone.served_area.drop(columns="geometry").equals(threads.served_area.drop(columns="geometry"))
+    assert shapely.equals_exact(alone.served_area.geometry.to_numpy(), threads.served_area.geometry.to_numpy(), 0).all()
 
 
 def test_off_network_service_and_bad_options():
@@ -399,6 +404,9 @@ def test_served_areas_alone_equal_those_built_with_every_service():
     full = isochrones(G, services, minutes=(5, 10))
     alone = isochrones(G, services, minutes=(5, 10), per_service=False)
     assert alone.per_service.empty
+    threads = isochrones(G, services, minutes=(5, 10), per_service=False, workers=2)  # categories on two threads
+    assert alone.served_area.drop(columns="geometry").equals(threads.served_area.drop(columns="geometry"))
+    assert shapely.equals_exact(alone.served_area.geometry.to_numpy(), threads.served_area.geometry.to_numpy(), 0).all()
     a = full.served_area.set_index(["category", "break_min"]).sort_index()
     b = alone.served_area.set_index(["category", "break_min"]).sort_index()
     assert list(a.index) == list(b.index)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from lifecircle.errors import InputError
+from lifecircle.geo.cores import machine_cores
 from lifecircle.geo.crs import to_crs
 from lifecircle.geo.inputs.branches import BY_NAME_KEY, branch_column_flags, match_branch_list
 from lifecircle.geo.inputs.columns import HOUSEHOLD_COLUMNS, POPULATION_COLUMNS, find_column
@@ -413,6 +414,7 @@ def _with_served_area(
         per_service=False,
         barriers=barriers,
         street_cells=cells,
+        workers=machine_cores(),
     )
     if street_cells is not None and cells is None and iso.street_cells is not None:
         street_cells.save(shape, iso.street_cells)

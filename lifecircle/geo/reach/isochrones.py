@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 
@@ -160,7 +160,8 @@ def isochrones(
     max_snap_m
         Services farther than this from every street reach nothing.
     workers
-        Processes working on chunks of services in parallel (1: in this process).
+        Processes working on chunks of services in parallel (1: in this process); without ``per_service``,
+        threads drawing the categories' served areas (GEOS runs without Python's lock).
     chunk_size
         Services searched together; memory grows with ``chunk_size × n_nodes``.
     street_cells
@@ -225,7 +226,7 @@ def isochrones(
     else:
         polys = np.array([shapely.Polygon()] * (len(points) * len(limits)), dtype=object).reshape(len(points), -1)
         street = np.zeros((len(points), len(limits)))
-        served = _served_only_run(work)
+        served = _served_only_run(work, workers=workers)
     if len(cat_names) == 1 and cat_names != [ALL]:
         served[0] = served[-1]
     served_area = _served_frame(served, cat_names, cat_code, att, breaks, net)
@@ -337,18 +338,24 @@ def _per_service_run(
     return polys, street, served
 
 
-def _served_only_run(work: IsochroneWork) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """The served area per category alone, from one multi-source search per category."""
+def _served_only_run(work: IsochroneWork, *, workers: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """The served area per category alone, from one multi-source search per category (``workers`` threads)."""
     best = np.full((work.n_categories, work.net.n_nodes), np.inf)
     for c in range(work.n_categories):
         members = work.attachment.take(np.flatnonzero(work.category_code == c))
         best[c], _ = node_costs_to_nearest(work.net, members, limit_m=float(work.limits_m.max()))
     every = best.min(axis=0)
-    served = {}
-    for c in _category_jobs(work):
-        _, p, s = category_task(c, every if c < 0 else best[c], work)
-        served[c] = (p, s)
-    return served
+    jobs = _category_jobs(work)
+
+    def draw(c: int) -> tuple[int, np.ndarray, np.ndarray]:
+        return category_task(c, every if c < 0 else best[c], work)
+
+    if workers > 1 and len(jobs) > 1:
+        with ThreadPoolExecutor(max_workers=min(workers, len(jobs)), thread_name_prefix="served-area") as pool:
+            drawn = list(pool.map(draw, jobs))
+    else:
+        drawn = [draw(c) for c in jobs]
+    return {c: (p, s) for c, p, s in drawn}
 
 
 def _per_service_frame(

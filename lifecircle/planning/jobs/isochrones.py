@@ -4,13 +4,13 @@ service points, draw walking isochrones from the streets really reached, write t
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import replace
 from pathlib import Path
 
 import networkx as nx
 
 from lifecircle import folder
+from lifecircle.geo.cores import machine_cores
 from lifecircle.geo.inputs.chinese_crs import from_wgs84, normalize_coord_system
 from lifecircle.geo.reach.isochrones import IsochroneResult, isochrones, write_isochrones
 from lifecircle.geo.reach.shapes import ShapeOptions
@@ -24,14 +24,6 @@ from lifecircle.planning.study import Study
 log = logging.getLogger(__name__)
 
 __all__ = ["run_isochrones"]
-
-
-def machine_cores() -> int:
-    """The cores this process may run on (the default number of isochrone workers)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def in_coord_system(result: IsochroneResult, system: str) -> IsochroneResult:
