@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -260,6 +261,15 @@ def test_workers_give_the_same_polygons():
     threads = isochrones(G, services, minutes=[3, 6], per_service=False, workers=3)  # a thread per category
     assert alone.served_area.drop(columns="geometry").equals(threads.served_area.drop(columns="geometry"))
     assert shapely.equals_exact(alone.served_area.geometry.to_numpy(), threads.served_area.geometry.to_numpy(), 0).all()
+    corners = rng.uniform(0, 560, (12, 2))
+    compounds = gpd.GeoDataFrame(
+        geometry=shapely.box(corners[:, 0], corners[:, 1], corners[:, 0] + 40, corners[:, 1] + 40),
+        crs=services.crs,
+        index=pd.Index([f"C{i}" for i in range(12)], name="compound_id"),
+    )
+    shares = area_share(compounds, alone.served_area, break_min=3, workers=1)
+    assert 0 < shares["area_share"].mean() < 1  # some compounds partly served
+    assert shares.equals(area_share(compounds, alone.served_area, break_min=3, workers=3))
 
 
 def test_off_network_service_and_bad_options():

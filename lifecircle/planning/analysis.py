@@ -418,7 +418,7 @@ def _with_served_area(
     )
     if street_cells is not None and cells is None and iso.street_cells is not None:
         street_cells.save(shape, iso.street_cells)
-    shares = area_share(compounds, iso.served_area, break_min=minutes)
+    shares = area_share(compounds, iso.served_area, break_min=minutes, workers=machine_cores())
     key = ["compound_id", "category"]
     table = result.table.merge(shares.astype({"compound_id": object}), on=key, how="left")
     table["area_share"] = table["area_share"].fillna(0.0).round(4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,9 @@ GEOJSON_LAYERS = ("served_area", "rings")  # per_service is in the GeoPackage on
 GEOJSON_DECIMALS = 6  # degrees: about 0.1 m, far below the cells' spacing
 
 
-def area_share(compounds: gpd.GeoDataFrame, served_area: gpd.GeoDataFrame, *, break_min: float) -> pd.DataFrame:
+def area_share(
+    compounds: gpd.GeoDataFrame, served_area: gpd.GeoDataFrame, *, break_min: float, workers: int = 1
+) -> pd.DataFrame:
     """Share of each compound's area inside each category's served area at one break.
 
     Parameters
@@ -33,6 +36,8 @@ def area_share(compounds: gpd.GeoDataFrame, served_area: gpd.GeoDataFrame, *, br
         ``IsochroneResult.served_area``.
     break_min
         The break (minutes) to measure; it must be one of the served area's breaks.
+    workers
+        Threads measuring categories side by side (GEOS runs without Python's lock).
 
     Returns
     -------
@@ -47,21 +52,35 @@ def area_share(compounds: gpd.GeoDataFrame, served_area: gpd.GeoDataFrame, *, br
         )
     comp = to_crs(compounds, served_area.crs).geometry.to_numpy()
     comp_area = shapely.area(comp)
-    parts = []
-    for category, geom in zip(at["category"], at.geometry.to_numpy(), strict=True):
-        shapely.prepare(geom)
-        inside = np.zeros(len(comp))
-        hits = np.flatnonzero(shapely.intersects(geom, comp))
-        if len(hits):
-            whole = shapely.contains(geom, comp[hits])
-            inside[hits[whole]] = comp_area[hits[whole]]
-            part = hits[~whole]
-            inside[part] = shapely.area(shapely.intersection(comp[part], geom))
-        share = np.divide(inside, comp_area, out=np.full(len(comp), np.nan), where=comp_area > 0)
-        parts.append(
-            pd.DataFrame({"compound_id": compounds.index.astype(str), "category": category, "area_share": share})
+    ids = compounds.index.astype(str)
+
+    def share_of(category: str, geom: shapely.Geometry) -> pd.DataFrame:
+        mine = comp.copy()  # shapely flips the writeable flag of the arrays it is given: one array per thread
+        share = np.divide(
+            _inside_m2(geom, mine, comp_area), comp_area, out=np.full(len(mine), np.nan), where=comp_area > 0
         )
+        return pd.DataFrame({"compound_id": ids, "category": category, "area_share": share})
+
+    pairs = list(zip(at["category"], at.geometry.to_numpy(), strict=True))
+    if workers > 1 and len(pairs) > 1:
+        with ThreadPoolExecutor(max_workers=min(workers, len(pairs)), thread_name_prefix="area-share") as pool:
+            parts = list(pool.map(lambda pair: share_of(*pair), pairs))
+    else:
+        parts = [share_of(*pair) for pair in pairs]
     return pd.concat(parts, ignore_index=True)
+
+
+def _inside_m2(geom: shapely.Geometry, comp: np.ndarray, comp_area: np.ndarray) -> np.ndarray:
+    """The area of each compound inside ``geom`` (whole compounds without an overlay)."""
+    shapely.prepare(geom)
+    inside = np.zeros(len(comp))
+    hits = np.flatnonzero(shapely.intersects(geom, comp))
+    if len(hits):
+        whole = shapely.contains(geom, comp[hits])
+        inside[hits[whole]] = comp_area[hits[whole]]
+        part = hits[~whole]
+        inside[part] = shapely.area(shapely.intersection(comp[part], geom))
+    return inside
 
 
 # ------------------------------------------------------------------------------------------------- writing
