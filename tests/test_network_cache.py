@@ -23,6 +23,7 @@ from lifecircle.geo.network.cache import NetworkCache, clear_cache, read_entry
 from lifecircle.geo.network.graph import prepare_network
 from lifecircle.geo.network.packing import Unpackable, pack, unpack
 from lifecircle.geo.walk import Walk
+from lifecircle.maps import streets as map_streets
 from lifecircle.planning import inputs as planning_inputs
 from lifecircle.planning.network_store import open_network
 
@@ -153,14 +154,17 @@ def _osm_copy(tmp_path: Path, name: str = "net.osm") -> Path:
 
 @pytest.mark.slow
 def test_second_open_skips_parsing(tmp_path, monkeypatch):
-    """A second open of the same file and options reads the prepared network and streets from the cache."""
+    """A second open of the same file and options reads the prepared network, the street lines and the map's street
+    layer from the cache."""
     path = _osm_copy(tmp_path)
     first = open_network(path)
-    net, streets = first.prepared(Walk()), first.streets
+    net, streets, layer = first.prepared(Walk()), first.streets, first.street_layer
     monkeypatch.setattr(planning_inputs, "load_graph", _refuse)
     second = open_network(path)
     _same(net, second.prepared(Walk()))
     pd.testing.assert_frame_equal(streets, second.streets, check_exact=True)
+    monkeypatch.setattr(map_streets, "_merged_lines", _refuse)
+    pd.testing.assert_frame_equal(layer, second.street_layer, check_exact=True)
     assert "_loaded" not in vars(second)  # the graph was never parsed
 
 
@@ -264,11 +268,12 @@ def test_cli_outputs_identical_cold_warm_and_without_cache(tmp_path, monkeypatch
     outs = {run: tmp_path / run for run in ("cold", "warm", "nocache")}
     assert main([*base, "--out", str(outs["cold"])]) == 0
     kinds = {p.name.split("-")[0] for p in NetworkCache(folder).entries()}
-    assert kinds == {"prepared", "streets", "barriers", "cells"}
+    assert kinds == {"prepared", "streets", "street_layer", "barriers", "cells"}
     with monkeypatch.context() as warm:
         if not options:
             warm.setattr(planning_inputs, "load_graph", _refuse)
         warm.setattr(StreetCells, "build", _refuse)
+        warm.setattr(map_streets, "_merged_lines", _refuse)  # the map's street layer comes from the cache too
         assert main([*base, "--out", str(outs["warm"])]) == 0
     assert main([*base, "--out", str(outs["nocache"]), "--no-cache"]) == 0
     assert_same_outputs(outs["cold"], outs["warm"])
@@ -305,6 +310,7 @@ def test_isochrones_command_cold_warm_and_without_cache(tmp_path, monkeypatch):
     with monkeypatch.context() as warm:
         warm.setattr(planning_inputs, "load_graph", _refuse)
         warm.setattr(StreetCells, "build", _refuse)
+        warm.setattr(map_streets, "_merged_lines", _refuse)  # the map's street layer comes from the cache too
         assert main([*base, "--out", str(outs["warm"])]) == 0
     assert main([*base, "--out", str(outs["nocache"]), "--no-cache"]) == 0
     for run in ("warm", "nocache"):

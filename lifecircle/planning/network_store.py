@@ -1,11 +1,12 @@
 """The walking network of a job, loaded once and kept in the network cache between runs.
 
-:class:`LoadedNetwork` is what a job walks on: the graph, the prepared network for a walk, the street layer drawn
-on the map, the network sources table, the barriers and a slot for the street cells of served areas. Each comes
-from the network cache (:mod:`lifecircle.geo.network.cache`) when an earlier run stored it for the same file
-content and options, and is built (and stored) otherwise; the graph itself is parsed only when something still
-needs it (compound roads, open blocks, hills, walker profiles), so a second ``analyze`` on the same district
-skips reading the extract and preparing the network. Results are the same with and without the cache.
+:class:`LoadedNetwork` is what a job walks on: the graph, the prepared network for a walk, the street lines and the
+street layer the map draws (merged and simplified), the network sources table, the barriers and a slot for the
+street cells of served areas. Each comes from the network cache (:mod:`lifecircle.geo.network.cache`) when an
+earlier run stored it for the same file content and options, and is built (and stored) otherwise; the graph itself
+is parsed only when something still needs it (compound roads, open blocks, hills, walker profiles), so a second
+``analyze`` on the same district skips reading the extract and preparing the network. Results are the same with and
+without the cache.
 """
 
 from __future__ import annotations
@@ -168,6 +169,20 @@ class LoadedNetwork:
         """The street layer of the map (:func:`lifecircle.maps.streets.street_edges` of the graph)."""
         return self._extras[0]
 
+    @functools.cached_property
+    def street_layer(self) -> gpd.GeoDataFrame:
+        """The streets as the map draws them and an analysis folder keeps them
+        (:func:`lifecircle.maps.streets.street_layer`: merged per class and name, simplified, WGS84)."""
+        from lifecircle.maps.streets import street_layer
+
+        text = self._text("street_layer")
+        found = _unpacked(_get(self._cache, "street_layer", text), _read_layer, "street_layer")
+        if found is not None:
+            return found
+        layer = street_layer(self.streets)
+        _put(self._cache, "street_layer", text, lambda: _pack_layer(layer))
+        return layer
+
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """Tables loading made (``network_sources`` when local road lines were merged)."""
@@ -271,3 +286,12 @@ def _read_extras(arrays: dict, spec: dict) -> tuple[gpd.GeoDataFrame, dict[str, 
     streets = unpack_frame(spec["streets"], "streets", arrays)
     tables = {name: unpack_frame(s, f"tables.{k}", arrays) for k, (name, s) in enumerate(spec["tables"].items())}
     return streets, tables
+
+
+def _pack_layer(layer: gpd.GeoDataFrame) -> tuple[dict, dict]:
+    arrays: dict = {}
+    return arrays, {"layer": pack_frame(layer, "layer", arrays)}
+
+
+def _read_layer(arrays: dict, spec: dict) -> gpd.GeoDataFrame:
+    return unpack_frame(spec["layer"], "layer", arrays)

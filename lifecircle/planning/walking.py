@@ -93,8 +93,9 @@ class WalkingSetup:
 
     @property
     def streets(self) -> gpd.GeoDataFrame:
-        """The street layer of the map (one line per street segment, with its class and name)."""
-        return self.source.streets
+        """The street layer of the map (:func:`lifecircle.maps.streets.street_layer`: one line per road class and
+        street name, simplified, WGS84)."""
+        return self.source.street_layer
 
 
 def build_walking(
