@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lifecircle import folder
 from lifecircle.errors import InputError
@@ -23,9 +25,20 @@ from lifecircle.planning.report_sheets import with_beyond_sheets
 from lifecircle.planning.report_tables import report_tables
 from lifecircle.planning.workbook import write_workbook
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 log = logging.getLogger(__name__)
 
-__all__ = ["REPORT_LABELS", "regenerate_report", "report_language", "write_report"]
+__all__ = [
+    "REPORT_LABELS",
+    "ReportPictures",
+    "folder_pictures",
+    "regenerate_report",
+    "report_language",
+    "report_pictures",
+    "write_report",
+]
 
 REPORT_FILES = (folder.REPORT_HTML.name, folder.REPORT_XLSX.name)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -42,8 +55,47 @@ def report_language(summary: dict) -> str:
     return "zh" if _CJK.search(text) else "en"
 
 
+@dataclass(frozen=True)
+class ReportPictures:
+    """The report's pictures, drawn from an output folder's tables and layers (never from ``map.html``).
+
+    Attributes
+    ----------
+    charts
+        (title, base64 PNG) of each chart.
+    print_map
+        The map as a PNG picture for print (None: the report has no map).
+    """
+
+    charts: list[tuple[str, str]]
+    print_map: bytes | None
+
+
+def report_pictures(
+    summary: dict, coverage: pd.DataFrame | None, lang: str, *, map_folder: Path | None
+) -> ReportPictures:
+    """The charts, and the print picture of the map drawn from the layers in ``map_folder`` (None: no map)."""
+    from lifecircle.maps.print_map import print_map_png
+
+    return ReportPictures(charts(summary, coverage, lang), None if map_folder is None else print_map_png(map_folder))
+
+
+def folder_pictures(out_dir: str | Path, *, lang: str | None = None, with_map: bool = True) -> ReportPictures:
+    """:func:`report_pictures` of an output folder whose tables and layers are written (its map may be still to
+    come): what :func:`write_report` draws, to draw while the map is written."""
+    dirs = [Path(out_dir)]
+    summary = load_summary(dirs)
+    lang = check_lang(lang or report_language(summary))
+    coverage = load_report_data(dirs).coverage
+    return report_pictures(summary, coverage, lang, map_folder=Path(out_dir) if with_map else None)
+
+
 def write_report(
-    out_dir: str | Path, *, lang: str | None = None, source_dirs: Sequence[str | Path] = ()
+    out_dir: str | Path,
+    *,
+    lang: str | None = None,
+    source_dirs: Sequence[str | Path] = (),
+    pictures: ReportPictures | None = None,
 ) -> tuple[Path, Path]:
     """Write ``report.html`` and ``report.xlsx`` into ``out_dir`` from the result files found there.
 
@@ -56,6 +108,9 @@ def write_report(
     source_dirs
         Further folders to read from (e.g. the final output folder while writing into a staging folder, so an
         earlier ``sites.csv`` is included).
+    pictures
+        The pictures already drawn (:func:`folder_pictures` of ``out_dir``, with a map exactly when the folder
+        holds one); drawn here when None.
 
     Returns
     -------
@@ -75,12 +130,14 @@ def write_report(
     tables = report_tables(data, lang, notes=notes)
     if data.map_path is None:
         log.info("report.html has no map: the folder holds no map.html (written with --no-map)")
+    map_folder = None if data.map_path is None else data.map_path.parent
+    pictures = pictures or report_pictures(summary, data.coverage, lang, map_folder=map_folder)
     page = report_page(
         summary,
         tables,
-        charts(summary, data.coverage, lang),
+        pictures.charts,
         lang=lang,
-        map_html=embedded_map(data.map_path, lang) if data.map_path is not None else None,
+        map_html=embedded_map(data.map_path, lang, still=pictures.print_map) if data.map_path is not None else None,
         notes=notes,
     )
     html_path = out_dir / folder.REPORT_HTML.name

@@ -160,8 +160,9 @@ def charts(summary: dict, coverage: pd.DataFrame | None, lang: str) -> list[tupl
 # ---- map -----------------------------------------------------------------------------------------------------
 
 
-def embedded_map(map_path: Path, lang: str) -> str:
-    """The map page inside the report: an ``<iframe srcdoc>`` with the whole map, Leaflet inlined."""
+def embedded_map(map_path: Path, lang: str, *, still: bytes | None) -> str:
+    """The map page inside the report: an ``<iframe srcdoc>`` with the whole map, Leaflet inlined, and ``still``
+    (the map as a PNG picture, :func:`lifecircle.maps.print_map.print_map_png`) shown in its place in print."""
     page = map_path.read_text(encoding="utf-8")
     from lifecircle.maps import _offline
 
@@ -170,9 +171,6 @@ def embedded_map(map_path: Path, lang: str) -> str:
     except LifecircleError as exc:  # no Leaflet package installed: the map still shows online
         log.warning("the map in the report needs the network: %s", exc)
     title = _e(t("map", lang))
-    from lifecircle.maps.print_map import print_map_png
-
-    still = print_map_png(map_path.parent)  # what print shows in place of the frame
     picture = "" if still is None else (
         f'<img class="lc-print-map" alt="{title}" src="data:image/png;base64,{base64.b64encode(still).decode()}">'
     )  # fmt: skip

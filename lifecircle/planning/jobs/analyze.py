@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,13 +25,14 @@ from lifecircle.planning.analysis import Analysis, analyze
 from lifecircle.planning.beyond import beyond_layers
 from lifecircle.planning.building_inputs import study_buildings
 from lifecircle.planning.buildings import with_buildings
+from lifecircle.planning.forked import start_in_child
 from lifecircle.planning.hours import service_hours, services_at, with_hours
 from lifecircle.planning.inputs import JobLayers, coord_systems
 from lifecircle.planning.jobs._shared import read_study_layers, study_network, study_standard, study_walk
 from lifecircle.planning.options import MapOptions
 from lifecircle.planning.outputs import input_hashes, staged_directory
 from lifecircle.planning.progress import Steps
-from lifecircle.planning.report import write_report
+from lifecircle.planning.report import folder_pictures, write_report
 from lifecircle.planning.report_data import coverage_with_names
 from lifecircle.planning.study import Study
 from lifecircle.planning.walking import build_walking, walking_extras
@@ -303,6 +305,8 @@ def write_analysis(
             streets = street_layer(streets)
             write_gpkg(streets, stage / folder.STREETS.name, layer=folder.STREETS.layers[0])
         _step(steps)
+        # the report's charts and print map are drawn from the files above, in a child process while the map is written
+        pictures = start_in_child(partial(folder_pictures, stage, lang=lang, with_map=write_map)) if report else None
         if write_map:
             fmap = coverage_map(
                 analysis.compounds,
@@ -321,8 +325,8 @@ def write_analysis(
             )
             save_map(fmap, stage / folder.MAP.name, offline=map_options.offline)
             _step(steps)
-        if report:
-            write_report(stage, lang=lang)
+        if pictures is not None:
+            write_report(stage, lang=lang, pictures=pictures())
             _step(steps)
     return Path(out_dir)
 
