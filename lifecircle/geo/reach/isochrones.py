@@ -345,7 +345,7 @@ def _served_only_run(work: IsochroneWork, *, workers: int) -> dict[int, tuple[np
         members = work.attachment.take(np.flatnonzero(work.category_code == c))
         best[c], _ = node_costs_to_nearest(work.net, members, limit_m=float(work.limits_m.max()))
     every = best.min(axis=0)
-    jobs = _category_jobs(work)
+    jobs = sorted(_category_jobs(work))  # every service (-1), the longest, first: no thread waits on it at the end
 
     def draw(c: int) -> tuple[int, np.ndarray, np.ndarray]:
         return category_task(c, every if c < 0 else best[c], work)
