@@ -438,3 +438,35 @@ def test_shape_options_are_checked_when_made():
         with pytest.raises(InputError):
             ShapeOptions(**bad)
     assert ShapeOptions(min_hole_m2=0).min_hole_m2 == 0.0
+
+
+def test_served_area_pieces_tile_it_and_measure_compounds_as_one_overlay():
+    """A served area of real streets cut into small pieces: the pieces cover it exactly, without overlaps, and the
+    compounds' shares measured on the pieces equal one overlay with the whole served area."""
+    from lifecircle.data.demo import XUEYUAN_EXTRACT
+    from lifecircle.geo.network.osm import network_from_osm
+    from lifecircle.geo.reach.isochrone_outputs import quadrant_pieces
+
+    net = prepare_network(network_from_osm(XUEYUAN_EXTRACT))
+    served = shapely.union_all(shapely.buffer(net.segment_lines, 30.0, quad_segs=3))  # holes, many vertices
+    pieces = quadrant_pieces(served, max_vertices=64)
+    assert len(pieces) > 20
+    assert (shapely.get_num_coordinates(pieces) <= 64).all()
+    assert shapely.is_valid(pieces).all()
+    assert shapely.area(pieces).sum() == pytest.approx(served.area, rel=1e-9)  # no piece overlaps another
+    assert shapely.symmetric_difference(shapely.union_all(pieces), served).area < 1e-6 * served.area
+
+    rng = np.random.default_rng(11)
+    x0, y0, x1, y1 = served.bounds
+    corner = rng.uniform([x0, y0], [x1, y1], (300, 2))
+    size = rng.uniform(10, 120, (300, 2))
+    boxes = shapely.box(corner[:, 0], corner[:, 1], corner[:, 0] + size[:, 0], corner[:, 1] + size[:, 1])
+    compounds = gpd.GeoDataFrame(
+        geometry=boxes, crs=net.crs, index=pd.Index([f"C{i}" for i in range(300)], name="compound_id")
+    )
+    frame = gpd.GeoDataFrame({"category": ["all"], "break_min": [10.0]}, geometry=[served], crs=net.crs)
+    share = area_share(compounds, frame, break_min=10)["area_share"].to_numpy()
+    overlay = shapely.area(shapely.intersection(boxes, served)) / shapely.area(boxes)
+    assert ((share > 0) & (share < 1)).sum() > 50  # many partly served
+    assert (share == 1).sum() > 10  # and some wholly
+    np.testing.assert_allclose(share, overlay, rtol=0, atol=1e-9)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 LAYERS = ("per_service", "served_area", "rings")
 GEOJSON_LAYERS = ("served_area", "rings")  # per_service is in the GeoPackage only: the largest layer, written once
 GEOJSON_DECIMALS = 6  # degrees: about 0.1 m, far below the cells' spacing
+PIECE_VERTICES = 256  # a served area is cut into pieces this small to measure the compounds it partly covers
+_MAX_LEVELS = 24  # quadrant levels at most: a piece 2^24 times smaller than the served area is a few millimetres
 
 
 def area_share(
@@ -71,16 +73,51 @@ def area_share(
 
 
 def _inside_m2(geom: shapely.Geometry, comp: np.ndarray, comp_area: np.ndarray) -> np.ndarray:
-    """The area of each compound inside ``geom`` (whole compounds without an overlay)."""
+    """The area of each compound inside ``geom``: whole compounds without an overlay, the others against the
+    pieces of ``geom`` near them (an overlay with the whole served area would walk all its vertices each time)."""
     shapely.prepare(geom)
-    inside = np.zeros(len(comp))
-    hits = np.flatnonzero(shapely.intersects(geom, comp))
-    if len(hits):
-        whole = shapely.contains(geom, comp[hits])
-        inside[hits[whole]] = comp_area[hits[whole]]
-        part = hits[~whole]
-        inside[part] = shapely.area(shapely.intersection(comp[part], geom))
+    whole = shapely.contains(geom, comp)
+    inside = np.where(whole, comp_area, 0.0)
+    rest = np.flatnonzero(~whole)
+    pieces = quadrant_pieces(geom, max_vertices=PIECE_VERTICES)
+    at, piece = shapely.STRtree(pieces).query(comp[rest], predicate="intersects")
+    area = shapely.area(shapely.intersection(comp[rest][at], pieces[piece]))
+    inside[rest] = np.bincount(at, weights=area, minlength=len(rest))
     return inside
+
+
+def quadrant_pieces(geom: shapely.Geometry, *, max_vertices: int) -> np.ndarray:
+    """``geom`` cut along quadrants, again and again, into pieces of at most about ``max_vertices`` vertices each.
+
+    The pieces tile ``geom`` (they meet only along the cuts), so areas inside it are sums over its pieces. Each
+    level clips every large piece once per quadrant: the cost grows as ``n log n`` in the vertices of ``geom``.
+    """
+    x0, y0, x1, y1 = shapely.bounds(geom)
+    done, pieces, boxes = [], np.array([geom], dtype=object), np.array([[x0, y0, x1, y1]])
+    for _ in range(_MAX_LEVELS):
+        small = shapely.get_num_coordinates(pieces) <= max_vertices
+        done.append(pieces[small])
+        pieces, boxes = pieces[~small], boxes[~small]
+        if not len(pieces):
+            break
+        xm, ym = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+        quads = np.concatenate(
+            [
+                np.column_stack([boxes[:, 0], boxes[:, 1], xm, ym]),
+                np.column_stack([xm, boxes[:, 1], boxes[:, 2], ym]),
+                np.column_stack([boxes[:, 0], ym, xm, boxes[:, 3]]),
+                np.column_stack([xm, ym, boxes[:, 2], boxes[:, 3]]),
+            ]
+        )
+        # clip_by_rect takes one rectangle a call (and walks only the piece it is given)
+        clipped = np.array([shapely.clip_by_rect(g, *q) for g, q in zip(np.tile(pieces, 4), quads, strict=True)])
+        keep = ~shapely.is_empty(clipped)
+        pieces, boxes = clipped[keep], quads[keep]
+    done.append(pieces)
+    out = np.concatenate(done)
+    bad = np.flatnonzero(~shapely.is_valid(out))  # clip_by_rect may leave rings touching along a cut
+    out[bad] = shapely.make_valid(out[bad])
+    return out
 
 
 # ------------------------------------------------------------------------------------------------- writing
