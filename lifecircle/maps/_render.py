@@ -27,6 +27,17 @@ _SHOWN = {"streets": True, "compounds": True, "services": True, "branches": True
 _SHOWN.update(dict.fromkeys(BEYOND_KINDS, False))  # capacity and opening-hours layers: chosen by the reader
 
 
+class _Verbatim(Element):
+    """Text put into the page as it is. branca compiles the text a macro renders into a new Jinja template before
+    writing it: seconds for the megabytes of a large map's data, for the same text."""
+
+    _template = folium.template.Template("{{ this.text }}")  # no autoescape: the text is written unchanged
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+
 class _Overlays(MacroElement):
     """Renders the runtime script and the data blob that fills the folium feature groups."""
 
@@ -68,13 +79,15 @@ class _Overlays(MacroElement):
         return js(self._groups)
 
     def render(self, **kwargs):
+        root = cast(Figure, self.get_root())
         if self.cluster:
-            root = self.get_root()
             name, url = _MARKERCLUSTER_JS
             root.header.add_child(folium.JavascriptLink(url), name=name)
             for name, url in _MARKERCLUSTER_CSS:
                 root.header.add_child(folium.CssLink(url), name=name)
-        super().render(**kwargs)
+        macros = self._template.module
+        root.header.add_child(_Verbatim(macros.header(self, kwargs)), name=self.get_name())  # type: ignore[attr-defined]
+        root.script.add_child(_Verbatim(macros.script(self, kwargs)), name=self.get_name())  # type: ignore[attr-defined]
 
 
 def _groups(m: folium.Map, layers: dict) -> dict:
