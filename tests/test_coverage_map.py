@@ -570,3 +570,38 @@ def test_street_rows_stay_small_for_the_runtime_slices(beijing_graph):
     longest_part = max(len(p) // 2 for r in rows for p in r[2:])
     assert max(sizes) <= max(ROW_POINTS, longest_part)
     assert all(-1 <= r[1] < len(names) and r[0] in (0, 1, 2) for r in rows)
+
+
+def _polygons_one_by_one(ax, compounds):
+    """The print map's compounds drawn compound by compound, part by part (the reference)."""
+    from matplotlib.collections import PolyCollection
+
+    from lifecircle.maps._style import STATUS_COLORS
+
+    polys, colors = [], []
+    for geom, st in zip(compounds.geometry.to_numpy(), compounds["status"].astype(str), strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        for part in shapely.get_parts(geom):
+            polys.append(shapely.get_coordinates(part.exterior))
+            colors.append(STATUS_COLORS.get(st, STATUS_COLORS["unknown"]))
+    ax.add_collection(PolyCollection(polys, facecolors=colors, edgecolors=colors, linewidths=0.5, alpha=0.6))
+
+
+def test_print_map_draws_every_part_of_every_compound_in_its_colour(tmp_path, monkeypatch):
+    """The still map for print: multipolygons, holes, empty and missing geometries and an unknown status give
+    the same picture as drawing compound by compound."""
+    from lifecircle.maps import print_map
+
+    hole = [(1e-3, 1e-3), (2e-3, 1e-3), (2e-3, 2e-3)]
+    ring = shapely.Polygon([(0, 0), (0.004, 0), (0.004, 0.003), (0, 0.003)], [hole])
+    two = shapely.MultiPolygon([shapely.box(0.006, 0, 0.007, 0.001), shapely.box(0.008, 0.002, 0.0095, 0.004)])
+    compounds = gpd.GeoDataFrame(
+        {"compound_id": ["a", "b", "c", "d", "e"], "status": ["covered", "uncovered", "covered", "odd", "partial"]},
+        geometry=[ring, two, shapely.Polygon(), None, shapely.box(0.001, 0.005, 0.003, 0.007)],
+        crs=4326,
+    )
+    compounds.to_file(tmp_path / "compounds.gpkg", driver="GPKG")
+    drawn = print_map.print_map_png(tmp_path)
+    monkeypatch.setattr(print_map, "_polygons", _polygons_one_by_one)
+    assert drawn is not None and drawn == print_map.print_map_png(tmp_path)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from lifecircle import folder
@@ -53,16 +54,17 @@ def _lines(ax, streets: gpd.GeoDataFrame) -> None:
 
 def _polygons(ax, compounds: gpd.GeoDataFrame) -> None:
     from matplotlib.collections import PolyCollection
+    from matplotlib.colors import to_rgba
 
     status = compounds["status"].astype(str) if "status" in compounds else np.full(len(compounds), "unknown")
-    polys, colors = [], []
-    for geom, st in zip(compounds.geometry.to_numpy(), status, strict=True):
-        if geom is None or geom.is_empty:
-            continue
-        for part in shapely.get_parts(geom):
-            polys.append(shapely.get_coordinates(part.exterior))
-            colors.append(STATUS_COLORS.get(st, STATUS_COLORS["unknown"]))
-    if polys:
+    geoms = compounds.geometry.to_numpy()
+    drawn = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    parts, owner = shapely.get_parts(geoms[drawn], return_index=True)  # every part of each compound, in order
+    xy, ring = shapely.get_coordinates(shapely.get_exterior_ring(parts), return_index=True)
+    polys = np.split(xy, np.cumsum(np.bincount(ring, minlength=len(parts)))[:-1]) if len(parts) else []
+    rgba = {st: to_rgba(STATUS_COLORS.get(st, STATUS_COLORS["unknown"])) for st in pd.unique(np.asarray(status))}
+    colors = np.array([rgba[st] for st in np.asarray(status)[drawn]]).reshape(-1, 4)[owner]
+    if len(polys):
         ax.add_collection(PolyCollection(polys, facecolors=colors, edgecolors=colors, linewidths=0.5, alpha=0.6))
 
 
