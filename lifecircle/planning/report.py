@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -95,7 +95,7 @@ def write_report(
     *,
     lang: str | None = None,
     source_dirs: Sequence[str | Path] = (),
-    pictures: ReportPictures | None = None,
+    pictures: Callable[[], ReportPictures] | None = None,
 ) -> tuple[Path, Path]:
     """Write ``report.html`` and ``report.xlsx`` into ``out_dir`` from the result files found there.
 
@@ -109,8 +109,8 @@ def write_report(
         Further folders to read from (e.g. the final output folder while writing into a staging folder, so an
         earlier ``sites.csv`` is included).
     pictures
-        The pictures already drawn (:func:`folder_pictures` of ``out_dir``, with a map exactly when the folder
-        holds one); drawn here when None.
+        Gives the pictures (:func:`folder_pictures` of ``out_dir``, with a map exactly when the folder holds one,
+        drawn elsewhere meanwhile): asked for once the workbook is written. None: they are drawn here.
 
     Returns
     -------
@@ -130,20 +130,23 @@ def write_report(
     tables = report_tables(data, lang, notes=notes)
     if data.map_path is None:
         log.info("report.html has no map: the folder holds no map.html (written with --no-map)")
-    map_folder = None if data.map_path is None else data.map_path.parent
-    pictures = pictures or report_pictures(summary, data.coverage, lang, map_folder=map_folder)
+    xlsx_path = out_dir / folder.REPORT_XLSX.name
+    write_workbook(with_beyond_sheets(tables, data, dirs, lang), xlsx_path, lang=lang)  # + capacity, hours sheets
+    if pictures is None:
+        map_folder = None if data.map_path is None else data.map_path.parent
+        drawn = report_pictures(summary, data.coverage, lang, map_folder=map_folder)
+    else:
+        drawn = pictures()
     page = report_page(
         summary,
         tables,
-        pictures.charts,
+        drawn.charts,
         lang=lang,
-        map_html=embedded_map(data.map_path, lang, still=pictures.print_map) if data.map_path is not None else None,
+        map_html=embedded_map(data.map_path, lang, still=drawn.print_map) if data.map_path is not None else None,
         notes=notes,
     )
     html_path = out_dir / folder.REPORT_HTML.name
     html_path.write_text(page, encoding="utf-8")
-    xlsx_path = out_dir / folder.REPORT_XLSX.name
-    write_workbook(with_beyond_sheets(tables, data, dirs, lang), xlsx_path, lang=lang)  # + capacity, hours sheets
     log.info("wrote %s and %s", html_path.name, xlsx_path.name)  # often in a stage folder: names only
     return html_path, xlsx_path
 

@@ -326,7 +326,7 @@ def write_analysis(
             save_map(fmap, stage / folder.MAP.name, offline=map_options.offline)
             _step(steps)
         if pictures is not None:
-            write_report(stage, lang=lang, pictures=pictures())
+            write_report(stage, lang=lang, pictures=pictures)
             _step(steps)
     return Path(out_dir)
 
