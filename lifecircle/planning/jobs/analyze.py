@@ -4,6 +4,7 @@ read the inputs, walk, analyse, and write every output of the analysis folder to
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -35,7 +36,7 @@ from lifecircle.planning.progress import Steps
 from lifecircle.planning.report import folder_pictures, write_report
 from lifecircle.planning.report_data import coverage_with_names
 from lifecircle.planning.study import Study
-from lifecircle.planning.walking import build_walking, walking_extras
+from lifecircle.planning.walking import WalkingSetup, build_walking, walking_extras
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,9 @@ def run_analysis(
         hours = service_hours(layers.services, study.hours)
         moment = services_at(layers.services, hours, study.hours.at) if hours is not None and study.hours.at else None
         services = layers.services if moment is None else moment.counted
+        # the map's street layer (merged and simplified by GEOS, without Python's lock) is made on another core
+        # while the coverage and the served areas are worked out on this one
+        streets = _street_layer_meanwhile(setup) if write else None
         analysis = analyze(
             setup.network,
             layers.compounds,
@@ -155,11 +159,20 @@ def run_analysis(
                 extra_summary=extra,
                 extra_tables={**loaded.tables, **setup.tables, **tables},
                 study_area=layers.study_area,
-                streets=setup.streets,
+                streets=streets.result() if streets is not None else None,
                 extra_layers=layers_out,
                 steps=steps,
             )
     return AnalysisRun(analysis=analysis, out_dir=written)
+
+
+def _street_layer_meanwhile(setup: WalkingSetup) -> Future[gpd.GeoDataFrame]:
+    """``setup.streets`` made on a thread of its own (from the cache, or merged from the streets)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="street-layer")
+    try:
+        return pool.submit(lambda: setup.streets)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with its one task
 
 
 def _inputs(study: Study, graph: nx.MultiDiGraph | None) -> dict[str, str | Path | None]:
