@@ -78,7 +78,7 @@ class CoverageResult:
     @property
     def categories(self) -> list[str]:
         """Categories in table order, ``all`` first."""
-        return list(dict.fromkeys(self.table["category"]))
+        return [str(c) for c in pd.unique(self.table["category"])]  # in order of appearance, not row by row
 
 
 def service_categories(services: pd.DataFrame, category_column: str | None) -> tuple[np.ndarray, list[str]]:
