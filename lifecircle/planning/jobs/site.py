@@ -81,7 +81,9 @@ def run_site(study: Study, *, progress: bool = False, graph: nx.MultiDiGraph | N
             inputs=inputs,
             map_options=map_options,
             output_coord_system=study.output_coord_system,
-            streets=plan.streets if plan.streets is not None else loaded.graph,  # read once when sites were named
+            streets=(  # the map's street layer, from the network cache when it keeps one
+                loaded.street_layer if loaded.cached else plan.streets if plan.streets is not None else loaded.graph
+            ),
         )
         steps.next()
     return plan
