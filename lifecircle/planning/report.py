@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from lifecircle import folder
 from lifecircle.errors import InputError
-from lifecircle.planning.report_data import load_report_data, load_summary
+from lifecircle.planning.report_data import load_coverage, load_report_data, load_summary
 from lifecircle.planning.report_html import charts, embedded_map, report_page
 from lifecircle.planning.report_labels import REPORT_LABELS, check_lang
 from lifecircle.planning.report_notes import notes_in
@@ -86,7 +86,7 @@ def folder_pictures(out_dir: str | Path, *, lang: str | None = None, with_map: b
     dirs = [Path(out_dir)]
     summary = load_summary(dirs)
     lang = check_lang(lang or report_language(summary))
-    coverage = load_report_data(dirs).coverage
+    coverage = load_coverage(dirs)  # the charts need no other table
     return report_pictures(summary, coverage, lang, map_folder=Path(out_dir) if with_map else None)
 
 

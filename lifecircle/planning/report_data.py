@@ -27,6 +27,7 @@ __all__ = [
     "ReportData",
     "coverage_with_names",
     "find_file",
+    "load_coverage",
     "load_report_data",
     "load_summary",
     "read_result_csv",
@@ -183,6 +184,12 @@ def _read_sites(dirs: Sequence[Path]) -> tuple[pd.DataFrame | None, dict | None]
     return sites, siting if isinstance(siting, dict) else None
 
 
+def load_coverage(dirs: Sequence[Path]) -> pd.DataFrame | None:
+    """``coverage.csv`` of the first folder holding one (None when none does); an InputError when it is damaged."""
+    path = find_file(folder.COVERAGE.name, dirs)
+    return read_result_csv(path, required=COVERAGE_COLUMNS) if path else None
+
+
 def load_report_data(dirs: Sequence[Path]) -> ReportData:
     """Read every result file a report uses from the first of ``dirs`` that holds it.
 
@@ -193,8 +200,7 @@ def load_report_data(dirs: Sequence[Path]) -> ReportData:
     """
     dirs = [Path(d) for d in dirs]
     summary = load_summary(dirs)
-    coverage_path = find_file(folder.COVERAGE.name, dirs)
-    coverage = read_result_csv(coverage_path, required=COVERAGE_COLUMNS) if coverage_path else None
+    coverage = load_coverage(dirs)
     compounds_path = find_file(folder.COMPOUNDS.name, dirs)
     compounds = _read_attributes(compounds_path, "compound_id") if compounds_path else None
     services_path = find_file(folder.SERVICES.name, dirs)

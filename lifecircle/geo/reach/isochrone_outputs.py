@@ -79,6 +79,8 @@ def _inside_m2(geom: shapely.Geometry, comp: np.ndarray, comp_area: np.ndarray) 
     whole = shapely.contains(geom, comp)
     inside = np.where(whole, comp_area, 0.0)
     rest = np.flatnonzero(~whole)
+    if len(rest) == 0:
+        return inside
     pieces = quadrant_pieces(geom, max_vertices=PIECE_VERTICES)
     at, piece = shapely.STRtree(pieces).query(comp[rest], predicate="intersects")
     area = shapely.area(shapely.intersection(comp[rest][at], pieces[piece]))
